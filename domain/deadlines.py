@@ -1,0 +1,217 @@
+"""Deadline clocks and their ledger: due dates are derived, never stored or overwritten.
+
+A clock starts when its stage starts and stops when the duty is done (or the window used,
+lapsed or cancelled). Pauses and extensions are ledger entries with reason, actor and
+basis; ``evaluate`` derives the due instant and state from the clock, the ledger, the
+policy's limit and the working-day calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pendulum
+
+from domain.calendar import WorkingCalendar
+from domain.instants import as_utc, end_of_local_day, local_date
+from domain.periods import Period, Unit
+from domain.policy import DeadlineKind, DeadlinePolicy, Rung
+
+
+class Closing(enum.Enum):
+    DONE = "done"            # the duty was done / the window was used
+    LAPSED = "lapsed"        # a window ended unused
+    CANCELLED = "cancelled"  # the case moved on (e.g. review asked before rating)
+
+
+class PauseReason(enum.Enum):
+    HEARING = "hearing"                        # 听证 (第三十六条)
+    AWAITING_MATERIALS = "awaiting_materials"  # 等待信访人补充材料
+    APPRAISAL = "appraisal"                    # 鉴定、检测
+
+    @property
+    def label(self) -> str:
+        return {"hearing": "听证", "awaiting_materials": "等待补充材料",
+                "appraisal": "鉴定检测"}[self.value]
+
+
+class EntryKind(enum.Enum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    EXTEND = "extend"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One pause, resume or extension of one clock, with who, why and on what basis."""
+
+    kind: EntryKind
+    clock: str
+    at: dt.datetime
+    actor: str
+    reason: str
+    basis: str
+    pause_reason: PauseReason | None = None
+    extension: Period | None = None
+    approver: str | None = None
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One run of a deadline. ``key`` is the kind's value, with ``@n`` for the n-th run
+    (a re-routed case restarts its first-response clock)."""
+
+    key: str
+    kind: DeadlineKind
+    started_at: dt.datetime
+    closed_at: dt.datetime | None = None
+    closing: Closing | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class DeadlineState(enum.Enum):
+    PENDING = "pending"
+    PAUSED = "paused"
+    MET = "met"
+    BREACHED = "breached"
+    OPEN = "open"            # a window still open
+    USED = "used"            # a window used in time
+    LAPSED = "lapsed"        # a window that ended unused
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "进行中", "paused": "已中止计时", "met": "按期完成",
+                "breached": "超期", "open": "期间内", "used": "已行使", "lapsed": "期满",
+                "cancelled": "已撤销"}[self.value]
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    """Everything a person needs to know about one deadline, derived at ``now``.
+
+    ``due_at`` is a UTC instant (for day units, 24:00 local of ``due_date``); while the
+    clock is paused it is the due as it would be if the clock resumed at ``now``.
+    ``overdue`` is how long past due (at closing, or at ``now`` if still open).
+    """
+
+    key: str
+    kind: DeadlineKind
+    basis: str
+    period: Period
+    started_at: dt.datetime
+    due_at: pendulum.DateTime
+    due_date: pendulum.Date
+    state: DeadlineState
+    overdue: dt.timedelta | None
+    paused_since: dt.datetime | None
+    extensions: tuple[LedgerEntry, ...]
+    pauses: tuple[tuple[dt.datetime, dt.datetime | None], ...]
+    closed_at: dt.datetime | None
+    warnings: tuple[str, ...]
+
+
+def pauses_of(clock: Clock, entries: Sequence[LedgerEntry]) -> list[tuple[dt.datetime,
+                                                                          dt.datetime | None]]:
+    """The clock's pause intervals in order; the last may still be open (end None)."""
+    out: list[tuple[dt.datetime, dt.datetime | None]] = []
+    for e in entries:
+        if e.clock != clock.key:
+            continue
+        if e.kind is EntryKind.PAUSE:
+            out.append((e.at, None))
+        elif e.kind is EntryKind.RESUME and out and out[-1][1] is None:
+            out[-1] = (out[-1][0], e.at)
+    return out
+
+
+def extensions_of(clock: Clock, entries: Sequence[LedgerEntry]) -> tuple[LedgerEntry, ...]:
+    return tuple(e for e in entries if e.clock == clock.key and e.kind is EntryKind.EXTEND)
+
+
+def _due(calendar: WorkingCalendar, start: dt.datetime, period: Period,
+         pauses: Sequence[tuple[dt.datetime, dt.datetime]]) -> pendulum.DateTime:
+    unit = period.unit
+    if unit is Unit.DAYS:
+        stopped = sum((local_date(b) - local_date(a)).days for a, b in pauses)
+        return end_of_local_day(calendar.add_days(local_date(start), period.amount + stopped))
+    if unit is Unit.WORKING_DAYS:
+        stopped = sum(calendar.working_days_in(local_date(a), local_date(b)) for a, b in pauses)
+        return end_of_local_day(calendar.add_working_days(local_date(start),
+                                                          period.amount + stopped))
+    if unit is Unit.HOURS:
+        stopped_time = sum((as_utc(b) - as_utc(a) for a, b in pauses), dt.timedelta(0))
+        return as_utc(start) + dt.timedelta(hours=period.amount) + stopped_time
+    stopped_time = sum((calendar.working_time_between(a, b) for a, b in pauses),
+                       dt.timedelta(0))
+    return calendar.add_working_time(start, dt.timedelta(hours=period.amount) + stopped_time)
+
+
+def evaluate(clock: Clock, entries: Sequence[LedgerEntry], policy: DeadlinePolicy,
+             calendar: WorkingCalendar, now: dt.datetime) -> DeadlineView:
+    """The deadline's due instant and state at ``now`` (a UTC instant)."""
+    now = as_utc(now)
+    limit = policy.limit(clock.kind)
+    extensions = extensions_of(clock, entries)
+    period = limit.period
+    for e in extensions:
+        assert e.extension is not None
+        period = period.plus(e.extension)
+    pauses = pauses_of(clock, entries)
+    horizon = clock.closed_at or now
+    closed_pauses = [(a, b if b is not None else max(horizon, a)) for a, b in pauses]
+    due_at = _due(calendar, clock.started_at, period, closed_pauses)
+    paused_since = pauses[-1][0] if pauses and pauses[-1][1] is None and clock.is_open else None
+    state, overdue = _state(clock, due_at, paused_since, now)
+    return DeadlineView(
+        key=clock.key, kind=clock.kind, basis=limit.basis, period=period,
+        started_at=clock.started_at, due_at=due_at, due_date=local_date(due_at - _EPS),
+        state=state, overdue=overdue, paused_since=paused_since, extensions=extensions,
+        pauses=tuple(pauses), closed_at=clock.closed_at,
+        warnings=tuple(calendar.warnings_for(local_date(clock.started_at),
+                                             local_date(due_at - _EPS))))
+
+
+# A day-unit due instant is 24:00 local, which is 00:00 of the next day: step back a
+# microsecond to name the day it closes.
+_EPS = dt.timedelta(microseconds=1)
+
+
+def _state(clock: Clock, due_at: dt.datetime, paused_since: dt.datetime | None,
+           now: dt.datetime) -> tuple[DeadlineState, dt.timedelta | None]:
+    window = clock.kind.is_window
+    if clock.closing is Closing.CANCELLED:
+        return DeadlineState.CANCELLED, None
+    if clock.closing is Closing.LAPSED:
+        return DeadlineState.LAPSED, None
+    if clock.closed_at is not None:
+        if window:
+            return DeadlineState.USED, None
+        late = as_utc(clock.closed_at) - due_at
+        return ((DeadlineState.BREACHED, late) if late > dt.timedelta(0)
+                else (DeadlineState.MET, None))
+    if paused_since is not None:
+        return DeadlineState.PAUSED, None
+    if now > due_at:
+        return (DeadlineState.LAPSED, None) if window else (DeadlineState.BREACHED, now - due_at)
+    return (DeadlineState.OPEN if window else DeadlineState.PENDING), None
+
+
+LAPSE = "lapse"
+
+
+def fire_time(view: DeadlineView, rung: Rung | None) -> pendulum.DateTime:
+    """When a rung fires (``None`` is a window's lapse, at the due instant)."""
+    if rung is None:
+        return view.due_at
+    if rung.at is not None:
+        span = view.due_at - as_utc(view.started_at)
+        return as_utc(view.started_at) + span * float(rung.at)
+    assert rung.after_due is not None
+    return view.due_at + rung.after_due.as_timedelta

@@ -1,0 +1,66 @@
+"""Who an escalation rung goes to, resolved up the chain
+responder → unit head → owning leader → mine head → party secretary.
+
+A role that resolves to nobody, or to someone barred (the accused, a recused person), is
+not dropped: it is recorded and the rung goes one level up. Past the top it is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from domain.errors import NoRecipient
+from domain.org import OrgChart
+from domain.policy import Role
+
+
+@dataclass(frozen=True)
+class Holders:
+    """Who holds the case-bound roles."""
+
+    unit: str | None
+    responder: str | None
+    leader: str | None
+
+
+@dataclass(frozen=True)
+class Skip:
+    role: Role
+    reason: str
+
+
+def holder_of(role: Role, holders: Holders, org: OrgChart) -> str | None:
+    """The person holding ``role`` for a case, or None."""
+    if role is Role.RESPONDER:
+        return holders.responder
+    if role is Role.UNIT_HEAD:
+        return org.unit(holders.unit).head if holders.unit else None
+    if role is Role.OWNING_LEADER:
+        return holders.leader
+    if role is Role.MINE_HEAD:
+        return org.mine_head
+    return org.party_secretary
+
+
+def resolve(role: Role, holders: Holders, org: OrgChart,
+            bar: Callable[[str], str | None]) -> tuple[str, Role, list[Skip]]:
+    """The first person at or above ``role`` who may receive the case's messages.
+
+    ``bar(person_id)`` says why a person may not (or None). Returns the person, the role
+    they were reached as, and every role skipped on the way with the reason.
+    """
+    skips: list[Skip] = []
+    current: Role | None = role
+    while current is not None:
+        person = holder_of(current, holders, org)
+        if person is None:
+            skips.append(Skip(current, "nobody holds this role"))
+        else:
+            why = bar(person)
+            if why is None:
+                return person, current, skips
+            skips.append(Skip(current, why))
+        current = current.above()
+    raise NoRecipient(f"nobody from {role.value} up to the party secretary may receive this "
+                      f"escalation ({'; '.join(f'{s.role.value}: {s.reason}' for s in skips)})")

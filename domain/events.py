@@ -1,0 +1,62 @@
+"""Domain events: the audit trail. Every change to a case appends one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class EventType(enum.Enum):
+    """What happened. Values are stable: they are stored and hashed."""
+
+    CASE_REGISTERED = "CaseRegistered"
+    REPEAT_LINKED = "RepeatLinked"
+    CASE_ASSIGNED = "CaseAssigned"
+    PERSON_RECUSED = "PersonRecused"
+    ROUTING_OBJECTED = "RoutingObjected"
+    RESPONSE_ACKNOWLEDGED = "ResponseAcknowledged"
+    CASE_ACCEPTED = "CaseAccepted"
+    CASE_DECLINED = "CaseDeclined"
+    LEADER_NAMED = "LeaderNamed"
+    LEADER_ACCEPTED = "LeaderAccepted"
+    CLOCK_PAUSED = "ClockPaused"
+    CLOCK_RESUMED = "ClockResumed"
+    DEADLINE_EXTENDED = "DeadlineExtended"
+    DECISION_ISSUED = "DecisionIssued"
+    CASE_RATED = "CaseRated"
+    RATING_EXPIRED = "RatingExpired"
+    WINDOW_LAPSED = "WindowLapsed"
+    REVIEW_REQUESTED = "ReviewRequested"
+    REVIEW_DECIDED = "ReviewDecided"
+    RE_REVIEW_REQUESTED = "ReReviewRequested"
+    RE_REVIEW_DECIDED = "ReReviewDecided"
+    CASE_STRUCK_OFF = "CaseStruckOff"
+    DEADLINE_REMINDER = "DeadlineReminder"
+    DEADLINE_WARNING = "DeadlineWarning"
+    DEADLINE_BREACHED = "DeadlineBreached"
+    ESCALATED = "Escalated"
+    ESCALATION_ROLE_UNRESOLVED = "EscalationRoleUnresolved"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """One entry of a case's audit trail.
+
+    ``at`` is a UTC instant, ``actor`` a person id or a system name (``sweeper``),
+    ``stage`` the case's stage after the change, ``data`` JSON-ready values only.
+    """
+
+    type: EventType
+    case_id: str
+    actor: str
+    at: dt.datetime
+    stage: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_record(self) -> dict[str, Any]:
+        """A JSON-ready dict, the form storage hashes and persists."""
+        return {"type": self.type.value, "case_id": self.case_id, "actor": self.actor,
+                "at": self.at.isoformat(), "stage": self.stage, "data": dict(self.data)}

@@ -1,0 +1,263 @@
+"""Routing (首问负责): which unit and which first responder take a petition, whether a leader
+must own it (领导包案), and whether it repeats an earlier one (重复信访).
+
+Confidentiality is decided here and again wherever a person is resolved: an accusation
+(检举控告) never goes to the accused unit or person (第三十条第三款), and anyone with a
+declared interest is recused (回避, 第二十八条).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from domain.errors import ConfigError, RoutingError, UnknownName
+from domain.fields import Fields, parse_enum
+from domain.org import OrgChart, Person
+from domain.petition import Category, Channel, Petition
+
+
+@dataclass(frozen=True)
+class Bar:
+    """Why a person or unit may not see or handle a case."""
+
+    who: str
+    reason: str  # "accused" or "recused: <interest>"
+
+
+def barred_person(org: OrgChart, petition: Petition, person_id: str,
+                  recused: Iterable[str] = ()) -> Bar | None:
+    """Why ``person_id`` may not handle or be told about ``petition``, or None."""
+    person = org.person(person_id)
+    if petition.is_accusation:
+        if person_id in petition.accused_persons or person.name in petition.accused_persons:
+            return Bar(person_id, "accused")
+        if petition.concerns_unit and petition.concerns_unit in org.units and \
+                org.is_within(person.unit, petition.concerns_unit):
+            return Bar(person_id, "accused")
+        if petition.concerns_unit and any(
+                u.head == person_id for u in org.units.values()
+                if org.is_within(u.id, petition.concerns_unit)):
+            return Bar(person_id, "accused")
+    if person_id in recused:
+        return Bar(person_id, "recused")
+    interest = _interest(person, petition)
+    return Bar(person_id, f"recused: {interest}") if interest else None
+
+
+def _interest(person: Person, petition: Petition) -> str | None:
+    facts = {petition.petitioner.name, petition.petitioner.id_number or "",
+             petition.concerns_unit or "", *petition.accused_persons} - {""}
+    hits = sorted(person.interests & facts)
+    return hits[0] if hits else None
+
+
+def barred_unit(org: OrgChart, petition: Petition, unit_id: str) -> bool:
+    """Whether the unit is (inside) the unit an accusation accuses."""
+    return bool(petition.is_accusation and petition.concerns_unit
+                and petition.concerns_unit in org.units
+                and org.is_within(unit_id, petition.concerns_unit))
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """Send matching petitions to ``unit``. Empty criteria match anything."""
+
+    id: str
+    unit: str
+    categories: frozenset[Category] = frozenset()
+    channels: frozenset[Channel] = frozenset()
+    keywords: tuple[str, ...] = ()
+    concerns: frozenset[str] = frozenset()
+
+    def matches(self, petition: Petition) -> bool:
+        return ((not self.categories or petition.category in self.categories)
+                and (not self.channels or petition.channel in self.channels)
+                and (not self.keywords or any(k in petition.text for k in self.keywords))
+                and (not self.concerns or petition.concerns_unit in self.concerns))
+
+
+@dataclass(frozen=True)
+class LeaderRules:
+    """When a leader must own a case (领导包案, 第十八条)."""
+
+    group_min_headcount: int = 5
+    repeat: bool = True
+    key_person: bool = True
+    categories: frozenset[Category] = frozenset()
+    keywords: tuple[str, ...] = ()
+
+    def reasons(self, petition: Petition, is_repeat: bool) -> tuple[str, ...]:
+        """Why a leader must own this petition; empty when none is needed."""
+        out = []
+        if petition.headcount >= self.group_min_headcount:
+            out.append(f"集体访（{petition.headcount}人）")
+        if self.repeat and is_repeat:
+            out.append("重复信访")
+        if self.key_person and petition.key_person:
+            out.append("重点人员")
+        if petition.category in self.categories:
+            out.append(petition.category.label)
+        out.extend(f"关键词：{k}" for k in self.keywords if k in petition.text)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class RoutingRules:
+    rules: tuple[RoutingRule, ...]
+    default_unit: str
+    accusation_unit: str | None = None
+    leader: LeaderRules = LeaderRules()
+    repeat_similarity: float = 0.6
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """Where a petition goes and why: the audit trail records all of it."""
+
+    unit: str
+    responder: str
+    rule: str
+    leader: str | None
+    leader_reasons: tuple[str, ...]
+    bars: tuple[Bar, ...]
+
+
+def route(petition: Petition, rules: RoutingRules, org: OrgChart,
+          workload: Mapping[str, int], *, is_repeat: bool = False) -> RoutingDecision:
+    """Choose unit, first responder (the least loaded eligible person), and owning leader.
+
+    ``workload`` maps person id to open cases held. Raises ``UnknownName`` for an unknown
+    concerned unit and ``RoutingError`` when nobody eligible is left.
+    """
+    if petition.concerns_unit is not None:
+        org.unit(petition.concerns_unit)
+    rule = next((r for r in rules.rules if r.matches(petition)), None)
+    unit, rule_id = (rule.unit, rule.id) if rule else (rules.default_unit, "default")
+    bars: list[Bar] = []
+    if barred_unit(org, petition, unit):
+        bars.append(Bar(unit, "accused unit"))
+        fallbacks = [u for u in (rules.accusation_unit, rules.default_unit) if u]
+        unit = next((u for u in fallbacks if not barred_unit(org, petition, u)), "")
+        rule_id = f"{rule_id} → accusation fallback"
+        if not unit:
+            raise RoutingError("the accusation concerns every unit that could take it; "
+                               "configure an 'accusation_unit' outside the accused unit")
+    responder = _least_loaded(org, petition, unit, workload, bars)
+    reasons = rules.leader.reasons(petition, is_repeat)
+    leader = _leader_for(org, petition, unit, bars) if reasons else None
+    return RoutingDecision(unit, responder, rule_id, leader, reasons, tuple(bars))
+
+
+def _least_loaded(org: OrgChart, petition: Petition, unit: str, workload: Mapping[str, int],
+                  bars: list[Bar]) -> str:
+    eligible = []
+    for person in org.members(unit):
+        if not person.responder:
+            continue
+        bar = barred_person(org, petition, person.id)
+        if bar:
+            bars.append(bar)
+        else:
+            eligible.append(person.id)
+    if not eligible:
+        raise RoutingError(f"unit '{unit}' has no eligible first responder "
+                           f"(barred: {', '.join(b.who for b in bars) or 'none'})")
+    return min(eligible, key=lambda pid: (workload.get(pid, 0), pid))
+
+
+def _leader_for(org: OrgChart, petition: Petition, unit: str, bars: list[Bar]) -> str:
+    """The leader in charge of the unit (or of its nearest parent), else the mine head,
+    else the party secretary, skipping anyone barred."""
+    chain = [u.leader for u in (org.unit(unit), *org.ancestors(unit))]
+    for candidate in [*chain, org.mine_head, org.party_secretary]:
+        if candidate is None:
+            continue
+        bar = barred_person(org, petition, candidate)
+        if bar is None:
+            return candidate
+        if bar not in bars:
+            bars.append(bar)
+    raise RoutingError("no leader may own this case: every leader in the chain is barred")
+
+
+@dataclass(frozen=True)
+class PriorCase:
+    """What repeat detection needs of an earlier case."""
+
+    case_id: str
+    petitioner_identity: str
+    category: Category
+    concerns_unit: str | None
+    subject: str
+
+
+def find_repeat(petition: Petition, earlier: Iterable[PriorCase],
+                similarity: float) -> str | None:
+    """The earlier case this petition repeats (same petitioner, same matter), or None.
+
+    Same matter: same category and either the same concerned unit or subjects at least
+    ``similarity`` alike (difflib ratio). The most alike earlier case wins.
+    """
+    identity = petition.petitioner.identity()
+    best: tuple[float, str] | None = None
+    for prior in earlier:
+        if prior.petitioner_identity != identity or prior.category is not petition.category:
+            continue
+        ratio = difflib.SequenceMatcher(None, prior.subject, petition.subject).ratio()
+        same_unit = bool(petition.concerns_unit) and prior.concerns_unit == petition.concerns_unit
+        if same_unit or ratio >= similarity:
+            score = max(ratio, 1.0 if same_unit else 0.0)
+            if best is None or score > best[0]:
+                best = (score, prior.case_id)
+    return best[1] if best else None
+
+
+def rules_from_mapping(data: object, org: OrgChart) -> RoutingRules:
+    """Routing rules from plain data, with every unit checked against the org chart."""
+    f = Fields(data, "", ("default_unit", "accusation_unit", "rules", "leader_required",
+                          "repeat_similarity"))
+
+    def unit(value: str, where: str) -> str:
+        if value not in org.units:
+            raise ConfigError(f"unknown unit '{value}'", field=where)
+        return value
+
+    rules = []
+    for path, item in f.items("rules"):
+        r = Fields(item, path, ("id", "unit", "category", "channel", "keywords", "concerns"))
+        rules.append(RoutingRule(
+            id=r.text("id"), unit=unit(r.text("unit"), r.at("unit")),
+            categories=frozenset(parse_enum(Category, c, r.at("category"))
+                                 for c in r.text_list("category")),
+            channels=frozenset(parse_enum(Channel, c, r.at("channel"))
+                               for c in r.text_list("channel")),
+            keywords=r.text_list("keywords"),
+            concerns=frozenset(unit(c, r.at("concerns")) for c in r.text_list("concerns"))))
+    leader = LeaderRules()
+    if f.has("leader_required"):
+        lf = Fields(f.raw("leader_required"), "leader_required",
+                    ("group_min_headcount", "repeat", "key_person", "categories", "keywords"))
+        leader = LeaderRules(
+            group_min_headcount=lf.typed("group_min_headcount", int, 5),
+            repeat=lf.typed("repeat", bool, True), key_person=lf.typed("key_person", bool, True),
+            categories=frozenset(parse_enum(Category, c, lf.at("categories"))
+                                 for c in lf.text_list("categories")),
+            keywords=lf.text_list("keywords"))
+    similarity = f.typed("repeat_similarity", float, 0.6)
+    if not 0 < similarity <= 1:
+        raise ConfigError("must be within (0, 1]", field="repeat_similarity")
+    accusation = f.text("accusation_unit") if f.has("accusation_unit") else None
+    return RoutingRules(
+        rules=tuple(rules), default_unit=unit(f.text("default_unit"), "default_unit"),
+        accusation_unit=unit(accusation, "accusation_unit") if accusation else None,
+        leader=leader, repeat_similarity=similarity)
+
+
+def category_of(name: str) -> Category:
+    """A category by its value, with an error naming the known ones."""
+    try:
+        return Category(name)
+    except ValueError:
+        raise UnknownName("category", name, [c.value for c in Category]) from None

@@ -1,0 +1,163 @@
+"""Settings and the office's configuration files, read once into typed objects.
+
+This is the composition root's reading side: environment variables (``PETITIONS_*``) into
+``Settings``, and YAML files into domain objects. A malformed file raises ``ConfigError``
+naming the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.calendar import WorkingCalendar, calendar_from_mapping
+from domain.errors import ConfigError, UnknownName
+from domain.fields import Fields
+from domain.org import OrgChart, org_from_mapping
+from domain.policies import default_registry
+from domain.policy import PolicyRegistry
+from domain.routing import RoutingRules, rules_from_mapping
+
+T = TypeVar("T")
+
+
+class Settings(BaseSettings):
+    """Every setting, from the environment (``PETITIONS_HOME``, ``PETITIONS_CONFIG_DIR``...)."""
+
+    model_config = SettingsConfigDict(env_prefix="PETITIONS_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".petitions")
+    config_dir: Path | None = None
+
+    @property
+    def office_dir(self) -> Path:
+        """Where the office's YAML files live: ``PETITIONS_CONFIG_DIR`` or ``HOME/config``."""
+        return self.config_dir or self.home / "config"
+
+
+# --- YAML with line numbers ------------------------------------------------------------
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _line_of(root: yaml.Node | None, field: str) -> int | None:
+    """The 1-based line of the deepest node on the dotted ``field`` path."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for name, index in _TOKEN.findall(field):
+        child = None
+        if isinstance(node, yaml.MappingNode) and name:
+            child = next((v for k, v in node.value if str(k.value) == name), None)
+            key = next((k for k, _ in node.value if str(k.value) == name), None)
+            if child is None and key is None:
+                break
+            if child is not None and key is not None and not isinstance(
+                    child, (yaml.MappingNode, yaml.SequenceNode)):
+                child = key if child.start_mark.line == key.start_mark.line else child
+        elif isinstance(node, yaml.SequenceNode) and index and int(index) < len(node.value):
+            child = node.value[int(index)]
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Parsed data and the node tree (for line numbers) of a YAML file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read: {e.strerror}", source=str(path)) from None
+    try:
+        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        raise ConfigError(f"not valid YAML: {e.problem or e}", source=str(path),
+                          line=mark.line + 1 if mark else None) from None
+
+
+def load_file(path: Path, parse: Callable[[Any], T]) -> T:
+    """Parse a YAML (or JSON) file with ``parse``; errors name file, line and field."""
+    data, root = read_yaml(path)
+    try:
+        return parse(data)
+    except ConfigError as e:
+        raise e.located(str(path), _line_of(root, e.field)) from None
+
+
+def load_json(path: Path | None) -> Any:
+    """A JSON document from a file, or from stdin when ``path`` is None or ``-``."""
+    try:
+        text = sys.stdin.read() if path is None or str(path) == "-" else \
+            path.read_text(encoding="utf-8")
+        return json.loads(text)
+    except OSError as e:
+        raise ConfigError(f"cannot read: {e.strerror}", source=str(path)) from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"not valid JSON: {e.msg}", source=str(path or "<stdin>"),
+                          line=e.lineno) from None
+
+
+# --- the office --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Office:
+    """Everything the domain needs from one office's configuration."""
+
+    org: OrgChart
+    routing: RoutingRules
+    calendar: WorkingCalendar
+    policies: PolicyRegistry
+
+
+def load_calendar(path: Path | None) -> WorkingCalendar:
+    """The working calendar, with overrides from ``path`` when it exists."""
+    if path is None:
+        return WorkingCalendar()
+    return load_file(path, calendar_from_mapping)
+
+
+def load_policies(directory: Path | None, default_id: str | None = None) -> PolicyRegistry:
+    """Built-in policies plus every ``*.yaml`` in ``directory`` (which may ``extends`` one)."""
+    registry = default_registry()
+    if directory is not None and directory.is_dir():
+        pending = sorted(directory.glob("*.yaml"))
+        for path in pending:
+            registry = load_file(path, registry.with_policy)
+    return registry.select_default(default_id) if default_id else registry
+
+
+def load_office(directory: Path) -> Office:
+    """Load ``org.yaml``, ``routing.yaml`` and the optional ``calendar.yaml``,
+    ``office.yaml`` (``default_policy``) and ``policies/`` from ``directory``."""
+    if not directory.is_dir():
+        raise ConfigError("no such configuration folder; set PETITIONS_CONFIG_DIR or pass "
+                          "--config (deploy/config holds a sample office)", source=str(directory))
+    org = load_file(directory / "org.yaml", org_from_mapping)
+    routing = load_file(directory / "routing.yaml", lambda d: rules_from_mapping(d, org))
+    cal_path = directory / "calendar.yaml"
+    calendar = load_calendar(cal_path if cal_path.exists() else None)
+    default_id = None
+    office_path = directory / "office.yaml"
+    if office_path.exists():
+        default_id = load_file(office_path, _default_policy)
+    policies = load_policies(directory / "policies", None)
+    if default_id is not None:
+        try:
+            policies = policies.select_default(default_id)
+        except UnknownName as e:
+            raise ConfigError(str(e), source=str(office_path), field="default_policy",
+                              line=_line_of(read_yaml(office_path)[1], "default_policy")) from None
+    return Office(org, routing, calendar, policies)
+
+
+def _default_policy(data: Any) -> str:
+    return Fields(data, "", ("name", "default_policy")).text("default_policy")

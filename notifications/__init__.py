@@ -1,0 +1,1 @@
+"""Notifications (templates, renderers, senders, outbox). Built with the Notifications issue."""
