@@ -41,17 +41,18 @@ class YearSchedule:
         for kind, days in (("holidays", self.holidays), ("workdays", self.workdays)):
             for day in days:
                 if day.year != self.year:
-                    raise ConfigError(f"{day} is not in {self.year}", field=f"{self.year}.{kind}")
+                    raise ConfigError(f"{day} is not in {self.year}",
+                                      field=f"{self.year}.{kind}.{day}")
         both = set(self.holidays) & set(self.workdays)
         if both:
             day = min(both)
             raise ConfigError(f"{day} is listed both as a holiday and as a working day",
-                              field=f"{self.year}.workdays")
+                              field=f"{self.year}.workdays.{day}")
         for day in self.workdays:
             if day.weekday() < 5:
                 raise ConfigError(
                     f"{day} is a {day.strftime('%A')}; a make-up working day (调休上班) "
-                    "is a Saturday or Sunday", field=f"{self.year}.workdays")
+                    "is a Saturday or Sunday", field=f"{self.year}.workdays.{day}")
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,12 @@ class WorkingHours:
 
 @cache
 def _package_year(year: int) -> YearSchedule:
-    cn = holidays.CN(years=year, language="zh_CN")
+    cn = holidays.country_holidays("CN", years=year, language="zh_CN")
     return YearSchedule(
         year=year,
         holidays={d: str(name) for d, name in cn.items()},
-        workdays={d: "调休上班" for d in cn.weekend_workdays if d.year == year},
-        source=f"holidays {holidays.__version__}",
+        workdays={d: "调休上班" for d in getattr(cn, "weekend_workdays", ()) if d.year == year},
+        source=f"holidays {getattr(holidays, '__version__', '')}".strip(),
     )
 
 

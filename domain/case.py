@@ -14,10 +14,26 @@ from dataclasses import dataclass
 import pendulum
 
 from domain.calendar import WorkingCalendar
-from domain.deadlines import (LAPSE, Clock, Closing, DeadlineState, DeadlineView, EntryKind,
-                              LedgerEntry, PauseReason, evaluate, fire_time)
-from domain.errors import (ClockError, ConfidentialityViolation, ConfigError, ExtensionRefused,
-                           IllegalTransition, RuleViolation)
+from domain.deadlines import (
+    LAPSE,
+    Clock,
+    Closing,
+    DeadlineState,
+    DeadlineView,
+    EntryKind,
+    LedgerEntry,
+    PauseReason,
+    evaluate,
+    fire_time,
+)
+from domain.errors import (
+    ClockError,
+    ConfidentialityViolation,
+    ConfigError,
+    ExtensionRefused,
+    IllegalTransition,
+    RuleViolation,
+)
 from domain.escalation import Holders, holder_of, resolve
 from domain.events import DomainEvent, EventType
 from domain.instants import as_utc, format_duration

@@ -193,14 +193,20 @@ def _state(clock: Clock, due_at: dt.datetime, paused_since: dt.datetime | None,
     if clock.closed_at is not None:
         if window:
             return DeadlineState.USED, None
-        late = as_utc(clock.closed_at) - due_at
+        late = _delta(as_utc(clock.closed_at), due_at)
         return ((DeadlineState.BREACHED, late) if late > dt.timedelta(0)
                 else (DeadlineState.MET, None))
     if paused_since is not None:
         return DeadlineState.PAUSED, None
     if now > due_at:
-        return (DeadlineState.LAPSED, None) if window else (DeadlineState.BREACHED, now - due_at)
+        return ((DeadlineState.LAPSED, None) if window
+                else (DeadlineState.BREACHED, _delta(now, due_at)))
     return (DeadlineState.OPEN if window else DeadlineState.PENDING), None
+
+
+def _delta(later: dt.datetime, earlier: dt.datetime) -> dt.timedelta:
+    """A plain timedelta (pendulum's Interval compares unlike a timedelta)."""
+    return dt.timedelta(seconds=(later - earlier).total_seconds())
 
 
 LAPSE = "lapse"

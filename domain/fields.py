@@ -47,7 +47,7 @@ class Fields:
                 return default
             raise ConfigError("required field is missing", field=self.at(name))
         value = self.data[name]
-        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
             raise ConfigError(f"expected {kind.__name__}, got {value!r}", field=self.at(name))
         return value
 

@@ -121,13 +121,13 @@ def org_from_mapping(data: object) -> OrgChart:
                              p.typed("responder", bool, True), frozenset(p.text_list("interests")))
     if not units:
         raise ConfigError("an org chart needs at least one unit", field="units")
-    for (path, _), unit in zip(f.items("units"), units.values()):
+    for (path, _), entry in zip(f.items("units"), units.values(), strict=True):
         for role in ("head", "leader"):
-            pid = getattr(unit, role)
+            pid = getattr(entry, role)
             if pid is not None and pid not in people:
                 raise ConfigError(f"unknown person '{pid}'", field=f"{path}.{role}")
-        if unit.parent is not None and unit.parent not in units:
-            raise ConfigError(f"unknown unit '{unit.parent}'", field=f"{path}.parent")
+        if entry.parent is not None and entry.parent not in units:
+            raise ConfigError(f"unknown unit '{entry.parent}'", field=f"{path}.parent")
     for role in ("mine_head", "party_secretary"):
         if f.text(role) not in people:
             raise ConfigError(f"unknown person '{f.text(role)}'", field=role)

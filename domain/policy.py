@@ -11,6 +11,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+
 from domain.errors import ConfigError, UnknownName
 from domain.fields import Fields, parse_enum
 from domain.periods import Period, Unit

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -21,8 +20,15 @@ from domain.instants import format_duration, format_local
 from domain.petition import petition_from_mapping
 from domain.policy import DeadlinePolicy
 from domain.routing import route
-from flows.config import (Settings, load_calendar, load_file, load_json, load_office,
-                          load_policies, read_yaml)
+from flows.config import (
+    Settings,
+    load_calendar,
+    load_file,
+    load_json,
+    load_office,
+    load_policies,
+    read_yaml,
+)
 
 app = typer.Typer(help="petition-engine: petitions (信访) through their stages, no deadline "
                   "passing unnoticed.", no_args_is_help=True, add_completion=False)
@@ -34,7 +40,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(policy_app, name="policy")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 ConfigOpt = Annotated[Path | None, typer.Option(
@@ -241,6 +247,10 @@ def route_cmd(
                   f"(领导包案: {'、'.join(decision.leader_reasons)})", highlight=False)
     else:
         out.print("leader:    not required", highlight=False)
+    if petition.is_accusation:
+        accused = [x for x in (petition.concerns_unit, *petition.accused_persons) if x]
+        out.print(f"accused:   {', '.join(accused)} — never routed, assigned or notified",
+                  highlight=False)
     for bar in decision.bars:
         out.print(f"excluded:  {bar.who} ({bar.reason})", highlight=False)
     views = case.deadlines(rules, now)
@@ -255,4 +265,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

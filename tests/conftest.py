@@ -1,0 +1,63 @@
+"""Shared fixtures: the sample office from deploy/config, built without touching files in
+unit tests (the data is parsed from the YAML once per session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from domain.calendar import WorkingCalendar
+from domain.case import Case, CaseRules
+from domain.petition import Category, Channel, Petition, Petitioner
+from domain.policies import default_registry
+from flows.config import Office, load_office
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_OFFICE = ROOT / "deploy" / "config"
+
+
+@pytest.fixture(scope="session")
+def office() -> Office:
+    return load_office(SAMPLE_OFFICE)
+
+
+@pytest.fixture(scope="session")
+def calendar() -> WorkingCalendar:
+    return WorkingCalendar()
+
+
+@pytest.fixture(scope="session")
+def rules(office: Office) -> CaseRules:
+    return CaseRules(default_registry().get("cn-2022"), office.calendar, office.org)
+
+
+def at(text: str) -> pendulum.DateTime:
+    """A local (Asia/Shanghai) time as a UTC instant: at('2026-03-02 09:00')."""
+    return pendulum.parse(text, tz="Asia/Shanghai").in_timezone("UTC")  # type: ignore[union-attr]
+
+
+def wage_petition(received: str = "2026-03-02 09:00", **changes: object) -> Petition:
+    fields: dict[str, object] = dict(
+        petitioner=Petitioner("刘建军", id_number="142601198001011234", phone="13812341234"),
+        channel=Channel.LETTER, category=Category.COMPLAINT,
+        subject="9月、10月工资未足额发放", content="请求核查补发工资",
+        received_at=at(received), concerns_unit="mining1")
+    fields.update(changes)
+    return Petition(**fields)  # type: ignore[arg-type]
+
+
+def new_case(office: Office, rules: CaseRules, petition: Petition | None = None,
+             now: pendulum.DateTime | None = None, workload: dict[str, int] | None = None,
+             case_id: str = "c1") -> Case:
+    """A registered and assigned case, routed by the sample office's rules."""
+    from domain.routing import route
+
+    petition = petition or wage_petition()
+    now = now or petition.received_at
+    case = Case.register(case_id=case_id, registration_no=f"XF-{case_id}", petition=petition,
+                         policy=rules.policy, actor="clerk", now=now)
+    decision = route(petition, office.routing, office.org, workload or {})
+    case.assign(decision, actor="clerk", now=now, rules=rules)
+    return case

@@ -1,0 +1,111 @@
+"""The ``petitions`` command as a clerk runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE_OFFICE
+
+PETITIONS = shutil.which("petitions", path=str(Path(sys.executable).parent)) or "petitions"
+
+
+def run(*args: str, stdin: str | None = None,
+        home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PETITIONS_")}
+    if home is not None:
+        env["PETITIONS_HOME"] = str(home)
+    return subprocess.run([PETITIONS, *args], capture_output=True, text=True, input=stdin,
+                          env=env, timeout=60, check=False)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def test_calendar_due_prints_the_date_on_the_first_line(home):
+    result = run("calendar", "due", "2025-12-29", "--days", "3", home=home)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "2026-01-04"
+    assert result.stderr == ""
+
+
+def test_calendar_due_in_working_days(home):
+    result = run("calendar", "due", "2025-09-26", "--working-days", "5", home=home)
+    assert result.stdout.splitlines()[0] == "2025-10-10"
+
+
+def test_a_due_date_in_an_unofficial_year_warns_on_stderr(home):
+    result = run("calendar", "due", "2026-12-01", "--days", "60", home=home)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == "2027-02-01"
+    assert "2027 has no official holiday schedule" in result.stderr
+
+
+def test_an_override_file_loads_next_years_schedule(home, tmp_path):
+    cal = tmp_path / "calendar.yaml"
+    # Invented schedule for the test: Monday 2027-02-01 given off.
+    cal.write_text("years:\n  2027:\n    source: test\n    holidays:\n"
+                   "      2027-02-01: 测试休息日\n", encoding="utf-8")
+    result = run("calendar", "due", "2026-12-01", "--days", "60", "--calendar", str(cal),
+                 home=home)
+    assert result.stdout.splitlines()[0] == "2027-02-02"
+    assert result.stderr == ""
+
+
+def test_calendar_due_refuses_both_or_neither_unit(home):
+    both = run("calendar", "due", "2026-03-02", "--days", "3", "--working-days", "3", home=home)
+    assert both.returncode == 2 and "exactly one of --days or --working-days" in both.stderr
+    bad = run("calendar", "due", "2026-02-30", "--days", "3", home=home)
+    assert bad.returncode == 2 and "expected a date YYYY-MM-DD" in bad.stderr
+
+
+def test_route_sends_an_accusation_away_from_the_accused_unit(home):
+    result = run("route", str(SAMPLE_OFFICE / "samples" / "accusation.json"),
+                 "--config", str(SAMPLE_OFFICE), home=home)
+    assert result.returncode == 0, result.stderr
+    assert "unit:      discipline" in result.stdout
+    assert "accused:   mining1, zhang.hua — never routed, assigned or notified" in result.stdout
+    people = result.stdout.split("accused:")[0]
+    assert "zhang.hua" not in people and "luo.jun" not in people
+
+
+def test_route_reads_a_petition_from_stdin_and_names_an_unknown_category(home):
+    petition = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
+    ok = run("route", "-", "--config", str(SAMPLE_OFFICE), stdin=json.dumps(petition),
+             home=home)
+    assert "unit:      hr" in ok.stdout
+    petition["category"] = "gossip"
+    bad = run("route", "-", "--config", str(SAMPLE_OFFICE), stdin=json.dumps(petition),
+              home=home)
+    assert bad.returncode == 2
+    assert "unknown category 'gossip'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_a_malformed_policy_file_is_named_with_line_and_field(home, tmp_path):
+    policy = tmp_path / "zj.yaml"
+    policy.write_text("id: zj\nextends: cn-2022\nlimits:\n  handling:\n"
+                      "    period: {days: thirty}\n", encoding="utf-8")
+    result = run("policy", "check", str(policy), home=home)
+    assert result.returncode == 2
+    assert f"{policy}:5 (field 'limits.handling.period.days')" in result.stderr
+
+
+def test_policy_show_and_check_config_work_on_the_sample_office(home):
+    shown = run("policy", "show", "zj-2023", "--config", str(SAMPLE_OFFICE), home=home)
+    assert shown.returncode == 0 and "30日" in shown.stdout
+    checked = run("check-config", "--config", str(SAMPLE_OFFICE), home=home)
+    assert checked.returncode == 0 and "default cn-2022" in checked.stdout
+
+
+def test_read_commands_do_not_import_prefect():
+    code = "import sys, flows.cli; assert 'prefect' not in sys.modules, 'prefect imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -1,0 +1,90 @@
+"""Configuration files: a malformed file is named with its line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from domain.errors import ConfigError
+from domain.org import org_from_mapping
+from flows.config import load_calendar, load_file, load_office, load_policies
+from tests.conftest import SAMPLE_OFFICE
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_sample_office_loads(office):
+    assert office.policies.default_id == "cn-2022"
+    assert "zj-2023" in office.policies.ids()
+    assert office.routing.accusation_unit == "discipline"
+
+
+def test_a_bad_policy_file_names_file_line_and_field(tmp_path):
+    path = _write(tmp_path, "p.yaml", """id: bad
+extends: cn-2022
+limits:
+  handling:
+    period: {fortnights: 2}
+""")
+    with pytest.raises(ConfigError) as e:
+        load_policies(tmp_path)
+    assert (e.value.source, e.value.line, e.value.field) == (
+        str(path), 5, "limits.handling.period.fortnights")
+    assert f"{path}:5 (field 'limits.handling.period.fortnights')" in str(e.value)
+
+
+def test_a_bad_rung_in_a_list_is_located(tmp_path):
+    path = _write(tmp_path, "p.yaml", """id: bad
+extends: cn-2022
+escalation:
+  handling:
+    - {name: r, level: reminder, at: 50%, to: responder}
+    - {name: w, level: warning, at: 80%, to: cook}
+""")
+    with pytest.raises(ConfigError) as e:
+        load_file(path, load_policies(None).with_policy)
+    assert (e.value.line, e.value.field) == (6, "escalation.handling[1]")
+
+
+def test_invalid_yaml_is_located(tmp_path):
+    path = _write(tmp_path, "org.yaml", "units: [\n  {id: a\nname: b\n")
+    with pytest.raises(ConfigError, match="not valid YAML") as e:
+        load_file(path, org_from_mapping)
+    assert e.value.line is not None
+
+
+def test_an_org_chart_with_an_unknown_head_is_located(tmp_path):
+    path = _write(tmp_path, "org.yaml", """units:
+  - {id: a, name: A}
+  - {id: b, name: B, head: nobody}
+people:
+  - {id: x, name: X, unit: a}
+mine_head: x
+party_secretary: x
+""")
+    with pytest.raises(ConfigError, match="unknown person 'nobody'") as e:
+        load_file(path, org_from_mapping)
+    assert (e.value.line, e.value.field) == (3, "units[1].head")
+
+
+def test_a_calendar_override_with_a_weekday_make_up_day_is_located(tmp_path):
+    path = _write(tmp_path, "calendar.yaml", """years:
+  2027:
+    source: test
+    workdays:
+      2027-01-06: 调休上班
+""")
+    with pytest.raises(ConfigError, match="Wednesday") as e:
+        load_calendar(path)
+    assert e.value.line == 5 and e.value.field == "years.2027.workdays.2027-01-06"
+
+
+def test_a_missing_config_folder_says_where_to_find_a_sample(tmp_path):
+    with pytest.raises(ConfigError, match="deploy/config holds a sample office"):
+        load_office(tmp_path / "nowhere")
+    assert SAMPLE_OFFICE.is_dir()
