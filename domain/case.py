@@ -15,7 +15,6 @@ import pendulum
 
 from domain.calendar import WorkingCalendar
 from domain.deadlines import (
-    LAPSE,
     Clock,
     Closing,
     DeadlineState,
@@ -24,7 +23,6 @@ from domain.deadlines import (
     LedgerEntry,
     PauseReason,
     evaluate,
-    fire_time,
 )
 from domain.errors import (
     ClockError,
@@ -34,7 +32,7 @@ from domain.errors import (
     IllegalTransition,
     RuleViolation,
 )
-from domain.escalation import Holders, holder_of, resolve
+from domain.escalation import DueRung, Holders, holder_of, pending_rungs, resolve
 from domain.events import DomainEvent, EventType
 from domain.instants import as_utc, format_duration
 from domain.org import OrgChart
@@ -62,17 +60,6 @@ class CaseRules:
     policy: DeadlinePolicy
     calendar: WorkingCalendar
     org: OrgChart
-
-
-@dataclass(frozen=True)
-class DueRung:
-    """A rung (or a window's lapse, ``rung`` None) and when it fires."""
-
-    clock: str
-    kind: DeadlineKind
-    name: str
-    rung: Rung | None
-    fire_at: pendulum.DateTime
 
 
 def _required(text: str | None, case_ref: str, what: str) -> str:
@@ -532,17 +519,7 @@ class Case:
     # --- escalation ---------------------------------------------------------------------
     def schedule(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
         """Every rung not yet fired on a running (not paused) clock, soonest first."""
-        out: list[DueRung] = []
-        for view in self.deadlines(rules, now):
-            if view.closed_at is not None or view.state is DeadlineState.PAUSED:
-                continue
-            ladder: list[Rung | None] = (
-                [None] if view.kind.is_window else list(rules.policy.ladder(view.kind)))
-            for rung in ladder:
-                name = rung.name if rung else LAPSE
-                if (view.key, name) not in self.fired:
-                    out.append(DueRung(view.key, view.kind, name, rung, fire_time(view, rung)))
-        return sorted(out, key=lambda d: (d.fire_at, d.clock, d.name))
+        return pending_rungs(self.deadlines(rules, now), rules.policy, self.fired)
 
     def due_rungs(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
         """The rungs whose time has come at ``now``."""

@@ -7,12 +7,43 @@ not dropped: it is recorded and the rung goes one level up. Past the top it is a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
 
+import pendulum
+
+from domain.deadlines import LAPSE, DeadlineState, DeadlineView, fire_time
 from domain.errors import NoRecipient
 from domain.org import OrgChart
-from domain.policy import Role
+from domain.policy import DeadlineKind, DeadlinePolicy, Role, Rung
+
+
+@dataclass(frozen=True)
+class DueRung:
+    """A rung (or a window's lapse, ``rung`` None) and when it fires (UTC)."""
+
+    clock: str
+    kind: DeadlineKind
+    name: str
+    rung: Rung | None
+    fire_at: pendulum.DateTime
+
+
+def pending_rungs(views: Iterable[DeadlineView], policy: DeadlinePolicy,
+                  fired: Set[tuple[str, str]]) -> list[DueRung]:
+    """Rungs not yet fired on open, running clocks, soonest first. A paused clock fires
+    nothing; a window has one rung, its lapse at the due instant."""
+    out: list[DueRung] = []
+    for view in views:
+        if view.closed_at is not None or view.state is DeadlineState.PAUSED:
+            continue
+        ladder: list[Rung | None] = (
+            [None] if view.kind.is_window else list(policy.ladder(view.kind)))
+        for rung in ladder:
+            name = rung.name if rung else LAPSE
+            if (view.key, name) not in fired:
+                out.append(DueRung(view.key, view.kind, name, rung, fire_time(view, rung)))
+    return sorted(out, key=lambda d: (d.fire_at, d.clock, d.name))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from domain.errors import ConfigError, UnknownName
 from domain.fields import Fields, parse_enum
-from domain.periods import Period, Unit
+from domain.periods import Period
 
 
 class DeadlineKind(enum.Enum):
@@ -325,8 +325,3 @@ class PolicyRegistry:
         if not earlier:
             raise UnknownName("policy in force on", on.isoformat(), list(self._policies))
         return max(earlier, key=lambda p: p.effective_from)
-
-
-def unit_of(policy: DeadlinePolicy, kind: DeadlineKind) -> Unit:
-    """The unit a kind of deadline is counted in under ``policy``."""
-    return policy.limit(kind).period.unit

@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from domain.errors import ConfigError, RoutingError, UnknownName
+from domain.errors import ConfigError, RoutingError
 from domain.fields import Fields, parse_enum
 from domain.org import OrgChart, Person
 from domain.petition import Category, Channel, Petition
@@ -253,11 +253,3 @@ def rules_from_mapping(data: object, org: OrgChart) -> RoutingRules:
         rules=tuple(rules), default_unit=unit(f.text("default_unit"), "default_unit"),
         accusation_unit=unit(accusation, "accusation_unit") if accusation else None,
         leader=leader, repeat_similarity=similarity)
-
-
-def category_of(name: str) -> Category:
-    """A category by its value, with an error naming the known ones."""
-    try:
-        return Category(name)
-    except ValueError:
-        raise UnknownName("category", name, [c.value for c in Category]) from None

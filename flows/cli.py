@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -39,7 +40,8 @@ policy_app = typer.Typer(help="Deadline policies (cn-2022, cn-2005, the unit's o
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(policy_app, name="policy")
 
-out = Console()
+# Piped output keeps full rows (a terminal uses its own width).
+out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 

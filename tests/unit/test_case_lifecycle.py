@@ -180,3 +180,22 @@ def test_the_table_leaves_no_open_stage_without_a_way_forward():
         assert bool(moves) is (stage is not Stage.CLOSED), stage
     reachable = {Stage.REGISTERED} | set(TRANSITIONS.values())
     assert reachable == set(Stage)
+
+
+def test_a_recused_responder_is_replaced_by_a_colleague_of_the_same_unit(office, rules):
+    case = new_case(office, rules)
+    assert case.responder == "lin.na"
+    before = (case.responder, len(case.events))
+    with pytest.raises(RuleViolation, match="name a replacement"):
+        case.recuse("lin.na", reason="与信访人系亲属", actor="wang.fang",
+                    now=at("2026-03-02 10:00"), rules=rules)
+    with pytest.raises(RuleViolation, match="cannot replace"):
+        case.recuse("lin.na", reason="与信访人系亲属", actor="wang.fang",
+                    now=at("2026-03-02 10:00"), rules=rules, replacement="yang.fan")
+    assert (case.responder, len(case.events)) == before
+    case.recuse("lin.na", reason="与信访人系亲属", actor="wang.fang", now=at("2026-03-02 10:00"),
+                rules=rules, replacement="zheng.tao")
+    assert case.responder == "zheng.tao" and case.recused == {"lin.na": "与信访人系亲属"}
+    assert case.events[-1].type is E.PERSON_RECUSED
+    with pytest.raises(RuleViolation, match="only the first responder"):
+        case.acknowledge(actor="lin.na", now=at("2026-03-02 11:00"))
