@@ -125,14 +125,13 @@ def load_calendar(path: Path | None) -> WorkingCalendar:
     return load_file(path, calendar_from_mapping)
 
 
-def load_policies(directory: Path | None, default_id: str | None = None) -> PolicyRegistry:
+def load_policies(directory: Path | None) -> PolicyRegistry:
     """Built-in policies plus every ``*.yaml`` in ``directory`` (which may ``extends`` one)."""
     registry = default_registry()
     if directory is not None and directory.is_dir():
-        pending = sorted(directory.glob("*.yaml"))
-        for path in pending:
+        for path in sorted(directory.glob("*.yaml")):
             registry = load_file(path, registry.with_policy)
-    return registry.select_default(default_id) if default_id else registry
+    return registry
 
 
 def load_office(directory: Path) -> Office:
@@ -149,7 +148,7 @@ def load_office(directory: Path) -> Office:
     office_path = directory / "office.yaml"
     if office_path.exists():
         default_id = load_file(office_path, _default_policy)
-    policies = load_policies(directory / "policies", None)
+    policies = load_policies(directory / "policies")
     if default_id is not None:
         try:
             policies = policies.select_default(default_id)
