@@ -9,7 +9,10 @@
     │   ├── ClockError           a pause with no reason, a resume with no pause
     │   └── ConfidentialityViolation  an accusation would reach the accused
     ├── RoutingError             no eligible unit or person for a petition
-    └── NoRecipient              an escalation rung whose chain ends with nobody
+    ├── NoRecipient              an escalation rung whose chain ends with nobody
+    ├── CaseNotFound             no case with that id or registration number
+    ├── DuplicateRegistration    the registration number is taken
+    └── ConcurrentUpdate         someone else changed the case since it was read
 
 Adapters translate their own errors into these (``raise CaseNotFound(id) from None``);
 nothing here is swallowed.
@@ -94,3 +97,28 @@ class RoutingError(PetitionError):
 
 class NoRecipient(PetitionError):
     """An escalation rung went up the whole chain and found nobody."""
+
+
+class CaseNotFound(PetitionError):
+    """No case with that id or registration number."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(f"no case '{ref}'")
+
+
+class DuplicateRegistration(PetitionError):
+    """A registration number that is already taken."""
+
+    def __init__(self, registration_no: str) -> None:
+        self.registration_no = registration_no
+        super().__init__(f"registration number '{registration_no}' is already registered")
+
+
+class ConcurrentUpdate(PetitionError):
+    """The case changed since it was read (optimistic version check); nothing was written."""
+
+    def __init__(self, ref: str, version: int) -> None:
+        self.ref = ref
+        super().__init__(f"case {ref} was changed by someone else since it was read "
+                         f"(version {version}); reload it and try again")

@@ -37,7 +37,12 @@ calendar_app = typer.Typer(help="China's working-day calendar (调休 included).
                            no_args_is_help=True)
 policy_app = typer.Typer(help="Deadline policies (cn-2022, cn-2005, the unit's own).",
                          no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+db_app = typer.Typer(help="The database (PETITIONS_DATABASE_URL; SQLite under "
+                     "PETITIONS_HOME by default).", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
 
 # Piped output keeps full rows (a terminal uses its own width).
@@ -259,6 +264,44 @@ def route_cmd(
     out.print(f"policy:    {policy.id} {policy.title}", highlight=False)
     out.print(_deadline_rows(views))
     _warn([w for v in views for w in v.warnings])
+
+
+# --- storage -----------------------------------------------------------------------------
+
+@db_app.command("upgrade")
+@reports_errors
+def db_upgrade() -> None:
+    """Create or upgrade the schema (Alembic migrations)."""
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    url = Settings().db_url
+    upgrade(make_engine(url))
+    out.print(f"database at {_safe_url(url)} is up to date", highlight=False)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@audit_app.command("verify")
+@reports_errors
+def audit_verify() -> None:
+    """Check every case's hash chain; name the first broken row of each broken case.
+    Exit code 1 when any chain is broken."""
+    from storage.audit import verify
+    from storage.db import make_engine
+
+    with make_engine(Settings().db_url).connect() as conn:
+        checked, breaks = verify(conn)
+    for b in breaks:
+        err.print(f"BROKEN case {b.case_id}: row {b.seq} (id {b.row_id}) {b.problem}",
+                  highlight=False)
+    out.print(f"{checked} case chains checked, {len(breaks)} broken", highlight=False)
+    if breaks:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -37,11 +37,20 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=lambda: Path.home() / ".petitions")
     config_dir: Path | None = None
+    database_url: str | None = None
 
     @property
     def office_dir(self) -> Path:
         """Where the office's YAML files live: ``PETITIONS_CONFIG_DIR`` or ``HOME/config``."""
         return self.config_dir or self.home / "config"
+
+    @property
+    def db_url(self) -> str:
+        """``PETITIONS_DATABASE_URL``, else an SQLite file under ``PETITIONS_HOME``."""
+        if self.database_url:
+            return self.database_url
+        self.home.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.home / 'petitions.db'}"
 
 
 # --- YAML with line numbers ------------------------------------------------------------

@@ -1,0 +1,100 @@
+"""Case ↔ row: the aggregate's value objects to and from JSON-ready data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from domain.case import Case
+from domain.deadlines import Clock, Closing, EntryKind, LedgerEntry, PauseReason
+from domain.outcomes import Outcome, Rating
+from domain.periods import Period, Unit
+from domain.petition import Category, Channel, Petition, Petitioner
+from domain.policy import DeadlineKind
+from domain.stages import Stage
+
+
+def _t(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value is not None else None
+
+
+def _petition(p: Petition) -> dict[str, Any]:
+    return {"petitioner": {"name": p.petitioner.name, "id_number": p.petitioner.id_number,
+                           "phone": p.petitioner.phone, "address": p.petitioner.address},
+            "channel": p.channel.value, "category": p.category.value, "subject": p.subject,
+            "content": p.content, "received_at": _t(p.received_at),
+            "concerns_unit": p.concerns_unit, "accused_persons": list(p.accused_persons),
+            "headcount": p.headcount, "representatives": p.representatives,
+            "key_person": p.key_person, "repeat_of": p.repeat_of}
+
+
+def _petition_back(d: dict[str, Any]) -> Petition:
+    received = _dt(d["received_at"])
+    assert received is not None
+    return Petition(Petitioner(**d["petitioner"]), Channel(d["channel"]),
+                    Category(d["category"]), d["subject"], d["content"], received,
+                    d["concerns_unit"], tuple(d["accused_persons"]), d["headcount"],
+                    d["representatives"], d["key_person"], d["repeat_of"])
+
+
+def _entry(e: LedgerEntry) -> dict[str, Any]:
+    return {"kind": e.kind.value, "clock": e.clock, "at": _t(e.at), "actor": e.actor,
+            "reason": e.reason, "basis": e.basis,
+            "pause_reason": e.pause_reason.value if e.pause_reason else None,
+            "extension": [e.extension.amount, e.extension.unit.value] if e.extension else None,
+            "approver": e.approver}
+
+
+def _entry_back(d: dict[str, Any]) -> LedgerEntry:
+    at = _dt(d["at"])
+    assert at is not None
+    ext = Period(d["extension"][0], Unit(d["extension"][1])) if d["extension"] else None
+    return LedgerEntry(EntryKind(d["kind"]), d["clock"], at, d["actor"], d["reason"],
+                       d["basis"], PauseReason(d["pause_reason"]) if d["pause_reason"] else None,
+                       ext, d["approver"])
+
+
+def to_row(case: Case) -> dict[str, Any]:
+    """The ``cases`` row of an aggregate (without ``version``, which the repository sets)."""
+    body = {
+        "petition": _petition(case.petition),
+        "leader_reasons": list(case.leader_reasons), "repeat_of": case.repeat_of,
+        "outcome": case.outcome.value if case.outcome else None,
+        "rating": case.rating.value if case.rating else None,
+        "recused": case.recused,
+        "clocks": [{"key": c.key, "kind": c.kind.value, "started_at": _t(c.started_at),
+                    "closed_at": _t(c.closed_at),
+                    "closing": c.closing.value if c.closing else None}
+                   for c in case.clocks.values()],
+        "ledger": [_entry(e) for e in case.ledger],
+        "fired": sorted([list(f) for f in case.fired]),
+    }
+    return {"id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
+            "policy_id": case.policy_id, "unit": case.unit, "responder": case.responder,
+            "leader": case.leader, "category": case.petition.category.value,
+            "petitioner_identity": case.petition.petitioner.identity(),
+            "registered_at": case.registered_at, "body": body}
+
+
+def from_row(row: Any) -> Case:
+    """The aggregate from its ``cases`` row."""
+    b = row.body
+    clocks = []
+    for c in b["clocks"]:
+        started = _dt(c["started_at"])
+        assert started is not None
+        clocks.append(Clock(c["key"], DeadlineKind(c["kind"]), started, _dt(c["closed_at"]),
+                            Closing(c["closing"]) if c["closing"] else None))
+    return Case(id=row.id, registration_no=row.registration_no,
+                petition=_petition_back(b["petition"]), policy_id=row.policy_id,
+                stage=Stage(row.stage), registered_at=row.registered_at, unit=row.unit,
+                responder=row.responder, leader=row.leader,
+                leader_reasons=tuple(b["leader_reasons"]), repeat_of=b["repeat_of"],
+                outcome=Outcome(b["outcome"]) if b["outcome"] else None,
+                rating=Rating(b["rating"]) if b["rating"] else None, recused=b["recused"],
+                clocks=clocks, ledger=[_entry_back(e) for e in b["ledger"]],
+                fired={(f[0], f[1]) for f in b["fired"]}, version=row.version)

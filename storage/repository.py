@@ -1,0 +1,175 @@
+"""Repositories and the unit of work: a case's state, its new audit events and its pending
+rungs are written in one transaction, or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from domain.case import Case, CaseRules
+from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
+from domain.petition import Category
+from domain.routing import PriorCase
+from storage import codec
+from storage.audit import GENESIS, chain_rows
+from storage.tables import audit_events, cases, rung_schedule
+
+RulesFor = Callable[[Case], CaseRules]
+
+
+class SqlCaseRepository:
+    """Cases in SQL. ``get`` locks the row on PostgreSQL (``FOR UPDATE``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.seen: dict[str, Case] = {}
+        self._new: set[str] = set()
+
+    def add(self, case: Case) -> None:
+        self.seen[case.id] = case
+        self._new.add(case.id)
+
+    def get(self, ref: str, *, lock: bool = True) -> Case:
+        """A case by id or registration number."""
+        query = select(cases).where((cases.c.id == ref) | (cases.c.registration_no == ref))
+        if lock and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        if row is None:
+            raise CaseNotFound(ref)
+        case = codec.from_row(row)
+        self.seen[case.id] = case
+        return case
+
+    def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
+        """Earlier cases of one petitioner, for repeat detection."""
+        rows = self.conn.execute(select(cases.c.id, cases.c.category, cases.c.body).where(
+            cases.c.petitioner_identity == petitioner_identity))
+        return [PriorCase(r.id, petitioner_identity, Category(r.category),
+                          r.body["petition"]["concerns_unit"], r.body["petition"]["subject"])
+                for r in rows]
+
+    def workload(self) -> dict[str, int]:
+        """Open cases held per first responder."""
+        rows = self.conn.execute(text(
+            "SELECT responder, count(*) FROM cases WHERE stage <> 'closed' "
+            "AND responder IS NOT NULL GROUP BY responder"))
+        return {r[0]: int(r[1]) for r in rows}
+
+    # --- writing ------------------------------------------------------------------------
+    def _save(self, case: Case, rules: CaseRules) -> None:
+        if not case.events and case.id not in self._new:
+            return
+        head = self.conn.execute(select(cases.c.audit_seq, cases.c.audit_head).where(
+            cases.c.id == case.id)).first() if case.id not in self._new else None
+        last_seq, last_hash = (head.audit_seq, head.audit_head) if head else (0, GENESIS)
+        rows = chain_rows(case.id, case.events, last_seq, last_hash)
+        new_seq, new_head = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (last_seq,
+                                                                               last_hash)
+        values = {**codec.to_row(case), "audit_seq": new_seq, "audit_head": new_head}
+        if case.id in self._new:
+            self._insert(case, values)
+        else:
+            result = self.conn.execute(
+                update(cases).where(and_(cases.c.id == case.id, cases.c.version == case.version))
+                .values(**{**values, "version": case.version + 1}))
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(case.ref, case.version)
+        if rows:
+            self.conn.execute(insert(audit_events), rows)
+        self._reschedule(case, rules, case.events[-1].at if case.events else case.registered_at)
+        case.version += 1
+        case.events.clear()
+        self._new.discard(case.id)
+
+    def _insert(self, case: Case, values: dict[str, Any]) -> None:
+        exists = self.conn.execute(select(cases.c.id).where(
+            cases.c.registration_no == case.registration_no)).first()
+        if exists:
+            raise DuplicateRegistration(case.registration_no)
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(cases).values(**values, version=case.version + 1))
+        except IntegrityError:
+            raise DuplicateRegistration(case.registration_no) from None
+
+    def _reschedule(self, case: Case, rules: CaseRules, now: dt.datetime) -> None:
+        self.conn.execute(delete(rung_schedule).where(and_(
+            rung_schedule.c.case_id == case.id, rung_schedule.c.claimed_at.is_(None))))
+        claimed = {(r.clock, r.rung) for r in self.conn.execute(
+            select(rung_schedule.c.clock, rung_schedule.c.rung).where(
+                rung_schedule.c.case_id == case.id))}
+        pending = [{"case_id": case.id, "clock": d.clock, "rung": d.name, "fire_at": d.fire_at}
+                    for d in case.schedule(rules, now) if (d.clock, d.name) not in claimed]
+        if pending:
+            self.conn.execute(insert(rung_schedule), pending)
+
+
+@dataclass(frozen=True)
+class ClaimedRung:
+    case_id: str
+    clock: str
+    rung: str
+    fire_at: dt.datetime
+
+
+def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]:
+    """Claim up to ``limit`` due rungs, oldest first; each rung can be claimed once.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets sweepers claim disjoint rows at once; the
+    ``claimed_at IS NULL`` guard is re-checked after a wait. SQLite: the write lock taken by
+    ``BEGIN IMMEDIATE`` serialises sweepers. The claim commits with whatever the caller does
+    with the rungs in the same transaction, or rolls back with it.
+    """
+    t = rung_schedule.c
+    due = (select(t.id).where(t.claimed_at.is_(None), t.fire_at <= now)
+           .order_by(t.fire_at).limit(limit))
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    rows = conn.execute(
+        update(rung_schedule).where(t.claimed_at.is_(None), t.id.in_(due))
+        .values(claimed_at=now, claimed_by=sweeper)
+        .returning(t.case_id, t.clock, t.rung, t.fire_at)).all()
+    return [ClaimedRung(r.case_id, r.clock, r.rung, r.fire_at) for r in rows]
+
+
+class SqlUnitOfWork:
+    """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
+
+    def __init__(self, engine: Engine, rules_for: RulesFor) -> None:
+        self.engine = engine
+        self.rules_for = rules_for
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.conn = self.engine.connect()
+        self.tx = self.conn.begin()
+        self.cases = SqlCaseRepository(self.conn)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self.tx.is_active:
+                self.tx.rollback()
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        """Write every changed case with its events and rungs, then commit."""
+        for case in list(self.cases.seen.values()):
+            self.cases._save(case, self.rules_for(case))
+        self.tx.commit()
+
+    def claim_due(self, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]:
+        return claim_due(self.conn, now, sweeper, limit)
+
+
+def iter_ids(conn: Connection) -> Iterator[str]:
+    for row in conn.execute(select(cases.c.id).order_by(cases.c.id)):
+        yield row.id

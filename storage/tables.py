@@ -1,0 +1,108 @@
+"""The schema, as SQLAlchemy Core tables (typed columns; Alembic creates them).
+
+- ``cases``: one row per case; scalar columns for what is queried, ``body`` (JSON) for the
+  aggregate's value objects (petition, clocks, ledger, fired rungs...). ``version`` guards
+  against lost updates.
+- ``audit_events``: append-only, hash-chained per case (``seq``, ``prev_hash``, ``hash``).
+- ``rung_schedule``: one row per pending escalation rung with its firing time, indexed on
+  the unclaimed rows only, so finding what is due costs O(due), not O(open cases).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC instants on every backend (SQLite keeps no zone: store naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None,
+                           dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value} given to a UTC column")
+        utc = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        instant: dt.datetime = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return pendulum.instance(instant).in_timezone("UTC")
+
+
+JSONB = JSON().with_variant(postgresql.JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+metadata = MetaData()
+
+cases = Table(
+    "cases", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("registration_no", String(64), nullable=False, unique=True),
+    Column("stage", String(32), nullable=False, index=True),
+    Column("policy_id", String(64), nullable=False),
+    Column("unit", String(64), index=True),
+    Column("responder", String(64), index=True),
+    Column("leader", String(64), index=True),
+    Column("category", String(16), nullable=False),
+    Column("petitioner_identity", String(160), nullable=False, index=True),
+    Column("registered_at", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    # The head of the case's audit chain: a deleted last row shows as a short chain.
+    Column("audit_seq", Integer, nullable=False),
+    Column("audit_head", String(64), nullable=False),
+    Column("body", JSONB, nullable=False),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(48), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
+)
+
+rung_schedule = Table(
+    "rung_schedule", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False),
+    Column("clock", String(64), nullable=False),
+    Column("rung", String(64), nullable=False),
+    Column("fire_at", UTCDateTime(), nullable=False),
+    Column("claimed_at", UTCDateTime()),
+    Column("claimed_by", String(64)),
+    UniqueConstraint("case_id", "clock", "rung", name="uq_rung_once"),
+    Index("ix_rung_due", "fire_at", postgresql_where="claimed_at IS NULL",
+          sqlite_where="claimed_at IS NULL"),
+    Index("ix_rung_case", "case_id"),
+)
