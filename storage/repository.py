@@ -130,10 +130,15 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     t = rung_schedule.c
     due = (select(t.id).where(t.claimed_at.is_(None), t.fire_at <= now)
            .order_by(t.fire_at).limit(limit))
+    claim = update(rung_schedule).where(t.id.in_(due))
     if conn.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
+        # Re-checked after any wait, so a row claimed meanwhile is not claimed twice.
+        claim = update(rung_schedule).where(t.claimed_at.is_(None), t.id.in_(due))
+    # (On SQLite the write lock serialises claims; an outer IS NULL test would make its
+    # planner walk the whole partial index instead of the 1,000 ids.)
     rows = conn.execute(
-        update(rung_schedule).where(t.claimed_at.is_(None), t.id.in_(due))
+        claim
         .values(claimed_at=now, claimed_by=sweeper)
         .returning(t.case_id, t.clock, t.rung, t.fire_at)).all()
     return [ClaimedRung(r.case_id, r.clock, r.rung, r.fire_at) for r in rows]

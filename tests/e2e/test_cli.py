@@ -109,3 +109,30 @@ def test_policy_show_and_check_config_work_on_the_sample_office(home):
 def test_read_commands_do_not_import_prefect():
     code = "import sys, flows.cli; assert 'prefect' not in sys.modules, 'prefect imported'"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_db_upgrade_then_audit_verify_names_a_tampered_row(home):
+    import sqlite3
+
+    from sqlalchemy import create_engine
+
+    from domain.case import CaseRules
+    from flows.config import load_office
+    from storage.repository import SqlUnitOfWork
+    from tests.conftest import new_case
+
+    assert run("db", "upgrade", home=home).returncode == 0
+    office = load_office(SAMPLE_OFFICE)
+    rules = CaseRules(office.policies.get("cn-2022"), office.calendar, office.org)
+    engine = create_engine(f"sqlite:///{home / 'petitions.db'}")
+    with SqlUnitOfWork(engine, lambda c: rules) as uow:
+        uow.cases.add(new_case(office, rules))
+        uow.commit()
+    engine.dispose()
+    clean = run("audit", "verify", home=home)
+    assert clean.returncode == 0 and "1 case chains checked, 0 broken" in clean.stdout
+    with sqlite3.connect(home / "petitions.db") as conn:
+        conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2")
+    broken = run("audit", "verify", home=home)
+    assert broken.returncode == 1
+    assert "BROKEN case c1: row 2" in broken.stderr and "content was changed" in broken.stderr
