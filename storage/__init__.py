@@ -1,2 +1,2 @@
-"""Storage (SQLAlchemy mapping, repositories, unit of work, migrations). Built with the
-Storage issue."""
+"""Storage: SQLAlchemy tables and migrations, the case codec, the unit of work, the
+hash-chained audit trail and the claim of due rungs. Imports domain, sqlalchemy, alembic."""

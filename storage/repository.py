@@ -4,7 +4,7 @@ rungs are written in one transaction, or not at all."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -173,8 +173,3 @@ class SqlUnitOfWork:
 
     def claim_due(self, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]:
         return claim_due(self.conn, now, sweeper, limit)
-
-
-def iter_ids(conn: Connection) -> Iterator[str]:
-    for row in conn.execute(select(cases.c.id).order_by(cases.c.id)):
-        yield row.id
