@@ -153,19 +153,17 @@ def load_office(directory: Path) -> Office:
     routing = load_file(directory / "routing.yaml", lambda d: rules_from_mapping(d, org))
     cal_path = directory / "calendar.yaml"
     calendar = load_calendar(cal_path if cal_path.exists() else None)
-    default_id = None
+    policies = load_policies(directory / "policies")
     office_path = directory / "office.yaml"
     if office_path.exists():
-        default_id = load_file(office_path, _default_policy)
-    policies = load_policies(directory / "policies")
-    if default_id is not None:
-        try:
-            policies = policies.select_default(default_id)
-        except UnknownName as e:
-            raise ConfigError(str(e), source=str(office_path), field="default_policy",
-                              line=_line_of(read_yaml(office_path)[1], "default_policy")) from None
+        policies = load_file(office_path, lambda d: _with_default_policy(policies, d))
     return Office(org, routing, calendar, policies)
 
 
-def _default_policy(data: Any) -> str:
-    return Fields(data, "", ("name", "default_policy")).text("default_policy")
+def _with_default_policy(policies: PolicyRegistry, data: Any) -> PolicyRegistry:
+    """``policies`` with the default named in ``office.yaml``."""
+    f = Fields(data, "", ("name", "default_policy"))
+    try:
+        return policies.select_default(f.text("default_policy"))
+    except UnknownName as e:
+        raise ConfigError(str(e), field="default_policy") from None

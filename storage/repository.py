@@ -89,10 +89,8 @@ class SqlCaseRepository:
         self._new.discard(case.id)
 
     def _insert(self, case: Case, values: dict[str, Any]) -> None:
-        exists = self.conn.execute(select(cases.c.id).where(
-            cases.c.registration_no == case.registration_no)).first()
-        if exists:
-            raise DuplicateRegistration(case.registration_no)
+        # The unique constraint decides, also between two clerks registering at once; the
+        # savepoint keeps the outer transaction usable after the refusal.
         try:
             with self.conn.begin_nested():
                 self.conn.execute(insert(cases).values(**values, version=case.version + 1))
@@ -130,13 +128,15 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     t = rung_schedule.c
     due = (select(t.id).where(t.claimed_at.is_(None), t.fire_at <= now)
            .order_by(t.fire_at).limit(limit))
-    claim = update(rung_schedule).where(t.id.in_(due))
-    if conn.dialect.name == "postgresql":
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
         due = due.with_for_update(skip_locked=True)
-        # Re-checked after any wait, so a row claimed meanwhile is not claimed twice.
-        claim = update(rung_schedule).where(t.claimed_at.is_(None), t.id.in_(due))
-    # (On SQLite the write lock serialises claims; an outer IS NULL test would make its
-    # planner walk the whole partial index instead of the 1,000 ids.)
+    claim = update(rung_schedule).where(t.id.in_(due))
+    if postgres:
+        # Re-checked after any wait, so a row claimed meanwhile is not claimed twice. (On
+        # SQLite the write lock serialises claims, and this outer test would make its planner
+        # walk the whole partial index instead of the 1,000 ids.)
+        claim = claim.where(t.claimed_at.is_(None))
     rows = conn.execute(
         claim
         .values(claimed_at=now, claimed_by=sweeper)

@@ -88,3 +88,16 @@ def test_a_missing_config_folder_says_where_to_find_a_sample(tmp_path):
     with pytest.raises(ConfigError, match="deploy/config holds a sample office"):
         load_office(tmp_path / "nowhere")
     assert SAMPLE_OFFICE.is_dir()
+
+
+def test_an_unknown_default_policy_in_office_yaml_is_located(tmp_path):
+    import shutil
+
+    office = tmp_path / "office"
+    shutil.copytree(SAMPLE_OFFICE, office)
+    (office / "office.yaml").write_text("name: 测试\ndefault_policy: cn-1995\n",
+                                        encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown policy 'cn-1995'") as e:
+        load_office(office)
+    assert (e.value.source, e.value.line, e.value.field) == (
+        str(office / "office.yaml"), 2, "default_policy")
