@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, select, text, update
+from sqlalchemy import Connection, Engine, and_, delete, insert, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.case import Case, CaseRules
@@ -126,16 +126,17 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     with the rungs in the same transaction, or rolls back with it.
     """
     t = rung_schedule.c
-    due = (select(t.id).where(t.claimed_at.is_(None), t.fire_at <= now)
+    key = (t.fire_at, t.case_id, t.clock, t.rung)  # the primary key, in firing order
+    due = (select(*key).where(t.claimed_at.is_(None), t.fire_at <= now)
            .order_by(t.fire_at).limit(limit))
     postgres = conn.dialect.name == "postgresql"
     if postgres:
         due = due.with_for_update(skip_locked=True)
-    claim = update(rung_schedule).where(t.id.in_(due))
+    claim = update(rung_schedule).where(tuple_(*key).in_(due))
     if postgres:
         # Re-checked after any wait, so a row claimed meanwhile is not claimed twice. (On
         # SQLite the write lock serialises claims, and this outer test would make its planner
-        # walk the whole partial index instead of the 1,000 ids.)
+        # walk the whole partial index instead of the 1,000 keys.)
         claim = claim.where(t.claimed_at.is_(None))
     rows = conn.execute(
         claim

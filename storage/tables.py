@@ -4,8 +4,9 @@
   aggregate's value objects (petition, clocks, ledger, fired rungs...). ``version`` guards
   against lost updates.
 - ``audit_events``: append-only, hash-chained per case (``seq``, ``prev_hash``, ``hash``).
-- ``rung_schedule``: one row per pending escalation rung with its firing time, indexed on
-  the unclaimed rows only, so finding what is due costs O(due), not O(open cases).
+- ``rung_schedule``: one row per escalation rung with its firing time, indexed on the
+  unclaimed rows only, so finding what is due costs O(due), not O(open cases); a claimed row
+  stays as the record that the rung fired (once: (case_id, clock, rung) is unique).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     UniqueConstraint,
@@ -94,15 +96,18 @@ audit_events = Table(
 
 rung_schedule = Table(
     "rung_schedule", metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("case_id", String(64), nullable=False),
     Column("clock", String(64), nullable=False),
     Column("rung", String(64), nullable=False),
     Column("fire_at", UTCDateTime(), nullable=False),
     Column("claimed_at", UTCDateTime()),
     Column("claimed_by", String(64)),
-    UniqueConstraint("case_id", "clock", "rung", name="uq_rung_once"),
+    # Keyed by firing time first: on SQLite (WITHOUT ROWID) the rows are stored in that
+    # order, so the due ones share a few pages (migration 0002).
+    PrimaryKeyConstraint("fire_at", "case_id", "clock", "rung", name="pk_rung_schedule"),
+    UniqueConstraint("case_id", "clock", "rung", name="uq_rung_fires_once"),
     Index("ix_rung_due", "fire_at", postgresql_where="claimed_at IS NULL",
           sqlite_where="claimed_at IS NULL"),
     Index("ix_rung_case", "case_id"),
+    sqlite_with_rowid=False,
 )

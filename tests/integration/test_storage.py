@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from sqlalchemy import func, select, text
 
 from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
 from domain.events import EventType as E
 from domain.stages import Stage
 from storage.audit import verify
+from storage.migrate import alembic_config, upgrade
 from storage.tables import audit_events, cases, rung_schedule
 from tests.conftest import at, new_case
 from tests.integration.conftest import saved
@@ -163,3 +165,30 @@ def test_postgresql_itself_refuses_to_change_audit_rows(office, rules, uow_facto
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(text(sql))
     assert _count(engine, audit_events) == 2
+
+
+def test_an_existing_schedule_survives_the_upgrade_to_the_clustered_table(office, rules,
+                                                                          uow_factory, engine):
+    """Migration 0002 rebuilds rung_schedule: pending and fired rungs are kept as they were."""
+    case = new_case(office, rules)
+    saved(uow_factory, case)
+    with uow_factory() as uow:
+        fired = uow.claim_due(at("2026-03-02 12:30"), "sweeper-a", 10)
+        uow.commit()
+    rows = _rungs(engine)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    assert _rungs(engine) == rows
+    upgrade(engine)
+    assert _rungs(engine) == rows
+    with uow_factory() as uow:  # what fired before the upgrade does not fire again
+        later = uow.claim_due(at("2026-04-30 12:00"), "sweeper-b", 100)
+    assert fired and not {(c.clock, c.rung) for c in fired} & {(c.clock, c.rung) for c in later}
+
+
+def _rungs(engine):  # type: ignore[no-untyped-def]
+    t = rung_schedule.c
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(t.case_id, t.clock, t.rung, t.fire_at, t.claimed_by)))
