@@ -126,10 +126,14 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     with the rungs in the same transaction, or rolls back with it.
     """
     t = rung_schedule.c
-    key = (t.fire_at, t.case_id, t.clock, t.rung)  # the primary key, in firing order
+    postgres = conn.dialect.name == "postgresql"
+    # SQLite: the whole primary key, so each row is found in the clustered table next to the
+    # others. PostgreSQL: the unique (case, clock, rung); with fire_at in the key its planner
+    # looks rows up by fire_at alone, and many rungs share a firing time.
+    key = ((t.case_id, t.clock, t.rung) if postgres
+           else (t.fire_at, t.case_id, t.clock, t.rung))
     due = (select(*key).where(t.claimed_at.is_(None), t.fire_at <= now)
            .order_by(t.fire_at).limit(limit))
-    postgres = conn.dialect.name == "postgresql"
     if postgres:
         due = due.with_for_update(skip_locked=True)
     claim = update(rung_schedule).where(tuple_(*key).in_(due))
