@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path.home() / ".petitions")
     config_dir: Path | None = None
     database_url: str | None = None
+    # The embedded Prefect server of ``petitions serve`` (127.0.0.1 only).
+    prefect_port: int = 4200
+    # How often the deadline sweeper runs under ``petitions serve``.
+    sweep_seconds: int = 60
+    # The demo's and the flow tests' simulated clock (``HOME/clock``); never in production.
+    simulated_clock: bool = False
+    # Fault injection for the reliability tests: intake sleeps this long after registering.
+    intake_pause_seconds: float = 0.0
 
     @property
     def office_dir(self) -> Path:
@@ -51,6 +59,11 @@ class Settings(BaseSettings):
             return self.database_url
         self.home.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{self.home / 'petitions.db'}"
+
+    @property
+    def prefect_home(self) -> Path:
+        """The embedded Prefect server's own files (its SQLite database, results)."""
+        return self.home / "prefect"
 
 
 # --- YAML with line numbers ------------------------------------------------------------

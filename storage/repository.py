@@ -18,7 +18,7 @@ from domain.petition import Category
 from domain.routing import PriorCase
 from storage import codec
 from storage.audit import GENESIS, chain_rows
-from storage.tables import audit_events, cases, rung_schedule
+from storage.tables import audit_events, cases, lifecycle_runs, outbox, rung_schedule
 
 RulesFor = Callable[[Case], CaseRules]
 
@@ -36,7 +36,11 @@ class SqlCaseRepository:
         self._new.add(case.id)
 
     def get(self, ref: str, *, lock: bool = True) -> Case:
-        """A case by id or registration number."""
+        """A case by id or registration number. Within one unit of work a case is loaded
+        once: a second ``get`` returns the same object, with its changes so far."""
+        for case in self.seen.values():
+            if ref in (case.id, case.registration_no):
+                return case
         query = select(cases).where((cases.c.id == ref) | (cases.c.registration_no == ref))
         if lock and self.conn.dialect.name == "postgresql":
             query = query.with_for_update()
@@ -178,3 +182,49 @@ class SqlUnitOfWork:
 
     def claim_due(self, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]:
         return claim_due(self.conn, now, sweeper, limit)
+
+    def queue(self, messages: list[dict[str, Any]]) -> int:
+        """Queue outbox rows in this transaction; a key already queued is skipped. Returns
+        how many were new."""
+        if not messages:
+            return 0
+        known = set(self.conn.execute(select(outbox.c.key).where(
+            outbox.c.key.in_([m["key"] for m in messages]))).scalars())
+        fresh = [m for m in messages if m["key"] not in known]
+        if fresh:
+            self.conn.execute(insert(outbox), [
+                {"status": "queued", "attempts": 0, **m} for m in fresh])
+        return len(fresh)
+
+    # --- the lifecycle run of each case ---------------------------------------------------
+    def run_of(self, case_id: str) -> str | None:
+        return self.conn.execute(select(lifecycle_runs.c.flow_run_id).where(
+            lifecycle_runs.c.case_id == case_id)).scalar()
+
+    def record_run(self, case_id: str, flow_run_id: str, at: dt.datetime) -> None:
+        if self.run_of(case_id) is None:
+            self.conn.execute(insert(lifecycle_runs).values(
+                case_id=case_id, flow_run_id=flow_run_id, started_at=at))
+
+    def without_run(self, limit: int = 1000) -> list[str]:
+        """Open cases whose lifecycle run was never recorded (an intake cut short)."""
+        query = (select(cases.c.id).outerjoin(lifecycle_runs,
+                                              lifecycle_runs.c.case_id == cases.c.id)
+                 .where(lifecycle_runs.c.case_id.is_(None), cases.c.stage != "closed")
+                 .order_by(cases.c.registered_at).limit(limit))
+        return list(self.conn.execute(query).scalars())
+
+    def open_cases(self) -> list[Case]:
+        """Every case not closed (read only: nothing is locked)."""
+        rows = self.conn.execute(select(cases).where(cases.c.stage != "closed")
+                                 .order_by(cases.c.registered_at))
+        return [codec.from_row(r) for r in rows]
+
+    def all_cases(self) -> list[Case]:
+        rows = self.conn.execute(select(cases).order_by(cases.c.registered_at))
+        return [codec.from_row(r) for r in rows]
+
+    def events_of(self, case_id: str) -> list[Any]:
+        """The case's audit rows, in order."""
+        return list(self.conn.execute(select(audit_events).where(
+            audit_events.c.case_id == case_id).order_by(audit_events.c.seq)))

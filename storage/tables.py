@@ -111,3 +111,31 @@ rung_schedule = Table(
     Index("ix_rung_case", "case_id"),
     sqlite_with_rowid=False,
 )
+
+# A message is queued here in the same transaction as the change that causes it; a sender
+# delivers it later. ``key`` (case, event, rung, recipient) makes queuing it twice a no-op.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("kind", String(48), nullable=False),
+    Column("recipient", String(64), nullable=False),
+    Column("urgent", Integer, nullable=False, default=0),
+    Column("payload", JSONB, nullable=False),
+    Column("queued_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False, default="queued"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("sent_at", UTCDateTime()),
+    Column("error", String(2000)),
+    Index("ix_outbox_queued", "queued_at", postgresql_where="status = 'queued'",
+          sqlite_where="status = 'queued'"),
+)
+
+# The Prefect flow run that walks each case through its stages (one per case).
+lifecycle_runs = Table(
+    "lifecycle_runs", metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("flow_run_id", String(36), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+)

@@ -1,0 +1,80 @@
+"""Which domain events tell whom: the messages a change queues in the outbox.
+
+Pure: events in, messages out. The unit of work writes them in the same transaction as the
+change; a sender delivers them (issue "Notifications"). Each message has an idempotency key
+per (case, event, rung, recipient), so planning the same event twice queues it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.events import DomainEvent
+from domain.events import EventType as E
+
+PETITIONER = "petitioner"  # the case's petitioner, at the address in the petition
+
+_RUNG_KIND = {E.DEADLINE_REMINDER: "reminder", E.DEADLINE_WARNING: "warning",
+              E.DEADLINE_BREACHED: "breach", E.ESCALATED: "escalation"}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to one recipient (a person id, or ``petitioner``)."""
+
+    key: str
+    case_id: str
+    kind: str
+    recipient: str
+    urgent: bool
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _key(event: DomainEvent, recipient: str, occurrence: str) -> str:
+    return f"{event.case_id}:{event.type.value}:{occurrence}:{recipient}"
+
+
+def messages_for(event: DomainEvent) -> list[Message]:
+    """The messages ``event`` causes (often none)."""
+    d = event.data
+    payload = {"event": event.type.value, "stage": event.stage, "at": event.at.isoformat(),
+               **d}
+    once = event.at.isoformat()
+
+    def msg(kind: str, to: str | None, urgent: bool = False,
+            occurrence: str = once) -> list[Message]:
+        if not to:
+            return []
+        return [Message(_key(event, to, occurrence), event.case_id, kind, to, urgent, payload)]
+
+    t = event.type
+    if t is E.CASE_ASSIGNED:
+        return msg("assignment", d.get("responder")) + msg("leader_request", d.get("leader"))
+    if t is E.ROUTING_OBJECTED:
+        return msg("assignment", d.get("responder"))
+    if t is E.LEADER_NAMED:
+        return msg("leader_request", d.get("leader"))
+    if t is E.CASE_ACCEPTED:
+        return msg("acceptance_notice", PETITIONER)
+    if t is E.CASE_DECLINED:
+        return msg("decline_notice", PETITIONER)
+    if t is E.DEADLINE_EXTENDED:
+        return msg("extension", PETITIONER) + msg("extension", event.actor)
+    if t in (E.DECISION_ISSUED, E.REVIEW_DECIDED, E.RE_REVIEW_DECIDED):
+        return msg("decision_notice", PETITIONER) + msg("rating_request", PETITIONER)
+    if t in _RUNG_KIND:
+        rung = f"{d.get('clock')}/{d.get('rung')}"  # a rung fires once: its key is stable
+        return msg(_RUNG_KIND[t], d.get("recipient"),
+                   urgent=t in (E.DEADLINE_BREACHED, E.ESCALATED), occurrence=rung)
+    return []
+
+
+def plan(events: Iterable[DomainEvent]) -> list[Message]:
+    """Every message the events cause, each key once."""
+    seen: dict[str, Message] = {}
+    for event in events:
+        for m in messages_for(event):
+            seen.setdefault(m.key, m)
+    return list(seen.values())
