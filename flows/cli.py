@@ -304,6 +304,9 @@ def audit_verify() -> None:
         raise typer.Exit(1)
 
 
+from flows import cli_cases  # noqa: E402, F401 - registers the case commands on ``app``
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="petitions")

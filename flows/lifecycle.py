@@ -1,0 +1,58 @@
+"""The three flows: intake, each petition's lifecycle, and the deadline sweeper.
+
+Thin by design: every rule is in the domain, every I/O in a task. Deadlines are enforced by
+the sweeper from the database; no suspension has a timeout.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.flow_runs import asuspend_flow_run
+
+from flows import tasks
+from flows.inputs import step_input
+
+
+@flow(name="petition-intake", persist_result=True)
+async def intake(petition: dict[str, Any], registration_no: str,
+                 actor: str = "intake") -> dict[str, Any]:
+    """登记 → 首问负责 (and 领导包案 when required) → the case's lifecycle run."""
+    case_id = tasks.register(petition, registration_no, actor)
+    routed = tasks.route_and_assign(case_id)
+    routed["lifecycle_run"] = tasks.start_lifecycle(case_id)
+    return routed
+
+
+@flow(name="petition-lifecycle", persist_result=True)
+async def lifecycle(case_id: str) -> str:
+    """Walk one petition through its stages. At each human step the run suspends (no
+    process, no timeout) until a person acts from the Prefect UI form or the CLI."""
+    log = get_run_logger()
+    while True:
+        step = tasks.next_step(case_id)
+        tasks.publish_timeline(case_id)
+        if step is None:
+            return "closed"
+        attempt = 0
+        while True:
+            key = step.key if attempt == 0 else f"{step.key}-{attempt}"
+            answer = await asuspend_flow_run(wait_for_input=step_input(step.stage), key=key)
+            outcome = tasks.apply_step(case_id, key, step.version, answer.request().as_dict())
+            if outcome["result"] != "refused":
+                break
+            log.info("case %s waits again at %s", step.ref, step.stage.value)
+            attempt += 1
+
+
+@flow(name="deadline-sweeper")
+async def sweeper(limit: int = 500) -> int:
+    """Fire every due reminder, warning, breach and escalation exactly once."""
+    fired = tasks.sweep_due(f"sweeper@{socket.gethostname()}", limit)
+    for f in fired:
+        tasks.announce(f)
+    if fired:
+        get_run_logger().info("fired %d rung event(s)", len(fired))
+    return len(fired)

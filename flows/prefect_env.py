@@ -1,0 +1,120 @@
+"""Where Prefect lives for this office, and the embedded server's process.
+
+Imports no Prefect: ``configure`` must run before Prefect is first imported, because Prefect
+reads its settings from the environment. The embedded default keeps everything under
+``PETITIONS_HOME/prefect``: the server's SQLite database, flow results, and ``server.json``
+(the address and pid of the server that ``petitions serve`` started).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from domain.errors import ConfigError
+from flows.config import Settings
+
+
+def api_url(settings: Settings) -> str:
+    """``PREFECT_API_URL`` when set (a shared server), else the embedded server's."""
+    return os.environ.get("PREFECT_API_URL") or f"http://127.0.0.1:{settings.prefect_port}/api"
+
+
+def prefect_environment(settings: Settings) -> dict[str, str]:
+    """The variables that point Prefect (and every flow-run process) at this office."""
+    home = settings.prefect_home
+    return {
+        "PREFECT_API_URL": api_url(settings),
+        "PREFECT_HOME": str(home),
+        "PREFECT_LOCAL_STORAGE_PATH": str(home / "results"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_DATABASE_CONNECTION_URL":
+            os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL")
+            or f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+    }
+
+
+def configure(settings: Settings) -> None:
+    """Point this process at the office's Prefect server; call before importing Prefect."""
+    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    for name, value in prefect_environment(settings).items():
+        os.environ.setdefault(name, value)
+
+
+def healthy(url: str, timeout: float = 1.0) -> bool:
+    """Whether a Prefect server answers at ``url`` (its ``/health`` endpoint)."""
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def require_server(settings: Settings) -> str:
+    """The API address, or a clear error when nothing serves it."""
+    url = api_url(settings)
+    if not healthy(url):
+        raise ConfigError("no Prefect server answers; start `petitions serve` first "
+                          "(or set PREFECT_API_URL)", source=url)
+    return url
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the server gets SIGTERM when ``petitions serve`` dies, even by SIGKILL."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    os.setsid()  # Ctrl-C in the terminal reaches serve, which stops the server in order
+
+
+def start_server(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """Start the embedded Prefect server (SQLite under ``PETITIONS_HOME``) as a child."""
+    env = {**os.environ, **prefect_environment(settings)}
+    args = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+            "--port", str(settings.prefect_port)]
+    out = log.open("ab")
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, preexec_fn=preexec)
+
+
+def wait_until_healthy(proc: subprocess.Popen[bytes], url: str, timeout: float,
+                       tick: Callable[[float], None], log: Path) -> None:
+    """Poll ``/health`` until the server answers; fail early if it exits."""
+    started = time.monotonic()
+    while not healthy(url):
+        waited = time.monotonic() - started
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise ConfigError(f"the Prefect server exited with code {proc.returncode} while "
+                              f"starting; its log ends:\n{tail}", source=str(log))
+        if waited > timeout:
+            raise ConfigError(f"the Prefect server did not answer within {timeout:.0f} s",
+                              source=str(log))
+        tick(waited)
+        time.sleep(0.5)
+
+
+def stop(proc: subprocess.Popen[bytes], grace: float = 20.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def write_state(settings: Settings, **state: object) -> None:
+    path = settings.prefect_home / "server.json"
+    path.write_text(json.dumps(state))

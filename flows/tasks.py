@@ -1,0 +1,165 @@
+"""Prefect tasks: each wraps one use case from ``flows.services`` (the I/O lives there).
+
+Tasks that change a case are keyed by (petition, step) and their results persisted, so a
+resumed or retried run replays them from the result instead of doing them again; the key
+does not include the task's source, so this holds after the code changed too. Behind the
+cache, every use case is idempotent on its own (registration number, version check,
+outbox key), so a lost result cannot cause a second change either.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NONE
+from prefect.client.orchestration import get_client
+from prefect.context import TaskRunContext
+from prefect.events import emit_event
+
+from domain.errors import PetitionError
+from domain.stages import Stage
+from flows import services
+from flows.bootstrap import App, bootstrap
+from flows.timeline import artifact_table
+
+LIFECYCLE_DEPLOYMENT = "petition-lifecycle/lifecycle"
+EVENT_NAMES = {"DeadlineReminder": "petition.deadline.reminder",
+               "DeadlineWarning": "petition.deadline.warning",
+               "DeadlineBreached": "petition.deadline.breached",
+               "Escalated": "petition.escalated"}
+
+
+@functools.cache
+def app() -> App:
+    """The process's app, built on first use (never at import)."""
+    return bootstrap(migrate=True)
+
+
+def _keyed(prefix: str, *names: str) -> Any:
+    def key(_ctx: TaskRunContext, params: dict[str, Any]) -> str:
+        return "-".join([prefix, *(str(params[n]) for n in names)])
+    return key
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a case waits: its stage, and the version the next action must apply to."""
+
+    case_id: str
+    ref: str
+    stage: Stage
+    version: int
+
+    @property
+    def key(self) -> str:
+        # Unique per wait: Prefect lets a run pause once per key, so a case that waits in
+        # the same stage twice (a pause, an extension) needs the version in its key.
+        return f"{self.stage.value}-v{self.version}"
+
+
+@task(cache_key_fn=_keyed("register", "registration_no"), persist_result=True, retries=2,
+      retry_delay_seconds=1)
+def register(petition: dict[str, Any], registration_no: str, actor: str) -> str:
+    """登记: persisted before intake says anything back. Returns the case id."""
+    case = services.register(app(), petition, registration_no=registration_no, actor=actor)
+    pause = app().settings.intake_pause_seconds
+    if pause:  # fault injection for the reliability tests only
+        import time
+        time.sleep(pause)
+    return case.id
+
+
+@task(cache_key_fn=_keyed("route", "case_id"), persist_result=True, retries=2,
+      retry_delay_seconds=1)
+def route_and_assign(case_id: str) -> dict[str, Any]:
+    """Route, assign the first responder, name the leader the rules require, open the
+    deadlines and queue the assignment messages, in one transaction."""
+    case = services.route_and_assign(app(), case_id, actor="intake")
+    return {"case_id": case.id, "registration_no": case.registration_no,
+            "stage": case.stage.value, "unit": case.unit, "responder": case.responder,
+            "leader": case.leader, "leader_reasons": list(case.leader_reasons),
+            "repeat_of": case.repeat_of}
+
+
+@task(cache_key_fn=_keyed("start", "case_id"), persist_result=True, retries=3,
+      retry_delay_seconds=2)
+def start_lifecycle(case_id: str) -> str:
+    """Start the case's lifecycle run, once (Prefect's idempotency key), and record it."""
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(LIFECYCLE_DEPLOYMENT)
+        run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={"case_id": case_id},
+            idempotency_key=f"petition:{case_id}")
+    a = app()
+    with a.uow() as uow:
+        uow.record_run(case_id, str(run.id), a.clock.now())
+        uow.commit()
+    return str(run.id)
+
+
+@task(cache_policy=NONE, retries=3, retry_delay_seconds=1)  # e.g. ConcurrentUpdate
+def next_step(case_id: str) -> Step | None:
+    """Where the case waits now (read fresh every time), or None once it is closed. A case
+    left registered by an intake cut short is routed here first."""
+    a = app()
+    case = services.route_and_assign(a, case_id, actor="lifecycle")
+    if case.stage is Stage.CLOSED:
+        return None
+    return Step(case.id, case.ref, case.stage, case.version)
+
+
+@task(cache_policy=NONE)
+def publish_timeline(case_id: str) -> None:
+    """The case's timeline as the keyed table artifact ``petition-<id>``."""
+    a = app()
+    with a.uow() as uow:
+        case = uow.cases.get(case_id, lock=False)
+        rows = uow.events_of(case.id)
+    create_table_artifact(artifact_table(case, a.rules_for(case), rows, a.clock.now()),
+                          key=f"petition-{case.id}",
+                          description=f"信访件 {case.ref}: {case.stage.label}")
+
+
+@task(cache_key_fn=_keyed("apply", "case_id", "key"), persist_result=True)
+def apply_step(case_id: str, key: str, version: int, request: dict[str, Any]) -> dict[str, Any]:
+    """Apply the action a person gave at the wait ``key``: applied, superseded (the case
+    moved on since the form was shown) or refused by the domain (the run waits again)."""
+    log = get_run_logger()
+    req = services.ActRequest(services.Act(request["act"]), **{
+        k: v for k, v in request.items() if k != "act"})
+    try:
+        result = services.act(app(), case_id, req, at_version=version)
+    except PetitionError as e:
+        log.error("refused %s by %s: %s", req.act.value, req.actor, e)
+        return {"result": "refused", "error": str(e)}
+    if not result.applied:
+        log.warning("%s by %s came after the case moved on (now %s); submit it again on the "
+                    "new form if still wanted", req.act.value, req.actor, result.stage.value)
+        return {"result": "superseded", "stage": result.stage.value}
+    return {"result": "applied", "stage": result.stage.value}
+
+
+@task(cache_policy=NONE)
+def sweep_due(sweeper: str, limit: int) -> list[services.Fired]:
+    """Claim and fire every due rung (state, audit event, queued message: one commit)."""
+    return services.sweep(app(), sweeper=sweeper, limit=limit)
+
+
+def announce(fired: services.Fired) -> None:
+    """The Prefect event for one fired rung; its id is derived from the rung, so a repeat
+    is the same event."""
+    name = EVENT_NAMES.get(fired.event)
+    if name is None:
+        return
+    emit_event(event=name,
+               resource={"prefect.resource.id": f"petition.case.{fired.case_id}",
+                         "prefect.resource.name": fired.ref},
+               payload={"clock": fired.clock, "rung": fired.rung, "recipient": fired.recipient,
+                        "stage": fired.stage},
+               id=uuid.uuid5(uuid.NAMESPACE_URL,
+                             f"petition:{fired.case_id}:{fired.clock}:{fired.rung}:{name}"))

@@ -1,0 +1,54 @@
+"""A case's timeline as rows: its audit events in local time, then its deadlines.
+
+The same rows feed ``petitions show``, the ``petition-<id>`` Prefect artifact and the demo.
+No Prefect here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from domain.case import Case, CaseRules
+from domain.instants import format_duration, format_local
+
+_DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "rating",
+                "by", "new_due", "reason", "overdue", "approver", "to_unit", "clock")
+
+
+def _detail(data: dict[str, Any]) -> str:
+    parts = [f"{k}={data[k]}" for k in _DETAIL_KEYS
+             if k in data and data[k] not in (None, "", [])]
+    return " ".join(parts)
+
+
+def event_rows(audit_rows: list[Any]) -> list[dict[str, str]]:
+    """One row per audit event (``audit_events`` rows, in order)."""
+    return [{"when": format_local(r.at), "stage": r.stage, "event": r.type, "actor": r.actor,
+             "detail": _detail(dict(r.data))} for r in audit_rows]
+
+
+def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime) -> list[dict[str, str]]:
+    """One row per deadline, with its state at ``now``."""
+    rows = []
+    for v in case.deadlines(rules, now):
+        state = v.state.value + (f" by {format_duration(v.overdue)}" if v.overdue else "")
+        due = v.due_date.isoformat() if v.period.unit.is_daily else format_local(v.due_at)
+        ext = "; ".join(f"+{e.extension} ({e.reason}, approved by {e.approver})"
+                        for e in v.extensions if e.extension)
+        rows.append({"deadline": v.kind.value, "limit": str(v.period), "due": due,
+                     "state": state, "extended": ext})
+    return rows
+
+
+def artifact_table(case: Case, rules: CaseRules, audit_rows: list[Any],
+                   now: dt.datetime) -> list[dict[str, str]]:
+    """The rows of the ``petition-<id>`` table artifact: events, then deadlines."""
+    events = [{"kind": "event", "when": r["when"], "what": r["event"], "stage": r["stage"],
+               "who": r["actor"], "detail": r["detail"]} for r in event_rows(audit_rows)]
+    deadlines = [{"kind": "deadline", "when": d["due"], "what": d["deadline"],
+                  "stage": case.stage.value, "who": "", "detail":
+                  f"{d['limit']}; {d['state']}" + (f"; {d['extended']}" if d["extended"]
+                                                    else "")}
+                 for d in deadline_rows(case, rules, now)]
+    return events + deadlines
