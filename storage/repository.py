@@ -190,7 +190,8 @@ class SqlUnitOfWork:
             return 0
         known = set(self.conn.execute(select(outbox.c.key).where(
             outbox.c.key.in_([m["key"] for m in messages]))).scalars())
-        fresh = [m for m in messages if m["key"] not in known]
+        fresh = list({m["key"]: m for m in reversed(messages)
+                      if m["key"] not in known}.values())[::-1]  # the first of each key
         if fresh:
             self.conn.execute(insert(outbox), [
                 {"status": "queued", "attempts": 0, **m} for m in fresh])

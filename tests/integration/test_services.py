@@ -1,0 +1,114 @@
+"""The use cases behind the flows and the CLI, on both databases, without Prefect."""
+
+from __future__ import annotations
+
+import json
+
+import pendulum
+import pytest
+from sqlalchemy import select
+
+from domain.errors import DuplicateRegistration, IllegalTransition
+from flows import services as s
+from flows.bootstrap import App
+from flows.clock import FixedClock
+from flows.config import Office, Settings
+from storage.repository import SqlUnitOfWork
+from storage.tables import outbox
+from tests.conftest import SAMPLE_OFFICE
+
+WAGE = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
+
+
+@pytest.fixture
+def app(office: Office, engine, tmp_path) -> App:  # type: ignore[no-untyped-def]
+    settings = Settings(home=tmp_path, config_dir=SAMPLE_OFFICE)
+    return App(settings, office, engine, FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)))
+
+
+def _outbox(app: App) -> list[tuple[str, str]]:
+    with app.engine.connect() as conn:
+        return [(r.kind, r.recipient) for r in conn.execute(
+            select(outbox.c.kind, outbox.c.recipient).order_by(outbox.c.id))]
+
+
+def _handling(app: App) -> str:
+    case = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
+    s.route_and_assign(app, case.id, actor="intake")
+    s.act(app, case.id, s.ActRequest(s.Act.ACK, "lin.na"))
+    s.act(app, case.id, s.ActRequest(s.Act.ACCEPT, "lin.na", reason="受理"))
+    return case.id
+
+
+def test_a_retried_registration_returns_the_case_already_there(app):
+    first = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
+    again = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
+    assert again.id == first.id
+    other = {**WAGE, "petitioner": {**WAGE["petitioner"], "name": "王五",
+                                    "id_number": "142601198001019999"}}
+    with pytest.raises(DuplicateRegistration):
+        s.register(app, other, registration_no="XF-1", actor="clerk")
+
+
+def test_routing_twice_assigns_once_and_tells_the_responder_once(app):
+    case = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
+    s.route_and_assign(app, case.id, actor="intake")
+    s.route_and_assign(app, case.id, actor="lifecycle")
+    assert _outbox(app) == [("assignment", "lin.na")]
+
+
+def test_an_action_meant_for_an_older_version_is_not_applied(app):
+    case_id = _handling(app)
+    with app.uow() as uow:
+        version = uow.cases.get(case_id).version
+    req = s.ActRequest(s.Act.CLOSE, "lin.na", outcome="support", summary="补发工资")
+    assert s.act(app, case_id, req, at_version=version - 1).applied is False
+    assert s.act(app, case_id, req, at_version=version).applied is True
+    with pytest.raises(IllegalTransition):
+        s.act(app, case_id, req)
+
+
+def test_a_bad_action_changes_nothing(app):
+    case_id = _handling(app)
+    queued = _outbox(app)
+    with pytest.raises(Exception, match="outcome 'maybe' is not one of"):
+        s.act(app, case_id, s.ActRequest(s.Act.CLOSE, "lin.na", outcome="maybe"))
+    with app.uow() as uow:
+        assert uow.cases.get(case_id).stage.value == "handling"
+    assert _outbox(app) == queued
+
+
+def test_one_sweep_fires_every_due_rung_of_a_case_once_with_its_messages(app):
+    case_id = _handling(app)
+    app.clock.advance(days=65)  # type: ignore[attr-defined]
+    fired = s.sweep(app, sweeper="a")
+    assert [f.rung for f in fired if f.recipient] == ["reminder", "warning", "breach",
+                                                      "escalate-leader"]
+    assert s.sweep(app, sweeper="b") == []
+    with app.uow() as uow:
+        assert {r for _, r in uow.cases.get(case_id).fired} >= {"reminder", "warning",
+                                                                "breach", "escalate-leader"}
+    assert _outbox(app)[-4:] == [("reminder", "lin.na"), ("warning", "wang.fang"),
+                                 ("breach", "wang.fang"), ("escalation", "gao.jian")]
+
+
+def test_queuing_a_message_twice_keeps_one(app):
+    _handling(app)
+    with SqlUnitOfWork(app.engine, app.rules_for) as uow:
+        row = {"key": "k1", "case_id": "c", "kind": "reminder", "recipient": "x",
+               "urgent": 0, "payload": {}, "queued_at": app.clock.now()}
+        assert uow.queue([row, dict(row)]) == 1
+        assert uow.queue([row]) == 0
+        uow.commit()
+
+
+def test_cases_without_a_lifecycle_run_are_found(app):
+    case_id = _handling(app)
+    with app.uow() as uow:
+        assert uow.without_run() == [case_id]
+        uow.record_run(case_id, "00000000-0000-0000-0000-000000000001", app.clock.now())
+        uow.commit()
+    with app.uow() as uow:
+        assert uow.without_run() == []
+        assert uow.run_of(case_id) == "00000000-0000-0000-0000-000000000001"
+
