@@ -47,7 +47,7 @@ async def lifecycle(case_id: str) -> str:
             attempt += 1
 
 
-@flow(name="deadline-sweeper")
+@flow(name="deadline-sweeper", persist_result=True)
 async def sweeper(limit: int = 500) -> int:
     """Fire every due reminder, warning, breach and escalation exactly once."""
     fired = tasks.sweep_due(f"sweeper@{socket.gethostname()}", limit)

@@ -1,0 +1,161 @@
+"""One harness for the session: ``petitions serve`` as a user runs it (a real Prefect server
+on SQLite, the runner, the deployments), on a throw-away ``PETITIONS_HOME`` with the
+simulated clock. Tests drive it with the real CLI and read Prefect's REST API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SAMPLE_OFFICE
+
+START_TIMEOUT = 120.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+                todo.append(int(entry.name))
+    return found
+
+
+class Engine:
+    """The served engine and the CLI, against one ``PETITIONS_HOME``."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = _free_port()
+        self.api = f"http://127.0.0.1:{self.port}/api"
+        self.env = {**os.environ, "PETITIONS_HOME": str(home),
+                    "PETITIONS_CONFIG_DIR": str(SAMPLE_OFFICE),
+                    "PETITIONS_PREFECT_PORT": str(self.port),
+                    "PETITIONS_SIMULATED_CLOCK": "1", "PETITIONS_SWEEP_SECONDS": "3600"}
+        for name in ("PREFECT_API_URL", "PETITIONS_DATABASE_URL"):
+            self.env.pop(name, None)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    # --- the served engine ----------------------------------------------------------
+    def start(self, **extra_env: str) -> None:
+        with (self.home / "serve.log").open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", "from flows.cli import main; main()", "serve"],
+                env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT)
+        self.wait_for(lambda: self.get("/deployments/name/petition-lifecycle/lifecycle"),
+                      START_TIMEOUT, "the served deployments")
+        time.sleep(1)  # the runner's first poll
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(60)
+
+    def kill(self) -> None:
+        """SIGKILL serve and everything it started (runner, flow-run processes)."""
+        assert self.proc is not None
+        victims = [self.proc.pid, *_descendants(self.proc.pid)]
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait(30)
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{p}").exists() for p in victims[1:]) and \
+                time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    # --- the CLI and the API ---------------------------------------------------------
+    def cli(self, *args: str, check: bool = True, **extra_env: str
+            ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-c", "from flows.cli import main; main()",
+                               *args], env={**self.env, **extra_env}, capture_output=True,
+                              text=True, timeout=180)
+        if check and done.returncode != 0:
+            raise AssertionError(f"petitions {' '.join(args)} → {done.returncode}\n"
+                                 f"{done.stdout}\n{done.stderr}")
+        return done
+
+    def case(self, ref: str) -> dict[str, Any]:
+        return dict(json.loads(self.cli("show", ref, "--json").stdout))
+
+    def get(self, path: str) -> Any:
+        try:
+            with urllib.request.urlopen(f"{self.api}{path}", timeout=5) as r:
+                return json.loads(r.read())
+        except OSError:
+            return None
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        req = urllib.request.Request(f"{self.api}{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            text = r.read()
+            return json.loads(text) if text else None
+
+    def run_of(self, case_id: str) -> dict[str, Any]:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(f"sqlite:///{self.home / 'petitions.db'}")
+        with engine.connect() as conn:
+            run_id = conn.execute(text("SELECT flow_run_id FROM lifecycle_runs WHERE "
+                                       "case_id = :c"), {"c": case_id}).scalar()
+        engine.dispose()
+        assert run_id, f"no lifecycle run recorded for {case_id}"
+        return dict(self.get(f"/flow_runs/{run_id}"))
+
+    def paused_at(self, case_id: str, prefix: str, timeout: float = 60) -> dict[str, Any]:
+        """Wait until the case's lifecycle run is suspended at a key starting ``prefix``."""
+        def ready() -> dict[str, Any] | None:
+            run = self.run_of(case_id)
+            state = run.get("state") or {}
+            key = (state.get("state_details") or {}).get("pause_key") or ""
+            return run if state.get("type") == "PAUSED" and key.startswith(prefix) else None
+        return self.wait_for(ready, timeout, f"{case_id} suspended at {prefix}")
+
+    @staticmethod
+    def wait_for(probe: Callable[[], Any], timeout: float, what: str) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = probe()
+            if value:
+                return value
+            time.sleep(0.5)
+        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = Engine(tmp_path_factory.mktemp("petitions-home"))
+    engine.cli("clock", "set", "2026-11-20T10:00+08:00")
+    engine.start()
+    try:
+        yield engine
+    finally:
+        engine.stop()

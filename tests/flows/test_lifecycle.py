@@ -1,0 +1,128 @@
+"""Petitions through the served engine, as an office runs it: the CLI acts, the lifecycle
+runs suspend and resume, the sweeper fires deadlines once. Tests in order: later ones build
+on the clock and restart the engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from tests.conftest import SAMPLE_OFFICE
+from tests.flows.conftest import Engine
+
+WAGE = str(SAMPLE_OFFICE / "samples" / "wage-complaint.json")
+
+
+def _intake(served: Engine, number: str, file: str = WAGE) -> dict:  # type: ignore[type-arg]
+    served.cli("intake", file, "--registration-no", number)
+    return served.case(number)
+
+
+def test_intake_registers_routes_and_suspends_the_lifecycle_at_first_response(served):
+    case = _intake(served, "XF-F1")
+    assert (case["stage"], case["unit"], case["responder"]) == ("assigned", "hr", "lin.na")
+    assert [e["event"] for e in case["events"]] == ["CaseRegistered", "CaseAssigned"]
+    run = served.paused_at(case["id"], "assigned-v")
+    assert run["state"]["state_details"]["run_input_keyset"]  # the form Prefect's UI shows
+    artifact = served.post("/artifacts/filter", {"artifacts": {"key": {"any_": [
+        f"petition-{case['id']}"]}}})
+    assert artifact, "the lifecycle publishes the case timeline as a keyed artifact"
+
+
+def test_an_action_resumes_the_run_which_waits_at_the_next_step(served):
+    case = served.case("XF-F1")
+    served.cli("ack", "XF-F1", "--actor", "lin.na")
+    served.paused_at(case["id"], "acknowledged-v")
+    assert served.case("XF-F1")["stage"] == "acknowledged"
+
+
+def test_an_action_in_the_wrong_stage_is_refused_and_the_run_stays_suspended(served):
+    case = served.case("XF-F1")
+    before = served.paused_at(case["id"], "acknowledged-v")
+    done = served.cli("ack", "XF-F1", "--actor", "lin.na", check=False)
+    assert done.returncode == 2
+    assert "'acknowledge' is not allowed there" in done.stderr
+    assert "Traceback" not in done.stderr
+    wrong = served.cli("close", "XF-F1", "--actor", "lin.na", "--outcome", "maybe",
+                       check=False)
+    assert wrong.returncode == 2
+    time.sleep(3)
+    after = served.run_of(case["id"])
+    assert after["state"]["id"] == before["state"]["id"]  # the same suspension, untouched
+    assert len(served.case("XF-F1")["events"]) == 3
+
+
+def test_an_answer_on_the_prefect_form_moves_the_case(served):
+    case = served.case("XF-F1")
+    run = served.paused_at(case["id"], "acknowledged-v")
+    served.post(f"/flow_runs/{run['id']}/resume",
+                {"run_input": {"act": "accept", "actor": "lin.na", "reason": "受理告知书已寄出"}})
+    served.paused_at(case["id"], "handling-v")
+    after = served.case("XF-F1")
+    assert after["stage"] == "handling"
+    assert after["events"][-1]["event"] == "CaseAccepted"
+
+
+def test_a_form_answer_the_domain_refuses_leaves_the_case_and_asks_again(served):
+    case = served.case("XF-F1")
+    run = served.paused_at(case["id"], "handling-v")
+    served.post(f"/flow_runs/{run['id']}/resume",
+                {"run_input": {"act": "extend", "actor": "lin.na", "days": 30,
+                               "approver": "nobody.here", "reason": "需现场核查"}})
+    again = served.paused_at(case["id"], f"{run['state']['state_details']['pause_key']}-1")
+    assert again["id"] == run["id"]
+    assert served.case("XF-F1")["stage"] == "handling"
+    assert len(served.case("XF-F1")["events"]) == 4
+
+
+def test_the_sweeper_fires_each_due_rung_once_and_escalates_a_breach(served):
+    served.cli("clock", "advance", "--days", "65")
+    first = served.cli("sweep")
+    assert "rung event(s) fired" in first.stdout
+    assert served.cli("sweep").stdout.strip().endswith(": 0 rung event(s) fired")
+    events = [e["event"] for e in served.case("XF-F1")["events"]]
+    for kind in ("DeadlineReminder", "DeadlineWarning", "DeadlineBreached", "Escalated"):
+        assert events.count(kind) == 1, events
+    handling = next(d for d in served.case("XF-F1")["deadlines"]
+                    if d["deadline"] == "handling")
+    assert handling["state"].startswith("breached by")
+    breached = served.post("/events/filter", {"filter": {"event": {"name": [
+        "petition.deadline.breached"]}}, "limit": 50})
+    names = [e["event"] for e in breached["events"]]
+    assert names == ["petition.deadline.breached"]
+
+
+def test_suspended_petitions_resume_after_the_server_restarts(served):
+    second = _intake(served, "XF-F2")
+    served.paused_at(second["id"], "assigned-v")
+    served.stop()
+    served.start()
+    served.cli("ack", "XF-F2", "--actor", "lin.na")
+    served.paused_at(second["id"], "acknowledged-v")
+    served.cli("close", "XF-F1", "--actor", "lin.na", "--outcome", "support",
+               "--summary", "补发9、10月工资差额")
+    served.paused_at(served.case("XF-F1")["id"], "decided-v")
+
+
+def test_a_runner_killed_mid_intake_leaves_the_petition_registered_once_and_going_on(
+        served):
+    served.stop()
+    served.start(PETITIONS_INTAKE_PAUSE_SECONDS="60")
+    intake = subprocess.Popen(
+        [sys.executable, "-c", "from flows.cli import main; main()", "intake", WAGE,
+         "--registration-no", "XF-F3"], env=served.env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    served.wait_for(lambda: served.cli("show", "XF-F3", check=False).returncode == 0, 90,
+                    "XF-F3 registered")
+    assert served.case("XF-F3")["stage"] == "registered"
+    served.kill()
+    intake.kill()
+    intake.wait()
+    served.start()
+    case = served.case("XF-F3")
+    served.paused_at(case["id"], "assigned-v", timeout=90)
+    listed = json.loads(served.cli("list", "--json").stdout)
+    assert [c["ref"] for c in listed].count("XF-F3") == 1
+    assert served.case("XF-F3")["responder"] == "lin.na"
