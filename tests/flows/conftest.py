@@ -119,7 +119,7 @@ class Engine:
             text = r.read()
             return json.loads(text) if text else None
 
-    def run_of(self, case_id: str) -> dict[str, Any]:
+    def run_of(self, case_id: str, *, required: bool = True) -> dict[str, Any]:
         from sqlalchemy import create_engine, text
 
         engine = create_engine(f"sqlite:///{self.home / 'petitions.db'}")
@@ -127,13 +127,15 @@ class Engine:
             run_id = conn.execute(text("SELECT flow_run_id FROM lifecycle_runs WHERE "
                                        "case_id = :c"), {"c": case_id}).scalar()
         engine.dispose()
-        assert run_id, f"no lifecycle run recorded for {case_id}"
-        return dict(self.get(f"/flow_runs/{run_id}"))
+        if not run_id:
+            assert not required, f"no lifecycle run recorded for {case_id}"
+            return {}
+        return dict(self.get(f"/flow_runs/{run_id}") or {})
 
     def paused_at(self, case_id: str, prefix: str, timeout: float = 60) -> dict[str, Any]:
         """Wait until the case's lifecycle run is suspended at a key starting ``prefix``."""
         def ready() -> dict[str, Any] | None:
-            run = self.run_of(case_id)
+            run = self.run_of(case_id, required=False)  # catch-up may still be starting it
             state = run.get("state") or {}
             key = (state.get("state_details") or {}).get("pause_key") or ""
             return run if state.get("type") == "PAUSED" and key.startswith(prefix) else None
