@@ -81,9 +81,7 @@ def commit(uow: SqlUnitOfWork) -> None:
     """Queue the messages of every changed case's new events, then commit it all."""
     messages = plan(e for case in uow.cases.seen.values() for e in case.events)
     uow.queue([{"key": m.key, "case_id": m.case_id, "kind": m.kind, "recipient": m.recipient,
-                "urgent": int(m.urgent), "payload": dict(m.payload),
-                "queued_at": next(e.at for c in uow.cases.seen.values() for e in c.events
-                                  if e.case_id == m.case_id)}
+                "urgent": int(m.urgent), "payload": dict(m.payload), "queued_at": m.queued_at}
                for m in messages])
     uow.commit()
 

@@ -10,6 +10,7 @@ outbox key), so a lost result cannot cause a second change either.
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -69,7 +70,6 @@ def register(petition: dict[str, Any], registration_no: str, actor: str) -> str:
     case = services.register(app(), petition, registration_no=registration_no, actor=actor)
     pause = app().settings.intake_pause_seconds
     if pause:  # fault injection for the reliability tests only
-        import time
         time.sleep(pause)
     return case.id
 

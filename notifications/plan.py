@@ -7,6 +7,7 @@ per (case, event, rung, recipient), so planning the same event twice queues it o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ class Message:
     kind: str
     recipient: str
     urgent: bool
+    queued_at: dt.datetime  # the instant of the event that caused it (UTC)
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -47,7 +49,8 @@ def messages_for(event: DomainEvent) -> list[Message]:
             occurrence: str = once) -> list[Message]:
         if not to:
             return []
-        return [Message(_key(event, to, occurrence), event.case_id, kind, to, urgent, payload)]
+        return [Message(_key(event, to, occurrence), event.case_id, kind, to, urgent, event.at,
+                        payload)]
 
     t = event.type
     if t is E.CASE_ASSIGNED:
