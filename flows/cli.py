@@ -17,7 +17,6 @@ from rich.table import Table
 from domain.case import Case, CaseRules
 from domain.deadlines import DeadlineView
 from domain.errors import PetitionError
-from domain.instants import format_duration, format_local
 from domain.petition import petition_from_mapping
 from domain.policy import DeadlinePolicy
 from domain.routing import route
@@ -30,6 +29,7 @@ from flows.config import (
     load_policies,
     read_yaml,
 )
+from flows.timeline import due_text, state_text
 
 app = typer.Typer(help="petition-engine: petitions (信访) through their stages, no deadline "
                   "passing unnoticed.", no_args_is_help=True, add_completion=False)
@@ -216,9 +216,8 @@ def _deadline_rows(views: list[DeadlineView]) -> Table:
     for col in ("deadline", "limit", "due (local)", "state", "basis"):
         table.add_column(col)
     for v in views:
-        state = v.state.value + (f" by {format_duration(v.overdue)}" if v.overdue else "")
-        due = v.due_date.isoformat() if v.period.unit.is_daily else format_local(v.due_at)
-        table.add_row(f"{v.kind.label} {v.kind.value}", str(v.period), due, state, v.basis)
+        table.add_row(f"{v.kind.label} {v.kind.value}", str(v.period), due_text(v),
+                      state_text(v), v.basis)
     return table
 
 

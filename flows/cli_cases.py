@@ -122,10 +122,10 @@ def _run_deployment(name: str, parameters: dict[str, Any], key: str | None,
 
     from prefect.client.orchestration import get_client
 
+    from flows.runs import create_run
+
+    run = create_run(name, parameters, key)
     with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name(name)
-        run = client.create_flow_run_from_deployment(deployment.id, parameters=parameters,
-                                                     idempotency_key=key)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             run = client.read_flow_run(run.id)

@@ -13,7 +13,7 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from domain.stages import Stage
-from flows.services import Act, ActRequest
+from flows.services import ActRequest
 
 
 class StepInput(RunInput):
@@ -31,11 +31,7 @@ class StepInput(RunInput):
     pause_reason: Literal["hearing", "awaiting_materials", "appraisal"] | None = None
 
     def request(self) -> ActRequest:
-        act: str = getattr(self, "act")  # noqa: B009 - each step narrows ``act``
-        return ActRequest(Act(act), self.actor, reason=self.reason, leader=self.leader,
-                          outcome=self.outcome, summary=self.summary, rating=self.rating,
-                          days=self.days, approver=self.approver,
-                          pause_reason=self.pause_reason)
+        return ActRequest.from_dict(self.model_dump())  # each step narrows ``act``
 
 
 class FirstResponse(StepInput):
@@ -81,8 +77,3 @@ def step_input(stage: Stage) -> type[StepInput]:
     """The form a case in ``stage`` waits on (registered and closed cases wait on none)."""
     return STEP_INPUT[stage]
 
-
-def fits(stage: Stage, req: ActRequest) -> bool:
-    """Whether ``req`` is one of the choices of ``stage``'s form."""
-    model = STEP_INPUT.get(stage)
-    return model is not None and req.act.value in model.model_fields["act"].annotation.__args__  # type: ignore[union-attr]

@@ -2,14 +2,12 @@
 
 Imports no Prefect: ``configure`` must run before Prefect is first imported, because Prefect
 reads its settings from the environment. The embedded default keeps everything under
-``PETITIONS_HOME/prefect``: the server's SQLite database, flow results, and ``server.json``
-(the address and pid of the server that ``petitions serve`` started).
+``PETITIONS_HOME/prefect``: the server's SQLite database, its log, and flow results.
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import signal
 import subprocess
@@ -114,7 +112,3 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 20.0) -> None:
         proc.kill()
         proc.wait()
 
-
-def write_state(settings: Settings, **state: object) -> None:
-    path = settings.prefect_home / "server.json"
-    path.write_text(json.dumps(state))

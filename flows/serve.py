@@ -22,7 +22,6 @@ from flows.prefect_env import (
     start_server,
     stop,
     wait_until_healthy,
-    write_state,
 )
 
 SERVER_START_TIMEOUT = 120.0
@@ -50,7 +49,6 @@ def serve(settings: Settings, console: Console, *, sweep_seconds: int) -> None:
                                    log)
             console.print(f"Prefect server ready at {url.removesuffix('/api')}",
                           highlight=False)
-        write_state(settings, api_url=url, server_pid=proc.pid if proc else None)
         _serve_deployments(settings, console, sweep_seconds)
     except KeyboardInterrupt:
         console.print("stopping")

@@ -67,6 +67,11 @@ class ActRequest:
                 "rating": self.rating, "days": self.days, "approver": self.approver,
                 "pause_reason": self.pause_reason}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ActRequest:
+        """The inverse of ``as_dict``."""
+        return cls(Act(data["act"]), **{k: v for k, v in data.items() if k != "act"})
+
 
 @dataclass(frozen=True)
 class ActResult:

@@ -18,7 +18,6 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
-from prefect.client.orchestration import get_client
 from prefect.context import TaskRunContext
 from prefect.events import emit_event
 
@@ -26,6 +25,7 @@ from domain.errors import PetitionError
 from domain.stages import Stage
 from flows import services
 from flows.bootstrap import App, bootstrap
+from flows.runs import create_run
 from flows.timeline import artifact_table
 
 LIFECYCLE_DEPLOYMENT = "petition-lifecycle/lifecycle"
@@ -90,11 +90,7 @@ def route_and_assign(case_id: str) -> dict[str, Any]:
       retry_delay_seconds=2)
 def start_lifecycle(case_id: str) -> str:
     """Start the case's lifecycle run, once (Prefect's idempotency key), and record it."""
-    with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name(LIFECYCLE_DEPLOYMENT)
-        run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"case_id": case_id},
-            idempotency_key=f"petition:{case_id}")
+    run = create_run(LIFECYCLE_DEPLOYMENT, {"case_id": case_id}, f"petition:{case_id}")
     a = app()
     with a.uow() as uow:
         uow.record_run(case_id, str(run.id), a.clock.now())
@@ -130,8 +126,7 @@ def apply_step(case_id: str, key: str, version: int, request: dict[str, Any]) ->
     """Apply the action a person gave at the wait ``key``: applied, superseded (the case
     moved on since the form was shown) or refused by the domain (the run waits again)."""
     log = get_run_logger()
-    req = services.ActRequest(services.Act(request["act"]), **{
-        k: v for k, v in request.items() if k != "act"})
+    req = services.ActRequest.from_dict(request)
     try:
         result = services.act(app(), case_id, req, at_version=version)
     except PetitionError as e:

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from domain.case import Case, CaseRules
+from domain.deadlines import DeadlineView
 from domain.instants import format_duration, format_local
 
 _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "rating",
@@ -28,16 +29,24 @@ def event_rows(audit_rows: list[Any]) -> list[dict[str, str]]:
              "detail": _detail(dict(r.data))} for r in audit_rows]
 
 
+def state_text(v: DeadlineView) -> str:
+    """``pending``, ``breached by 3d 4h``..."""
+    return v.state.value + (f" by {format_duration(v.overdue)}" if v.overdue else "")
+
+
+def due_text(v: DeadlineView) -> str:
+    """The due date for day periods, the local due time for hour periods."""
+    return v.due_date.isoformat() if v.period.unit.is_daily else format_local(v.due_at)
+
+
 def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime) -> list[dict[str, str]]:
     """One row per deadline, with its state at ``now``."""
     rows = []
     for v in case.deadlines(rules, now):
-        state = v.state.value + (f" by {format_duration(v.overdue)}" if v.overdue else "")
-        due = v.due_date.isoformat() if v.period.unit.is_daily else format_local(v.due_at)
         ext = "; ".join(f"+{e.extension} ({e.reason}, approved by {e.approver})"
                         for e in v.extensions if e.extension)
-        rows.append({"deadline": v.kind.value, "limit": str(v.period), "due": due,
-                     "state": state, "extended": ext})
+        rows.append({"deadline": v.kind.value, "limit": str(v.period), "due": due_text(v),
+                     "state": state_text(v), "extended": ext})
     return rows
 
 
