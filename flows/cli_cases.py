@@ -8,9 +8,11 @@ is down) follows the case when it is next resumed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +30,7 @@ from flows.cli import app, err, out, reports_errors
 from flows.clock import FileClock
 from flows.config import Settings, load_json
 from flows.services import Act, ActRequest
-from flows.timeline import deadline_rows, event_rows
+from flows.timeline import deadline_rows, event_rows, print_case, print_header
 
 clock_app = typer.Typer(help="The simulated clock (PETITIONS_SIMULATED_CLOCK=1: demo, tests).",
                         no_args_is_help=True)
@@ -112,7 +114,7 @@ def intake_cmd(
                           source=str(number))
     with a.uow() as uow:
         case = uow.cases.get(number, lock=False)
-    _print_case(a, case)
+    print_header(out, case)
 
 
 def _run_deployment(name: str, parameters: dict[str, Any], key: str | None,
@@ -139,6 +141,7 @@ def _run_deployment(name: str, parameters: dict[str, Any], key: str | None,
 
 def _act(ref: str, req: ActRequest) -> None:
     a = bootstrap()
+    req = dataclasses.replace(req, request_id=f"cli:{uuid.uuid4().hex}")
     result = services.act(a, ref, req)
     out.print(f"{result.ref}: {req.act.value} by {req.actor} → {result.stage.value}",
               highlight=False)
@@ -158,14 +161,11 @@ def _resume(a: App, case_id: str, req: ActRequest) -> None:
                   "`petitions serve` runs and the case is next acted on", highlight=False)
         return
     configure(a.settings)
-    from prefect.exceptions import NotPausedError, PrefectException
-    from prefect.flow_runs import resume_flow_run
+    from flows.runs import wake
 
-    fields = {k: v for k, v in req.as_dict().items() if v not in (None, "")}
-    try:
-        resume_flow_run(run_id, run_input=fields)  # type: ignore[arg-type]
-    except (NotPausedError, RuntimeError, PrefectException) as e:
-        err.print(f"note: lifecycle run {run_id} not resumed now ({e}); it follows the case "
+    why = wake(run_id, req.as_dict())
+    if why is not None:
+        err.print(f"note: lifecycle run {run_id} not resumed now ({why}); it follows the case "
                   "when it next wakes", highlight=False)
 
 
@@ -282,13 +282,6 @@ def _case_json(a: App, case: Case, audit: list[Any]) -> dict[str, Any]:
             "events": event_rows(audit)}
 
 
-def _print_case(a: App, case: Case) -> None:
-    out.print(f"{case.ref} ({case.id}) {case.stage.value} {case.stage.label}", highlight=False)
-    out.print(f"  {case.petition.subject}", highlight=False)
-    out.print(f"  unit {case.unit}  responder {case.responder}  leader {case.leader or '-'}"
-              + (f"  repeat of {case.repeat_of}" if case.repeat_of else ""), highlight=False)
-
-
 @app.command("show")
 @reports_errors
 def show_cmd(ref: Ref, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
@@ -301,19 +294,7 @@ def show_cmd(ref: Ref, as_json: Annotated[bool, typer.Option("--json")] = False)
         sys.stdout.write(json.dumps(_case_json(a, case, audit), ensure_ascii=False,
                                     indent=2) + "\n")
         return
-    _print_case(a, case)
-    table = Table(title="deadlines")
-    for col in ("deadline", "limit", "due", "state", "extended"):
-        table.add_column(col)
-    for d in deadline_rows(case, a.rules_for(case), a.clock.now()):
-        table.add_row(*d.values())
-    out.print(table)
-    events = Table(title="events")
-    for col in ("when", "stage", "event", "actor", "detail"):
-        events.add_column(col)
-    for e in event_rows(audit):
-        events.add_row(*e.values())
-    out.print(events)
+    print_case(out, case, a.rules_for(case), a.clock.now(), audit)
 
 
 @app.command("list")
@@ -411,3 +392,50 @@ def sweep_cmd(timeout: Annotated[float, typer.Option(help="Seconds to wait.")] =
         raise ConfigError(f"sweeper run {run.id} is {state.name if state else 'unknown'}")
     out.print(f"sweeper run {run.name}: {state.result()} rung event(s) fired",
               highlight=False)
+
+
+# --- the demo ------------------------------------------------------------------------------
+
+SAMPLE_OFFICE = Path(__file__).resolve().parents[1] / "deploy" / "config"
+
+
+@app.command("demo")
+@reports_errors
+def demo_cmd(
+    home: Annotated[Path | None, typer.Option(
+        help="An empty folder for the demo (default: a new temporary folder, kept).")] = None,
+    config: Annotated[Path, typer.Option(help="The office (default: the sample mine).")
+                      ] = SAMPLE_OFFICE,
+    port: Annotated[int | None, typer.Option(help="The demo's Prefect server port "
+                                             "(default: a free one).")] = None,
+    keep_serving: Annotated[bool, typer.Option(
+        help="Keep the engine and its UI running after the demo, until Ctrl-C.")] = False,
+) -> None:
+    """A petition office's 100 days on a throw-away PETITIONS_HOME: four petitions in
+    Chinese through every stage, reminders, a breach escalated, an extension, a review."""
+    import tempfile
+
+    from flows.demo import Demo
+
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="petitions-demo-"))
+    elif home.exists() and any(home.iterdir()):
+        raise ConfigError("the demo needs an empty or new folder", source=str(home))
+    if not (config / "org.yaml").exists():
+        raise ConfigError("no office configuration here (org.yaml missing)", source=str(config))
+    out.print(f"demo home: {home}", highlight=False)
+    demo = Demo(home, config.resolve(), out, port)
+    ok = False
+    try:
+        demo.start()
+        demo.play()
+        ok = demo.report()
+        if keep_serving and demo.proc is not None:
+            out.print("the engine keeps serving; Ctrl-C stops it", highlight=False)
+            demo.proc.wait()
+    except KeyboardInterrupt:
+        out.print("stopping")
+    finally:
+        demo.stop()
+    if not ok:
+        raise typer.Exit(1)

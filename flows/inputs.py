@@ -29,6 +29,8 @@ class StepInput(RunInput):
     days: int | None = Field(None, ge=1, description="extend: calendar days")
     approver: str | None = Field(None, description="extend: who approved it")
     pause_reason: Literal["hearing", "awaiting_materials", "appraisal"] | None = None
+    request_id: str = Field("", description="Set by the CLI for an action it already "
+                            "applied; leave empty on this form")
 
     def request(self) -> ActRequest:
         return ActRequest.from_dict(self.model_dump())  # each step narrows ``act``

@@ -40,7 +40,8 @@ async def lifecycle(case_id: str) -> str:
         while True:
             key = step.key if attempt == 0 else f"{step.key}-{attempt}"
             answer = await asuspend_flow_run(wait_for_input=step_input(step.stage), key=key)
-            outcome = tasks.apply_step(case_id, key, step.version, answer.request().as_dict())
+            outcome = tasks.apply_step(case_id, key, step.stage.value,
+                                       answer.request().as_dict())
             if outcome["result"] != "refused":
                 break
             log.info("case %s waits again at %s", step.ref, step.stage.value)

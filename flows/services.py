@@ -60,12 +60,15 @@ class ActRequest:
     days: int | None = None
     approver: str | None = None
     pause_reason: str | None = None
+    # Names the request so it is applied once however often it arrives (the CLI commits it
+    # and then hands the same request to the case's run). Empty: no such guard.
+    request_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"act": self.act.value, "actor": self.actor, "reason": self.reason,
                 "leader": self.leader, "outcome": self.outcome, "summary": self.summary,
                 "rating": self.rating, "days": self.days, "approver": self.approver,
-                "pause_reason": self.pause_reason}
+                "pause_reason": self.pause_reason, "request_id": self.request_id}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ActRequest:
@@ -79,7 +82,11 @@ class ActResult:
     ref: str
     stage: Stage
     version: int
-    applied: bool  # False: the case had moved on (another action came first)
+    status: str = "applied"  # or "duplicate" (applied before), "superseded" (moved on)
+
+    @property
+    def applied(self) -> bool:
+        return self.status == "applied"
 
 
 def commit(uow: SqlUnitOfWork) -> None:
@@ -138,17 +145,22 @@ def route_and_assign(app: App, case_id: str, *, actor: str) -> Case:
         return case
 
 
-def act(app: App, ref: str, req: ActRequest, *, at_version: int | None = None) -> ActResult:
-    """Apply one action, validated by the domain. With ``at_version``, an action meant for
-    an older version of the case is skipped (``applied=False``): something else came first."""
+def act(app: App, ref: str, req: ActRequest, *, in_stage: Stage | None = None) -> ActResult:
+    """Apply one action, validated by the domain, once per ``req.request_id``. With
+    ``in_stage`` (a form answered while the case waited there), an action that arrives after
+    the case left that stage is skipped as superseded: something else came first."""
     now = app.clock.now()
     with app.uow() as uow:
         case = uow.cases.get(ref)
-        if at_version is not None and case.version != at_version:
-            return ActResult(case.id, case.ref, case.stage, case.version, applied=False)
+        if req.request_id and uow.applied(req.request_id) is not None:
+            return ActResult(case.id, case.ref, case.stage, case.version, "duplicate")
+        if in_stage is not None and case.stage is not in_stage:
+            return ActResult(case.id, case.ref, case.stage, case.version, "superseded")
         _apply(app, case, req, now)
+        if req.request_id:
+            uow.record_request(req.request_id, case.id, req.act.value, case.version + 1, now)
         commit(uow)
-        return ActResult(case.id, case.ref, case.stage, case.version, applied=True)
+        return ActResult(case.id, case.ref, case.stage, case.version)
 
 
 def _need(value: str | int | None, case: Case, what: str) -> Any:

@@ -58,9 +58,15 @@ class Step:
 
     @property
     def key(self) -> str:
-        # Unique per wait: Prefect lets a run pause once per key, so a case that waits in
-        # the same stage twice (a pause, an extension) needs the version in its key.
-        return f"{self.stage.value}-v{self.version}"
+        return wait_key(self.stage, self.version)
+
+
+def wait_key(stage: Stage, version: int) -> str:
+    """The suspension key of a case waiting in ``stage`` at ``version``, e.g.
+    ``leader-pending-v5``. Unique per wait: Prefect lets a run pause once per key, so a case
+    that waits in the same stage twice (a pause, an extension) needs the version in it; and
+    Prefect keys take lowercase letters, digits and dashes only."""
+    return f"{stage.value.replace('_', '-')}-v{version}"
 
 
 @task(cache_key_fn=_keyed("register", "registration_no"), persist_result=True, retries=2,
@@ -122,21 +128,23 @@ def publish_timeline(case_id: str) -> None:
 
 
 @task(cache_key_fn=_keyed("apply", "case_id", "key"), persist_result=True)
-def apply_step(case_id: str, key: str, version: int, request: dict[str, Any]) -> dict[str, Any]:
-    """Apply the action a person gave at the wait ``key``: applied, superseded (the case
-    moved on since the form was shown) or refused by the domain (the run waits again)."""
+def apply_step(case_id: str, key: str, stage: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Apply the action a person gave at the wait ``key`` (the case was in ``stage``):
+    applied; duplicate (the CLI applied it already and handed it on); superseded (the case
+    left the stage since the form was shown); or refused by the domain (the run waits
+    again). A form's answer is named by its wait, so it is applied once."""
     log = get_run_logger()
-    req = services.ActRequest.from_dict(request)
+    req = services.ActRequest.from_dict(
+        {**request, "request_id": request.get("request_id") or f"form:{case_id}:{key}"})
     try:
-        result = services.act(app(), case_id, req, at_version=version)
+        result = services.act(app(), case_id, req, in_stage=Stage(stage))
     except PetitionError as e:
         log.error("refused %s by %s: %s", req.act.value, req.actor, e)
         return {"result": "refused", "error": str(e)}
-    if not result.applied:
+    if result.status == "superseded":
         log.warning("%s by %s came after the case moved on (now %s); submit it again on the "
                     "new form if still wanted", req.act.value, req.actor, result.stage.value)
-        return {"result": "superseded", "stage": result.stage.value}
-    return {"result": "applied", "stage": result.stage.value}
+    return {"result": result.status, "stage": result.stage.value}
 
 
 @task(cache_policy=NONE)

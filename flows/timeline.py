@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
 from domain.case import Case, CaseRules
 from domain.deadlines import DeadlineView
 from domain.instants import format_duration, format_local
@@ -18,8 +21,8 @@ _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "
 
 
 def _detail(data: dict[str, Any]) -> str:
-    parts = [f"{k}={data[k]}" for k in _DETAIL_KEYS
-             if k in data and data[k] not in (None, "", [])]
+    keys = [k for k in _DETAIL_KEYS if not (k == "unit" and "by" in data)]  # a period's unit
+    parts = [f"{k}={data[k]}" for k in keys if k in data and data[k] not in (None, "", [])]
     return " ".join(parts)
 
 
@@ -61,3 +64,31 @@ def artifact_table(case: Case, rules: CaseRules, audit_rows: list[Any],
                                                     else "")}
                  for d in deadline_rows(case, rules, now)]
     return events + deadlines
+
+
+def print_header(console: Console, case: Case) -> None:
+    """Three lines: the case, its subject, who holds it."""
+    console.print(f"{case.ref} ({case.id}) {case.stage.value} {case.stage.label}",
+                  highlight=False)
+    console.print(f"  {case.petition.subject}", highlight=False)
+    console.print(f"  unit {case.unit}  responder {case.responder}  leader {case.leader or '-'}"
+                  + (f"  repeat of {case.repeat_of}" if case.repeat_of else ""),
+                  highlight=False)
+
+
+def print_case(console: Console, case: Case, rules: CaseRules, now: dt.datetime,
+               audit_rows: list[Any]) -> None:
+    """The header, the deadlines table and the events table (``show``, the demo)."""
+    print_header(console, case)
+    table = Table(title="deadlines")
+    for col in ("deadline", "limit", "due", "state", "extended"):
+        table.add_column(col)
+    for d in deadline_rows(case, rules, now):
+        table.add_row(*d.values())
+    console.print(table)
+    events = Table(title="events")
+    for col in ("when", "stage", "event", "actor", "detail"):
+        events.add_column(col)
+    for e in event_rows(audit_rows):
+        events.add_row(*e.values())
+    console.print(events)

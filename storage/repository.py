@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, select, text, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from domain.case import Case, CaseRules
@@ -18,7 +29,14 @@ from domain.petition import Category
 from domain.routing import PriorCase
 from storage import codec
 from storage.audit import GENESIS, chain_rows
-from storage.tables import audit_events, cases, lifecycle_runs, outbox, rung_schedule
+from storage.tables import (
+    applied_requests,
+    audit_events,
+    cases,
+    lifecycle_runs,
+    outbox,
+    rung_schedule,
+)
 
 RulesFor = Callable[[Case], CaseRules]
 
@@ -196,6 +214,23 @@ class SqlUnitOfWork:
             self.conn.execute(insert(outbox), [
                 {"status": "queued", "attempts": 0, **m} for m in fresh])
         return len(fresh)
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many messages the outbox holds, by status."""
+        rows = self.conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    # --- requests applied once ---------------------------------------------------------
+    def applied(self, request_id: str) -> int | None:
+        """The case version a request left behind, if it was applied already."""
+        return self.conn.execute(select(applied_requests.c.version).where(
+            applied_requests.c.request_id == request_id)).scalar()
+
+    def record_request(self, request_id: str, case_id: str, act: str, version: int,
+                       at: dt.datetime) -> None:
+        """In the action's transaction: a second commit of the same request fails here."""
+        self.conn.execute(insert(applied_requests).values(
+            request_id=request_id, case_id=case_id, act=act, version=version, applied_at=at))
 
     # --- the lifecycle run of each case ---------------------------------------------------
     def run_of(self, case_id: str) -> str | None:

@@ -133,6 +133,17 @@ outbox = Table(
 )
 
 # The Prefect flow run that walks each case through its stages (one per case).
+# Each action applied, by its request id (the CLI's, or the form's wait): a request that
+# arrives twice (the CLI commits it, then hands it to the run) is applied once.
+applied_requests = Table(
+    "applied_requests", metadata,
+    Column("request_id", String(128), primary_key=True),
+    Column("case_id", String(64), nullable=False),
+    Column("act", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("applied_at", UTCDateTime(), nullable=False),
+)
+
 lifecycle_runs = Table(
     "lifecycle_runs", metadata,
     Column("case_id", String(64), primary_key=True),

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.errors import DuplicateRegistration, IllegalTransition
+from domain.stages import Stage
 from flows import services as s
 from flows.bootstrap import App
 from flows.clock import FixedClock
@@ -30,6 +31,11 @@ def _outbox(app: App) -> list[tuple[str, str]]:
     with app.engine.connect() as conn:
         return [(r.kind, r.recipient) for r in conn.execute(
             select(outbox.c.kind, outbox.c.recipient).order_by(outbox.c.id))]
+
+
+def _events(app: App, case_id: str) -> list:  # type: ignore[type-arg]
+    with app.uow() as uow:
+        return uow.events_of(case_id)
 
 
 def _handling(app: App) -> str:
@@ -57,15 +63,25 @@ def test_routing_twice_assigns_once_and_tells_the_responder_once(app):
     assert _outbox(app) == [("assignment", "lin.na")]
 
 
-def test_an_action_meant_for_an_older_version_is_not_applied(app):
+def test_a_request_is_applied_once_however_often_it_arrives(app):
     case_id = _handling(app)
-    with app.uow() as uow:
-        version = uow.cases.get(case_id).version
-    req = s.ActRequest(s.Act.CLOSE, "lin.na", outcome="support", summary="补发工资")
-    assert s.act(app, case_id, req, at_version=version - 1).applied is False
-    assert s.act(app, case_id, req, at_version=version).applied is True
+    req = s.ActRequest(s.Act.EXTEND, "lin.na", reason="需现场核查", days=15,
+                       approver="wang.fang", request_id="cli:1")
+    first = s.act(app, case_id, req)
+    again = s.act(app, case_id, req, in_stage=Stage.HANDLING)  # the run gets it as well
+    assert (first.status, again.status) == ("applied", "duplicate")
+    assert again.version == first.version
+    events = [e.type for e in _events(app, case_id)]
+    assert events.count("DeadlineExtended") == 1
+
+
+def test_a_form_answer_after_the_case_left_its_stage_is_superseded(app):
+    case_id = _handling(app)
+    close = s.ActRequest(s.Act.CLOSE, "lin.na", outcome="support", summary="补发工资")
+    assert s.act(app, case_id, close, in_stage=Stage.ACKNOWLEDGED).status == "superseded"
+    assert s.act(app, case_id, close, in_stage=Stage.HANDLING).applied
     with pytest.raises(IllegalTransition):
-        s.act(app, case_id, req)
+        s.act(app, case_id, close)
 
 
 def test_a_bad_action_changes_nothing(app):
