@@ -186,7 +186,6 @@ class Demo:
         self.proc: subprocess.Popen[bytes] | None = None
         self.refs: dict[str, str] = {}      # alias -> case id
         self.seen: dict[str, int] = {}      # case id -> events already printed
-        self.acted: dict[str, int] = {}     # case id -> the version the demo's action left
 
     # --- the engine ------------------------------------------------------------------
     def start(self) -> None:
@@ -300,8 +299,7 @@ class Demo:
                                   for k, v in do.fields.items()}
         req = ActRequest(do.act, self._who(case, do.who),
                          request_id=f"demo:{case.id}:{case.version}", **fields)
-        result = services.act(self.app, case.id, req)
-        self.acted[case.id] = result.version
+        services.act(self.app, case.id, req)
         run_id = self._run_of(case.id)
         why = wake(run_id, req.as_dict()) if run_id else "no lifecycle run recorded"
         if why:
@@ -313,12 +311,14 @@ class Demo:
             return uow.run_of(case_id)
 
     def _waiting(self, case_id: str) -> Case | None:
-        """The case, once its lifecycle run waits at the case's current step (or ended)."""
+        """The case, once its lifecycle run is suspended on an open wait in the case's
+        current stage (or has ended with the case)."""
         from prefect.client.orchestration import get_client
 
-        case = self._case_by_id(case_id)
-        run_id = self._run_of(case_id)
-        if run_id is None:
+        with self.app.uow() as uow:
+            case = uow.cases.get(case_id, lock=False)
+            run_id, wait = uow.run_of(case_id), uow.wait_of(case_id)
+        if run_id is None or wait is None:
             return None
         with get_client(sync_client=True) as client:
             state = client.read_flow_run(run_id).state  # type: ignore[arg-type]
@@ -326,13 +326,9 @@ class Demo:
             return None
         if case.stage is Stage.CLOSED:
             return case if state.is_completed() else None
-        return case if _waits_after(state.state_details.pause_key if state.is_paused()
-                                    else None, case.stage, self.acted.get(case_id, 0)) \
-            else None
-
-    def _case_by_id(self, case_id: str) -> Case:
-        with self.app.uow() as uow:
-            return uow.cases.get(case_id, lock=False)
+        ready = (state.is_paused() and wait.open and wait.stage == case.stage.value
+                 and state.state_details.pause_key == wait.key)
+        return case if ready else None
 
     def _wait_until_waiting(self, case_id: str) -> Case:
         case: Case = _poll(lambda: self._waiting(case_id), self.settle_timeout,
@@ -412,17 +408,6 @@ class Demo:
             self.console.print(f"{bad} flow run(s) failed or crashed: see the logs above",
                                style="bold red")
         return not bad
-
-
-def _waits_after(pause_key: str | None, stage: Stage, version: int) -> bool:
-    """Whether a run suspended at ``pause_key`` waits in ``stage`` on a version at least
-    ``version`` (a rung fired since may have moved the version on, never the stage)."""
-    from flows.tasks import wait_key
-
-    prefix = wait_key(stage, 0).removesuffix("0")
-    if not pause_key or not pause_key.startswith(prefix):
-        return False
-    return int(pause_key.removeprefix(prefix).split("-")[0]) >= version
 
 
 def _poll(probe: Callable[[], Any], timeout: float, what: str) -> Any:

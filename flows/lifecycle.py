@@ -12,6 +12,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.flow_runs import asuspend_flow_run
 
+from domain.stages import Stage
 from flows import tasks
 from flows.inputs import step_input
 
@@ -36,16 +37,13 @@ async def lifecycle(case_id: str) -> str:
         tasks.publish_timeline(case_id)
         if step is None:
             return "closed"
-        attempt = 0
-        while True:
-            key = step.key if attempt == 0 else f"{step.key}-{attempt}"
-            answer = await asuspend_flow_run(wait_for_input=step_input(step.stage), key=key)
-            outcome = tasks.apply_step(case_id, key, step.stage.value,
-                                       answer.request().as_dict())
-            if outcome["result"] != "refused":
-                break
-            log.info("case %s waits again at %s", step.ref, step.stage.value)
-            attempt += 1
+        key, stage = tasks.wait_at(case_id, step.stage.value)
+        form = step_input(Stage(stage))
+        answer = await asuspend_flow_run(wait_for_input=form, key=key)
+        outcome = tasks.apply_step(case_id, key, stage, answer.request().as_dict())
+        tasks.close_wait(case_id, key)
+        if outcome["result"] == "refused":
+            log.info("case %s waits again at %s", step.ref, stage)
 
 
 @flow(name="deadline-sweeper", persist_result=True)

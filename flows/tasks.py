@@ -49,24 +49,18 @@ def _keyed(prefix: str, *names: str) -> Any:
 
 @dataclass(frozen=True)
 class Step:
-    """Where a case waits: its stage, and the version the next action must apply to."""
+    """Where a case waits: its stage, and the version it is at."""
 
     case_id: str
     ref: str
     stage: Stage
     version: int
 
-    @property
-    def key(self) -> str:
-        return wait_key(self.stage, self.version)
 
-
-def wait_key(stage: Stage, version: int) -> str:
-    """The suspension key of a case waiting in ``stage`` at ``version``, e.g.
-    ``leader-pending-v5``. Unique per wait: Prefect lets a run pause once per key, so a case
-    that waits in the same stage twice (a pause, an extension) needs the version in it; and
-    Prefect keys take lowercase letters, digits and dashes only."""
-    return f"{stage.value.replace('_', '-')}-v{version}"
+def wait_key(stage: Stage, n: int) -> str:
+    """The suspension key of a run's ``n``-th wait, in ``stage``: ``leader-pending-5``.
+    Prefect lets a run pause once per key and takes lowercase letters, digits and dashes."""
+    return f"{stage.value.replace('_', '-')}-{n}"
 
 
 @task(cache_key_fn=_keyed("register", "registration_no"), persist_result=True, retries=2,
@@ -125,6 +119,31 @@ def publish_timeline(case_id: str) -> None:
     create_table_artifact(artifact_table(case, a.rules_for(case), rows, a.clock.now()),
                           key=f"petition-{case.id}",
                           description=f"信访件 {case.ref}: {case.stage.label}")
+
+
+@task(cache_policy=NONE, retries=3, retry_delay_seconds=1)
+def wait_at(case_id: str, stage: str) -> tuple[str, str]:
+    """The key and stage of the wait to suspend on. A wait still open is the one the run
+    suspended on before it was resumed: the run re-executes from the top and must find its
+    answer under the same key, even if a rung fired since (the case's version moved on) or
+    the CLI moved the case to another stage. Otherwise a new wait opens in ``stage``."""
+    a = app()
+    with a.uow() as uow:
+        wait = uow.wait_of(case_id)
+        if wait is not None and wait.open and wait.key and wait.stage:
+            return wait.key, wait.stage
+        key = wait_key(Stage(stage), (wait.n if wait else 0) + 1)
+        uow.open_wait(case_id, key, stage)
+        uow.commit()
+    return key, stage
+
+
+@task(cache_policy=NONE, retries=3, retry_delay_seconds=1)
+def close_wait(case_id: str, key: str) -> None:
+    """The answer at ``key`` was dealt with: the next wait gets a new key."""
+    with app().uow() as uow:
+        uow.close_wait(case_id, key)
+        uow.commit()
 
 
 @task(cache_key_fn=_keyed("apply", "case_id", "key"), persist_result=True)

@@ -171,6 +171,16 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     return [ClaimedRung(r.case_id, r.clock, r.rung, r.fire_at) for r in rows]
 
 
+@dataclass(frozen=True)
+class Wait:
+    """Where a case's lifecycle run waits: the n-th wait of the run, its key and stage."""
+
+    n: int
+    key: str | None
+    stage: str | None
+    open: bool
+
+
 class SqlUnitOfWork:
     """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
 
@@ -241,6 +251,27 @@ class SqlUnitOfWork:
         if self.run_of(case_id) is None:
             self.conn.execute(insert(lifecycle_runs).values(
                 case_id=case_id, flow_run_id=flow_run_id, started_at=at))
+
+    def wait_of(self, case_id: str) -> Wait | None:
+        """The wait the case's run was last suspended on (or about to be)."""
+        row = self.conn.execute(select(
+            lifecycle_runs.c.waits, lifecycle_runs.c.wait_key, lifecycle_runs.c.wait_stage,
+            lifecycle_runs.c.wait_open).where(lifecycle_runs.c.case_id == case_id)).first()
+        return Wait(int(row.waits), row.wait_key, row.wait_stage, bool(row.wait_open)) \
+            if row is not None else None
+
+    def open_wait(self, case_id: str, key: str, stage: str) -> None:
+        """Record the run's next wait: the ``waits``-th, at ``key``, in ``stage``."""
+        self.conn.execute(update(lifecycle_runs).where(lifecycle_runs.c.case_id == case_id)
+                          .values(waits=lifecycle_runs.c.waits + 1, wait_key=key,
+                                  wait_stage=stage, wait_open=True))
+
+    def close_wait(self, case_id: str, key: str) -> None:
+        """The answer given at ``key`` was dealt with (applied, duplicate, superseded or
+        refused): the run's next wait gets a new key."""
+        self.conn.execute(update(lifecycle_runs).where(and_(
+            lifecycle_runs.c.case_id == case_id, lifecycle_runs.c.wait_key == key))
+            .values(wait_open=False))
 
     def without_run(self, limit: int = 1000) -> list[str]:
         """Open cases whose lifecycle run was never recorded (an intake cut short)."""

@@ -18,6 +18,7 @@ import pendulum
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
@@ -149,4 +151,10 @@ lifecycle_runs = Table(
     Column("case_id", String(64), primary_key=True),
     Column("flow_run_id", String(36), nullable=False),
     Column("started_at", UTCDateTime(), nullable=False),
+    # The wait the run is suspended on (or about to be): a run resumed re-executes from the
+    # top, and finds its answer again under this key even if the case's version moved on.
+    Column("waits", Integer, nullable=False, server_default="0"),
+    Column("wait_key", String(64)),
+    Column("wait_stage", String(32)),
+    Column("wait_open", Boolean, nullable=False, server_default=false()),
 )

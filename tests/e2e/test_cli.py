@@ -106,14 +106,7 @@ def test_policy_show_and_check_config_work_on_the_sample_office(home):
     assert checked.returncode == 0 and "default cn-2022" in checked.stdout
 
 
-def test_read_commands_do_not_import_prefect():
-    code = "import sys, flows.cli; assert 'prefect' not in sys.modules, 'prefect imported'"
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
-
-
-def test_db_upgrade_then_audit_verify_names_a_tampered_row(home):
-    import sqlite3
-
+def _one_case(home: Path) -> str:
     from sqlalchemy import create_engine
 
     from domain.case import CaseRules
@@ -126,9 +119,40 @@ def test_db_upgrade_then_audit_verify_names_a_tampered_row(home):
     rules = CaseRules(office.policies.get("cn-2022"), office.calendar, office.org)
     engine = create_engine(f"sqlite:///{home / 'petitions.db'}")
     with SqlUnitOfWork(engine, lambda c: rules) as uow:
-        uow.cases.add(new_case(office, rules))
+        case = new_case(office, rules)
+        uow.cases.add(case)
         uow.commit()
     engine.dispose()
+    return case.id
+
+
+def test_read_commands_answer_without_importing_prefect(home):
+    case_id = _one_case(home)
+    code = f"""
+import sys
+from flows.cli import main
+for args in (["show", "{case_id}"], ["show", "{case_id}", "--json"], ["list"],
+             ["list", "--overdue", "--json"]):
+    sys.argv = ["petitions", *args]
+    try:
+        main()
+    except SystemExit as e:
+        assert e.code in (0, None), (args, e.code)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] == "prefect")
+assert not loaded, f"prefect imported: {{loaded[:5]}}"
+"""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PETITIONS_")},
+           "PETITIONS_HOME": str(home), "PETITIONS_CONFIG_DIR": str(SAMPLE_OFFICE)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert case_id in done.stdout and "1 case(s)" in done.stdout
+
+
+def test_db_upgrade_then_audit_verify_names_a_tampered_row(home):
+    import sqlite3
+
+    _one_case(home)
     clean = run("audit", "verify", home=home)
     assert clean.returncode == 0 and "1 case chains checked, 0 broken" in clean.stdout
     with sqlite3.connect(home / "petitions.db") as conn:

@@ -1,0 +1,69 @@
+"""``petitions demo`` as a newcomer runs it: its own engine on a throw-away home, four
+petitions over 100 simulated days, every flow run healthy, nothing left running."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from flows.demo import PETITIONS
+
+
+def _left_running(home: Path) -> list[int]:
+    mine = f"PETITIONS_HOME={home}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if mine in (entry / "environ").read_bytes().split(b"\0"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_the_demo_runs_four_petitions_through_every_stage(tmp_path: Path) -> None:
+    home = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PETITIONS_", "PREFECT_"))}
+    done = subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", "demo",
+                           "--home", str(home)], env=env, capture_output=True, text=True,
+                          timeout=400)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "flow runs       petition-intake: 4 Completed" in out
+    assert "flow runs       petition-lifecycle: 3 Completed, 1 Suspended" in out
+    assert "Failed" not in out and "Crashed" not in out
+    assert "Prefect UI      http://127.0.0.1:" in out and "outbox " in out
+
+    alias = {p["subject"]: name for name, p in PETITIONS.items()}
+    db = create_engine(f"sqlite:///{home / 'petitions.db'}")
+    with db.connect() as conn:
+        cases = {alias[json.loads(r.body)["petition"]["subject"]]: r for r in conn.execute(
+            text("SELECT id, stage, body FROM cases"))}
+        events = {name: [(e.type, json.loads(e.data)) for e in conn.execute(text(
+            "SELECT type, data FROM audit_events WHERE case_id = :c ORDER BY seq"),
+            {"c": row.id})] for name, row in cases.items()}
+        queued = {r.recipient for r in conn.execute(text("SELECT recipient FROM outbox"))}
+    db.dispose()
+    assert {n: r.stage for n, r in cases.items()} == {
+        "group": "closed", "accusation": "rated", "wage": "closed", "repeat": "closed"}
+
+    def types(name: str) -> list[str]:
+        return [t for t, _ in events[name]]
+
+    escalated_to = [d["recipient"] for t, d in events["accusation"] if t == "Escalated"]
+    assert escalated_to == ["feng.bo", "gao.jian"]  # the owning leader, then the mine head
+    assert types("accusation").count("DeadlineBreached") == 1
+    assert "RatingExpired" in types("accusation")
+    assert "DeadlineExtended" in types("group") and "DeadlineBreached" not in types("group")
+    assert "RepeatLinked" in types("repeat")
+    assert ["ReviewRequested", "ReviewDecided"] == [
+        t for t in types("wage") if t.startswith("Review")]
+    assert {"feng.bo", "gao.jian"} <= queued  # the escalations are in the outbox
+    assert _left_running(home) == []
