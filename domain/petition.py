@@ -46,6 +46,7 @@ class Petitioner:
     id_number: str | None = None
     phone: str | None = None
     address: str | None = None
+    email: str | None = None  # for written notices by e-mail; else they are posted
 
     def identity(self) -> str:
         """What makes two petitions the same petitioner's: the ID number if known,
@@ -110,12 +111,14 @@ def petition_from_mapping(data: object, *, received_at: dt.datetime | None = Non
     f = Fields(data, "", ("petitioner", "channel", "category", "subject", "content",
                           "received_at", "concerns_unit", "accused_persons", "headcount",
                           "representatives", "key_person", "repeat_of"))
-    p = Fields(f.raw("petitioner"), "petitioner", ("name", "id_number", "phone", "address"))
+    p = Fields(f.raw("petitioner"), "petitioner",
+               ("name", "id_number", "phone", "address", "email"))
     petitioner = Petitioner(
         name=p.text("name"),
         id_number=p.text("id_number") if p.has("id_number") else None,
         phone=p.text("phone") if p.has("phone") else None,
-        address=p.text("address") if p.has("address") else None)
+        address=p.text("address") if p.has("address") else None,
+        email=p.text("email") if p.has("email") else None)
     if f.has("received_at"):
         raw = f.typed("received_at", str)
         try:

@@ -439,3 +439,63 @@ def demo_cmd(
         demo.stop()
     if not ok:
         raise typer.Exit(1)
+
+
+# --- the outbox ----------------------------------------------------------------------------
+
+outbox_app = typer.Typer(help="The outbox: every message queued, held, sent or dead.",
+                         invoke_without_command=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.callback()
+@reports_errors
+def outbox_list(ctx: typer.Context,
+                status: Annotated[str | None, typer.Option(
+                    help="queued | sending | sent | dead")] = None,
+                limit: Annotated[int, typer.Option()] = 50,
+                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List messages, newest first (with the .eml file or provider id of each sent one)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if status and status not in ("queued", "sending", "sent", "dead"):
+        raise typer.BadParameter(f"unknown status {status!r}; expected queued, sending, sent "
+                                 "or dead", param_hint="--status")
+    a = bootstrap()
+    with a.uow() as uow:
+        rows = uow.messages(status, limit)
+        counts = uow.outbox_counts()
+        refs = {c.id: c.ref for c in uow.all_cases()}
+    items = [{"id": r.id, "status": r.status, "kind": r.kind, "recipient": r.recipient,
+              "case": refs.get(r.case_id, r.case_id), "queued": format_local(r.queued_at),
+              "next_attempt": format_local(r.next_attempt_at) if r.next_attempt_at else "",
+              "attempts": r.attempts, "sent": format_local(r.sent_at) if r.sent_at else "",
+              "ref": r.ref or "", "note": r.note or "", "error": r.error or ""}
+             for r in rows]
+    if as_json:
+        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table()
+    for col in ("id", "status", "kind", "recipient", "case", "queued", "attempts",
+                "where / why"):
+        table.add_column(col)
+    for i in items:
+        table.add_row(str(i["id"]), str(i["status"]), str(i["kind"]), str(i["recipient"]),
+                      str(i["case"]), str(i["queued"]), str(i["attempts"]),
+                      str(i["error"] or i["note"] or i["ref"]))
+    out.print(table)
+    out.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "the outbox is empty",
+              highlight=False)
+    out.print(f".eml files (no SendGrid key): {a.settings.home / 'outbox'}", highlight=False)
+
+
+@outbox_app.command("send")
+@reports_errors
+def outbox_send(limit: Annotated[int, typer.Option()] = 200) -> None:
+    """Deliver what is due now (the served engine does this every PETITIONS_SEND_SECONDS)."""
+    from flows.outbox import deliver, queue_digests
+
+    a = bootstrap(migrate=True)
+    digests = queue_digests(a)
+    report = deliver(a, limit=limit)
+    out.print(f"{digests} digest(s) queued; {report}", highlight=False)

@@ -7,16 +7,17 @@ naming the file, the line and the field.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.calendar import WorkingCalendar, calendar_from_mapping
@@ -26,6 +27,7 @@ from domain.org import OrgChart, org_from_mapping
 from domain.policies import default_registry
 from domain.policy import PolicyRegistry
 from domain.routing import RoutingRules, rules_from_mapping
+from notifications.settings import NotifySettings, notify_from_mapping
 
 T = TypeVar("T")
 
@@ -46,6 +48,14 @@ class Settings(BaseSettings):
     simulated_clock: bool = False
     # Fault injection for the reliability tests: intake sleeps this long after registering.
     intake_pause_seconds: float = 0.0
+    # E-mail. Without a key (here or in the named Prefect Secret block) messages are
+    # written as .eml files under HOME/outbox.
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_secret_block: str | None = None
+    sendgrid_host: str = "https://api.sendgrid.com"
+    sendgrid_timeout: float = 10.0
+    # How often the served engine delivers the outbox.
+    send_seconds: int = 30
 
     @property
     def office_dir(self) -> Path:
@@ -138,6 +148,9 @@ class Office:
     routing: RoutingRules
     calendar: WorkingCalendar
     policies: PolicyRegistry
+    name: str = "信访办公室"
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    templates: Path | None = None  # the office's own templates (override the built-in)
 
 
 def load_calendar(path: Path | None) -> WorkingCalendar:
@@ -168,15 +181,27 @@ def load_office(directory: Path) -> Office:
     calendar = load_calendar(cal_path if cal_path.exists() else None)
     policies = load_policies(directory / "policies")
     office_path = directory / "office.yaml"
+    templates = directory / "templates"
+    office = Office(org, routing, calendar, policies,
+                    templates=templates if templates.is_dir() else None)
     if office_path.exists():
-        policies = load_file(office_path, lambda d: _with_default_policy(policies, d))
-    return Office(org, routing, calendar, policies)
+        office = load_file(office_path, lambda d: _with_office_file(office, d))
+    return office
 
 
-def _with_default_policy(policies: PolicyRegistry, data: Any) -> PolicyRegistry:
-    """``policies`` with the default named in ``office.yaml``."""
-    f = Fields(data, "", ("name", "default_policy"))
-    try:
-        return policies.select_default(f.text("default_policy"))
-    except UnknownName as e:
-        raise ConfigError(str(e), field="default_policy") from None
+def _with_office_file(office: Office, data: Any) -> Office:
+    """``office`` with its name, default policy and notification settings (``office.yaml``)."""
+    f = Fields(data, "", ("name", "default_policy", "notifications"))
+    policies = office.policies
+    if f.has("default_policy"):
+        try:
+            policies = policies.select_default(f.text("default_policy"))
+        except UnknownName as e:
+            raise ConfigError(str(e), field="default_policy") from None
+    notify = notify_from_mapping(f.raw("notifications")) if f.has("notifications") \
+        else office.notify
+    for name, person in (("alert_to", notify.alert_to), ("letters_to", notify.letters_to)):
+        if person and person not in office.org.people:
+            raise ConfigError(f"unknown person '{person}'", field=f"notifications.{name}")
+    return dataclasses.replace(office, policies=policies, notify=notify,
+                               name=f.text("name", office.name))

@@ -55,3 +55,13 @@ async def sweeper(limit: int = 500) -> int:
     if fired:
         get_run_logger().info("fired %d rung event(s)", len(fired))
     return len(fired)
+
+
+@flow(name="outbox-sender", persist_result=True)
+async def sender(limit: int = 200) -> str:
+    """Queue the leaders' daily digests when due, then deliver the outbox."""
+    tasks.queue_digests()
+    report = tasks.deliver_outbox(limit)
+    if report != "nothing due":
+        get_run_logger().info("outbox: %s", report)
+    return report

@@ -62,7 +62,7 @@ def _serve_deployments(settings: Settings, console: Console, sweep_seconds: int)
     from prefect import serve as prefect_serve
     from prefect.deployments.runner import RunnerDeployment
 
-    from flows.lifecycle import intake, lifecycle, sweeper
+    from flows.lifecycle import intake, lifecycle, sender, sweeper
     from flows.tasks import app, start_lifecycle
 
     deployments: list[RunnerDeployment] = [
@@ -72,6 +72,8 @@ def _serve_deployments(settings: Settings, console: Console, sweep_seconds: int)
                              description="登记, 首问负责, 领导包案"),
         sweeper.to_deployment(name="sweeper", interval=sweep_seconds,  # type: ignore[list-item]
                               description="Reminders, warnings, breaches, escalations"),
+        sender.to_deployment(name="sender", interval=settings.send_seconds,  # type: ignore[list-item]
+                             description="Deliver the outbox; the leaders' daily digests"),
     ]
     for d in deployments:
         d.apply()

@@ -185,3 +185,19 @@ def announce(fired: services.Fired) -> None:
                         "stage": fired.stage},
                id=uuid.uuid5(uuid.NAMESPACE_URL,
                              f"petition:{fired.case_id}:{fired.clock}:{fired.rung}:{name}"))
+
+
+@task(cache_policy=NONE)
+def queue_digests() -> int:
+    from flows.outbox import queue_digests as queue
+
+    return queue(app())
+
+
+@task(cache_policy=NONE)
+def deliver_outbox(limit: int) -> str:
+    """Deliver what is due. Retries are the outbox's own (per message, with backoff and
+    Retry-After), so this task is not retried by Prefect."""
+    from flows.outbox import deliver
+
+    return str(deliver(app(), limit=limit))

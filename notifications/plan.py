@@ -64,7 +64,8 @@ def messages_for(event: DomainEvent) -> list[Message]:
     if t is E.CASE_DECLINED:
         return msg("decline_notice", PETITIONER)
     if t is E.DEADLINE_EXTENDED:
-        return msg("extension", PETITIONER) + msg("extension", event.actor)
+        return (msg("extension_notice", PETITIONER) + msg("extension", event.actor)
+                + msg("extension", d.get("approver")))
     if t in (E.DECISION_ISSUED, E.REVIEW_DECIDED, E.RE_REVIEW_DECIDED):
         return msg("decision_notice", PETITIONER) + msg("rating_request", PETITIONER)
     if t in _RUNG_KIND:

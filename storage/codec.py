@@ -24,7 +24,8 @@ def _dt(value: str | None) -> dt.datetime | None:
 
 def _petition(p: Petition) -> dict[str, Any]:
     return {"petitioner": {"name": p.petitioner.name, "id_number": p.petitioner.id_number,
-                           "phone": p.petitioner.phone, "address": p.petitioner.address},
+                           "phone": p.petitioner.phone, "address": p.petitioner.address,
+                           "email": p.petitioner.email},
             "channel": p.channel.value, "category": p.category.value, "subject": p.subject,
             "content": p.content, "received_at": _t(p.received_at),
             "concerns_unit": p.concerns_unit, "accused_persons": list(p.accused_persons),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     text,
     tuple_,
@@ -222,8 +223,44 @@ class SqlUnitOfWork:
                       if m["key"] not in known}.values())[::-1]  # the first of each key
         if fresh:
             self.conn.execute(insert(outbox), [
-                {"status": "queued", "attempts": 0, **m} for m in fresh])
+                {"status": "queued", "attempts": 0, "next_attempt_at": m["queued_at"], **m}
+                for m in fresh])
         return len(fresh)
+
+    def claim_messages(self, now: dt.datetime, limit: int,
+                       stale: dt.timedelta = dt.timedelta(minutes=10)) -> list[Any]:
+        """Claim queued messages whose time has come (and any a crashed sender left in
+        ``sending`` for longer than ``stale``), oldest first. Each claim is a guarded UPDATE,
+        so of two senders only one gets a message."""
+        due = or_(and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
+                  and_(outbox.c.status == "sending", outbox.c.claimed_at <= now - stale))
+        rows = list(self.conn.execute(select(outbox).where(due)
+                                      .order_by(outbox.c.next_attempt_at, outbox.c.id)
+                                      .limit(limit)))
+        claimed = []
+        for r in rows:
+            done = self.conn.execute(update(outbox).where(and_(
+                outbox.c.id == r.id, outbox.c.status == r.status,
+                or_(outbox.c.claimed_at.is_(None), outbox.c.claimed_at == r.claimed_at)))
+                .values(status="sending", claimed_at=now))
+            if done.rowcount == 1:
+                claimed.append(r)
+        return claimed
+
+    def settle_message(self, message_id: int, **values: Any) -> None:
+        """Record what became of a claimed message (sent, retry, held, dead)."""
+        self.conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+
+    def messages(self, status: str | None = None, limit: int = 200) -> list[Any]:
+        """Outbox rows, newest first."""
+        query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+        if status:
+            query = query.where(outbox.c.status == status)
+        return list(self.conn.execute(query))
+
+    def has_message(self, key: str) -> bool:
+        return self.conn.execute(select(outbox.c.id).where(outbox.c.key == key)).first() \
+            is not None
 
     def outbox_counts(self) -> dict[str, int]:
         """How many messages the outbox holds, by status."""

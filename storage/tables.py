@@ -130,8 +130,16 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("sent_at", UTCDateTime()),
     Column("error", String(2000)),
+    # queued → sending (claimed by one sender) → sent, or back to queued with a later
+    # next_attempt_at (a retry, or held for quiet hours), or dead (a permanent failure).
+    Column("next_attempt_at", UTCDateTime()),
+    Column("claimed_at", UTCDateTime()),
+    Column("ref", String(500)),   # the provider's message id, or the .eml file
+    Column("note", String(200)),  # e.g. held for quiet hours until ...
     Index("ix_outbox_queued", "queued_at", postgresql_where="status = 'queued'",
           sqlite_where="status = 'queued'"),
+    Index("ix_outbox_due", "next_attempt_at", postgresql_where="status IN ('queued', 'sending')",
+          sqlite_where="status IN ('queued', 'sending')"),
 )
 
 # The Prefect flow run that walks each case through its stages (one per case).

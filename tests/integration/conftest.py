@@ -77,3 +77,17 @@ def saved(uow_factory, case: Case) -> Case:  # type: ignore[no-untyped-def]
         uow.cases.add(case)
         uow.commit()
     return case
+
+
+@pytest.fixture
+def app(office, engine, tmp_path):  # type: ignore[no-untyped-def]
+    """The app on each database, with a fixed clock (Friday 2026-11-20 11:00 local)."""
+    import pendulum
+
+    from flows.bootstrap import App
+    from flows.clock import FixedClock
+    from flows.config import Settings
+    from tests.conftest import SAMPLE_OFFICE
+
+    settings = Settings(home=tmp_path, config_dir=SAMPLE_OFFICE)
+    return App(settings, office, engine, FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)))

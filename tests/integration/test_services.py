@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pendulum
 import pytest
 from sqlalchemy import select
 
@@ -12,19 +11,11 @@ from domain.errors import DuplicateRegistration, IllegalTransition
 from domain.stages import Stage
 from flows import services as s
 from flows.bootstrap import App
-from flows.clock import FixedClock
-from flows.config import Office, Settings
 from storage.repository import SqlUnitOfWork
 from storage.tables import outbox
 from tests.conftest import SAMPLE_OFFICE
 
 WAGE = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
-
-
-@pytest.fixture
-def app(office: Office, engine, tmp_path) -> App:  # type: ignore[no-untyped-def]
-    settings = Settings(home=tmp_path, config_dir=SAMPLE_OFFICE)
-    return App(settings, office, engine, FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)))
 
 
 def _outbox(app: App) -> list[tuple[str, str]]:

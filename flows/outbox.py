@@ -1,0 +1,219 @@
+"""Delivering the outbox, and queueing the leaders' daily digests. No Prefect here: the
+``outbox-sender`` flow wraps these in tasks, and ``petitions outbox send`` calls them.
+
+A message was queued in the same transaction as the change that caused it. Delivery claims
+it (committed, so a second sender skips it), holds it if quiet hours apply, renders it, sends
+it and records the result at once, each message in its own transaction. A transient failure
+(429, 5xx, timeout, refused connection) is retried with backoff, honouring Retry-After; a
+permanent one (other 4xx, no address) goes to ``dead`` with its error, and the office is told.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pendulum
+from jinja2 import TemplateError
+
+from domain.case import Case
+from domain.deadlines import DeadlineState
+from domain.errors import PetitionError
+from domain.instants import format_duration, format_local
+from flows.bootstrap import App
+from flows.timeline import due_text
+from notifications.compose import address_of, context
+from notifications.quiet import next_allowed
+from notifications.render import Renderer
+from notifications.transports import (
+    EmlTransport,
+    Envelope,
+    PermanentError,
+    SendGridTransport,
+    TransientError,
+    Transport,
+)
+
+MAX_ATTEMPTS = 8
+URGENT_KINDS = ("breach", "escalation")
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min ... capped at 1 h."""
+    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def sendgrid_key(app: App) -> str | None:
+    """The SendGrid API key: ``PETITIONS_SENDGRID_API_KEY``, else the named Prefect Secret
+    block (read only when one is named)."""
+    s = app.settings
+    if s.sendgrid_api_key is not None and s.sendgrid_api_key.get_secret_value():
+        return s.sendgrid_api_key.get_secret_value()
+    if s.sendgrid_secret_block:
+        from prefect.blocks.system import Secret
+
+        value = Secret.load(s.sendgrid_secret_block).get()  # type: ignore[union-attr]
+        return str(value) if value else None
+    return None
+
+
+def transport_for(app: App) -> Transport:
+    key = sendgrid_key(app)
+    if key:
+        return SendGridTransport(key, host=app.settings.sendgrid_host,
+                                 timeout=app.settings.sendgrid_timeout)
+    return EmlTransport(app.settings.home / "outbox")
+
+
+@dataclass
+class Report:
+    counts: Counter[str]
+
+    def __str__(self) -> str:
+        return ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items())) or "nothing due"
+
+
+class _Undeliverable(Exception):
+    pass
+
+
+def _envelope(app: App, row: Any, case: Case | None, renderer: Renderer,
+              now: dt.datetime) -> Envelope:
+    office, notify = app.office, app.office.notify
+    address = address_of(row.recipient, case, office.org, notify.letters_to)
+    if not address.email:
+        raise _Undeliverable(f"no e-mail address for '{row.recipient}'"
+                             + (" (nor a letters desk: notifications.letters_to)"
+                                if address.letter else ""))
+    deadlines: dict[str, str] = {}
+    if case is not None:
+        deadlines = {v.kind.value: due_text(v) for v in case.deadlines(app.rules_for(case), now)}
+    ctx = context(row.kind, row.recipient, row.payload, case, office.org, office=office.name,
+                  language=notify.language, to_name=address.name, deadlines=deadlines)
+    content = renderer.render(row.kind, ctx)
+    subject = content.subject
+    if address.letter:  # printed and posted by the office
+        subject = ("[待寄送] " if notify.language == "zh" else "[to post] ") + subject
+    return Envelope(row.key, address.email, address.name, notify.sender_email,
+                    notify.sender_name, subject, content.text, content.html)
+
+
+def deliver(app: App, transport: Transport | None = None, *, limit: int = 100) -> Report:
+    """Deliver every message whose time has come. Returns what happened, by outcome."""
+    transport = transport or transport_for(app)
+    renderer = Renderer(app.office.notify.language, app.office.templates)
+    notify = app.office.notify
+    now = app.clock.now()
+    counts: Counter[str] = Counter()
+    with app.uow() as uow:
+        claimed = uow.claim_messages(now, limit)
+        uow.commit()
+    for row in claimed:
+        urgent = bool(row.urgent) and notify.urgent_bypasses_quiet_hours
+        allowed = now if urgent else next_allowed(now, notify.quiet, app.office.calendar)
+        if allowed > now:
+            _settle(app, row.id, status="queued", next_attempt_at=allowed,
+                    note=f"held for quiet hours until {format_local(allowed)}")
+            counts["held"] += 1
+            continue
+        try:
+            case = _case(app, row.case_id)
+            envelope = _envelope(app, row, case, renderer, now)
+            ref = transport.send(envelope)
+        except TransientError as e:
+            attempts = row.attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                _dead(app, row, attempts, f"gave up after {attempts} attempts: {e}", now)
+                counts["dead"] += 1
+                continue
+            wait = dt.timedelta(seconds=e.retry_after) if e.retry_after is not None \
+                else backoff(attempts)
+            _settle(app, row.id, status="queued", attempts=attempts, error=str(e)[:2000],
+                    next_attempt_at=now + wait, note=f"retry {attempts} after {wait}")
+            counts["retrying"] += 1
+        except (PermanentError, _Undeliverable, PetitionError, TemplateError) as e:
+            _dead(app, row, row.attempts + 1, str(e), now)
+            counts["dead"] += 1
+        else:
+            _settle(app, row.id, status="sent", attempts=row.attempts + 1, sent_at=now,
+                    ref=ref, error=None, note=None)
+            counts["sent"] += 1
+    return Report(counts)
+
+
+def _case(app: App, case_id: str) -> Case | None:
+    if not case_id:  # a digest
+        return None
+    with app.uow() as uow:
+        return uow.cases.get(case_id, lock=False)
+
+
+def _settle(app: App, message_id: int, **values: Any) -> None:
+    with app.uow() as uow:
+        uow.settle_message(message_id, **values)
+        uow.commit()
+
+
+def _dead(app: App, row: Any, attempts: int, error: str, now: dt.datetime) -> None:
+    """A dead letter, and (unless it is itself an alert) a message to the office about it."""
+    alert_to = app.office.notify.alert_to
+    with app.uow() as uow:
+        uow.settle_message(row.id, status="dead", attempts=attempts, error=error[:2000],
+                           note="not delivered: see error")
+        if alert_to and row.kind != "dead_letter":
+            case = uow.cases.get(row.case_id, lock=False) if row.case_id else None
+            uow.queue([{"key": f"dead:{row.key}", "case_id": row.case_id, "kind": "dead_letter",
+                        "recipient": alert_to, "urgent": 1, "queued_at": now,
+                        "payload": {"at": pendulum.instance(now).isoformat(), "failed": {
+                            "kind": row.kind, "recipient": row.recipient,
+                            "ref": case.ref if case else row.case_id,
+                            "error": error[:300]}}}])
+        uow.commit()
+
+
+def queue_digests(app: App) -> int:
+    """Each owning leader's daily digest of their open cases, once a working day after
+    ``digest_at`` (local time). Returns how many were queued."""
+    notify = app.office.notify
+    now = app.clock.now()
+    local = pendulum.instance(now).in_timezone("Asia/Shanghai")
+    if not app.office.calendar.is_working_day(local.date()) or local.time() < notify.digest_at:
+        return 0
+    day = local.format("YYYY-MM-DD")
+    with app.uow() as uow:
+        cases = uow.open_cases()
+        by_leader: dict[str, list[Case]] = {}
+        for case in cases:
+            if case.leader:
+                by_leader.setdefault(case.leader, []).append(case)
+        rows = []
+        for leader, owned in sorted(by_leader.items()):
+            key = f"digest:{leader}:{day}"
+            if uow.has_message(key):
+                continue
+            rows.append({"key": key, "case_id": "", "kind": "digest", "recipient": leader,
+                         "urgent": 0, "queued_at": now,
+                         "payload": {"at": pendulum.instance(now).isoformat(),
+                                     "rows": [_digest_row(app, c, now) for c in owned]}})
+        queued = uow.queue(rows)
+        uow.commit()
+    return queued
+
+
+def _digest_row(app: App, case: Case, now: dt.datetime) -> dict[str, str]:
+    views = [v for v in case.deadlines(app.rules_for(case), now)
+             if v.state in (DeadlineState.PENDING, DeadlineState.PAUSED, DeadlineState.BREACHED)
+             and v.closed_at is None]
+    late = [v for v in views if v.overdue]
+    worst = max(late, key=lambda v: v.overdue or dt.timedelta()) if late else None
+    nxt = worst or min(views, key=lambda v: v.due_at, default=None)
+    zh = app.office.notify.language == "zh"
+    # Digests go to owning leaders (in the handling chain); accusations stay unnamed anyway.
+    subject = ("检举控告件" if zh else "an accusation") if case.petition.is_accusation \
+        else case.petition.subject
+    return {"ref": case.ref, "subject": subject,
+            "stage": case.stage.label if zh else case.stage.value,
+            "deadline": nxt.kind.label if nxt else "", "due": due_text(nxt) if nxt else "",
+            "overdue": format_duration(worst.overdue) if worst and worst.overdue else ""}

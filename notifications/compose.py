@@ -1,0 +1,154 @@
+"""What a message says, before any template: the facts for one recipient.
+
+Pure: a queued message, its case and the org chart in; the template context out. This is
+where confidentiality is enforced, so no template can leak what it is never given:
+- an accusation's accuser and material (subject, content) reach the handling chain only;
+- a petitioner's phone and ID number are masked in every internal message; the address is
+  never sent;
+- the petitioner is told about their own case, with no internal names beyond the unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pendulum
+
+from domain.case import Case
+from domain.org import OrgChart
+from domain.outcomes import Outcome, Rating
+from domain.policy import DeadlineKind
+from notifications.plan import PETITIONER
+from notifications.privacy import handling_chain, mask_id, mask_phone
+
+LOCAL = "Asia/Shanghai"
+EN_DEADLINES = {
+    "acceptance_notice": "acceptance notice", "first_response": "first response",
+    "routing_objection": "routing objection window", "leader_acceptance": "leader acceptance",
+    "handling": "handling (time-limited closure)", "rating": "rating window",
+    "review_request": "review request window", "review_decision": "review decision",
+    "re_review_request": "re-review request window", "re_review_decision": "re-review decision",
+}
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a message goes. ``letter``: the petitioner has no e-mail address, so the notice
+    goes to the office to print and post."""
+
+    email: str | None
+    name: str
+    letter: bool = False
+
+
+def local_text(at: dt.datetime | str | None) -> str:
+    if at is None or at == "":
+        return ""
+    instant = pendulum.parse(at) if isinstance(at, str) else pendulum.instance(at)
+    assert isinstance(instant, pendulum.DateTime)
+    return instant.in_timezone(LOCAL).format("YYYY-MM-DD HH:mm")
+
+
+def address_of(recipient: str, case: Case | None, org: OrgChart,
+               letters_to: str | None) -> Address:
+    """The recipient's address: a person's from the org chart; the petitioner's own, or the
+    office's letters desk when they gave none."""
+    if recipient == PETITIONER and case is not None:
+        p = case.petition.petitioner
+        if p.email:
+            return Address(p.email, p.name)
+        desk = org.people.get(letters_to) if letters_to else None
+        return Address(desk.email if desk else None, p.name, letter=True)
+    person = org.people.get(recipient)
+    return Address(person.email if person else None, person.name if person else recipient)
+
+
+def _name(org: OrgChart, pid: object) -> str:
+    if not pid:
+        return ""
+    person = org.people.get(str(pid))
+    return person.name if person else str(pid)
+
+
+def _deadline_name(kind: str | None, language: str) -> str:
+    if not kind:
+        return ""
+    if language == "en":
+        return EN_DEADLINES.get(kind, kind)
+    try:
+        return DeadlineKind(kind).label
+    except ValueError:
+        return kind
+
+
+def case_facts(case: Case, org: OrgChart, recipient: str, language: str) -> dict[str, Any]:
+    """The case as this recipient may see it."""
+    p = case.petition
+    to_petitioner = recipient == PETITIONER
+    restricted = p.is_accusation and not to_petitioner and \
+        recipient not in handling_chain(case, org)
+    unit = org.units.get(case.unit) if case.unit else None
+    facts: dict[str, Any] = {
+        "ref": case.ref, "restricted": restricted,
+        "category": p.category.label if language == "zh" else p.category.value,
+        "channel": p.channel.label if language == "zh" else p.channel.value,
+        "received": local_text(p.received_at),
+        "unit": unit.name if unit else (case.unit or ""),
+        "stage": case.stage.label if language == "zh" else case.stage.value,
+        "responder": "" if to_petitioner else _name(org, case.responder),
+        "leader": "" if to_petitioner else _name(org, case.leader),
+        "headcount": p.headcount, "representatives": p.representatives,
+    }
+    if restricted:  # the accuser and the material stay with the handling chain
+        facts.update(subject="", content="", petitioner=None)
+    elif to_petitioner:
+        facts.update(subject=p.subject, content="", petitioner={
+            "name": p.petitioner.name, "phone": "", "id_number": ""})
+    else:
+        facts.update(subject=p.subject, content=p.content, petitioner={
+            "name": p.petitioner.name, "phone": mask_phone(p.petitioner.phone),
+            "id_number": mask_id(p.petitioner.id_number)})
+    return facts
+
+
+def context(kind: str, recipient: str, payload: Mapping[str, Any], case: Case | None,
+            org: OrgChart, *, office: str, language: str, to_name: str,
+            deadlines: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Everything a template may use for one message."""
+    d = dict(payload)
+    deadlines = dict(deadlines or {})
+    ctx: dict[str, Any] = {
+        "office": office, "kind": kind, "to": {"name": to_name,
+                                               "petitioner": recipient == PETITIONER},
+        "at": local_text(d.get("at")), "actor": _name(org, d.get("actor")),
+        "case": case_facts(case, org, recipient, language) if case is not None else None,
+        "deadline": {"name": _deadline_name(d.get("clock"), language),
+                     "rung": d.get("rung") or "", "due": deadlines.get(d.get("clock") or "", ""),
+                     "overdue": d.get("overdue") or ""},
+        "extension": {"by": d.get("by") or "", "new_due": d.get("new_due") or "",
+                      "reason": d.get("reason") or "",
+                      "approver": _name(org, d.get("approver"))},
+        "decision": {"outcome": _label(Outcome, d.get("outcome"), language),
+                     "summary": d.get("summary") or ""},
+        "rating": _label(Rating, d.get("rating"), language),
+        "windows": {k: deadlines.get(k, "") for k in
+                    ("rating", "review_request", "re_review_request")},
+        "reason": d.get("reason") or "",
+        "rows": d.get("rows") or [],
+        "failed": {"kind": "", "recipient": "", "ref": "", "error": "",
+                   **(d.get("failed") or {})},
+    }
+    return ctx
+
+
+def _label(kind: type[Outcome] | type[Rating], value: object, language: str) -> str:
+    if not value:
+        return ""
+    try:
+        member = kind(value)
+    except ValueError:
+        return str(value)
+    return member.label if language == "zh" else member.value.replace("_", " ")

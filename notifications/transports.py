@@ -1,0 +1,158 @@
+"""How a rendered message leaves: SendGrid's v3 mail send, or an ``.eml`` file.
+
+A transport sends one envelope and returns where it went (the provider's message id, the
+file). It raises ``TransientError`` for what a later try may fix (429, 5xx, a timeout, a
+refused connection; with the server's Retry-After when it gave one) and ``PermanentError``
+for what it will not (any other 4xx). The API key never appears in an error.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import re
+import urllib.error
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Envelope:
+    key: str             # the outbox key: the same message always has the same key
+    to_email: str
+    to_name: str
+    from_email: str
+    from_name: str
+    subject: str
+    text: str
+    html: str
+
+
+class TransientError(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    pass
+
+
+class Transport(Protocol):
+    name: str
+
+    def send(self, envelope: Envelope) -> str: ...
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header: seconds, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    import datetime as dt
+
+    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+
+
+class _Redact(logging.Filter):
+    """Takes the API key out of every record of the HTTP client's logger (at DEBUG it logs
+    the request headers, Authorization included)."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if self.secret in text:
+            record.msg, record.args = text.replace(self.secret, "***"), None
+        return True
+
+
+_HTTP_LOG = logging.getLogger("python_http_client.client")
+
+
+class SendGridTransport:
+    """The official ``sendgrid`` client. ``host`` is configurable (a local stand-in in
+    tests); ``timeout`` bounds each call."""
+
+    name = "sendgrid"
+
+    def __init__(self, api_key: str, host: str = "https://api.sendgrid.com",
+                 timeout: float = 10.0) -> None:
+        self._key = api_key
+        self.host = host
+        self.timeout = timeout
+        # The client logs headers and the whole payload at DEBUG: never the key, and no
+        # petition text in debug logs either.
+        _HTTP_LOG.setLevel(logging.INFO)
+        if not any(isinstance(f, _Redact) and f.secret == api_key for f in _HTTP_LOG.filters):
+            _HTTP_LOG.addFilter(_Redact(api_key))
+
+    def _clean(self, text: str) -> str:
+        return text.replace(self._key, "***") if self._key else text
+
+    def send(self, envelope: Envelope) -> str:
+        from python_http_client.exceptions import HTTPError
+        from sendgrid import SendGridAPIClient
+        from sendgrid.helpers.mail import Content, CustomArg, From, Mail, Subject, To
+
+        mail = Mail(from_email=From(envelope.from_email, envelope.from_name),
+                    to_emails=To(envelope.to_email, envelope.to_name),
+                    subject=Subject(envelope.subject))
+        mail.content = [Content("text/plain", envelope.text),
+                        Content("text/html", envelope.html)]
+        mail.custom_arg = CustomArg("outbox_key", envelope.key)
+        client = SendGridAPIClient(api_key=self._key, host=self.host)
+        client.client.timeout = self.timeout
+        try:
+            response = client.send(mail)
+        except HTTPError as e:
+            body = e.body.decode("utf-8", "replace") if isinstance(e.body, bytes) else str(e.body)
+            what = self._clean(f"SendGrid {e.status_code}: {body[:500]}")
+            if e.status_code == 429 or e.status_code >= 500:
+                headers = e.headers or {}
+                raise TransientError(what, retry_after_seconds(headers.get("Retry-After"))
+                                     ) from None
+            raise PermanentError(what) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise TransientError(self._clean(f"SendGrid unreachable: {reason}")) from None
+        headers = response.headers or {}
+        return str(headers.get("X-Message-Id") or f"sendgrid:{response.status_code}")
+
+
+class EmlTransport:
+    """The embedded default: each message a readable ``.eml`` file in ``directory``. The
+    file is named by the message key, so writing it again replaces it."""
+
+    name = "eml"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, envelope: Envelope) -> str:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        msg = EmailMessage()
+        msg["From"] = email.utils.formataddr((envelope.from_name, envelope.from_email))
+        msg["To"] = email.utils.formataddr((envelope.to_name, envelope.to_email))
+        msg["Subject"] = envelope.subject
+        msg["Date"] = email.utils.formatdate(localtime=False)
+        msg["Message-ID"] = email.utils.make_msgid(domain="petitions.local")
+        msg["X-Outbox-Key"] = envelope.key
+        msg.set_content(envelope.text)
+        msg.add_alternative(envelope.html, subtype="html")
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", envelope.key)[:180] + ".eml"
+        path = self.directory / name
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(bytes(msg))
+        tmp.replace(path)
+        return str(path)
