@@ -182,7 +182,8 @@ class Demo:
         self.ready_timeout, self.settle_timeout = ready_timeout, settle_timeout
         self.env = {"PETITIONS_HOME": str(home), "PETITIONS_CONFIG_DIR": str(config),
                     "PETITIONS_SIMULATED_CLOCK": "1", "PETITIONS_PREFECT_PORT": str(self.port),
-                    "PETITIONS_SWEEP_SECONDS": "86400"}  # the script sweeps at each moment
+                    # the script sweeps and delivers at each moment itself
+                    "PETITIONS_SWEEP_SECONDS": "86400", "PETITIONS_SEND_SECONDS": "86400"}
         self.proc: subprocess.Popen[bytes] | None = None
         self.refs: dict[str, str] = {}      # alias -> case id
         self.seen: dict[str, int] = {}      # case id -> events already printed
@@ -266,7 +267,17 @@ class Demo:
             for do in moment.acts:
                 self._act(do)
             self._print_new()
+            self._deliver()
         self.settle()
+
+    def _deliver(self) -> None:
+        """The outbox, as the served engine's sender would deliver it now (.eml files)."""
+        from flows.outbox import deliver, queue_digests
+
+        queue_digests(self.app)
+        report = deliver(self.app)
+        if report.counts:
+            self.console.print(f"  outbox: {report}", highlight=False, style="dim")
 
     def _intake(self, alias: str) -> None:
         from flows import services
@@ -390,8 +401,9 @@ class Demo:
             f"Prefect UI      {self.api.removesuffix('/api')}  (runs, their forms, the "
             "petition-<id> artifacts, the petition.* events; while the engine serves)\n"
             f"outbox          {sum(counts.values())} message(s) "
-            f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items())) or 'none'}) in the "
-            f"outbox table of {home / 'petitions.db'}\n"
+            f"({', '.join(f'{n} {s}' for s, n in sorted(counts.items())) or 'none'}); "
+            f"the sent ones are .eml files in {home / 'outbox'}; `petitions outbox` lists "
+            "them\n"
             f"the cases       PETITIONS_HOME={home} PETITIONS_CONFIG_DIR={self.config} "
             "petitions list | show REF\n"
             f"serve again     PETITIONS_HOME={home} PETITIONS_CONFIG_DIR={self.config} "

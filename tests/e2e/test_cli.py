@@ -16,11 +16,12 @@ from tests.conftest import SAMPLE_OFFICE
 PETITIONS = shutil.which("petitions", path=str(Path(sys.executable).parent)) or "petitions"
 
 
-def run(*args: str, stdin: str | None = None,
-        home: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, stdin: str | None = None, home: Path | None = None,
+        **extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PETITIONS_")}
     if home is not None:
         env["PETITIONS_HOME"] = str(home)
+    env.update({f"PETITIONS_{k.upper()}": v for k, v in extra.items()})
     return subprocess.run([PETITIONS, *args], capture_output=True, text=True, input=stdin,
                           env=env, timeout=60, check=False)
 
@@ -160,3 +161,30 @@ def test_db_upgrade_then_audit_verify_names_a_tampered_row(home):
     broken = run("audit", "verify", home=home)
     assert broken.returncode == 1
     assert "BROKEN case c1: row 2" in broken.stderr and "content was changed" in broken.stderr
+
+
+def test_outbox_send_writes_eml_files_and_outbox_lists_them(home):
+    import pendulum
+
+    from flows import services
+    from flows.bootstrap import bootstrap
+    from flows.clock import FileClock
+    from flows.config import Settings
+
+    home.mkdir()
+    clock = FileClock(home / "clock")  # Tuesday 10:00: outside quiet hours
+    clock.set(pendulum.datetime(2026, 11, 24, 10, 0, tz="Asia/Shanghai"))
+    app = bootstrap(Settings(home=home, config_dir=SAMPLE_OFFICE), migrate=True, clock=clock)
+    petition = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
+    case = services.register(app, petition, registration_no="XF-E1", actor="clerk")
+    services.route_and_assign(app, case.id, actor="intake")
+    app.engine.dispose()
+    env = {"config_dir": str(SAMPLE_OFFICE), "simulated_clock": "1"}
+    sent = run("outbox", "send", home=home, **env)
+    listed = run("outbox", home=home, **env)
+    bad = run("outbox", "--status", "lost", home=home, **env)
+    assert sent.returncode == 0, sent.stderr
+    assert listed.returncode == 0 and "assignment" in listed.stdout
+    assert "lin.na" in listed.stdout and "1 sent" in listed.stdout
+    assert len(list((home / "outbox").glob("*.eml"))) == 1
+    assert bad.returncode == 2 and "unknown status 'lost'" in bad.stderr

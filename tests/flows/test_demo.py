@@ -3,6 +3,8 @@ petitions over 100 simulated days, every flow run healthy, nothing left running.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import subprocess
@@ -50,6 +52,7 @@ def test_the_demo_runs_four_petitions_through_every_stage(tmp_path: Path) -> Non
             "SELECT type, data FROM audit_events WHERE case_id = :c ORDER BY seq"),
             {"c": row.id})] for name, row in cases.items()}
         queued = {r.recipient for r in conn.execute(text("SELECT recipient FROM outbox"))}
+        sent = conn.execute(text("SELECT count(*) FROM outbox WHERE status = 'sent'")).scalar()
     db.dispose()
     assert {n: r.stage for n, r in cases.items()} == {
         "group": "closed", "accusation": "rated", "wage": "closed", "repeat": "closed"}
@@ -66,4 +69,11 @@ def test_the_demo_runs_four_petitions_through_every_stage(tmp_path: Path) -> Non
     assert ["ReviewRequested", "ReviewDecided"] == [
         t for t in types("wage") if t.startswith("Review")]
     assert {"feng.bo", "gao.jian"} <= queued  # the escalations are in the outbox
+    files = {p.name: p.read_bytes() for p in (home / "outbox").glob("*.eml")}
+    assert len(files) == sent > 0  # delivered as .eml files, each message once
+    to_mine_head = next(b for n, b in files.items() if "Escalated" in n and "gao.jian" in n)
+    message = email.message_from_bytes(to_mine_head, policy=email.policy.default)
+    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "XF-" in body and "依规保密" in body  # the mine head is outside the handling chain
+    assert "违章指挥" not in body and "137" not in body
     assert _left_running(home) == []
