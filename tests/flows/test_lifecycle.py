@@ -31,6 +31,20 @@ def test_intake_registers_routes_and_suspends_the_lifecycle_at_first_response(se
     assert artifact, "the lifecycle publishes the case timeline as a keyed artifact"
 
 
+def test_the_served_sender_delivers_the_assignment(served):
+    deployment = served.get("/deployments/name/outbox-sender/sender")
+    run = served.post(f"/deployments/{deployment['id']}/create_flow_run", {})
+    done = served.wait_for(lambda: (served.get(f"/flow_runs/{run['id']}") or {}).get(
+        "state", {}).get("type") in ("COMPLETED", "FAILED", "CRASHED"), 90,
+        "the outbox-sender run")
+    assert done
+    assert served.get(f"/flow_runs/{run['id']}")["state"]["type"] == "COMPLETED"
+    listed = json.loads(served.cli("outbox", "--json").stdout)
+    sent = [m for m in listed if m["status"] == "sent"]
+    assert [(m["kind"], m["recipient"]) for m in sent] == [("assignment", "lin.na")]
+    assert (served.home / "outbox").is_dir() and sent[0]["ref"].endswith(".eml")
+
+
 def test_an_action_resumes_the_run_which_waits_at_the_next_step(served):
     case = served.case("XF-F1")
     served.cli("ack", "XF-F1", "--actor", "lin.na")
