@@ -303,7 +303,8 @@ def audit_verify() -> None:
         raise typer.Exit(1)
 
 
-from flows import cli_cases  # noqa: E402, F401 - registers the case commands on ``app``
+# Registers the case commands and the supervisors' commands on ``app``.
+from flows import cli_cases, cli_supervise  # noqa: E402, F401
 
 
 def main() -> None:

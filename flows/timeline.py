@@ -55,14 +55,20 @@ def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime) -> list[dict[s
 
 def artifact_table(case: Case, rules: CaseRules, audit_rows: list[Any],
                    now: dt.datetime) -> list[dict[str, str]]:
-    """The rows of the ``petition-<id>`` table artifact: events, then deadlines."""
+    """The rows of the ``petition-<id>`` table artifact: the same timeline as
+    ``petitions timeline`` (events, then deadlines with who held the case at a breach)."""
     events = [{"kind": "event", "when": r["when"], "what": r["event"], "stage": r["stage"],
                "who": r["actor"], "detail": r["detail"]} for r in event_rows(audit_rows)]
-    deadlines = [{"kind": "deadline", "when": d["due"], "what": d["deadline"],
-                  "stage": case.stage.value, "who": "", "detail":
-                  f"{d['limit']}; {d['state']}" + (f"; {d['extended']}" if d["extended"]
-                                                    else "")}
-                 for d in deadline_rows(case, rules, now)]
+    holders = breach_holders(audit_rows)
+    deadlines = []
+    for d in deadline_rows(case, rules, now):
+        held = holders.get(d["deadline"])
+        who = (f"{held['responder']} / {held['leader'] or '-'} (breached {held['at']})"
+               if held else "")
+        deadlines.append({"kind": "deadline", "when": d["due"], "what": d["deadline"],
+                          "stage": case.stage.value, "who": who, "detail":
+                          f"{d['limit']}; {d['state']}" + (f"; {d['extended']}"
+                                                          if d["extended"] else "")})
     return events + deadlines
 
 
@@ -92,3 +98,27 @@ def print_case(console: Console, case: Case, rules: CaseRules, now: dt.datetime,
     for e in event_rows(audit_rows):
         events.add_row(*e.values())
     console.print(events)
+
+
+def breach_holders(audit_rows: list[Any]) -> dict[str, dict[str, str]]:
+    """Who held the case when each deadline was breached: per clock, the unit, first
+    responder and owning leader at the moment of the breach (from the audit trail)."""
+    held: dict[str, str] = {"unit": "", "responder": "", "leader": ""}
+    out: dict[str, dict[str, str]] = {}
+    for r in audit_rows:
+        d = dict(r.data)
+        if r.type == "CaseAssigned":
+            held = {"unit": d.get("unit") or "", "responder": d.get("responder") or "",
+                    "leader": d.get("leader") or ""}
+        elif r.type == "RoutingObjected":
+            held = {**held, "unit": d.get("to_unit") or "", "responder": d.get("responder")
+                    or ""}
+        elif r.type == "LeaderNamed":
+            held = {**held, "leader": d.get("leader") or ""}
+        elif r.type == "PersonRecused" and d.get("replacement"):
+            role = d.get("role")
+            if role in ("responder", "leader"):
+                held = {**held, role: d["replacement"]}
+        elif r.type == "DeadlineBreached" and d.get("clock"):
+            out.setdefault(str(d["clock"]), {**held, "at": format_local(r.at)})
+    return out

@@ -133,7 +133,9 @@ def test_read_commands_answer_without_importing_prefect(home):
 import sys
 from flows.cli import main
 for args in (["show", "{case_id}"], ["show", "{case_id}", "--json"], ["list"],
-             ["list", "--overdue", "--json"]):
+             ["list", "--overdue", "--json"], ["timeline", "{case_id}"], ["overdue"],
+             ["kpi", "--from", "2026-01-01", "--to", "2026-12-31"],
+             ["report", "--html", "{home / 'report.html'}"]):
     sys.argv = ["petitions", *args]
     try:
         main()

@@ -1,0 +1,94 @@
+"""The supervisors' HTML report: one self-contained page (no script, no network).
+
+At the top, the audit chain check. Then the measures with their numerators and
+denominators, the overdue list, and each case's timeline: its stages as bars along time,
+with each deadline drawn at its due instant (green met, red breached, grey otherwise).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from domain.case import Case
+from domain.deadlines import DeadlineState
+from domain.instants import format_local
+from domain.stages import Stage
+from flows.bootstrap import App
+from flows.cli_supervise import kpis, overdue_rows
+from flows.timeline import breach_holders, due_text, state_text
+from storage.audit import verify
+
+COLOURS = {DeadlineState.MET: "#2e7d32", DeadlineState.USED: "#2e7d32",
+           DeadlineState.BREACHED: "#c62828", DeadlineState.PENDING: "#1565c0",
+           DeadlineState.OPEN: "#1565c0", DeadlineState.PAUSED: "#ef6c00"}
+
+
+def _pct(at: dt.datetime, start: dt.datetime, span: float) -> float:
+    return round(max(0.0, min(100.0, (at - start).total_seconds() / span * 100)), 2)
+
+
+def case_bars(app: App, case: Case, audit: list[Any], now: dt.datetime) -> dict[str, Any]:
+    """A case's stages as segments, and its deadlines as marks, in % of its time span."""
+    views = case.deadlines(app.rules_for(case), now)
+    start = pendulum.instance(case.registered_at)
+    ends = [pendulum.instance(now)] + [v.due_at for v in views if v.state is not
+                                       DeadlineState.CANCELLED]
+    if case.stage is Stage.CLOSED and audit:
+        ends = [pendulum.instance(audit[-1].at)] + [
+            v.due_at for v in views if v.state in (DeadlineState.MET, DeadlineState.BREACHED)]
+    end = max(ends)
+    span = max((end - start).total_seconds(), 3600.0)
+    segments: list[dict[str, Any]] = []
+    for r in audit:
+        stage = r.stage
+        if segments and segments[-1]["stage"] == stage:
+            continue
+        if segments:
+            segments[-1]["x1"] = _pct(r.at, start, span)
+        segments.append({"stage": stage, "label": Stage(stage).label,
+                         "x0": _pct(r.at, start, span), "x1": 100.0})
+    if case.stage is Stage.CLOSED and segments:
+        segments[-1]["x1"] = max(segments[-1]["x0"] + 0.5, segments[-1]["x1"])
+    holders = breach_holders(audit)
+    marks = []
+    for v in views:
+        if v.state is DeadlineState.CANCELLED:
+            continue
+        held = holders.get(v.kind.value)
+        marks.append({"label": v.kind.label, "kind": v.kind.value, "due": due_text(v),
+                      "state": state_text(v), "state_label": v.state.label,
+                      "x": _pct(v.due_at, start, span), "colour": COLOURS.get(v.state, "#777"),
+                      "held_by": f"{held['responder']} / {held['leader'] or '-'}"
+                      if held else ""})
+    return {"ref": case.ref, "id": case.id, "subject": case.petition.subject,
+            "restricted": case.petition.is_accusation, "stage": case.stage.label,
+            "unit": _unit_name(app, case.unit),
+            "from": format_local(start), "to": format_local(end),
+            "segments": segments, "marks": marks}
+
+
+def _unit_name(app: App, unit: str | None) -> str:
+    found = app.office.org.units.get(unit or "")
+    return found.name if found else (unit or "")
+
+
+def render_report(app: App, start: dt.date, end: dt.date, unit: str | None) -> str:
+    now = app.clock.now()
+    ms = kpis(app, start, end, unit)
+    with app.engine.connect() as conn:
+        checked, breaks = verify(conn)
+    with app.uow() as uow:
+        cases = [c for c in uow.all_cases() if unit is None or c.unit == unit]
+        bars = [case_bars(app, c, uow.events_of(c.id), now) for c in cases]
+    overdue = [r for r in overdue_rows(app) if unit is None or r["unit"] == unit]
+    env = Environment(loader=PackageLoader("flows", "templates"), undefined=StrictUndefined,
+                      autoescape=select_autoescape(("html",)), trim_blocks=True,
+                      lstrip_blocks=True)
+    return env.get_template("report.html").render(
+        office=app.office.name, start=start.isoformat(), end=end.isoformat(), unit=unit,
+        generated=format_local(now), checked=checked, breaks=breaks, measures=ms,
+        overdue=overdue, cases=bars)
