@@ -65,3 +65,15 @@ async def sender(limit: int = 200) -> str:
     if report != "nothing due":
         get_run_logger().info("outbox: %s", report)
     return report
+
+
+@flow(name="daily-checks", persist_result=True)
+async def daily_checks() -> dict[str, int]:
+    """Every morning: the audit chains, the overdue deadlines, the dead letters. A broken
+    audit chain fails the run, so it shows red in the UI (and can trigger an automation)."""
+    summary = tasks.daily_checks()
+    get_run_logger().info("daily checks: %s", summary)
+    if summary["broken_chains"]:
+        raise RuntimeError(f"{summary['broken_chains']} case audit chain(s) are broken; "
+                           "run `petitions audit verify`")
+    return summary

@@ -201,3 +201,19 @@ def deliver_outbox(limit: int) -> str:
     from flows.outbox import deliver
 
     return str(deliver(app(), limit=limit))
+
+
+@task(cache_policy=NONE)
+def daily_checks() -> dict[str, int]:
+    from storage.audit import verify
+
+    a = app()
+    with a.engine.connect() as conn:
+        checked, breaks = verify(conn)
+    now = a.clock.now()
+    with a.uow() as uow:
+        overdue = sum(1 for c in uow.open_cases() for v in c.deadlines(a.rules_for(c), now)
+                      if v.closed_at is None and v.overdue)
+        dead = uow.outbox_counts().get("dead", 0)
+    return {"chains_checked": checked, "broken_chains": len(breaks),
+            "overdue_deadlines": overdue, "dead_letters": dead}

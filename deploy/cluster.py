@@ -1,0 +1,201 @@
+"""The scaled-out set-up on this machine, with real processes: a Prefect server on its own
+PostgreSQL database, a process work pool with workers, and our database on PostgreSQL.
+
+    .venv/bin/python deploy/cluster.py up   [--pg URL] [--workers 2] [--home DIR] [--port N]
+    .venv/bin/python deploy/cluster.py env  [--home DIR]     # the variables, for a shell
+    .venv/bin/python deploy/cluster.py down [--home DIR] [--drop]
+
+``up`` creates the databases ``prefect_cluster`` and ``petitions_cluster`` on the given
+PostgreSQL server (default ``postgresql://postgres@127.0.0.1:5432/test``), starts the
+server, migrates our schema, creates the ``petitions`` process pool, applies
+``deploy/prefect.yaml`` and starts the workers. It records the processes in
+``HOME/cluster.json``; ``down`` stops them (and with ``--drop`` drops both databases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+PREFECT_DB, OUR_DB = "prefect_cluster", "petitions_cluster"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _url(base: str, database: str, driver: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(base).set(drivername=f"postgresql+{driver}", database=database) \
+        .render_as_string(hide_password=False)
+
+
+def _create_databases(pg: str, fresh: bool) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(_url(pg, "postgres", "psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in (PREFECT_DB, OUR_DB):
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": name}).first()
+            if exists and fresh:
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                exists = None
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def environment(home: Path, pg: str, port: int) -> dict[str, str]:
+    """What the server, the workers, their flow runs and the CLI need."""
+    return {
+        "PETITIONS_HOME": str(home), "PETITIONS_APP_DIR": str(ROOT),
+        "PETITIONS_CONFIG_DIR": os.environ.get("PETITIONS_CONFIG_DIR",
+                                               str(ROOT / "deploy" / "config")),
+        "PETITIONS_DATABASE_URL": _url(pg, OUR_DB, "psycopg"),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_HOME": str(home / "prefect"),
+        "PREFECT_LOCAL_STORAGE_PATH": str(home / "prefect" / "results"),
+        "PREFECT_API_DATABASE_CONNECTION_URL": _url(pg, PREFECT_DB, "asyncpg"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # Workers poll every 2 s (Prefect's default 10 s is the floor of every resume).
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+    }
+
+
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}  # reaped by ``down`` in this process
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> int:
+    with log.open("ab") as out:
+        proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=ROOT, start_new_session=True)
+    _CHILDREN[proc.pid] = proc
+    return proc.pid
+
+
+def _healthy(api: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api}/health", timeout=1) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(args, env={**os.environ, **env}, cwd=ROOT, capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args[:4])} failed ({done.returncode}):\n"
+                         f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+
+
+def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "prefect").mkdir(exist_ok=True)
+    port = port or _free_port()
+    env = {**environment(home, pg, port), **extra}
+    _create_databases(pg, fresh=True)
+    bin_ = Path(sys.executable).parent
+    state: dict = {"home": str(home), "pg": pg, "port": port, "env": env, "pids": {}}  # type: ignore[type-arg]
+    state["pids"]["server"] = _spawn(
+        [str(bin_ / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
+         str(port)], env, home / "server.log")
+    (home / "cluster.json").write_text(json.dumps(state, indent=2))
+    started = time.monotonic()
+    while not _healthy(env["PREFECT_API_URL"]):
+        if time.monotonic() - started > 180:
+            raise SystemExit(f"the Prefect server did not answer; see {home / 'server.log'}")
+        time.sleep(0.5)
+    _run([str(bin_ / "petitions"), "db", "upgrade"], env)
+    _run([str(bin_ / "prefect"), "work-pool", "create", "petitions", "--type", "process",
+          "--overwrite"], env)
+    _run([str(bin_ / "prefect"), "--no-prompt", "deploy", "--all", "--prefect-file",
+          str(ROOT / "deploy" / "prefect.yaml")], env)
+    for i in range(1, workers + 1):
+        state["pids"][f"worker-{i}"] = _spawn(
+            [str(bin_ / "prefect"), "worker", "start", "--pool", "petitions", "--type",
+             "process", "--name", f"worker-{i}", "--prefetch-seconds", "5"], env,
+            home / f"worker-{i}.log")
+    (home / "cluster.json").write_text(json.dumps(state, indent=2))
+    print(f"up in {time.monotonic() - started:.0f} s: server {env['PREFECT_API_URL']}, "
+          f"{workers} worker(s); state in {home / 'cluster.json'}")
+    return state
+
+
+def down(home: Path, drop: bool) -> None:
+    path = home / "cluster.json"
+    if not path.exists():
+        print(f"nothing recorded in {path}")
+        return
+    state = json.loads(path.read_text())
+    for name, pid in sorted(state["pids"].items(), key=lambda kv: kv[0] == "server"):
+        try:
+            os.killpg(pid, signal.SIGTERM)  # the worker and the flow runs it started
+        except ProcessLookupError:
+            continue
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                    break
+            except OSError:
+                break
+            time.sleep(0.2)
+        else:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        child = _CHILDREN.pop(pid, None)
+        if child is not None:
+            child.wait(10)
+        print(f"stopped {name} ({pid})")
+    if drop:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(_url(state["pg"], "postgres", "psycopg"),
+                              isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in (PREFECT_DB, OUR_DB):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        print(f"dropped {PREFECT_DB} and {OUR_DB}")
+    path.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("up", "down", "env"))
+    parser.add_argument("--home", type=Path, default=Path.home() / ".petitions-cluster")
+    parser.add_argument("--pg", default=os.environ.get("PETITIONS_CLUSTER_PG", PG))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--drop", action="store_true")
+    args = parser.parse_args()
+    if args.command == "up":
+        up(args.home, args.pg, args.workers, args.port, {})
+    elif args.command == "down":
+        down(args.home, args.drop)
+    else:
+        state = json.loads((args.home / "cluster.json").read_text())
+        for k, v in state["env"].items():
+            print(f"export {k}='{v}'")
+
+
+if __name__ == "__main__":
+    main()
