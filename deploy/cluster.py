@@ -27,7 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = "postgresql://postgres@127.0.0.1:5432/test"
-PREFECT_DB, OUR_DB = "prefect_cluster", "petitions_cluster"
+
+
+def _names(name: str) -> tuple[str, str]:
+    """Prefect's database and ours, e.g. ``prefect_cluster`` and ``petitions_cluster``."""
+    return f"prefect_{name}", f"petitions_{name}"
 
 
 def _free_port() -> int:
@@ -43,36 +47,40 @@ def _url(base: str, database: str, driver: str) -> str:
         .render_as_string(hide_password=False)
 
 
-def _create_databases(pg: str, fresh: bool) -> None:
+def _create_databases(pg: str, name: str, fresh: bool) -> None:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(_url(pg, "postgres", "psycopg"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        for name in (PREFECT_DB, OUR_DB):
+        for db in _names(name):
             exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                  {"n": name}).first()
+                                  {"n": db}).first()
             if exists and fresh:
-                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                conn.execute(text(f'DROP DATABASE "{db}" WITH (FORCE)'))
                 exists = None
             if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
+                conn.execute(text(f'CREATE DATABASE "{db}"'))
     admin.dispose()
 
 
-def environment(home: Path, pg: str, port: int) -> dict[str, str]:
+def environment(home: Path, pg: str, port: int, name: str = "cluster") -> dict[str, str]:
     """What the server, the workers, their flow runs and the CLI need."""
+    prefect_db, our_db = _names(name)
     return {
         "PETITIONS_HOME": str(home), "PETITIONS_APP_DIR": str(ROOT),
         "PETITIONS_CONFIG_DIR": os.environ.get("PETITIONS_CONFIG_DIR",
                                                str(ROOT / "deploy" / "config")),
-        "PETITIONS_DATABASE_URL": _url(pg, OUR_DB, "psycopg"),
+        "PETITIONS_DATABASE_URL": _url(pg, our_db, "psycopg"),
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_HOME": str(home / "prefect"),
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "prefect" / "results"),
-        "PREFECT_API_DATABASE_CONNECTION_URL": _url(pg, PREFECT_DB, "asyncpg"),
+        "PREFECT_API_DATABASE_CONNECTION_URL": _url(pg, prefect_db, "asyncpg"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         # Workers poll every 2 s (Prefect's default 10 s is the floor of every resume).
         "PREFECT_WORKER_QUERY_SECONDS": "2",
+        # Flow runs beat every 30 s; deploy/automations/zombie-runs.json reschedules a run
+        # whose beats stop.
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
     }
 
 
@@ -104,14 +112,16 @@ def _run(args: list[str], env: dict[str, str]) -> None:
                          f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
 
-def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str]) -> dict:  # type: ignore[type-arg]
+def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str],
+       name: str = "cluster") -> dict:  # type: ignore[type-arg]
     home.mkdir(parents=True, exist_ok=True)
     (home / "prefect").mkdir(exist_ok=True)
     port = port or _free_port()
-    env = {**environment(home, pg, port), **extra}
-    _create_databases(pg, fresh=True)
+    env = {**environment(home, pg, port, name), **extra}
+    _create_databases(pg, name, fresh=True)
     bin_ = Path(sys.executable).parent
-    state: dict = {"home": str(home), "pg": pg, "port": port, "env": env, "pids": {}}  # type: ignore[type-arg]
+    state: dict = {"home": str(home), "pg": pg, "name": name, "port": port,  # type: ignore[type-arg]
+                   "env": env, "pids": {}}
     state["pids"]["server"] = _spawn(
         [str(bin_ / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
          str(port)], env, home / "server.log")
@@ -126,6 +136,14 @@ def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str
           "--overwrite"], env)
     _run([str(bin_ / "prefect"), "--no-prompt", "deploy", "--all", "--prefect-file",
           str(ROOT / "deploy" / "prefect.yaml")], env)
+    within = int(extra.get("PETITIONS_ZOMBIE_SECONDS", "90"))
+    automation = json.loads((ROOT / "deploy" / "automations" / "zombie-runs.json").read_text())
+    automation["trigger"]["within"] = within
+    request = urllib.request.Request(f"{env['PREFECT_API_URL']}/automations/",
+                                     data=json.dumps(automation).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        state["automation"] = json.loads(r.read())["id"]
     for i in range(1, workers + 1):
         state["pids"][f"worker-{i}"] = _spawn(
             [str(bin_ / "prefect"), "worker", "start", "--pool", "petitions", "--type",
@@ -171,10 +189,10 @@ def down(home: Path, drop: bool) -> None:
         admin = create_engine(_url(state["pg"], "postgres", "psycopg"),
                               isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            for name in (PREFECT_DB, OUR_DB):
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for db in _names(state.get("name", "cluster")):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         admin.dispose()
-        print(f"dropped {PREFECT_DB} and {OUR_DB}")
+        print(f"dropped the databases {' and '.join(_names(state.get('name', 'cluster')))}")
     path.unlink()
 
 
@@ -186,9 +204,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int)
     parser.add_argument("--drop", action="store_true")
+    parser.add_argument("--name", default="cluster",
+                        help="databases prefect_NAME and petitions_NAME (default cluster)")
     args = parser.parse_args()
     if args.command == "up":
-        up(args.home, args.pg, args.workers, args.port, {})
+        up(args.home, args.pg, args.workers, args.port, {}, args.name)
     elif args.command == "down":
         down(args.home, args.drop)
     else:

@@ -1,0 +1,122 @@
+"""Petitions per second from intake to suspended: the embedded default against the
+scaled-out set-up, on this machine, in one run.
+
+    .venv/bin/python bench/throughput.py [--petitions 40] [--pg postgresql://postgres@127.0.0.1:5432/test]
+
+1. Embedded: ``petitions serve`` (a Prefect server on SQLite, the runner) on a throw-away
+   home, our database on SQLite.
+2. Scaled out: ``deploy/cluster.py`` (a Prefect server on PostgreSQL, two process workers,
+   our database on PostgreSQL).
+
+For each, one client process runs the intake flow for every petition (as ``petitions
+intake`` does through the intake deployment, minus a process start per petition), and the
+clock stops when every lifecycle run is suspended at its first form. Prints both rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post(api: str, path: str, body: dict) -> list:  # type: ignore[type-arg]
+    req = urllib.request.Request(f"{api}{path}", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return list(json.loads(r.read()))
+
+
+def _paused(api: str) -> int:
+    return len(_post(api, "/flow_runs/filter", {
+        "flows": {"name": {"any_": ["petition-lifecycle"]}},
+        "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}, "limit": 200}))
+
+
+def measure(env: dict[str, str], n: int) -> float:
+    """Seconds from the first intake until all ``n`` lifecycle runs are suspended."""
+    api = env["PREFECT_API_URL"]
+    started = time.monotonic()
+    subprocess.run([sys.executable, str(ROOT / "tests" / "cluster" / "drive.py"), "intake",
+                    str(n)], env={**os.environ, **env}, check=True, capture_output=True)
+    while _paused(api) < n:
+        if time.monotonic() - started > 60 + n * 10:
+            raise SystemExit(f"only {_paused(api)} of {n} suspended")
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
+def embedded(n: int) -> float:
+    home = Path(tempfile.mkdtemp(prefix="petitions-bench-"))
+    port = _free_port()
+    env = {"PETITIONS_HOME": str(home), "PETITIONS_CONFIG_DIR": str(ROOT / "deploy" / "config"),
+           "PETITIONS_PREFECT_PORT": str(port), "PETITIONS_SWEEP_SECONDS": "86400",
+           "PETITIONS_SEND_SECONDS": "86400"}
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("PETITIONS_", "PREFECT_"))}
+    with (home / "serve.log").open("ab") as log:
+        serve = subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()",
+                                  "serve"], env={**clean, **env}, stdout=log,
+                                 stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{api}/deployments/name/petition-lifecycle/lifecycle",
+                                       timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        time.sleep(2)
+        client_env = {**env, "PREFECT_API_URL": api, "PREFECT_HOME": str(home / "prefect"),
+                      "PREFECT_LOCAL_STORAGE_PATH": str(home / "prefect" / "results")}
+        return measure(client_env, n)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(60)
+
+
+def scaled_out(n: int, pg: str) -> float:
+    import cluster as script
+
+    home = Path(tempfile.mkdtemp(prefix="petitions-bench-cluster-"))
+    state = script.up(home, pg, 2, None, {"PETITIONS_SEND_SECONDS": "86400"}, name="bench")
+    try:
+        return measure(state["env"], n)
+    finally:
+        script.down(home, drop=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--petitions", type=int, default=40)
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    n = args.petitions
+    e = embedded(n)
+    print(f"embedded (SQLite, one runner): {n} petitions in {e:.1f} s = {n / e:.2f}/s",
+          flush=True)
+    c = scaled_out(n, args.pg)
+    print(f"scaled out (PostgreSQL, 2 workers): {n} petitions in {c:.1f} s = {n / c:.2f}/s")
+    print(f"ratio scaled/embedded: {e / c:.2f}")
+
+
+if __name__ == "__main__":
+    main()
