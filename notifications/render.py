@@ -1,7 +1,7 @@
 """Jinja2 templates: a plain-text body per kind and language, and an HTML layout.
 
 ``<lang>/<kind>.txt`` holds two blocks, ``subject`` and ``body``. The HTML part is the
-layout ``<lang>/_layout.html`` around the text body, autoescaped; a unit may instead give
+layout ``_layout.html`` around the text body, autoescaped; a unit may instead give
 ``<lang>/<kind>.html`` (autoescaped too). A unit overrides any file by putting its own under
 ``templates/`` in its configuration folder. Templates run sandboxed, and petition text is
 only ever data: ``{{ 7*7 }}`` in a complaint stays as typed, ``<script>`` is escaped.
@@ -63,6 +63,7 @@ class Renderer:
             html_t = self.env.get_template(f"{self.language}/{kind}.html")
             html = html_t.render(ctx)
         except TemplateNotFound:
-            html = self.env.get_template(f"{self.language}/_layout.html").render(
-                {**ctx, "subject": subject, "paragraphs": text.strip().split("\n\n")})
+            html = self.env.get_template("_layout.html").render(
+                {**ctx, "subject": subject, "language": self.language,
+                 "paragraphs": text.strip().split("\n\n")})
         return Content(subject, text, html)

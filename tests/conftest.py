@@ -3,7 +3,11 @@ unit tests (the data is parsed from the YAML once per session)."""
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import pytest
@@ -61,3 +65,23 @@ def new_case(office: Office, rules: CaseRules, petition: Petition | None = None,
     decision = route(petition, office.routing, office.org, workload or {})
     case.assign(decision, actor="clerk", now=now, rules=rules)
     return case
+
+
+def wait_for(probe: Any, timeout: float, what: str, every: float = 0.5) -> Any:
+    """Poll ``probe`` until it returns something truthy; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def post_json(url: str, body: dict[str, Any], timeout: float = 30) -> Any:
+    """POST a JSON body to a Prefect API path; the decoded answer (None when empty)."""
+    req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        text = r.read()
+        return json.loads(text) if text else None

@@ -19,6 +19,8 @@ from typing import Any
 import pendulum
 import pytest
 
+from tests.conftest import post_json
+
 ROOT = Path(__file__).resolve().parents[2]
 N = int(os.environ.get("PETITIONS_SCALE_PETITIONS", "200"))
 START = pendulum.datetime(2026, 11, 20, 9, 0, tz="Asia/Shanghai")  # a Friday
@@ -39,11 +41,11 @@ class Cluster:
         self.api = self.env["PREFECT_API_URL"]
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        req = urllib.request.Request(f"{self.api}{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            text = r.read()
-            return json.loads(text) if text else None
+        return post_json(f"{self.api}{path}", body)
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.api}{path}", timeout=10) as r:
+            return json.loads(r.read())
 
     def runs(self, flow: str) -> list[dict[str, Any]]:
         out, offset = [], 0
@@ -68,26 +70,32 @@ class Cluster:
         raise AssertionError(f"timed out waiting for {what}: {dict(states)}")
 
     def deployment_runs(self, name: str, copies: int) -> list[str]:
-        with urllib.request.urlopen(f"{self.api}/deployments/name/{name}", timeout=10) as r:
-            dep = json.loads(r.read())
+        dep = self.get(f"/deployments/name/{name}")
         return [self.post(f"/deployments/{dep['id']}/create_flow_run", {})["id"]
                 for _ in range(copies)]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def bring_up(tmp_path_factory: pytest.TempPathFactory, name: str,
+             extra: dict[str, str]) -> Iterator[Cluster]:
+    """``deploy/cluster.py up`` on databases ``*_<name>`` with the simulated clock at
+    ``START``; ``down --drop`` afterwards."""
     pg = _pg()
-    home = tmp_path_factory.mktemp("cluster")
+    home = tmp_path_factory.mktemp(name)
     sys.path.insert(0, str(ROOT / "deploy"))
     import cluster as script  # deploy/cluster.py
 
     (home / "clock").write_text(START.in_timezone("UTC").isoformat())
-    state = script.up(home, pg, 2, None, {"PETITIONS_SIMULATED_CLOCK": "1",
-                                          "PETITIONS_SEND_SECONDS": "86400"})
+    state = script.up(home, pg, 2, None, {"PETITIONS_SIMULATED_CLOCK": "1", **extra},
+                      name=name)
     try:
         yield Cluster(home, state)
     finally:
         script.down(home, drop=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    yield from bring_up(tmp_path_factory, "cluster", {"PETITIONS_SEND_SECONDS": "86400"})
 
 
 def _drive(cluster: Cluster, *args: str) -> None:

@@ -7,54 +7,37 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cluster.test_scale import ROOT, START, Cluster, _pg
+from tests.cluster.test_scale import ROOT, Cluster, bring_up
+from tests.conftest import wait_for
 
 WAGE = json.loads((ROOT / "deploy" / "config" / "samples" / "wage-complaint.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    pg = _pg()
-    home = tmp_path_factory.mktemp("zombie")
-    sys.path.insert(0, str(ROOT / "deploy"))
-    import cluster as script  # deploy/cluster.py
-
-    (home / "clock").write_text(START.in_timezone("UTC").isoformat())
-    state = script.up(home, pg, 2, None, {"PETITIONS_SIMULATED_CLOCK": "1",
-                                          "PETITIONS_ZOMBIE_SECONDS": "45"}, name="zombie")
-    try:
-        yield Cluster(home, state)
-    finally:
-        script.down(home, drop=True)
-
-
-def _get(cluster: Cluster, path: str) -> Any:
-    with urllib.request.urlopen(f"{cluster.api}{path}", timeout=10) as r:
-        return json.loads(r.read())
+    yield from bring_up(tmp_path_factory, "zombie", {"PETITIONS_ZOMBIE_SECONDS": "45"})
 
 
 def test_a_killed_workers_run_is_rescheduled_and_repeats_nothing(cluster):
     data = {k: v for k, v in WAGE.items() if k != "received_at"}
-    dep = _get(cluster, "/deployments/name/petition-intake/intake")
+    dep = cluster.get("/deployments/name/petition-intake/intake")
     run = cluster.post(f"/deployments/{dep['id']}/create_flow_run", {
         "parameters": {"petition": data, "registration_no": "XF-Z1", "actor": "clerk"},
         # This run sleeps 20 s after registering (fault injection): long enough to kill it.
         "job_variables": {"env": {"PETITIONS_INTAKE_PAUSE_SECONDS": "20"}}})
 
     def running() -> dict[str, Any] | None:
-        r = _get(cluster, f"/flow_runs/{run['id']}")
+        r = cluster.get(f"/flow_runs/{run['id']}")
         return r if r["state_type"] == "RUNNING" and r.get("infrastructure_pid") else None
 
-    current = cluster_wait(running, 90, "the intake run to start")
+    current = wait_for(running, 90, "the intake run to start", every=1)
     from sqlalchemy import create_engine, text
 
     db = create_engine(cluster.env["PETITIONS_DATABASE_URL"])
@@ -63,7 +46,7 @@ def test_a_killed_workers_run_is_rescheduled_and_repeats_nothing(cluster):
         with db.connect() as conn:
             return bool(conn.execute(text("SELECT count(*) FROM cases")).scalar())
 
-    cluster_wait(lambda: registered() or None, 60, "the petition to be registered")
+    wait_for(registered, 60, "the petition to be registered", every=1)
     pid = int(str(current["infrastructure_pid"]).rsplit(":", 1)[-1])
     worker = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     for victim in (pid, worker):  # the flow-run process and its worker, as a crash would
@@ -71,10 +54,11 @@ def test_a_killed_workers_run_is_rescheduled_and_repeats_nothing(cluster):
     killed_at = time.monotonic()
 
     def rescheduled_and_done() -> dict[str, Any] | None:
-        r = _get(cluster, f"/flow_runs/{run['id']}")
+        r = cluster.get(f"/flow_runs/{run['id']}")
         return r if r["state_type"] == "COMPLETED" else None
 
-    done = cluster_wait(rescheduled_and_done, 300, "the zombie run to be rescheduled and done")
+    done = wait_for(rescheduled_and_done, 300, "the zombie run to be rescheduled and done",
+                    every=1)
     assert done["run_count"] >= 2  # it ran again, under the same flow run id
     with db.connect() as conn:
         cases = conn.execute(text("SELECT id, stage FROM cases")).all()
@@ -90,13 +74,3 @@ def test_a_killed_workers_run_is_rescheduled_and_repeats_nothing(cluster):
     lifecycles = cluster.runs("petition-lifecycle")
     assert len(lifecycles) == 1
     print(f"\nzombie noticed and re-run done {time.monotonic() - killed_at:.0f} s after the kill")
-
-
-def cluster_wait(probe: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -12,13 +12,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLE_OFFICE
+from tests.conftest import SAMPLE_OFFICE, post_json, wait_for
 
 START_TIMEOUT = 120.0
 
@@ -113,11 +113,7 @@ class Engine:
             return None
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        req = urllib.request.Request(f"{self.api}{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            text = r.read()
-            return json.loads(text) if text else None
+        return post_json(f"{self.api}{path}", body, timeout=10)
 
     def run_of(self, case_id: str, *, required: bool = True) -> dict[str, Any]:
         from sqlalchemy import create_engine, text
@@ -141,15 +137,7 @@ class Engine:
             return run if state.get("type") == "PAUSED" and key.startswith(prefix) else None
         return self.wait_for(ready, timeout, f"{case_id} suspended at {prefix}")
 
-    @staticmethod
-    def wait_for(probe: Callable[[], Any], timeout: float, what: str) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = probe()
-            if value:
-                return value
-            time.sleep(0.5)
-        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    wait_for = staticmethod(wait_for)
 
 
 @pytest.fixture(scope="session")
