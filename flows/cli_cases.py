@@ -149,21 +149,30 @@ def _act(ref: str, req: ActRequest) -> None:
 
 
 def _resume(a: App, case_id: str, req: ActRequest) -> None:
-    """Wake the case's suspended lifecycle run so it follows the case."""
+    """Wake the case's suspended lifecycle run so it follows the case. If no server answers,
+    nothing is lost: the action is committed, and the run, still waiting on its open wait,
+    applies what it is next handed only once (request ids)."""
+    import httpx
+
     from flows.prefect_env import api_url, configure, healthy
 
     with a.uow() as uow:
         run_id = uow.run_of(case_id)
     if run_id is None:
         return
-    if not healthy(api_url(a.settings)):
+    # A refused connection fails at once; a busy server gets 5 s (1 s proved too short
+    # under load: 3 of 200 runs were left waiting).
+    if not healthy(api_url(a.settings), timeout=5.0):
         err.print("note: no Prefect server answers; the lifecycle run follows when "
                   "`petitions serve` runs and the case is next acted on", highlight=False)
         return
     configure(a.settings)
     from flows.runs import wake
 
-    why = wake(run_id, req.as_dict())
+    try:
+        why = wake(run_id, req.as_dict())
+    except (httpx.HTTPError, OSError) as e:  # no server, or it did not answer in time
+        why = f"no answer from the Prefect server: {e}"
     if why is not None:
         err.print(f"note: lifecycle run {run_id} not resumed now ({why}); it follows the case "
                   "when it next wakes", highlight=False)
