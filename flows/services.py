@@ -237,6 +237,7 @@ def sweep(app: App, *, sweeper: str, limit: int = 500) -> list[Fired]:
     now = app.clock.now()
     fired: list[Fired] = []
     with app.uow() as uow:
+        uow.one_sweep_at_a_time()  # two sweepers at once deadlocked without it (200 cases)
         for rung in uow.claim_due(now, sweeper, limit):
             case = uow.cases.get(rung.case_id)
             rules = app.rules_for(case)

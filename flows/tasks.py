@@ -166,7 +166,7 @@ def apply_step(case_id: str, key: str, stage: str, request: dict[str, Any]) -> d
     return {"result": result.status, "stage": result.stage.value}
 
 
-@task(cache_policy=NONE)
+@task(cache_policy=NONE, retries=2, retry_delay_seconds=1)  # a rolled-back claim is free
 def sweep_due(sweeper: str, limit: int) -> list[services.Fired]:
     """Claim and fire every due rung (state, audit event, queued message: one commit)."""
     return services.sweep(app(), sweeper=sweeper, limit=limit)

@@ -209,6 +209,14 @@ class SqlUnitOfWork:
             self.cases._save(case, self.rules_for(case))
         self.tx.commit()
 
+    def one_sweep_at_a_time(self) -> None:
+        """PostgreSQL: sweeps take turns (a transaction-scoped advisory lock). Two sweepers
+        that each claimed some rungs of the same cases deadlocked otherwise: each saving a
+        case reschedules rung rows the other has claimed. A sweep takes milliseconds, so
+        turns cost nothing; SQLite serialises writers anyway."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('petitions.sweep'))"))
+
     def claim_due(self, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]:
         return claim_due(self.conn, now, sweeper, limit)
 

@@ -119,3 +119,40 @@ def test_cases_without_a_lifecycle_run_are_found(app):
         assert uow.without_run() == []
         assert uow.run_of(case_id) == "00000000-0000-0000-0000-000000000001"
 
+
+
+def test_two_sweepers_at_once_fire_each_rung_once_without_deadlock(app):
+    import threading
+    from collections import Counter
+
+    ids = []
+    for i in range(40):
+        petitioner = {**WAGE["petitioner"], "id_number": f"1426011980010{i:05d}"}
+        case = s.register(app, {**WAGE, "petitioner": petitioner}, registration_no=f"XF-{i}",
+                          actor="clerk")
+        s.route_and_assign(app, case.id, actor="intake")
+        ids.append(case.id)
+    app.clock.advance(days=25)  # every case: several rungs of several clocks are due
+    errors: list[BaseException] = []
+
+    def sweeper(name: str) -> None:
+        try:
+            while s.sweep(app, sweeper=name, limit=7):
+                pass
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=sweeper, args=(f"sweeper-{n}",)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    fired: Counter[tuple[str, str, str]] = Counter()
+    for case_id in ids:
+        for e in _events(app, case_id):
+            if e.type in ("DeadlineReminder", "DeadlineWarning", "DeadlineBreached",
+                          "Escalated"):
+                fired[(case_id, e.data["clock"], e.data["rung"])] += 1
+    assert fired and max(fired.values()) == 1
+    assert {c for c, _, _ in fired} == set(ids)
