@@ -35,8 +35,9 @@ from domain.errors import (
 from domain.escalation import DueRung, Holders, holder_of, pending_rungs, resolve
 from domain.events import DomainEvent, EventType
 from domain.instants import as_utc, format_duration
+from domain.key_periods import KeyPeriods
 from domain.org import OrgChart
-from domain.outcomes import Outcome, Rating
+from domain.outcomes import CompletionReport, Outcome, Rating, Resolution
 from domain.periods import Period
 from domain.petition import Petition
 from domain.policy import DeadlineKind, DeadlinePolicy, Role, Rung, RungLevel
@@ -60,6 +61,7 @@ class CaseRules:
     policy: DeadlinePolicy
     calendar: WorkingCalendar
     org: OrgChart
+    key_periods: KeyPeriods = dataclasses.field(default_factory=KeyPeriods)
 
 
 def _required(text: str | None, case_ref: str, what: str) -> str:
@@ -78,7 +80,10 @@ class Case:
                  outcome: Outcome | None = None, rating: Rating | None = None,
                  recused: dict[str, str] | None = None, clocks: list[Clock] | None = None,
                  ledger: list[LedgerEntry] | None = None,
-                 fired: set[tuple[str, str]] | None = None, version: int = 0) -> None:
+                 fired: set[tuple[str, str]] | None = None, version: int = 0,
+                 resolution: Resolution | None = None,
+                 reports: list[CompletionReport] | None = None,
+                 signal: str | None = None) -> None:
         self.id = id
         self.registration_no = registration_no
         self.petition = petition
@@ -97,6 +102,9 @@ class Case:
         self.ledger = list(ledger or [])
         self.fired = set(fired or set())
         self.version = version
+        self.resolution = resolution
+        self.reports = list(reports or [])
+        self.signal = signal  # the information officer's signal it was promoted from
         self.events: list[DomainEvent] = []
 
     # --- identity and stage -----------------------------------------------------------
@@ -177,7 +185,7 @@ class Case:
     @classmethod
     def register(cls, *, case_id: str, registration_no: str, petition: Petition,
                  policy: DeadlinePolicy, actor: str, now: dt.datetime,
-                 repeat_of: str | None = None) -> Case:
+                 repeat_of: str | None = None, signal: str | None = None) -> Case:
         """Register (登记) a petition; the acceptance-notice clock runs from its receipt."""
         if not registration_no.strip():
             raise ConfigError("a registration number is required", field="registration_no")
@@ -187,14 +195,14 @@ class Case:
         link = repeat_of or petition.repeat_of
         case = cls(id=case_id, registration_no=registration_no.strip(), petition=petition,
                    policy_id=policy.id, stage=Stage.REGISTERED, registered_at=now,
-                   repeat_of=link)
+                   repeat_of=link, signal=signal)
         case._open(K.ACCEPTANCE_NOTICE, petition.received_at)
         case._record(Stage.REGISTERED, EventType.CASE_REGISTERED, actor, now,
                      registration_no=case.registration_no, channel=petition.channel.value,
                      category=petition.category.value, subject=petition.subject,
                      headcount=petition.headcount, representatives=petition.representatives,
                      key_person=petition.key_person, policy=policy.id,
-                     received_at=petition.received_at.isoformat())
+                     received_at=petition.received_at.isoformat(), signal=signal)
         if link:
             case._record(Stage.REGISTERED, EventType.REPEAT_LINKED, actor, now, earlier=link)
         return case
@@ -409,16 +417,56 @@ class Case:
             raise ClockError(self.ref, f"the {kind.value} clock is paused; resume it first")
         self._close(kind, now, Closing.DONE)
 
-    def decide(self, outcome: Outcome, *, summary: str, actor: str, now: dt.datetime) -> None:
-        """Issue the written decision (信访处理意见书, 第三十二条)."""
+    def report_completion(self, *, summary: str, actor: str, now: dt.datetime,
+                          rules: CaseRules) -> None:
+        """完成任务报告制: the handler (first responder, owning leader or the unit's head)
+        reports the task on the running clock done. A later report supersedes an earlier
+        one; both stay in the timeline."""
+        target = self._target(Action.REPORT_COMPLETION)
+        text = _required(summary, self.ref, "the completion report's summary")
+        c = self.clock(_TIMED_CLOCK[self._stage])
+        if c is None or not c.is_open:
+            raise RuleViolation(self.ref, "no task is running to report on")
+        handlers = self._handlers(rules.org)
+        if actor not in handlers:
+            raise RuleViolation(self.ref, f"a completion report is filed by the case's "
+                                f"handler ({', '.join(sorted(handlers))}), not '{actor}'")
+        self.reports.append(CompletionReport(c.key, actor, as_utc(now), text))
+        self._record(target, EventType.COMPLETION_REPORTED, actor, now, clock=c.key,
+                     summary=text)
+
+    def _handlers(self, org: OrgChart) -> set[str]:
+        head = org.units[self.unit].head if self.unit and self.unit in org.units else None
+        return {p for p in (self.responder, self.leader, head) if p}
+
+    def completion_report(self, clock: str) -> CompletionReport | None:
+        """The latest completion report on ``clock``, if one was filed."""
+        return next((r for r in reversed(self.reports) if r.clock == clock), None)
+
+    def _require_report(self, kind: DeadlineKind) -> None:
+        c = self.clock(kind)
+        if c is not None and self.completion_report(c.key) is None:
+            raise RuleViolation(self.ref, f"the handler has not filed a completion report "
+                                f"(完成任务报告) for {kind.label}; a task is not closed "
+                                "before it")
+
+    def decide(self, outcome: Outcome, *, summary: str, actor: str, now: dt.datetime,
+               resolution: Resolution | None = None) -> None:
+        """Issue the written decision (信访处理意见书, 第三十二条), classed under "three in
+        place" (三个到位), once the handler has filed a completion report."""
         target = self._target(Action.DECIDE)
         text = _required(summary, self.ref, "the written decision's summary")
+        if resolution is None:
+            raise RuleViolation(self.ref, "class the outcome (三个到位): resolved, explained "
+                                "or assisted")
+        self._check_class(outcome, resolution)
+        self._require_report(K.HANDLING)
         self._finish_timed(K.HANDLING, now)
-        self.outcome = outcome
+        self.outcome, self.resolution = outcome, resolution
         self._open(K.RATING, now)
         self._open(K.REVIEW_REQUEST, now)
         self._record(target, EventType.DECISION_ISSUED, actor, now, outcome=outcome.value,
-                     summary=text)
+                     summary=text, resolution=resolution.value)
 
     def rate(self, rating: Rating, *, actor: str, now: dt.datetime, rules: CaseRules) -> None:
         """The petitioner's rating of the handling."""
@@ -445,14 +493,30 @@ class Case:
         self._open(K.REVIEW_DECISION, now)
         self._record(target, EventType.REVIEW_REQUESTED, actor, now, reason=why)
 
+    def _check_class(self, outcome: Outcome, resolution: Resolution | None) -> None:
+        if resolution is not None and not resolution.fits(outcome):
+            raise RuleViolation(self.ref, f"a decision '{outcome.value}' cannot be classed "
+                                f"'{resolution.value}' ({resolution.label})")
+
+    def _reclass(self, resolution: Resolution | None) -> dict[str, str]:
+        if resolution is None:
+            return {}
+        self.resolution = resolution
+        return {"resolution": resolution.value}
+
     def decide_review(self, outcome: Outcome, *, summary: str, actor: str,
-                      now: dt.datetime) -> None:
+                      now: dt.datetime, resolution: Resolution | None = None) -> None:
+        """The review opinion (复查意见), after the completion report; it may class the
+        outcome anew (三个到位)."""
         target = self._target(Action.DECIDE_REVIEW)
         text = _required(summary, self.ref, "the review opinion's summary")
+        self._require_report(K.REVIEW_DECISION)
+        self._check_class(outcome, resolution)
         self._finish_timed(K.REVIEW_DECISION, now)
+        extra = self._reclass(resolution)
         self._open(K.RE_REVIEW_REQUEST, now)
         self._record(target, EventType.REVIEW_DECIDED, actor, now, outcome=outcome.value,
-                     summary=text)
+                     summary=text, **extra)
 
     def request_re_review(self, *, reason: str, actor: str, now: dt.datetime,
                           rules: CaseRules) -> None:
@@ -465,13 +529,16 @@ class Case:
         self._record(target, EventType.RE_REVIEW_REQUESTED, actor, now, reason=why)
 
     def decide_re_review(self, outcome: Outcome, *, summary: str, actor: str,
-                         now: dt.datetime) -> None:
+                         now: dt.datetime, resolution: Resolution | None = None) -> None:
         """The re-review opinion is final: the same matter is not accepted again."""
         target = self._target(Action.DECIDE_RE_REVIEW)
         text = _required(summary, self.ref, "the re-review opinion's summary")
+        self._require_report(K.RE_REVIEW_DECISION)
+        self._check_class(outcome, resolution)
         self._finish_timed(K.RE_REVIEW_DECISION, now)
+        extra = self._reclass(resolution)
         self._record(target, EventType.RE_REVIEW_DECIDED, actor, now, outcome=outcome.value,
-                     summary=text, final=True)
+                     summary=text, final=True, **extra)
 
     def strike_off(self, *, actor: str, now: dt.datetime, rules: CaseRules,
                    note: str = "") -> None:
@@ -519,7 +586,8 @@ class Case:
     # --- escalation ---------------------------------------------------------------------
     def schedule(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
         """Every rung not yet fired on a running (not paused) clock, soonest first."""
-        return pending_rungs(self.deadlines(rules, now), rules.policy, self.fired)
+        return pending_rungs(self.deadlines(rules, now), rules.policy, self.fired,
+                             rules.key_periods)
 
     def due_rungs(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
         """The rungs whose time has come at ``now``."""
@@ -547,7 +615,7 @@ class Case:
         if due.rung is None:
             self._lapse(view, actor, now)
         else:
-            self._escalate(due.rung, view, actor, now, rules, target)
+            self._escalate(due.rung, view, actor, now, rules, target, due.key_period)
         self.fired.add((clock, name))
 
     def _lapse(self, view: DeadlineView, actor: str, now: dt.datetime) -> None:
@@ -562,7 +630,7 @@ class Case:
                          kind=view.kind.value, ended=view.due_date.isoformat())
 
     def _escalate(self, rung: Rung, view: DeadlineView, actor: str, now: dt.datetime,
-                  rules: CaseRules, target: Stage) -> None:
+                  rules: CaseRules, target: Stage, key_period: str | None) -> None:
         person, reached, skips = resolve(rung.role, self.holders(), rules.org,
                                          lambda p: self._bar(rules.org, p))
         for skip in skips:
@@ -576,4 +644,4 @@ class Case:
                      due=view.due_at.isoformat(), due_date=view.due_date.isoformat(),
                      overdue=format_duration(overdue) if overdue.total_seconds() > 0 else None,
                      holder=self.responder, leader=self.leader,
-                     warnings=list(view.warnings))
+                     warnings=list(view.warnings), key_period=key_period)

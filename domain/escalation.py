@@ -7,15 +7,18 @@ not dropped: it is recorded and the rung goes one level up. Past the top it is a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
+from fractions import Fraction
 
 import pendulum
 
 from domain.deadlines import LAPSE, DeadlineState, DeadlineView, fire_time
 from domain.errors import NoRecipient
+from domain.key_periods import KeyPeriods
 from domain.org import OrgChart
-from domain.policy import DeadlineKind, DeadlinePolicy, Role, Rung
+from domain.policy import DeadlineKind, DeadlinePolicy, Role, Rung, RungLevel
 
 
 @dataclass(frozen=True)
@@ -27,22 +30,45 @@ class DueRung:
     name: str
     rung: Rung | None
     fire_at: pendulum.DateTime
+    key_period: str | None = None  # the key period (重点时期) it fires in, if any
+
+
+def extra_rung_name(at: Fraction) -> str:
+    """The name of a key period's extra reminder at ``at`` of the span: ``key-25%``."""
+    return f"key-{float(at * 100):g}%"
 
 
 def pending_rungs(views: Iterable[DeadlineView], policy: DeadlinePolicy,
-                  fired: Set[tuple[str, str]]) -> list[DueRung]:
+                  fired: Set[tuple[str, str]],
+                  key_periods: KeyPeriods = KeyPeriods()) -> list[DueRung]:
     """Rungs not yet fired on open, running clocks, soonest first. A paused clock fires
-    nothing; a window has one rung, its lapse at the due instant."""
+    nothing; a window has one rung, its lapse at the due instant. Inside a key period a
+    duty gets the period's extra reminders, and its other rungs go one role higher."""
     out: list[DueRung] = []
     for view in views:
         if view.closed_at is not None or view.state is DeadlineState.PAUSED:
             continue
         ladder: list[Rung | None] = (
             [None] if view.kind.is_window else list(policy.ladder(view.kind)))
+        if key_periods and not view.kind.is_window and ladder:
+            first = ladder[0]
+            role = first.role if first is not None else Role.RESPONDER
+            ladder += [Rung(extra_rung_name(f), RungLevel.REMINDER, role, at=f)
+                       for f in key_periods.extra_fractions()]
         for rung in ladder:
             name = rung.name if rung else LAPSE
-            if (view.key, name) not in fired:
-                out.append(DueRung(view.key, view.kind, name, rung, fire_time(view, rung)))
+            if (view.key, name) in fired:
+                continue
+            at = fire_time(view, rung)
+            period = key_periods.at(at) if key_periods else None
+            if rung is not None and name.startswith("key-"):
+                if period is None or rung.at not in period.extra_reminders:
+                    continue  # an extra reminder exists only inside a period that adds it
+            elif rung is not None and period is not None and period.raise_escalation \
+                    and rung.level is not RungLevel.REMINDER:
+                rung = dataclasses.replace(rung, role=rung.role.above() or rung.role)
+            out.append(DueRung(view.key, view.kind, name, rung, at,
+                               period.name if period else None))
     return sorted(out, key=lambda d: (d.fire_at, d.clock, d.name))
 
 

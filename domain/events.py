@@ -39,6 +39,17 @@ class EventType(enum.Enum):
     DEADLINE_BREACHED = "DeadlineBreached"
     ESCALATED = "Escalated"
     ESCALATION_ROLE_UNRESOLVED = "EscalationRoleUnresolved"
+    COMPLETION_REPORTED = "CompletionReported"    # 完成任务报告
+    # The office's practices; their subject is a journal (a reception, a day's zero
+    # reports, a signal), not a case.
+    RECEPTION_ANNOUNCED = "ReceptionAnnounced"    # staff told of a 领导接待日
+    RECEPTION_REMINDED = "ReceptionReminded"      # the leader on duty reminded
+    ZERO_REPORT_FILED = "ZeroReportFiled"         # 每日零报告
+    ZERO_REPORT_MISSING = "ZeroReportMissing"     # the unit's head alerted
+    ZERO_REPORT_OVERDUE = "ZeroReportOverdue"     # the office alerted
+    SIGNAL_RECORDED = "SignalRecorded"            # 信访信息员
+    SIGNAL_DIGESTED = "SignalDigested"            # in a weekly 《信访信息参考》
+    SIGNAL_PROMOTED = "SignalPromoted"            # registered as a petition
 
 
 @dataclass(frozen=True)

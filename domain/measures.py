@@ -15,6 +15,9 @@ Definitions used (the rules give the formulas; these are the readings where they
 - first petitions resolved (初信初访化解): a petition that repeats no earlier one, is closed,
   had no review requested and is repeated by no later petition.
 - rated: satisfied, basically satisfied or not satisfied; expired unrated is not rated.
+- three in place (三个到位): each closed petition's class (resolved, explained, assisted)
+  over the petitions closed; the latest class counts (a review may re-class it). A case
+  closed before classes existed counts in none of the three.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import pendulum
 from domain.case import Case, CaseRules
 from domain.deadlines import DeadlineState
 from domain.errors import ConfigError
-from domain.outcomes import Rating
+from domain.outcomes import Rating, Resolution
 from domain.policy import DeadlineKind
 
 LOCAL = "Asia/Shanghai"
@@ -83,8 +86,9 @@ def _review_requested(case: Case, rules: CaseRules, now: dt.datetime) -> bool:
 
 def measures(cases: Iterable[Case], period: Period, rules_for: Callable[[Case], CaseRules],
              now: dt.datetime, *, repeated_ids: set[str] | None = None) -> list[Measure]:
-    """The seven measures over the petitions received in ``period``. ``repeated_ids``: ids
-    of cases some later petition repeats (defaults to those among ``cases``)."""
+    """The seven measures, and the three-in-place shares, over the petitions received in
+    ``period``. ``repeated_ids``: ids of cases some later petition repeats (defaults to
+    those among ``cases``)."""
     everything = list(cases)
     repeated = repeated_ids if repeated_ids is not None else {
         c.repeat_of for c in everything if c.repeat_of}
@@ -92,11 +96,14 @@ def measures(cases: Iterable[Case], period: Period, rules_for: Callable[[Case], 
     closed, on_time, accepted_in_time = 0, 0, 0
     first_closed, first_resolved = 0, 0
     satisfied, rated, expired = 0, 0, 0
+    classes = dict.fromkeys(Resolution, 0)
     for c in received:
         rules = rules_for(c)
         is_closed, in_time = _closed_on(c, rules, now)
         closed += is_closed
         on_time += is_closed and in_time
+        if is_closed and c.resolution is not None:
+            classes[c.resolution] += 1
         notice = c.view(DeadlineKind.ACCEPTANCE_NOTICE, rules, now)
         accepted_in_time += notice is not None and notice.state is DeadlineState.MET
         if c.repeat_of is None and is_closed:
@@ -123,4 +130,6 @@ def measures(cases: Iterable[Case], period: Period, rules_for: Callable[[Case], 
         Measure("participation", "参评率", "rated / (rated + expired unrated)", rated,
                 rated + expired),
         Measure("repeat_rate", "重复信访率", "repeat petitions / all petitions", repeats, n),
+        *(Measure(f"in_place_{r.value}", f"三个到位·{r.label}", f"closed as {r.value} / closed",
+                  classes[r], closed) for r in Resolution),
     ]

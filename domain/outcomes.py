@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from dataclasses import dataclass
 
 
 class Outcome(enum.Enum):
@@ -32,3 +34,36 @@ class Rating(enum.Enum):
     def content(self) -> bool:
         """Satisfied or basically satisfied."""
         return self in (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
+
+
+class Resolution(enum.Enum):
+    """三个到位: how a closed petition was dealt with. Reasonable demands resolved,
+    unreasonable ones explained, hardship cases given assistance."""
+
+    RESOLVED = "resolved"    # 诉求合理的解决问题到位
+    EXPLAINED = "explained"  # 诉求无理的思想教育到位
+    ASSISTED = "assisted"    # 生活困难的帮扶救助到位
+
+    @property
+    def label(self) -> str:
+        return {"resolved": "解决问题到位", "explained": "思想教育到位",
+                "assisted": "帮扶救助到位"}[self.value]
+
+    def fits(self, outcome: Outcome) -> bool:
+        """A demand not supported was not "resolved"; one supported was not merely
+        "explained". Assistance may follow any decision."""
+        if self is Resolution.RESOLVED:
+            return outcome is not Outcome.REJECT
+        if self is Resolution.EXPLAINED:
+            return outcome is not Outcome.SUPPORT
+        return True
+
+
+@dataclass(frozen=True)
+class CompletionReport:
+    """完成任务报告: the handler reports that the task on ``clock`` is done (a UTC instant)."""
+
+    clock: str
+    actor: str
+    at: dt.datetime
+    summary: str

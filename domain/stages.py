@@ -59,6 +59,7 @@ class Action(enum.Enum):
     STRIKE_OFF = "strike_off"
     RECUSE = "recuse"
     FIRE_RUNG = "fire_rung"
+    REPORT_COMPLETION = "report_completion"
 
 
 S, A = Stage, Action
@@ -82,6 +83,7 @@ TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
     (S.LEADER_PENDING, A.LEADER_ACCEPT): S.HANDLING,
     **{(s, A.PAUSE_CLOCK): s for s in _TIMED},
     **{(s, A.RESUME_CLOCK): s for s in _TIMED},
+    **{(s, A.REPORT_COMPLETION): s for s in _TIMED},
     (S.LEADER_PENDING, A.EXTEND): S.LEADER_PENDING,
     (S.HANDLING, A.EXTEND): S.HANDLING,
     (S.HANDLING, A.DECIDE): S.DECIDED,

@@ -29,7 +29,7 @@ class App:
         rules = self._rules.get(case.policy_id)
         if rules is None:
             rules = CaseRules(self.office.policies.get(case.policy_id), self.office.calendar,
-                              self.office.org)
+                              self.office.org, self.office.practices.key_periods)
             self._rules[case.policy_id] = rules
         return rules
 

@@ -304,7 +304,7 @@ def audit_verify() -> None:
 
 
 # Registers the case commands and the supervisors' commands on ``app``.
-from flows import cli_cases, cli_supervise  # noqa: E402, F401
+from flows import cli_cases, cli_practices, cli_supervise  # noqa: E402, F401
 
 
 def main() -> None:

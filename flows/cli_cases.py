@@ -89,23 +89,29 @@ def intake_cmd(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for routing.")] = 120,
 ) -> None:
     """Register a petition (登记), route it and assign its first responder; its lifecycle
-    run starts. Needs `petitions serve` running."""
-    from flows.prefect_env import configure, require_server
-
+    run starts. Needs `petitions serve` running. Channel `reception` needs a leader
+    reception day on the day it is received: that leader responds and owns the case."""
     settings = Settings()
     data = _petition_data(file, {"name": name, "phone": phone, "id_number": id_number,
                                  "category": category, "channel": channel,
                                  "subject": subject, "content": content,
                                  "concerns_unit": concerns_unit})
     a = bootstrap(settings)
-    from domain.petition import petition_from_mapping
+    services.check_petition(a, data)  # bad input: nothing submitted
+    submit_intake(a, settings, data, registration_no, actor, timeout)
 
-    petition_from_mapping(data, received_at=a.clock.now())  # bad input: nothing submitted
+
+def submit_intake(a: App, settings: Settings, data: dict[str, Any], registration_no: str | None,
+                  actor: str, timeout: float, signal: str | None = None) -> None:
+    """Run the intake deployment for ``data`` and print the case it registered."""
+    from flows.prefect_env import configure, require_server
+
     require_server(settings)
     configure(settings)
     number = registration_no or services.new_registration_no(a)
     run = _run_deployment("petition-intake/intake",
-                          {"petition": data, "registration_no": number, "actor": actor},
+                          {"petition": data, "registration_no": number, "actor": actor,
+                           "signal": signal},
                           f"intake:{number}", timeout)
     state = run.state
     if state is None or not state.is_completed():
@@ -239,14 +245,26 @@ def resume_clock_cmd(ref: Ref, actor: Actor, basis: Reason = "") -> None:
 
 
 Outcome = Annotated[str, typer.Option(help="support | explain | reject | mediated")]
+Resolution = Annotated[str | None, typer.Option(
+    "--class", help="三个到位: resolved (解决问题到位) | explained (思想教育到位) | "
+    "assisted (帮扶救助到位)")]
+
+
+@app.command("report-completion")
+@reports_errors
+def report_completion_cmd(ref: Ref, actor: Actor,
+                          summary: Annotated[str, typer.Option(help="What was done.")]) -> None:
+    """完成任务报告: the handler reports the task done; the case cannot be closed before."""
+    _act(ref, ActRequest(Act.REPORT, actor, summary=summary))
 
 
 @app.command("close")
 @reports_errors
-def close_cmd(ref: Ref, actor: Actor, outcome: Outcome,
+def close_cmd(ref: Ref, actor: Actor, outcome: Outcome, resolution: Resolution = None,
               summary: Annotated[str, typer.Option()] = "") -> None:
-    """书面答复: issue the written decision."""
-    _act(ref, ActRequest(Act.CLOSE, actor, outcome=outcome, summary=summary))
+    """书面答复: issue the written decision, classed under 三个到位 (--class)."""
+    _act(ref, ActRequest(Act.CLOSE, actor, outcome=outcome, summary=summary,
+                         resolution=resolution))
 
 
 @app.command("rate")
@@ -267,9 +285,11 @@ def request_review_cmd(ref: Ref, actor: Actor, reason: Reason = "") -> None:
 @app.command("decide-review")
 @reports_errors
 def decide_review_cmd(ref: Ref, actor: Actor, outcome: Outcome,
-                      summary: Annotated[str, typer.Option()] = "") -> None:
-    """The review opinion (复查意见)."""
-    _act(ref, ActRequest(Act.DECIDE_REVIEW, actor, outcome=outcome, summary=summary))
+                      summary: Annotated[str, typer.Option()] = "",
+                      resolution: Resolution = None) -> None:
+    """The review opinion (复查意见), after the completion report; --class re-classes it."""
+    _act(ref, ActRequest(Act.DECIDE_REVIEW, actor, outcome=outcome, summary=summary,
+                         resolution=resolution))
 
 
 @app.command("strike-off")
@@ -298,7 +318,7 @@ def show_cmd(ref: Ref, as_json: Annotated[bool, typer.Option("--json")] = False)
     a = bootstrap()
     with a.uow() as uow:
         case = uow.cases.get(ref, lock=False)
-        audit = uow.events_of(case.id)
+        audit = uow.history_of(case)
     if as_json:
         sys.stdout.write(json.dumps(_case_json(a, case, audit), ensure_ascii=False,
                                     indent=2) + "\n")

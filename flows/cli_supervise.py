@@ -72,7 +72,7 @@ def timeline_cmd(ref: Annotated[str, typer.Argument(help="Case id or registratio
     a = bootstrap()
     with a.uow() as uow:
         case = uow.cases.get(ref, lock=False)
-        audit = uow.events_of(case.id)
+        audit = uow.history_of(case)
     t = timeline_of(a, case, audit)
     if fmt == "json":
         sys.stdout.write(json.dumps(t, ensure_ascii=False, indent=2) + "\n")

@@ -23,10 +23,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.calendar import WorkingCalendar, calendar_from_mapping
 from domain.errors import ConfigError, UnknownName
 from domain.fields import Fields
+from domain.key_periods import key_periods_from_list
 from domain.org import OrgChart, org_from_mapping
 from domain.policies import default_registry
 from domain.policy import PolicyRegistry
+from domain.practices import Practices
+from domain.reception import reception_from_mapping
 from domain.routing import RoutingRules, rules_from_mapping
+from domain.signals import digest_from_mapping
+from domain.zero_report import zero_report_from_mapping
 from notifications.settings import NotifySettings, notify_from_mapping
 
 T = TypeVar("T")
@@ -56,6 +61,9 @@ class Settings(BaseSettings):
     sendgrid_timeout: float = 10.0
     # How often the served engine delivers the outbox.
     send_seconds: int = 30
+    # How often the served engine checks the practices (reception notices, zero reports,
+    # the weekly digest); each is due at a configured local time.
+    practices_seconds: int = 300
 
     @property
     def office_dir(self) -> Path:
@@ -151,6 +159,7 @@ class Office:
     name: str = "信访办公室"
     notify: NotifySettings = field(default_factory=NotifySettings)
     templates: Path | None = None  # the office's own templates (override the built-in)
+    practices: Practices = field(default_factory=Practices)
 
 
 def load_calendar(path: Path | None) -> WorkingCalendar:
@@ -191,7 +200,8 @@ def load_office(directory: Path) -> Office:
 
 def _with_office_file(office: Office, data: Any) -> Office:
     """``office`` with its name, default policy and notification settings (``office.yaml``)."""
-    f = Fields(data, "", ("name", "default_policy", "notifications"))
+    f = Fields(data, "", ("name", "default_policy", "notifications", "reception",
+                          "zero_report", "information", "key_periods"))
     policies = office.policies
     if f.has("default_policy"):
         try:
@@ -203,5 +213,16 @@ def _with_office_file(office: Office, data: Any) -> Office:
     for name, person in (("alert_to", notify.alert_to), ("letters_to", notify.letters_to)):
         if person and person not in office.org.people:
             raise ConfigError(f"unknown person '{person}'", field=f"notifications.{name}")
+    org = office.org
+    alert = (notify.alert_to,) if notify.alert_to else ()
+    p = Practices(
+        reception=reception_from_mapping(f.raw("reception"), org) if f.has("reception")
+        else Practices().reception,
+        zero_report=zero_report_from_mapping(f.raw("zero_report"), org, alert)
+        if f.has("zero_report") else Practices().zero_report,
+        information=digest_from_mapping(f.raw("information"), org)
+        if f.has("information") else Practices().information,
+        key_periods=key_periods_from_list(f.raw("key_periods"))
+        if f.has("key_periods") else Practices().key_periods)
     return dataclasses.replace(office, policies=policies, notify=notify,
-                               name=f.text("name", office.name))
+                               name=f.text("name", office.name), practices=p)

@@ -121,10 +121,15 @@ SCRIPT: tuple[Moment, ...] = (
     Moment(10, "15:00", "", acts=(Do("repeat", Act.ACCEPT,
                                      fields={"reason": "与首次来信合并办理"}),)),
     Moment(11, "10:00", "", acts=(Do("repeat", Act.LEADER_ACCEPT, "@leader"),)),
-    Moment(21, "10:00", "书面答复: the wage matter is decided (both letters)",
-           acts=(Do("wage", Act.CLOSE, fields={"outcome": "support",
+    Moment(20, "16:00", "完成任务报告: the handlers report the wage matter done",
+           acts=(Do("wage", Act.REPORT, fields={"summary": "已核实考勤与工资表，补发已报批"}),
+                 Do("repeat", Act.REPORT, "@leader",
+                    fields={"summary": "已会同人力资源部与信访人面谈"}))),
+    Moment(21, "10:00", "书面答复: the wage matter is decided (both letters), 三个到位",
+           acts=(Do("wage", Act.CLOSE, fields={"outcome": "support", "resolution": "resolved",
                                                "summary": "核实少发绩效工资2,870元，9月补发"}),
                  Do("repeat", Act.CLOSE, fields={"outcome": "explain",
+                                                 "resolution": "explained",
                                                  "summary": "已与首次来信合并答复"}))),
     Moment(24, "10:00", "评价: one satisfied, one not",
            acts=(Do("wage", Act.RATE, PETITIONER, {"rating": "not_satisfied"}),
@@ -140,20 +145,30 @@ SCRIPT: tuple[Moment, ...] = (
            acts=(Do("group", Act.EXTEND, fields={
                "days": 30, "approver": "@head",
                "reason": "需委托第三方鉴定房屋开裂与采动的关系"}),)),
+    Moment(55, "16:00", "完成任务报告: the review's handler reports back",
+           acts=(Do("wage", Act.REPORT, fields={"summary": "已复核夜班考勤，津贴差额属实"}),)),
     Moment(56, "10:00", "80 %: warnings to the unit heads; 复查意见: the review finds for "
            "the petitioner",
            acts=(Do("wage", Act.DECIDE_REVIEW, fields={
-               "outcome": "support", "summary": "补发夜班津贴640元"}),)),
+               "outcome": "support", "summary": "补发夜班津贴640元",
+               "resolution": "resolved"}),)),
     Moment(67, "09:00", "after the National Day holiday: the accusation is overdue"),
     Moment(70, "09:00", "three days late: escalated to the owning leader"),
     Moment(74, "09:00", "seven days late: escalated to the mine head"),
+    Moment(76, "17:00", "完成任务报告: the accusation's handler reports the inquiry done",
+           acts=(Do("accusation", Act.REPORT, fields={"summary": "调查取证完毕，报纪委审议"}),)),
     Moment(77, "10:00", "书面答复: the accusation is answered, late",
            acts=(Do("accusation", Act.CLOSE, fields={
-               "outcome": "support",
+               "outcome": "support", "resolution": "resolved",
                "summary": "经查基本属实，责令整改并给予综采一队队长警告处分"}),)),
-    Moment(85, "10:00", "书面答复: the group case, within its extended limit",
+    Moment(84, "16:00", "完成任务报告: the survey is in",
+           acts=(Do("group", Act.REPORT, "@leader",
+                    fields={"summary": "第三方鉴定报告已出，维修方案已定"}),)),
+    Moment(85, "10:00", "书面答复: the group case, within its extended limit; the two "
+           "poorest households also get hardship aid",
            acts=(Do("group", Act.CLOSE, fields={
-               "outcome": "support", "summary": "鉴定为采动影响，矿方承担12至15号楼加固维修"}),)),
+               "outcome": "support", "resolution": "assisted",
+               "summary": "鉴定为采动影响，矿方承担12至15号楼加固维修；两户困难家庭给予救助"}),)),
     Moment(88, "10:00", "评价: the representatives are satisfied",
            acts=(Do("group", Act.RATE, PETITIONER, {"rating": "satisfied"}),)),
     Moment(88, "16:00", "销号", acts=(Do("group", Act.STRIKE_OFF, CLERK,
@@ -310,12 +325,22 @@ class Demo:
                                   for k, v in do.fields.items()}
         req = ActRequest(do.act, self._who(case, do.who),
                          request_id=f"demo:{case.id}:{case.version}", **fields)
+        with self.app.uow() as uow:
+            before = uow.wait_of(case.id)
         services.act(self.app, case.id, req)
         run_id = self._run_of(case.id)
         why = wake(run_id, req.as_dict()) if run_id else "no lifecycle run recorded"
         if why:
             self.console.print(f"  note: {case.ref}'s run not resumed now ({why})",
                                highlight=False)
+        elif before is not None:  # the run has taken the answer: its old wait is done
+            _poll(lambda: self._left(case.id, before.key), self.settle_timeout,
+                  f"the lifecycle run of {case.ref} to take the answer")
+
+    def _left(self, case_id: str, key: str | None) -> bool | None:
+        with self.app.uow() as uow:
+            wait = uow.wait_of(case_id)
+        return True if wait is None or wait.key != key or not wait.open else None
 
     def _run_of(self, case_id: str) -> str | None:
         with self.app.uow() as uow:

@@ -24,7 +24,10 @@ class StepInput(RunInput):
     leader: str | None = Field(None, description="assign_leader: the leader's person id")
     outcome: Literal["support", "explain", "reject", "mediated"] | None = Field(
         None, description="close / decide_review / decide_re_review: the decision")
-    summary: str = Field("", description="The written decision's summary (处理意见)")
+    summary: str = Field("", description="The written decision's summary (处理意见), or "
+                         "what was done (report: 完成任务报告)")
+    resolution: Literal["resolved", "explained", "assisted"] | None = Field(
+        None, description="close: 三个到位 - resolved / explained / assisted")
     rating: Literal["satisfied", "basically", "not_satisfied"] | None = None
     days: int | None = Field(None, ge=1, description="extend: calendar days")
     approver: str | None = Field(None, description="extend: who approved it")
@@ -45,13 +48,14 @@ class FirstResponse(StepInput):
 class LeaderOwnership(StepInput):
     """领导包案: the named leader accepts ownership (the clock already runs)."""
 
-    act: Literal["leader_accept", "assign_leader", "extend", "pause", "resume"]
+    act: Literal["leader_accept", "assign_leader", "extend", "pause", "resume", "report"]
 
 
 class Handling(StepInput):
-    """限时办结: decide in writing, extend once, pause or resume the clock."""
+    """限时办结: report the task done, then decide in writing; extend once, pause or resume
+    the clock."""
 
-    act: Literal["close", "extend", "pause", "resume", "assign_leader"]
+    act: Literal["report", "close", "extend", "pause", "resume", "assign_leader"]
 
 
 class Feedback(StepInput):
@@ -61,9 +65,9 @@ class Feedback(StepInput):
 
 
 class Review(StepInput):
-    """复查 / 复核: the reviewing body decides."""
+    """复查 / 复核: the handler reports the review done; the reviewing body decides."""
 
-    act: Literal["decide_review", "decide_re_review", "pause", "resume"]
+    act: Literal["report", "decide_review", "decide_re_review", "pause", "resume"]
 
 
 STEP_INPUT: dict[Stage, type[StepInput]] = {

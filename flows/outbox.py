@@ -143,8 +143,14 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100) -
     return Report(counts)
 
 
+def _is_case(subject: str) -> bool:
+    """A message is about a case, or (a digest, a practice's journal: ``reception:…``)
+    about none."""
+    return bool(subject) and ":" not in subject
+
+
 def _case(app: App, case_id: str) -> Case | None:
-    if not case_id:  # a digest
+    if not _is_case(case_id):
         return None
     with app.uow() as uow:
         return uow.cases.get(case_id, lock=False)
@@ -163,7 +169,7 @@ def _dead(app: App, row: Any, attempts: int, error: str, now: dt.datetime) -> No
         uow.settle_message(row.id, status="dead", attempts=attempts, error=error[:2000],
                            note="not delivered: see error")
         if alert_to and row.kind != "dead_letter":
-            case = uow.cases.get(row.case_id, lock=False) if row.case_id else None
+            case = uow.cases.get(row.case_id, lock=False) if _is_case(row.case_id) else None
             uow.queue([{"key": f"dead:{row.key}", "case_id": row.case_id, "kind": "dead_letter",
                         "recipient": alert_to, "urgent": 1, "queued_at": now,
                         "payload": {"at": pendulum.instance(now).isoformat(), "failed": {

@@ -61,8 +61,10 @@ def serve(settings: Settings, console: Console, *, sweep_seconds: int) -> None:
 def _serve_deployments(settings: Settings, console: Console, sweep_seconds: int) -> None:
     from prefect import serve as prefect_serve
     from prefect.deployments.runner import RunnerDeployment
+    from prefect.schedules import Cron
 
-    from flows.lifecycle import intake, lifecycle, sender, sweeper
+    from flows.lifecycle import daily_checks, intake, lifecycle, sender, sweeper
+    from flows.office import daily_zero_report, office_practices
     from flows.tasks import app, start_lifecycle
 
     deployments: list[RunnerDeployment] = [
@@ -74,6 +76,14 @@ def _serve_deployments(settings: Settings, console: Console, sweep_seconds: int)
                               description="Reminders, warnings, breaches, escalations"),
         sender.to_deployment(name="sender", interval=settings.send_seconds,  # type: ignore[list-item]
                              description="Deliver the outbox; the leaders' daily digests"),
+        office_practices.to_deployment(  # type: ignore[list-item]
+            name="practices", interval=settings.practices_seconds,
+            description="领导接待日 notices, 每日零报告 alerts, the weekly 信访信息参考"),
+        daily_zero_report.to_deployment(  # type: ignore[list-item]
+            name="report", description="每日零报告: run it with your unit's report"),
+        daily_checks.to_deployment(  # type: ignore[list-item]
+            name="daily-checks", schedule=Cron("0 7 * * *", timezone="Asia/Shanghai"),
+            description="Audit chains, overdue deadlines, dead letters; reschedules rungs"),
     ]
     for d in deployments:
         d.apply()

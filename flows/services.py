@@ -16,9 +16,11 @@ from typing import Any
 from domain.case import Case
 from domain.deadlines import PauseReason
 from domain.errors import CaseNotFound, DuplicateRegistration, RuleViolation
-from domain.outcomes import Outcome, Rating
+from domain.instants import local_date
+from domain.outcomes import Outcome, Rating, Resolution
 from domain.periods import Period, Unit
-from domain.petition import petition_from_mapping
+from domain.petition import Channel, Petition, petition_from_mapping
+from domain.reception import at_reception
 from domain.routing import find_repeat, route
 from domain.stages import Stage
 from flows.bootstrap import App
@@ -44,6 +46,7 @@ class Act(enum.Enum):
     REQUEST_RE_REVIEW = "request_re_review"  # 复核
     DECIDE_RE_REVIEW = "decide_re_review"
     STRIKE_OFF = "strike_off"                # 销号
+    REPORT = "report"                        # 完成任务报告
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class ActRequest:
     days: int | None = None
     approver: str | None = None
     pause_reason: str | None = None
+    resolution: str | None = None  # 三个到位: resolved | explained | assisted
     # Names the request so it is applied once however often it arrives (the CLI commits it
     # and then hands the same request to the case's run). Empty: no such guard.
     request_id: str = ""
@@ -68,7 +72,8 @@ class ActRequest:
         return {"act": self.act.value, "actor": self.actor, "reason": self.reason,
                 "leader": self.leader, "outcome": self.outcome, "summary": self.summary,
                 "rating": self.rating, "days": self.days, "approver": self.approver,
-                "pause_reason": self.pause_reason, "request_id": self.request_id}
+                "pause_reason": self.pause_reason, "resolution": self.resolution,
+                "request_id": self.request_id}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ActRequest:
@@ -103,12 +108,24 @@ def new_registration_no(app: App) -> str:
            f"{uuid.uuid4().hex[:6].upper()}"
 
 
+def check_petition(app: App, data: Mapping[str, Any]) -> Petition:
+    """The petition in ``data``, validated as intake will (before anything is submitted):
+    its fields, and a reception day on its day if it was taken at one."""
+    petition = petition_from_mapping(data, received_at=app.clock.now())
+    if petition.channel is Channel.RECEPTION:
+        app.office.practices.reception.require_held_on(local_date(petition.received_at),
+                                                       app.office.calendar)
+    return petition
+
+
 def register(app: App, data: Mapping[str, Any], *, registration_no: str,
-             actor: str) -> Case:
+             actor: str, signal: str | None = None) -> Case:
     """Register (登记) a petition; persisted when this returns. Registering the same number
-    with the same petitioner again returns the case already there (a retried intake)."""
+    with the same petitioner again returns the case already there (a retried intake).
+    A petition taken at a leader reception day needs one held on its day; ``signal``
+    promotes an information officer's signal, in the same transaction."""
     now = app.clock.now()
-    petition = petition_from_mapping(data, received_at=now)
+    petition = check_petition(app, data)
     with app.uow() as uow:
         try:
             existing = uow.cases.get(registration_no, lock=False)
@@ -123,8 +140,12 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
         case = Case.register(case_id=f"p-{uuid.uuid4().hex[:12]}",
                              registration_no=registration_no, petition=petition,
                              policy=app.office.policies.in_force(petition.received_at.date()),
-                             actor=actor, now=now, repeat_of=repeat)
+                             actor=actor, now=now, repeat_of=repeat, signal=signal)
         uow.cases.add(case)
+        if signal:
+            from flows.practices import promote_in
+
+            promote_in(uow, signal, case.id, case.registration_no, actor, now)
         commit(uow)
         return case
 
@@ -140,6 +161,10 @@ def route_and_assign(app: App, case_id: str, *, actor: str) -> Case:
         rules = app.rules_for(case)
         decision = route(case.petition, app.office.routing, app.office.org,
                          uow.cases.workload(), is_repeat=case.repeat_of is not None)
+        if case.petition.channel is Channel.RECEPTION:
+            day = app.office.practices.reception.require_held_on(
+                local_date(case.petition.received_at), app.office.calendar)
+            decision = at_reception(decision, day, case.petition, app.office.org)
         case.assign(decision, actor=actor, now=now, rules=rules)
         commit(uow)
         return case
@@ -204,9 +229,14 @@ def _apply(app: App, case: Case, r: ActRequest, now: Any) -> None:
                     rules=rules)
     elif a in (Act.CLOSE, Act.DECIDE_REVIEW, Act.DECIDE_RE_REVIEW):
         outcome = _enum(Outcome, r.outcome, case, "the outcome")
+        resolution = _enum(Resolution, r.resolution, case, "the class (三个到位)") \
+            if r.resolution or a is Act.CLOSE else None
         decide = {Act.CLOSE: case.decide, Act.DECIDE_REVIEW: case.decide_review,
                   Act.DECIDE_RE_REVIEW: case.decide_re_review}[a]
-        decide(outcome, summary=r.summary, actor=who, now=now)
+        decide(outcome, summary=r.summary, actor=who, now=now, resolution=resolution)
+    elif a is Act.REPORT:
+        case.report_completion(summary=r.summary or r.reason, actor=who, now=now,
+                               rules=rules)
     elif a is Act.RATE:
         case.rate(_enum(Rating, r.rating, case, "the rating"), actor=who, now=now, rules=rules)
     elif a is Act.REQUEST_REVIEW:

@@ -65,9 +65,11 @@ def wait_key(stage: Stage, n: int) -> str:
 
 @task(cache_key_fn=_keyed("register", "registration_no"), persist_result=True, retries=2,
       retry_delay_seconds=1)
-def register(petition: dict[str, Any], registration_no: str, actor: str) -> str:
+def register(petition: dict[str, Any], registration_no: str, actor: str,
+             signal: str | None = None) -> str:
     """登记: persisted before intake says anything back. Returns the case id."""
-    case = services.register(app(), petition, registration_no=registration_no, actor=actor)
+    case = services.register(app(), petition, registration_no=registration_no, actor=actor,
+                             signal=signal)
     pause = app().settings.intake_pause_seconds
     if pause:  # fault injection for the reliability tests only
         time.sleep(pause)
@@ -115,7 +117,7 @@ def publish_timeline(case_id: str) -> None:
     a = app()
     with a.uow() as uow:
         case = uow.cases.get(case_id, lock=False)
-        rows = uow.events_of(case.id)
+        rows = uow.history_of(case)
     create_table_artifact(artifact_table(case, a.rules_for(case), rows, a.clock.now()),
                           key=f"petition-{case.id}",
                           description=f"信访件 {case.ref}: {case.stage.label}")
@@ -211,9 +213,12 @@ def daily_checks() -> dict[str, int]:
     with a.engine.connect() as conn:
         checked, breaks = verify(conn)
     now = a.clock.now()
+    with a.uow() as uow:  # key periods or ladders may have changed in the configuration
+        rescheduled = uow.reschedule_open(now)
+        uow.commit()
     with a.uow() as uow:
         overdue = sum(1 for c in uow.open_cases() for v in c.deadlines(a.rules_for(c), now)
                       if v.closed_at is None and v.overdue)
         dead = uow.outbox_counts().get("dead", 0)
     return {"chains_checked": checked, "broken_chains": len(breaks),
-            "overdue_deadlines": overdue, "dead_letters": dead}
+            "overdue_deadlines": overdue, "dead_letters": dead, "rescheduled": rescheduled}

@@ -19,7 +19,7 @@ import pendulum
 
 from domain.case import Case
 from domain.org import OrgChart
-from domain.outcomes import Outcome, Rating
+from domain.outcomes import Outcome, Rating, Resolution
 from domain.policy import DeadlineKind
 from notifications.plan import PETITIONER
 from notifications.privacy import handling_chain, mask_id, mask_phone
@@ -132,19 +132,23 @@ def context(kind: str, recipient: str, payload: Mapping[str, Any], case: Case | 
                       "reason": d.get("reason") or "",
                       "approver": _name(org, d.get("approver"))},
         "decision": {"outcome": _label(Outcome, d.get("outcome"), language),
+                     "resolution": _label(Resolution, d.get("resolution"), language),
                      "summary": d.get("summary") or ""},
         "rating": _label(Rating, d.get("rating"), language),
         "windows": {k: deadlines.get(k, "") for k in
                     ("rating", "review_request", "re_review_request")},
         "reason": d.get("reason") or "",
         "rows": d.get("rows") or [],
+        # a practice's message (reception, zero report, signal digest): names resolved
+        "practice": dict(d.get("practice") or {}),
         "failed": {"kind": "", "recipient": "", "ref": "", "error": "",
                    **(d.get("failed") or {})},
     }
     return ctx
 
 
-def _label(kind: type[Outcome] | type[Rating], value: object, language: str) -> str:
+def _label(kind: type[Outcome] | type[Rating] | type[Resolution], value: object,
+           language: str) -> str:
     if not value:
         return ""
     try:

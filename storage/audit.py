@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 
 from domain.events import DomainEvent
 from domain.instants import as_utc
-from storage.tables import audit_events, cases
+from storage.tables import audit_events, cases, journals
 
 GENESIS = "0" * 64
 
@@ -96,9 +96,12 @@ def _by_case(conn: Connection) -> Iterator[tuple[str, list[Any]]]:
 
 
 def verify(conn: Connection) -> tuple[int, list[Break]]:
-    """Check every case's chain: (cases checked, first break of each broken case)."""
+    """Check every case's and journal's chain: (chains checked, first break of each
+    broken one)."""
     heads = {r.id: (r.audit_seq, r.audit_head)
              for r in conn.execute(select(cases.c.id, cases.c.audit_seq, cases.c.audit_head))}
+    heads.update({r.subject: (r.audit_seq, r.audit_head) for r in conn.execute(
+        select(journals.c.subject, journals.c.audit_seq, journals.c.audit_head))})
     checked, breaks = 0, []
     seen = set()
     for case_id, rows in _by_case(conn):

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.case import Case
 from domain.deadlines import Clock, Closing, EntryKind, LedgerEntry, PauseReason
-from domain.outcomes import Outcome, Rating
+from domain.outcomes import CompletionReport, Outcome, Rating, Resolution
 from domain.periods import Period, Unit
 from domain.petition import Category, Channel, Petition, Petitioner
 from domain.policy import DeadlineKind
@@ -73,6 +73,10 @@ def to_row(case: Case) -> dict[str, Any]:
                    for c in case.clocks.values()],
         "ledger": [_entry(e) for e in case.ledger],
         "fired": sorted([list(f) for f in case.fired]),
+        "resolution": case.resolution.value if case.resolution else None,
+        "reports": [{"clock": r.clock, "actor": r.actor, "at": _t(r.at), "summary": r.summary}
+                    for r in case.reports],
+        "signal": case.signal,
     }
     return {"id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
             "policy_id": case.policy_id, "unit": case.unit, "responder": case.responder,
@@ -98,4 +102,15 @@ def from_row(row: Any) -> Case:
                 outcome=Outcome(b["outcome"]) if b["outcome"] else None,
                 rating=Rating(b["rating"]) if b["rating"] else None, recused=b["recused"],
                 clocks=clocks, ledger=[_entry_back(e) for e in b["ledger"]],
-                fired={(f[0], f[1]) for f in b["fired"]}, version=row.version)
+                fired={(f[0], f[1]) for f in b["fired"]}, version=row.version,
+                # cases stored before "three in place" and completion reports have neither
+                resolution=Resolution(b["resolution"]) if b.get("resolution") else None,
+                reports=[CompletionReport(r["clock"], r["actor"], _at(r["at"]), r["summary"])
+                         for r in b.get("reports", [])],
+                signal=b.get("signal"))
+
+
+def _at(value: str) -> dt.datetime:
+    at = _dt(value)
+    assert at is not None
+    return at

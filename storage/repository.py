@@ -30,6 +30,7 @@ from domain.petition import Category
 from domain.routing import PriorCase
 from storage import codec
 from storage.audit import GENESIS, chain_rows
+from storage.practices import SqlPractices
 from storage.tables import (
     applied_requests,
     audit_events,
@@ -193,6 +194,7 @@ class SqlUnitOfWork:
         self.conn = self.engine.connect()
         self.tx = self.conn.begin()
         self.cases = SqlCaseRepository(self.conn)
+        self.practices = SqlPractices(self.conn)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -326,6 +328,15 @@ class SqlUnitOfWork:
                  .order_by(cases.c.registered_at).limit(limit))
         return list(self.conn.execute(query).scalars())
 
+    def reschedule_open(self, now: dt.datetime) -> int:
+        """Recompute every open case's pending rungs (after the key periods or a policy's
+        ladders changed in the configuration). Returns how many cases were rescheduled."""
+        n = 0
+        for case in self.open_cases():
+            self.cases._reschedule(case, self.rules_for(case), now)
+            n += 1
+        return n
+
     def open_cases(self) -> list[Case]:
         """Every case not closed (read only: nothing is locked)."""
         rows = self.conn.execute(select(cases).where(cases.c.stage != "closed")
@@ -335,6 +346,12 @@ class SqlUnitOfWork:
     def all_cases(self) -> list[Case]:
         rows = self.conn.execute(select(cases).order_by(cases.c.registered_at))
         return [codec.from_row(r) for r in rows]
+
+    def history_of(self, case: Case) -> list[Any]:
+        """The case's audit rows, after those of the signal it was promoted from (the
+        information officer's report and the digest it was in)."""
+        before = self.practices.events(f"signal:{case.signal}") if case.signal else []
+        return [*before, *self.events_of(case.id)]
 
     def events_of(self, case_id: str) -> list[Any]:
         """The case's audit rows, in order."""

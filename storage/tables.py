@@ -166,3 +166,42 @@ lifecycle_runs = Table(
     Column("wait_stage", String(32)),
     Column("wait_open", Boolean, nullable=False, server_default=false()),
 )
+
+# The audit chain of what is not a case: a reception, a day's zero reports, a signal, a
+# weekly digest. Its events are rows of ``audit_events`` whose ``case_id`` is the journal's
+# subject (``reception:…``, ``zero-report:2026-11-10``, ``signal:…``, ``digest:2026-W46``),
+# hash-chained like a case's; the head here shows a deleted last row.
+journals = Table(
+    "journals", metadata,
+    Column("subject", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False, index=True),
+    Column("audit_seq", Integer, nullable=False),
+    Column("audit_head", String(64), nullable=False),
+)
+
+# 每日零报告: one row per unit and local day; a second report for the day is refused.
+zero_reports = Table(
+    "zero_reports", metadata,
+    Column("unit", String(64), nullable=False),
+    Column("day", String(10), nullable=False),  # local date, YYYY-MM-DD
+    Column("reporter", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("summary", String(2000), nullable=False),
+    Column("late", Boolean, nullable=False),
+    PrimaryKeyConstraint("unit", "day", name="pk_zero_reports"),
+    Index("ix_zero_reports_day", "day"),
+)
+
+# 信访信息员's signals; ``case_id`` once promoted to a petition.
+signals = Table(
+    "signals", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("officer", String(64), nullable=False),
+    Column("unit", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("summary", String(500), nullable=False),
+    Column("detail", String(4000), nullable=False),
+    Column("risk", String(16), nullable=False),
+    Column("case_id", String(64)),
+)

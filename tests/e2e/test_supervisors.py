@@ -51,8 +51,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     s.act(app, late.id, s.ActRequest(s.Act.ACK, "zheng.tao"))
     s.act(app, late.id, s.ActRequest(s.Act.ACCEPT, "zheng.tao", reason="受理"))
     at("2026-03-20 10:00")
+    s.act(app, on_time.id, s.ActRequest(s.Act.REPORT, "lin.na", summary="已核实"))
     s.act(app, on_time.id, s.ActRequest(s.Act.CLOSE, "lin.na", outcome="support",
-                                        summary="补发"))
+                                        summary="补发", resolution="resolved"))
     at("2026-03-25 09:00")
     group = s.register(app, {k: v for k, v in GROUP.items() if k != "received_at"},
                        registration_no="XF-C", actor="clerk")
@@ -101,6 +102,7 @@ def test_kpi_gives_numerators_and_denominators_and_exports(home):
     assert got["closure"] == (1, 3) and got["on_time_closure"] == (1, 1)
     assert got["timely_acceptance"] == (2, 3) and got["repeat_rate"] == (0, 3)
     assert got["satisfaction"] == (0, 0)
+    assert got["in_place_resolved"] == (1, 1) and got["in_place_assisted"] == (0, 1)
     text = run("kpi", "--from", "2026-03-01", "--to", "2026-03-31", home=home, **ENV).stdout
     assert "结案率" in text and "33.3%" in text and "—" in text  # nothing rated yet
     hr = json.loads(run("kpi", "--from", "2026-03-01", "--to", "2026-03-31", "--unit",
@@ -109,7 +111,8 @@ def test_kpi_gives_numerators_and_denominators_and_exports(home):
     exported = list(csv.DictReader(io.StringIO(run(
         "kpi", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv", home=home,
         **ENV).stdout)))
-    assert len(exported) == 7 and exported[0]["measure"] == "closure"
+    assert len(exported) == 10 and exported[0]["measure"] == "closure"
+    assert exported[-1]["measure"] == "in_place_assisted"
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -150,7 +153,7 @@ def test_the_html_report_renders_in_chromium(home, tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
     assert "审计链校验：3 件信访件的记录完整" in html
-    assert html.count('data-measure="') == 7 and "结案率" in html
+    assert html.count('data-measure="') == 10 and "结案率" in html and "三个到位" in html
     for ref in ("XF-A", "XF-B", "XF-C"):
         assert f"{ref} ·" in html
     assert html.count('class="bar ') >= 6 and 'class="breached"' in html

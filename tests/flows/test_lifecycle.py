@@ -93,6 +93,19 @@ def test_a_form_answer_the_domain_refuses_leaves_the_case_and_asks_again(served)
     assert len(served.case("XF-F1")["events"]) == 4
 
 
+def test_the_handler_files_the_completion_report_on_the_form(served):
+    case = served.case("XF-F1")
+    run = served.paused_at(case["id"], "handling-")
+    key = run["state"]["state_details"]["pause_key"]
+    served.post(f"/flow_runs/{run['id']}/resume",
+                {"run_input": {"act": "report", "actor": "lin.na",
+                               "summary": "已核对9、10月工资表与考勤"}})
+    served.wait_for(lambda: served.paused_at(case["id"], "handling-")["state"][
+        "state_details"]["pause_key"] != key, 60, "the run to wait again, still handling")
+    last = served.case("XF-F1")["events"][-1]
+    assert last["event"] == "CompletionReported" and "9、10月工资表" in last["detail"]
+
+
 def test_the_sweeper_fires_each_due_rung_once_and_escalates_a_breach(served):
     served.cli("clock", "advance", "--days", "65")
     first = served.cli("sweep")
@@ -118,7 +131,7 @@ def test_a_form_answered_after_rungs_fired_is_applied_once(served):
     # moved on since the form was shown, but not its stage. The answer still counts.
     served.post(f"/flow_runs/{run['id']}/resume",
                 {"run_input": {"act": "close", "actor": "lin.na", "outcome": "support",
-                               "summary": "补发9、10月工资差额"}})
+                               "resolution": "resolved", "summary": "补发9、10月工资差额"}})
     assert served.paused_at(case["id"], "decided-")["state"]["state_details"][
         "pause_key"] != key
     events = [e["event"] for e in served.case("XF-F1")["events"]]

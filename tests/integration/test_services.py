@@ -68,7 +68,9 @@ def test_a_request_is_applied_once_however_often_it_arrives(app):
 
 def test_a_form_answer_after_the_case_left_its_stage_is_superseded(app):
     case_id = _handling(app)
-    close = s.ActRequest(s.Act.CLOSE, "lin.na", outcome="support", summary="补发工资")
+    s.act(app, case_id, s.ActRequest(s.Act.REPORT, "lin.na", summary="已核实"))
+    close = s.ActRequest(s.Act.CLOSE, "lin.na", outcome="support", summary="补发工资",
+                         resolution="resolved")
     assert s.act(app, case_id, close, in_stage=Stage.ACKNOWLEDGED).status == "superseded"
     assert s.act(app, case_id, close, in_stage=Stage.HANDLING).applied
     with pytest.raises(IllegalTransition):

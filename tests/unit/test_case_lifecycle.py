@@ -8,7 +8,7 @@ from domain.case import Case
 from domain.deadlines import DeadlineState
 from domain.errors import IllegalTransition, RuleViolation
 from domain.events import EventType as E
-from domain.outcomes import Outcome, Rating
+from domain.outcomes import Outcome, Rating, Resolution
 from domain.policy import DeadlineKind as K
 from domain.stages import TRANSITIONS, Stage, allowed_actions
 from tests.conftest import at, new_case, wage_petition
@@ -24,13 +24,16 @@ def test_a_wage_complaint_goes_from_intake_to_strike_off(office, rules):
     case.acknowledge(actor=case.responder, now=at("2026-03-02 10:00"))
     case.accept(actor="qian.hui", now=at("2026-03-03 09:00"), notice="已受理")
     assert case.stage is Stage.HANDLING
+    case.report_completion(summary="已核实并补发工资", actor=case.responder,
+                           now=at("2026-03-19 16:00"), rules=rules)
     case.decide(Outcome.SUPPORT, summary="补发工资3120元", actor="zheng.tao",
-                now=at("2026-03-20 10:00"))
+                now=at("2026-03-20 10:00"), resolution=Resolution.RESOLVED)
     case.rate(Rating.SATISFIED, actor="petitioner", now=at("2026-03-21 10:00"), rules=rules)
     case.strike_off(actor="li.ming", now=at("2026-03-22 10:00"), rules=rules)
     assert case.stage is Stage.CLOSED
     assert _types(case) == [E.CASE_REGISTERED, E.CASE_ASSIGNED, E.RESPONSE_ACKNOWLEDGED,
-                            E.CASE_ACCEPTED, E.DECISION_ISSUED, E.CASE_RATED,
+                            E.CASE_ACCEPTED, E.COMPLETION_REPORTED, E.DECISION_ISSUED,
+                            E.CASE_RATED,
                             E.CASE_STRUCK_OFF]
     states = {v.kind: v.state for v in case.deadlines(rules, at("2026-03-22 10:00"))}
     assert states[K.ACCEPTANCE_NOTICE] is DeadlineState.MET
@@ -98,7 +101,10 @@ def _decided(office, rules) -> Case:
     case = new_case(office, rules)
     case.acknowledge(actor=case.responder, now=at("2026-03-02 10:00"))
     case.accept(actor="qian.hui", now=at("2026-03-02 11:00"))
-    case.decide(Outcome.REJECT, summary="不予支持", actor="x", now=at("2026-03-20 10:00"))
+    case.report_completion(summary="调查完毕", actor=case.responder,
+                           now=at("2026-03-19 10:00"), rules=rules)
+    case.decide(Outcome.REJECT, summary="不予支持", actor="x", now=at("2026-03-20 10:00"),
+                resolution=Resolution.EXPLAINED)
     return case
 
 
@@ -108,8 +114,15 @@ def test_review_and_re_review_end_the_matter(office, rules):
     with pytest.raises(RuleViolation, match="may still request a review until 2026-04-20"):
         case.strike_off(actor="li.ming", now=at("2026-03-22 10:00"), rules=rules)
     case.request_review(reason="不服处理意见", actor="p", now=at("2026-04-10 10:00"), rules=rules)
+    with pytest.raises(RuleViolation, match="completion report"):
+        case.decide_review(Outcome.REJECT, summary="维持", actor="x",
+                           now=at("2026-05-05 10:00"))
+    case.report_completion(summary="复查完毕", actor=case.responder,
+                           now=at("2026-05-04 10:00"), rules=rules)
     case.decide_review(Outcome.REJECT, summary="维持", actor="x", now=at("2026-05-05 10:00"))
     case.request_re_review(reason="仍不服", actor="p", now=at("2026-05-20 10:00"), rules=rules)
+    case.report_completion(summary="复核完毕", actor=case.responder,
+                           now=at("2026-06-09 10:00"), rules=rules)
     case.decide_re_review(Outcome.REJECT, summary="维持", actor="x", now=at("2026-06-10 10:00"))
     case.strike_off(actor="li.ming", now=at("2026-06-11 10:00"), rules=rules)
     assert case.stage is Stage.CLOSED

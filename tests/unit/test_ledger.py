@@ -73,13 +73,16 @@ def test_a_pause_with_no_reason_is_refused_and_changes_nothing(office, rules):
 
 
 def test_a_paused_clock_cannot_be_decided_on_until_resumed(office, rules):
-    from domain.outcomes import Outcome
+    from domain.outcomes import Outcome, Resolution
 
     case = _handling(office, rules)
     case.pause_clock(reason=PauseReason.AWAITING_MATERIALS, basis="补充材料通知", actor="a",
                      now=at("2026-03-05 09:00"))
+    case.report_completion(summary="已办结", actor=str(case.responder),
+                           now=at("2026-03-05 10:00"), rules=rules)
     with pytest.raises(ClockError, match="paused; resume it first"):
-        case.decide(Outcome.SUPPORT, summary="x", actor="a", now=at("2026-03-06 09:00"))
+        case.decide(Outcome.SUPPORT, summary="x", actor="a", now=at("2026-03-06 09:00"),
+                    resolution=Resolution.RESOLVED)
 
 
 def test_one_extension_of_up_to_30_days_approved_by_the_unit_head(office, rules):

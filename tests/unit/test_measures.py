@@ -19,7 +19,7 @@ import pytest
 from domain.case import Case
 from domain.errors import ConfigError
 from domain.measures import Period, measures
-from domain.outcomes import Outcome, Rating
+from domain.outcomes import Outcome, Rating, Resolution
 from domain.petition import Petitioner
 from domain.routing import route
 from tests.conftest import at, new_case, wage_petition
@@ -30,13 +30,17 @@ def _fire_due(case: Case, rules, now) -> None:  # type: ignore[no-untyped-def]
         case.fire_rung(r.clock, r.name, actor="sweeper", now=now, rules=rules)
 
 
-def _handled(case: Case, rules, accept: str, decide: str | None) -> Case:  # type: ignore[no-untyped-def]
+def _handled(case: Case, rules, accept: str, decide: str | None,  # type: ignore[no-untyped-def]
+             resolution: Resolution = Resolution.RESOLVED) -> Case:
     case.acknowledge(actor=str(case.responder), now=case.registered_at.add(hours=1))
     case.accept(actor=str(case.responder), now=at(accept), notice="受理")
     if case.leader_required:
         case.leader_accept(actor=str(case.leader), now=at(accept).add(hours=2))
     if decide:
-        case.decide(Outcome.SUPPORT, summary="处理", actor=str(case.responder), now=at(decide))
+        case.report_completion(summary="办结", actor=str(case.responder),
+                               now=at(decide).subtract(hours=1), rules=rules)
+        case.decide(Outcome.SUPPORT, summary="处理", actor=str(case.responder), now=at(decide),
+                    resolution=resolution)
     return case
 
 
@@ -47,7 +51,7 @@ def _month(office, rules) -> list[Case]:  # type: ignore[no-untyped-def]
     a.rate(Rating.SATISFIED, actor="p", now=at("2026-03-22 10:00"), rules=rules)
     b = _handled(new_case(office, rules, wage_petition("2026-03-02 10:00", petitioner=other,
                                                        subject="加班费未发放"), case_id="B"),
-                 rules, "2026-03-20 10:00", "2026-05-25 10:00")
+                 rules, "2026-03-20 10:00", "2026-05-25 10:00", Resolution.ASSISTED)
     b.rate(Rating.NOT_SATISFIED, actor="p", now=at("2026-05-26 10:00"), rules=rules)
     b.request_review(reason="不服", actor="p", now=at("2026-05-27 10:00"), rules=rules)
     c = _handled(new_case(office, rules, wage_petition("2026-03-05 09:00", subject="绩效"),
@@ -71,7 +75,10 @@ def test_the_seven_measures_match_the_hand_count(office, rules):
                              at("2026-06-30 12:00"))}
     assert got == {"closure": (3, 4), "on_time_closure": (2, 3),
                    "timely_acceptance": (3, 4), "first_time_resolution": (1, 2),
-                   "satisfaction": (1, 2), "participation": (2, 3), "repeat_rate": (1, 4)}
+                   "satisfaction": (1, 2), "participation": (2, 3), "repeat_rate": (1, 4),
+                   # three in place: A and D resolved, B given hardship assistance
+                   "in_place_resolved": (2, 3), "in_place_explained": (0, 3),
+                   "in_place_assisted": (1, 3)}
 
 
 def test_a_unit_filter_and_an_empty_period(office, rules):
@@ -82,7 +89,7 @@ def test_a_unit_filter_and_an_empty_period(office, rules):
     assert all(m.denominator == 0 and m.rate is None and m.text == "—" for m in other_unit)
     empty = measures(cases, Period(at("2026-01-01 00:00").date(), at("2026-01-31 00:00").date()),
                      lambda c: rules, at("2026-06-30 12:00"))
-    assert [m.denominator for m in empty] == [0] * 7
+    assert [m.denominator for m in empty] == [0] * 10
 
 
 def test_a_reversed_period_is_refused():

@@ -1,0 +1,251 @@
+"""The CLI of the mines' practices: leader reception days, the daily zero report,
+information officers' signals and digest, key periods. No Prefect import except
+``signal promote`` (which runs the intake deployment, as ``intake`` does)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import pendulum
+import typer
+from rich.table import Table
+
+from domain.errors import RuleViolation
+from domain.instants import format_local, local_date
+from domain.signals import Week
+from flows import practices
+from flows.bootstrap import bootstrap
+from flows.cli import _parse_day, app, out, reports_errors
+from flows.config import Settings
+from flows.timeline import event_rows
+
+reception_app = typer.Typer(help="Leader reception days (领导接待日).", no_args_is_help=True)
+zero_app = typer.Typer(help="The daily zero report (每日零报告).", no_args_is_help=True)
+signal_app = typer.Typer(help="Information officers' signals (信访信息员) and the weekly "
+                         "《信访信息参考》.", no_args_is_help=True)
+practices_app = typer.Typer(help="The office's scheduled practices.", no_args_is_help=True)
+app.add_typer(reception_app, name="reception")
+app.add_typer(zero_app, name="zero-report")
+app.add_typer(signal_app, name="signal")
+app.add_typer(practices_app, name="practices")
+
+Json = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
+Day = Annotated[str | None, typer.Option(help="A local date YYYY-MM-DD (default: today).")]
+
+
+def _emit(items: list[dict[str, Any]]) -> None:
+    sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+
+
+def _table(items: list[dict[str, Any]], columns: list[str]) -> None:
+    table = Table()
+    for c in columns:
+        table.add_column(c)
+    for i in items:
+        table.add_row(*("" if i.get(c) is None else str(i.get(c)) for c in columns))
+    out.print(table)
+
+
+# --- reception days ------------------------------------------------------------------------
+
+@reception_app.command("list")
+@reports_errors
+def reception_list(start: Annotated[str | None, typer.Option("--from")] = None,
+                   end: Annotated[str | None, typer.Option("--to")] = None,
+                   as_json: Json = False) -> None:
+    """The receptions from --from (default today) to --to (default 60 days on): the day
+    held, the leader on duty, and why a day moved (a rest day, 调休 working days kept)."""
+    a = bootstrap()
+    first = _parse_day(start) if start else local_date(a.clock.now())
+    last = _parse_day(end) if end else first + dt.timedelta(days=60)
+    days = a.office.practices.reception.days(a.office.calendar, first, last)
+    items = [{"reception": d.rule, "nominal": d.nominal.isoformat(),
+              "day": d.day.isoformat() if d.day else None, "leader": d.leader,
+              "place": d.place, "moved": d.moved} for d in days]
+    if as_json:
+        _emit(items)
+        return
+    if not items:
+        out.print(f"no leader reception day from {first} to {last}", highlight=False)
+        return
+    _table(items, ["day", "leader", "reception", "nominal", "place", "moved"])
+
+
+# --- the daily zero report -----------------------------------------------------------------
+
+@zero_app.command("file")
+@reports_errors
+def zero_file(unit: Annotated[str, typer.Argument(help="The reporting unit's id.")],
+              by: Annotated[str, typer.Option("--by", help="Who reports (a person id).")],
+              items: Annotated[int, typer.Option(help="Matters to report; 0 = nothing.")] = 0,
+              summary: Annotated[str, typer.Option(help="The matters, if any.")] = "",
+              day: Day = None) -> None:
+    """File a unit's daily report ("nothing to report" is --items 0)."""
+    a = bootstrap(migrate=True)
+    r = practices.file_zero_report(a, unit=unit, reporter=by, items=items, summary=summary,
+                                   day=_parse_day(day) if day else None)
+    what = "nothing to report" if r.nothing else f"{r.items} matter(s)"
+    out.print(f"{r.unit} {r.day}: {what}" + (" (late)" if r.late else ""), highlight=False)
+
+
+@zero_app.command("status")
+@reports_errors
+def zero_status(day: Day = None, as_json: Json = False) -> None:
+    """Which units reported for the day, and which have not."""
+    a = bootstrap()
+    when = _parse_day(day) if day else local_date(a.clock.now())
+    rows = practices.zero_report_status(a, when)
+    if as_json:
+        _emit(rows)
+        return
+    _table(rows, ["unit", "name", "reported", "reporter", "at", "items", "late", "summary"])
+    missing = [r["unit"] for r in rows if not r["reported"]]
+    out.print(f"{when}: {len(rows) - len(missing)} of {len(rows)} units reported"
+              + (f"; missing: {', '.join(missing)}" if missing else ""), highlight=False)
+
+
+@zero_app.command("check")
+@reports_errors
+def zero_check() -> None:
+    """Alert now for missing reports (the scheduled ``office-practices`` flow does this)."""
+    a = bootstrap(migrate=True)
+    alerts = practices.check_zero_reports(a)
+    for x in alerts:
+        out.print(f"{x.unit} {x.day}: {x.level} alerted ({', '.join(x.recipients)})",
+                  highlight=False)
+    out.print(f"{len(alerts)} alert(s) queued", highlight=False)
+
+
+# --- signals -------------------------------------------------------------------------------
+
+@signal_app.command("record")
+@reports_errors
+def signal_record(officer: Annotated[str, typer.Option(help="The information officer.")],
+                  unit: Annotated[str, typer.Option(help="The unit it concerns.")],
+                  summary: Annotated[str, typer.Option()],
+                  detail: Annotated[str, typer.Option()] = "",
+                  risk: Annotated[str, typer.Option(help="low | medium | high")] = "low") -> None:
+    """Record a signal (信访信息): not a petition yet."""
+    a = bootstrap(migrate=True)
+    s = practices.new_signal(a, officer=officer, unit=unit, summary=summary, detail=detail,
+                             risk=risk)
+    out.print(f"signal {s.id} recorded ({s.risk.value}): {s.summary}", highlight=False)
+
+
+@signal_app.command("list")
+@reports_errors
+def signal_list(week: Annotated[str | None, typer.Option(
+        help="Any day of the week to list (default: every signal).")] = None,
+                as_json: Json = False) -> None:
+    """Signals, oldest first, with the case each was promoted to."""
+    a = bootstrap()
+    with a.uow() as uow:
+        if week:
+            w = Week.of(_parse_day(week))
+            first = pendulum.datetime(w.monday.year, w.monday.month, w.monday.day,
+                                      tz="Asia/Shanghai")
+            found = uow.practices.signals(first, first.add(days=7))
+        else:
+            found = uow.practices.signals()
+        refs = {c.id: c.ref for c in uow.all_cases()} if any(s.case_id for s in found) else {}
+    items = [{"id": s.id, "at": format_local(s.at), "officer": s.officer, "unit": s.unit,
+              "risk": s.risk.value, "summary": s.summary,
+              "case": refs.get(s.case_id or "", s.case_id)} for s in found]
+    if as_json:
+        _emit(items)
+        return
+    _table(items, ["id", "at", "officer", "unit", "risk", "summary", "case"])
+
+
+@signal_app.command("show")
+@reports_errors
+def signal_show(signal_id: Annotated[str, typer.Argument()], as_json: Json = False) -> None:
+    """A signal's history: recorded, in which digests, promoted to which case."""
+    a = bootstrap()
+    with a.uow() as uow:
+        if uow.practices.signal(signal_id) is None:
+            raise RuleViolation(f"signal:{signal_id}", "no such signal")
+        rows = event_rows(uow.practices.events(f"signal:{signal_id}"))
+    if as_json:
+        _emit(rows)
+        return
+    _table(rows, ["when", "event", "actor", "detail"])
+
+
+@signal_app.command("promote")
+@reports_errors
+def signal_promote(
+    signal_id: Annotated[str, typer.Argument()],
+    file: Annotated[Path | None, typer.Argument(help="Petition JSON (or give the fields).")
+                    ] = None,
+    name: Annotated[str | None, typer.Option(help="Petitioner's name.")] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    category: Annotated[str, typer.Option()] = "complaint",
+    channel: Annotated[str, typer.Option()] = "visit",
+    actor: Annotated[str, typer.Option("--actor", "-a")] = "clerk",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for routing.")] = 120,
+) -> None:
+    """Register a signal as a petition (the intake deployment, like `intake`). The subject,
+    content and concerned unit default to the signal's; the case keeps its history."""
+    from flows import services
+    from flows.cli_cases import _petition_data, submit_intake
+
+    settings = Settings()
+    a = bootstrap(settings)
+    signal = practices.check_signal(a, signal_id)
+    data = _petition_data(file, {"name": name, "phone": phone})
+    data.setdefault("category", category)
+    data.setdefault("channel", channel)
+    data.setdefault("subject", signal.summary)
+    data.setdefault("content", signal.detail)
+    data.setdefault("concerns_unit", signal.unit)
+    services.check_petition(a, data)
+    submit_intake(a, settings, data, None, actor, timeout, signal=signal.id)
+
+
+@signal_app.command("digest")
+@reports_errors
+def signal_digest(week: Annotated[str | None, typer.Option(
+        help="Any day of the week to compile (default: the week just ended).")] = None
+                  ) -> None:
+    """Compile 《信访信息参考》 for the leaders now (the scheduled flow does it weekly)."""
+    a = bootstrap(migrate=True)
+    w = Week.of(_parse_day(week)) if week else Week.of(local_date(a.clock.now())
+                                                       - dt.timedelta(days=7))
+    done = practices.compile_digest(a, w)
+    if done is None:
+        out.print(f"digest {w.issue} was compiled already", highlight=False)
+        return
+    out.print(f"digest {done[0]}: {done[1]} signal(s), sent to "
+              f"{', '.join(a.office.practices.information.readers)}", highlight=False)
+
+
+# --- all of them -----------------------------------------------------------------------------
+
+@practices_app.command("run")
+@reports_errors
+def practices_run() -> None:
+    """Do now what the scheduled ``office-practices`` flow does: reception notices and
+    reminders, zero-report alerts, the weekly digest (each once)."""
+    a = bootstrap(migrate=True)
+    summary = practices.tick(a)
+    out.print(", ".join(f"{k} {v}" for k, v in summary.items()), highlight=False)
+
+
+@app.command("key-periods")
+@reports_errors
+def key_periods_cmd(as_json: Json = False) -> None:
+    """Key periods (重点时期): extra reminders, and escalation one rung higher."""
+    a = bootstrap()
+    items = [{"name": p.name, "from": p.start.isoformat(), "to": p.end.isoformat(),
+              "extra_reminders": ", ".join(f"{float(f):.0%}" for f in p.extra_reminders),
+              "raise_escalation": p.raise_escalation}
+             for p in a.office.practices.key_periods.periods]
+    if as_json:
+        _emit(items)
+        return
+    _table(items, ["name", "from", "to", "extra_reminders", "raise_escalation"])

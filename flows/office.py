@@ -1,0 +1,68 @@
+"""The practices' Prefect flows: ``office-practices`` (scheduled: reception notices, zero-report
+alerts, the weekly digest) and ``daily-zero-report`` (a unit files its report from the
+Prefect UI's run form, or the CLI). Thin: the use cases are in ``flows.practices``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from flows import practices
+from flows.tasks import app
+
+
+@task(cache_policy=NONE, retries=2, retry_delay_seconds=1)
+def announce_receptions() -> int:
+    done = practices.announce_receptions(app())
+    for a in done:
+        get_run_logger().info("reception %s: %s sent to %s", a.reception.key, a.what,
+                              ", ".join(a.recipients))
+    return len(done)
+
+
+@task(cache_policy=NONE, retries=2, retry_delay_seconds=1)
+def check_zero_reports() -> int:
+    alerts = practices.check_zero_reports(app())
+    for a in alerts:
+        get_run_logger().warning("zero report of %s for %s missing: %s alerted (%s)", a.unit,
+                                 a.day, a.level, ", ".join(a.recipients))
+    return len(alerts)
+
+
+@task(cache_policy=NONE, retries=2, retry_delay_seconds=1)
+def compile_digest() -> str | None:
+    done = practices.compile_digest(app())
+    return f"{done[0]}: {done[1]} signal(s)" if done else None
+
+
+@flow(name="office-practices", persist_result=True)
+async def office_practices() -> dict[str, Any]:
+    """领导接待日 notices and reminders, 每日零报告 alerts, the weekly 《信访信息参考》:
+    whatever is due now, each once (a missed run catches up)."""
+    summary = {"receptions_announced": announce_receptions(),
+               "zero_report_alerts": check_zero_reports(),
+               "digest": compile_digest()}
+    get_run_logger().info("office practices: %s", summary)
+    return summary
+
+
+@task(cache_policy=NONE)
+def file_report(unit: str, reporter: str, items: int, summary: str, day: str | None
+                ) -> dict[str, Any]:
+    import datetime as dt
+
+    r = practices.file_zero_report(app(), unit=unit, reporter=reporter, items=items,
+                                   summary=summary,
+                                   day=dt.date.fromisoformat(day) if day else None)
+    return {"unit": r.unit, "day": r.day.isoformat(), "items": r.items, "late": r.late}
+
+
+@flow(name="daily-zero-report", persist_result=True)
+async def daily_zero_report(unit: str, reporter: str, items: int = 0, summary: str = "",
+                            day: str | None = None) -> dict[str, Any]:
+    """每日零报告: a unit's daily report. ``items`` 0 means nothing to report; otherwise
+    summarise the matters. ``day`` (YYYY-MM-DD) defaults to today. A refused report (wrong
+    unit, already filed, ...) fails the run with the reason."""
+    return file_report(unit, reporter, items, summary, day)

@@ -1,0 +1,285 @@
+"""The office's practices as use cases: leader reception days, the daily zero report, the
+information officers' signals and weekly digest. No Prefect here: the ``office-practices``
+flow and the ``daily-zero-report`` flow wrap these in tasks; the CLI calls them directly.
+
+Each use case writes its rows, its audit events (a journal) and its messages in one
+transaction, and checks the journal first, so running it twice announces, alerts or
+compiles nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pendulum
+from sqlalchemy.exc import IntegrityError
+
+from domain.errors import RuleViolation
+from domain.events import DomainEvent
+from domain.events import EventType as E
+from domain.instants import format_local, local, local_date
+from domain.reception import ReceptionDay
+from domain.signals import Signal, Week, check_promotable, record_signal
+from domain.zero_report import ZeroReport, alerts_due, file_report
+from flows.bootstrap import App
+from storage.repository import SqlUnitOfWork
+
+WEEKDAY_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SYSTEM = "practices"
+
+
+def _name(app: App, pid: str | None) -> str:
+    person = app.office.org.people.get(pid or "")
+    return person.name if person else (pid or "")
+
+
+def _unit_name(app: App, unit: str) -> str:
+    u = app.office.org.units.get(unit)
+    return u.name if u else unit
+
+
+def _message(key: str, subject: str, kind: str, to: str, at: dt.datetime,
+             practice: Mapping[str, Any], rows: list[dict[str, Any]] | None = None,
+             urgent: bool = False) -> dict[str, Any]:
+    payload: dict[str, Any] = {"at": pendulum.instance(at).isoformat(),
+                               "practice": dict(practice)}
+    if rows is not None:
+        payload["rows"] = rows
+    return {"key": key, "case_id": subject, "kind": kind, "recipient": to,
+            "urgent": int(urgent), "queued_at": at, "payload": payload}
+
+
+def _event(type_: E, subject: str, actor: str, now: dt.datetime, **data: Any) -> DomainEvent:
+    return DomainEvent(type_, subject, actor, pendulum.instance(now).in_timezone("UTC"),
+                       "practice", data)
+
+
+# --- leader reception days -------------------------------------------------------------------
+
+def _reception_facts(app: App, d: ReceptionDay) -> dict[str, Any]:
+    assert d.day is not None
+    days = WEEKDAY_ZH if app.office.notify.language == "zh" else WEEKDAY_EN
+    return {"rule": d.rule, "day": d.day.isoformat(), "nominal": d.nominal.isoformat(),
+            "weekday": days[d.day.weekday()], "leader": _name(app, d.leader),
+            "leader_id": d.leader, "place": d.place, "moved": d.moved}
+
+
+@dataclass(frozen=True)
+class Announced:
+    what: str  # notice (the staff) or remind (the leader on duty)
+    reception: ReceptionDay
+    recipients: tuple[str, ...]
+
+
+def announce_receptions(app: App) -> list[Announced]:
+    """Tell the staff ``notice_days`` working days before each reception and remind the
+    leader on duty ``remind_days`` before, from ``notify_at`` local time; each once."""
+    schedule = app.office.practices.reception
+    if not schedule.rules:
+        return []
+    now = app.clock.now()
+    today = local_date(now)
+    if local(now).time() < schedule.notify_at:  # this morning's are not due yet
+        today = today.subtract(days=1)
+    done: list[Announced] = []
+    with app.uow() as uow:
+        for what, d in schedule.announcements(app.office.calendar, today):
+            subject = f"reception:{d.key}"
+            type_ = E.RECEPTION_ANNOUNCED if what == "notice" else E.RECEPTION_REMINDED
+            if uow.practices.has_event(subject, type_.value):
+                continue
+            to = tuple(p for p in schedule.staff if p != d.leader) if what == "notice" \
+                else (d.leader,)
+            facts = _reception_facts(app, d)
+            uow.practices.append(subject, "reception", [_event(
+                type_, subject, SYSTEM, now, reception=d.key, day=facts["day"],
+                nominal=facts["nominal"], leader=d.leader, moved=d.moved,
+                recipients=list(to))])
+            kind = "reception_notice" if what == "notice" else "reception_reminder"
+            uow.queue([_message(f"{subject}:{what}:{p}", subject, kind, p, now, facts)
+                       for p in to])
+            done.append(Announced(what, d, to))
+        uow.commit()
+    return done
+
+
+# --- the daily zero report -------------------------------------------------------------------
+
+def file_zero_report(app: App, *, unit: str, reporter: str, items: int = 0,
+                     summary: str = "", day: dt.date | None = None) -> ZeroReport:
+    """A unit's daily report (每日零报告) for ``day`` (default: today, local)."""
+    now = app.clock.now()
+    day = day or local_date(now)
+    rules = app.office.practices.zero_report
+    with app.uow() as uow:
+        existing = uow.practices.zero_report(unit, day)
+        report = file_report(rules, app.office.org, app.office.calendar, unit=unit, day=day,
+                             reporter=reporter, items=items, summary=summary, now=now,
+                             existing=existing)
+        try:
+            with uow.conn.begin_nested():  # two reporters at once: the key decides
+                uow.practices.add_zero_report(report)
+        except IntegrityError:
+            raise RuleViolation(f"zero-report:{unit}",
+                                f"'{unit}' already reported for {day}") from None
+        subject = f"zero-report:{day.isoformat()}"
+        uow.practices.append(subject, "zero-report", [_event(
+            E.ZERO_REPORT_FILED, subject, reporter, now, unit=unit, day=day.isoformat(),
+            items=report.items, nothing=report.nothing, summary=report.summary,
+            late=report.late)])
+        uow.commit()
+    return report
+
+
+@dataclass(frozen=True)
+class ZeroAlert:
+    unit: str
+    day: dt.date
+    level: str
+    recipients: tuple[str, ...]
+
+
+def check_zero_reports(app: App) -> list[ZeroAlert]:
+    """Alert the head of each unit whose report is missing after ``due_at``, and the office
+    after ``office_at``; each alert once, for the last week of days."""
+    rules = app.office.practices.zero_report
+    if not rules.units:
+        return []
+    now = app.clock.now()
+    today = local_date(now)
+    first = today.subtract(days=8)
+    out: list[ZeroAlert] = []
+    with app.uow() as uow:
+        reported: dict[dt.date, list[str]] = {}
+        for r in uow.practices.zero_reports(first, today):
+            reported.setdefault(r.day, []).append(r.unit)
+        alerted = [(row.data["unit"], dt.date.fromisoformat(row.data["day"]), row.data["level"])
+                   for row in uow.practices.events_like(
+                       "zero-report:", [E.ZERO_REPORT_MISSING.value, E.ZERO_REPORT_OVERDUE.value])]
+        for a in alerts_due(rules, app.office.org, app.office.calendar, now, reported,
+                            alerted):
+            subject = f"zero-report:{a.day.isoformat()}"
+            type_ = E.ZERO_REPORT_MISSING if a.level == "head" else E.ZERO_REPORT_OVERDUE
+            head = app.office.org.unit(a.unit).head
+            due = rules.due(a.day)
+            uow.practices.append(subject, "zero-report", [_event(
+                type_, subject, SYSTEM, now, unit=a.unit, day=a.day.isoformat(),
+                level=a.level, recipients=list(a.recipients), due=due.isoformat())])
+            facts = {"unit": _unit_name(app, a.unit), "unit_id": a.unit,
+                     "day": a.day.isoformat(), "due": format_local(due),
+                     "head": _name(app, head)}
+            kind = "zero_report_missing" if a.level == "head" else "zero_report_overdue"
+            uow.queue([_message(f"{subject}:{a.unit}:{a.level}:{p}", subject, kind, p, now,
+                                facts, urgent=a.level == "office") for p in a.recipients])
+            out.append(ZeroAlert(a.unit, a.day, a.level, a.recipients))
+        uow.commit()
+    return out
+
+
+def zero_report_status(app: App, day: dt.date) -> list[dict[str, Any]]:
+    """Each listed unit's report for ``day``: reported (nothing / n matters, late) or not."""
+    rules = app.office.practices.zero_report
+    with app.uow() as uow:
+        got = {r.unit: r for r in uow.practices.zero_reports(day, day)}
+    rows = []
+    for unit in rules.units:
+        r = got.get(unit)
+        rows.append({"unit": unit, "name": _unit_name(app, unit), "day": day.isoformat(),
+                     "reported": r is not None,
+                     "reporter": r.reporter if r else None,
+                     "at": format_local(r.at) if r else None,
+                     "items": r.items if r else None,
+                     "summary": r.summary if r else "", "late": r.late if r else None})
+    return rows
+
+
+# --- information officers' signals -----------------------------------------------------------
+
+def new_signal(app: App, *, officer: str, unit: str, summary: str, detail: str = "",
+               risk: str = "low") -> Signal:
+    """Record an officer's signal (信访信息), with its journal."""
+    now = app.clock.now()
+    sid = f"s-{local(now).format('YYYYMMDD')}-{uuid.uuid4().hex[:6]}"
+    signal = record_signal(app.office.org, app.office.practices.information.officers,
+                           signal_id=sid, officer=officer, unit=unit, summary=summary,
+                           detail=detail, risk=risk, now=now)
+    with app.uow() as uow:
+        uow.practices.add_signal(signal)
+        subject = f"signal:{sid}"
+        uow.practices.append(subject, "signal", [_event(
+            E.SIGNAL_RECORDED, subject, officer, now, unit=unit, summary=signal.summary,
+            detail=signal.detail, risk=signal.risk.value)])
+        uow.commit()
+    return signal
+
+
+def promote_in(uow: SqlUnitOfWork, signal_id: str, case_id: str, registration_no: str,
+               actor: str, now: dt.datetime) -> None:
+    """In the registering transaction: the signal becomes case ``case_id``."""
+    signal = uow.practices.signal(signal_id, lock=True)
+    if signal is None:
+        raise RuleViolation(f"signal:{signal_id}", "no such signal")
+    check_promotable(signal)
+    uow.practices.promote(signal_id, case_id)
+    subject = f"signal:{signal_id}"
+    uow.practices.append(subject, "signal", [_event(
+        E.SIGNAL_PROMOTED, subject, actor, now, case_id=case_id,
+        registration_no=registration_no)])
+
+
+def check_signal(app: App, signal_id: str) -> Signal:
+    """The signal, if it may be promoted (for the CLI, before it submits an intake)."""
+    with app.uow() as uow:
+        signal = uow.practices.signal(signal_id)
+    if signal is None:
+        raise RuleViolation(f"signal:{signal_id}", "no such signal")
+    check_promotable(signal)
+    return signal
+
+
+def compile_digest(app: App, week: Week | None = None) -> tuple[str, int] | None:
+    """The weekly 《信访信息参考》 for the leaders: the week just ended once the configured
+    weekday and time have come (or ``week``), once per issue. Returns (issue, signals) or
+    None when nothing was due or it was compiled already."""
+    rules = app.office.practices.information
+    now = app.clock.now()
+    week = week or rules.digest_due(now)
+    if week is None or not rules.readers:
+        return None
+    subject = f"digest:{week.issue}"
+    zh = app.office.notify.language == "zh"
+    with app.uow() as uow:
+        if uow.practices.events(subject):
+            return None
+        first = pendulum.datetime(week.monday.year, week.monday.month, week.monday.day,
+                                  tz="Asia/Shanghai")
+        found = uow.practices.signals(first, first.add(days=7))
+        refs = {c.id: c.ref for c in uow.all_cases()} if any(s.case_id for s in found) else {}
+        rows = [{"id": s.id, "unit": _unit_name(app, s.unit), "officer": _name(app, s.officer),
+                 "risk": s.risk.label if zh else s.risk.value, "summary": s.summary,
+                 "at": format_local(s.at), "case": refs.get(s.case_id or "", "")}
+                for s in found]
+        facts = {"issue": week.issue, "first": week.monday.isoformat(),
+                 "last": week.sunday.isoformat()}
+        uow.practices.append(subject, "digest", [_event(
+            E.SIGNAL_DIGESTED, subject, SYSTEM, now, issue=week.issue,
+            signals=[s.id for s in found], readers=list(rules.readers))])
+        for s in found:
+            uow.practices.append(f"signal:{s.id}", "signal", [_event(
+                E.SIGNAL_DIGESTED, f"signal:{s.id}", SYSTEM, now, issue=week.issue)])
+        uow.queue([_message(f"{subject}:{p}", subject, "signal_digest", p, now, facts, rows)
+                   for p in rules.readers])
+        uow.commit()
+    return week.issue, len(found)
+
+
+def tick(app: App) -> dict[str, int]:
+    """Everything time-driven the practices owe at ``now``: what the scheduled flow runs."""
+    return {"receptions_announced": len(announce_receptions(app)),
+            "zero_report_alerts": len(check_zero_reports(app)),
+            "digests": 1 if compile_digest(app) else 0}
