@@ -325,22 +325,13 @@ class Demo:
                                   for k, v in do.fields.items()}
         req = ActRequest(do.act, self._who(case, do.who),
                          request_id=f"demo:{case.id}:{case.version}", **fields)
-        with self.app.uow() as uow:
-            before = uow.wait_of(case.id)
         services.act(self.app, case.id, req)
         run_id = self._run_of(case.id)
         why = wake(run_id, req.as_dict()) if run_id else "no lifecycle run recorded"
         if why:
             self.console.print(f"  note: {case.ref}'s run not resumed now ({why})",
                                highlight=False)
-        elif before is not None:  # the run has taken the answer: its old wait is done
-            _poll(lambda: self._left(case.id, before.key), self.settle_timeout,
-                  f"the lifecycle run of {case.ref} to take the answer")
 
-    def _left(self, case_id: str, key: str | None) -> bool | None:
-        with self.app.uow() as uow:
-            wait = uow.wait_of(case_id)
-        return True if wait is None or wait.key != key or not wait.open else None
 
     def _run_of(self, case_id: str) -> str | None:
         with self.app.uow() as uow:

@@ -16,8 +16,10 @@ from domain.case import Case, CaseRules
 from domain.deadlines import DeadlineView
 from domain.instants import format_duration, format_local
 
-_DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "rating",
-                "by", "new_due", "reason", "overdue", "approver", "to_unit", "clock")
+_DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "resolution",
+                "rating", "by", "new_due", "reason", "overdue", "approver", "to_unit", "clock",
+                "key_period", "summary", "day", "items", "late", "issue", "registration_no",
+                "risk")
 
 
 def _detail(data: dict[str, Any]) -> str:

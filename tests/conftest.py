@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,18 @@ def wait_for(probe: Any, timeout: float, what: str, every: float = 0.5) -> Any:
 
 
 def post_json(url: str, body: dict[str, Any], timeout: float = 30) -> Any:
-    """POST a JSON body to a Prefect API path; the decoded answer (None when empty)."""
+    """POST a JSON body to a Prefect API path; the decoded answer (None when empty). A 503
+    (a busy server's SQLite) is retried, as Prefect's own client does."""
     req = urllib.request.Request(url, data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        text = r.read()
-        return json.loads(text) if text else None
+    for attempt in range(6):
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                text = r.read()
+                return json.loads(text) if text else None
+        except urllib.error.HTTPError as e:
+            if e.code != 503 or attempt == 5:
+                raise
+            e.close()
+            time.sleep(1 + attempt)
+    return None

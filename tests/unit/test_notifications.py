@@ -124,6 +124,28 @@ def test_every_kind_renders_in_both_languages(office, rules):
             assert mail.subject and mail.text.strip() and "<html" in mail.html
 
 
+def test_every_practice_message_renders_its_facts_in_both_languages(office):
+    practice = {"rule": "矿领导公开接访", "day": "2026-02-24", "weekday": "星期二",
+                "leader": "周强", "place": "信访接待室",
+                "moved": "2026-02-20 为休息日，顺延至 2026-02-24", "unit": "综采一队",
+                "unit_id": "mining1", "due": "2026-02-24 10:00", "head": "张华",
+                "issue": "2026-W09", "first": "2026-02-23", "last": "2026-03-01"}
+    rows = [{"unit": "综采一队", "officer": "罗军", "risk": "较大", "summary": "夜班津贴有意见",
+             "at": "2026-02-25 16:00", "case": ""}]
+    for language in ("zh", "en"):
+        for kind, needle in (("reception_notice", "周强"), ("reception_reminder", "顺延至"),
+                             ("zero_report_missing", "综采一队"),
+                             ("zero_report_overdue", "张华"),
+                             ("signal_digest", "夜班津贴有意见")):
+            mail = _render(office, None, kind, "li.ming", {"practice": practice,
+                                                           "rows": rows},
+                           language=language)
+            assert needle in mail.subject + mail.text, (language, kind)
+            assert "2026-02-2" in mail.subject + mail.text and "<html" in mail.html
+    empty = _render(office, None, "signal_digest", "gao.jian", {"practice": practice})
+    assert "无情况" in empty.text  # a week without signals is reported as such
+
+
 def test_bad_notification_settings_name_the_field():
     with pytest.raises(ConfigError, match=r"notifications\.quiet_hours\.start"):
         notify_from_mapping({"quiet_hours": {"start": "25:00"}})
