@@ -21,7 +21,7 @@ import pendulum
 from holidays.countries.china import ChinaStaticHolidays
 
 from domain.errors import ConfigError
-from domain.fields import Fields, parse_date
+from domain.fields import Fields, parse_date, parse_time
 from domain.instants import LOCAL_TZ, as_utc, local
 
 # Bounds every day-by-day walk, so a calendar with no working day cannot hang a sweeper.
@@ -230,13 +230,6 @@ class WorkingCalendar:
         ]
 
 
-def _hhmm(text: str, where: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(text.strip())
-    except ValueError:
-        raise ConfigError(f"expected HH:MM, got {text!r}", field=where) from None
-
-
 def calendar_from_mapping(data: object) -> WorkingCalendar:
     """A calendar from plain data: ``working_hours`` windows and ``years`` overrides, each
     year with ``source``, ``holidays`` and ``workdays`` (date: name)."""
@@ -249,7 +242,7 @@ def calendar_from_mapping(data: object) -> WorkingCalendar:
             start, sep, end = text.partition("-")
             if not sep:
                 raise ConfigError(f"expected HH:MM-HH:MM, got {text!r}", field=where)
-            windows.append((_hhmm(start, where), _hhmm(end, where)))
+            windows.append((parse_time(start, where), parse_time(end, where)))
         hours = WorkingHours(tuple(windows))
     overrides: dict[int, YearSchedule] = {}
     if f.has("years"):

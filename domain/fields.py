@@ -107,3 +107,22 @@ def parse_enum(kind: type[T], value: object, field: str) -> T:
             return member  # type: ignore[no-any-return]
     known = ", ".join(str(m.value) for m in members)
     raise ConfigError(f"unknown value {value!r}; expected one of {known}", field=field)
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_time(value: object, field: str) -> dt.time:
+    """A local time of day, ``HH:MM``."""
+    try:
+        return dt.time.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"expected a time HH:MM, got {value!r}", field=field) from None
+
+
+def parse_weekday(value: object, field: str) -> int:
+    """A weekday by its English name: 0 for ``monday`` … 6 for ``sunday``."""
+    if isinstance(value, str) and value.strip().lower() in WEEKDAYS:
+        return WEEKDAYS.index(value.strip().lower())
+    raise ConfigError(f"unknown weekday {value!r}; expected one of {', '.join(WEEKDAYS)}",
+                      field=field)

@@ -23,12 +23,11 @@ import pendulum
 
 from domain.calendar import WorkingCalendar
 from domain.errors import ConfigError, RuleViolation
-from domain.fields import Fields, parse_date, parse_enum
+from domain.fields import Fields, parse_date, parse_enum, parse_time, parse_weekday
 from domain.org import OrgChart
 from domain.petition import Petition
 from domain.routing import RoutingDecision, barred_person
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_BACK_DAYS = 60
 
 
@@ -223,7 +222,7 @@ def _rule(path: str, data: object, org: OrgChart) -> ReceptionRule:
         days = tuple(sorted(set(raw)))
     weekday = week = None
     if f.has("weekday"):
-        weekday = WEEKDAYS.index(parse_enum(_Weekday, f.raw("weekday"), f.at("weekday")).value)
+        weekday = parse_weekday(f.raw("weekday"), f.at("weekday"))
         week = f.typed("week", int, 1)
         if week not in (1, 2, 3, 4, 5, -1):
             raise ConfigError(f"expected 1..5 or -1 (the last), got {week}", field=f.at("week"))
@@ -238,24 +237,6 @@ def _rule(path: str, data: object, org: OrgChart) -> ReceptionRule:
         on_rest_day=parse_enum(RestDayRule, f.raw("on_rest_day"), f.at("on_rest_day"))
         if f.has("on_rest_day") else RestDayRule.NEXT_WORKING_DAY,
         place=f.text("place", "信访接待室"))
-
-
-class _Weekday(enum.Enum):
-    MONDAY = "monday"
-    TUESDAY = "tuesday"
-    WEDNESDAY = "wednesday"
-    THURSDAY = "thursday"
-    FRIDAY = "friday"
-    SATURDAY = "saturday"
-    SUNDAY = "sunday"
-
-
-def parse_time(value: object, field: str) -> dt.time:
-    """``HH:MM`` local time."""
-    try:
-        return dt.time.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ConfigError(f"expected a time HH:MM, got {value!r}", field=field) from None
 
 
 def reception_from_mapping(data: object, org: OrgChart, path: str = "reception"

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 import pendulum
 
 from domain.errors import ConfigError, RuleViolation
-from domain.fields import Fields, parse_enum
-from domain.instants import as_utc, local_date
+from domain.fields import Fields, parse_time, parse_weekday
+from domain.instants import as_utc, local_date, start_of_local_day
 from domain.org import OrgChart
-from domain.reception import WEEKDAYS, parse_time
 
 
 class Risk(enum.Enum):
@@ -92,6 +91,11 @@ class Week:
     def holds(self, instant: dt.datetime) -> bool:
         return self.monday <= local_date(instant) <= self.sunday
 
+    def bounds(self) -> tuple[pendulum.DateTime, pendulum.DateTime]:
+        """[Monday 00:00, the next Monday 00:00) local time, as UTC instants."""
+        start = start_of_local_day(self.monday)
+        return start, start.add(days=7)
+
     @classmethod
     def of(cls, day: dt.date) -> Week:
         return cls(day - dt.timedelta(days=day.weekday()))
@@ -128,12 +132,9 @@ def digest_from_mapping(data: object, org: OrgChart, path: str = "information"
         for i, who in enumerate(people):
             if who not in org.people:
                 raise ConfigError(f"unknown person '{who}'", field=f"{f.at(name)}[{i}]")
-    weekday = WEEKDAYS.index(str(parse_enum(_Day, f.raw("digest_weekday"),
-                                            f.at("digest_weekday")).value)) \
+    weekday = parse_weekday(f.raw("digest_weekday"), f.at("digest_weekday")) \
         if f.has("digest_weekday") else 0
     return DigestRules(officers, readers or (org.mine_head, org.party_secretary), weekday,
                        parse_time(f.raw("digest_at"), f.at("digest_at"))
                        if f.has("digest_at") else dt.time(9, 0))
 
-
-_Day = enum.Enum("_Day", {d.upper(): d for d in WEEKDAYS})  # type: ignore[misc]

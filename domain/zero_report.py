@@ -20,10 +20,9 @@ import pendulum
 
 from domain.calendar import WorkingCalendar
 from domain.errors import ConfigError, RuleViolation
-from domain.fields import Fields, parse_date, parse_enum
+from domain.fields import Fields, parse_date, parse_enum, parse_time
 from domain.instants import LOCAL_TZ, as_utc, local_date
 from domain.org import OrgChart
-from domain.reception import parse_time
 
 CATCH_UP_DAYS = 7  # a check that did not run for a while still alerts for the last week
 

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import pendulum
 import typer
 from rich.table import Table
 
@@ -144,13 +143,8 @@ def signal_list(week: Annotated[str | None, typer.Option(
     """Signals, oldest first, with the case each was promoted to."""
     a = bootstrap()
     with a.uow() as uow:
-        if week:
-            w = Week.of(_parse_day(week))
-            first = pendulum.datetime(w.monday.year, w.monday.month, w.monday.day,
-                                      tz="Asia/Shanghai")
-            found = uow.practices.signals(first, first.add(days=7))
-        else:
-            found = uow.practices.signals()
+        found = uow.practices.signals(*Week.of(_parse_day(week)).bounds()) if week \
+            else uow.practices.signals()
         refs = {c.id: c.ref for c in uow.all_cases()} if any(s.case_id for s in found) else {}
     items = [{"id": s.id, "at": format_local(s.at), "officer": s.officer, "unit": s.unit,
               "risk": s.risk.value, "summary": s.summary,

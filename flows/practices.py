@@ -26,21 +26,12 @@ from domain.reception import ReceptionDay
 from domain.signals import Signal, Week, check_promotable, record_signal
 from domain.zero_report import ZeroReport, alerts_due, file_report
 from flows.bootstrap import App
+from notifications.compose import person_name, unit_name
 from storage.repository import SqlUnitOfWork
 
 WEEKDAY_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SYSTEM = "practices"
-
-
-def _name(app: App, pid: str | None) -> str:
-    person = app.office.org.people.get(pid or "")
-    return person.name if person else (pid or "")
-
-
-def _unit_name(app: App, unit: str) -> str:
-    u = app.office.org.units.get(unit)
-    return u.name if u else unit
 
 
 def _message(key: str, subject: str, kind: str, to: str, at: dt.datetime,
@@ -65,7 +56,8 @@ def _reception_facts(app: App, d: ReceptionDay) -> dict[str, Any]:
     assert d.day is not None
     days = WEEKDAY_ZH if app.office.notify.language == "zh" else WEEKDAY_EN
     return {"rule": d.rule, "day": d.day.isoformat(), "nominal": d.nominal.isoformat(),
-            "weekday": days[d.day.weekday()], "leader": _name(app, d.leader),
+            "weekday": days[d.day.weekday()],
+            "leader": person_name(app.office.org, d.leader),
             "leader_id": d.leader, "place": d.place, "moved": d.moved}
 
 
@@ -159,8 +151,9 @@ def check_zero_reports(app: App) -> list[ZeroAlert]:
         for r in uow.practices.zero_reports(first, today):
             reported.setdefault(r.day, []).append(r.unit)
         alerted = [(row.data["unit"], dt.date.fromisoformat(row.data["day"]), row.data["level"])
-                   for row in uow.practices.events_like(
-                       "zero-report:", [E.ZERO_REPORT_MISSING.value, E.ZERO_REPORT_OVERDUE.value])]
+                   for row in uow.practices.events_between(
+                       f"zero-report:{first}", f"zero-report:{today}",
+                       [E.ZERO_REPORT_MISSING.value, E.ZERO_REPORT_OVERDUE.value])]
         for a in alerts_due(rules, app.office.org, app.office.calendar, now, reported,
                             alerted):
             subject = f"zero-report:{a.day.isoformat()}"
@@ -170,9 +163,9 @@ def check_zero_reports(app: App) -> list[ZeroAlert]:
             uow.practices.append(subject, "zero-report", [_event(
                 type_, subject, SYSTEM, now, unit=a.unit, day=a.day.isoformat(),
                 level=a.level, recipients=list(a.recipients), due=due.isoformat())])
-            facts = {"unit": _unit_name(app, a.unit), "unit_id": a.unit,
+            facts = {"unit": unit_name(app.office.org, a.unit), "unit_id": a.unit,
                      "day": a.day.isoformat(), "due": format_local(due),
-                     "head": _name(app, head)}
+                     "head": person_name(app.office.org, head)}
             kind = "zero_report_missing" if a.level == "head" else "zero_report_overdue"
             uow.queue([_message(f"{subject}:{a.unit}:{a.level}:{p}", subject, kind, p, now,
                                 facts, urgent=a.level == "office") for p in a.recipients])
@@ -189,7 +182,8 @@ def zero_report_status(app: App, day: dt.date) -> list[dict[str, Any]]:
     rows = []
     for unit in rules.units:
         r = got.get(unit)
-        rows.append({"unit": unit, "name": _unit_name(app, unit), "day": day.isoformat(),
+        rows.append({"unit": unit, "name": unit_name(app.office.org, unit),
+                     "day": day.isoformat(),
                      "reported": r is not None,
                      "reporter": r.reporter if r else None,
                      "at": format_local(r.at) if r else None,
@@ -256,11 +250,10 @@ def compile_digest(app: App, week: Week | None = None) -> tuple[str, int] | None
     with app.uow() as uow:
         if uow.practices.events(subject):
             return None
-        first = pendulum.datetime(week.monday.year, week.monday.month, week.monday.day,
-                                  tz="Asia/Shanghai")
-        found = uow.practices.signals(first, first.add(days=7))
+        found = uow.practices.signals(*week.bounds())
         refs = {c.id: c.ref for c in uow.all_cases()} if any(s.case_id for s in found) else {}
-        rows = [{"id": s.id, "unit": _unit_name(app, s.unit), "officer": _name(app, s.officer),
+        org = app.office.org
+        rows = [{"id": s.id, "unit": unit_name(org, s.unit), "officer": person_name(org, s.officer),
                  "risk": s.risk.label if zh else s.risk.value, "summary": s.summary,
                  "at": format_local(s.at), "case": refs.get(s.case_id or "", "")}
                 for s in found]

@@ -66,11 +66,17 @@ def address_of(recipient: str, case: Case | None, org: OrgChart,
     return Address(person.email if person else None, person.name if person else recipient)
 
 
-def _name(org: OrgChart, pid: object) -> str:
+def person_name(org: OrgChart, pid: object) -> str:
+    """A person's name from the org chart (the id itself if unknown; "" for none)."""
     if not pid:
         return ""
     person = org.people.get(str(pid))
     return person.name if person else str(pid)
+
+
+def unit_name(org: OrgChart, unit: str) -> str:
+    u = org.units.get(unit)
+    return u.name if u else unit
 
 
 def _deadline_name(kind: str | None, language: str) -> str:
@@ -98,8 +104,8 @@ def case_facts(case: Case, org: OrgChart, recipient: str, language: str) -> dict
         "received": local_text(p.received_at),
         "unit": unit.name if unit else (case.unit or ""),
         "stage": case.stage.label if language == "zh" else case.stage.value,
-        "responder": "" if to_petitioner else _name(org, case.responder),
-        "leader": "" if to_petitioner else _name(org, case.leader),
+        "responder": "" if to_petitioner else person_name(org, case.responder),
+        "leader": "" if to_petitioner else person_name(org, case.leader),
         "headcount": p.headcount, "representatives": p.representatives,
     }
     if restricted:  # the accuser and the material stay with the handling chain
@@ -123,14 +129,14 @@ def context(kind: str, recipient: str, payload: Mapping[str, Any], case: Case | 
     ctx: dict[str, Any] = {
         "office": office, "kind": kind, "to": {"name": to_name,
                                                "petitioner": recipient == PETITIONER},
-        "at": local_text(d.get("at")), "actor": _name(org, d.get("actor")),
+        "at": local_text(d.get("at")), "actor": person_name(org, d.get("actor")),
         "case": case_facts(case, org, recipient, language) if case is not None else None,
         "deadline": {"name": _deadline_name(d.get("clock"), language),
                      "rung": d.get("rung") or "", "due": deadlines.get(d.get("clock") or "", ""),
                      "overdue": d.get("overdue") or ""},
         "extension": {"by": d.get("by") or "", "new_due": d.get("new_due") or "",
                       "reason": d.get("reason") or "",
-                      "approver": _name(org, d.get("approver"))},
+                      "approver": person_name(org, d.get("approver"))},
         "decision": {"outcome": _label(Outcome, d.get("outcome"), language),
                      "resolution": _label(Resolution, d.get("resolution"), language),
                      "summary": d.get("summary") or ""},

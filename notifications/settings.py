@@ -9,16 +9,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from domain.errors import ConfigError
-from domain.fields import Fields
+from domain.fields import Fields, parse_time
 
 LANGUAGES = ("zh", "en")
-
-
-def _clock_time(text: str, field: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"expected a time HH:MM, got {text!r}", field=field) from None
 
 
 @dataclass(frozen=True)
@@ -59,8 +52,8 @@ def notify_from_mapping(data: object, path: str = "notifications") -> NotifySett
         quiet = None
     elif f.has("quiet_hours"):
         q = Fields(f.raw("quiet_hours"), f.at("quiet_hours"), ("start", "end", "rest_days"))
-        quiet = QuietHours(_clock_time(q.text("start", "22:00"), q.at("start")),
-                           _clock_time(q.text("end", "07:00"), q.at("end")),
+        quiet = QuietHours(parse_time(q.text("start", "22:00"), q.at("start")),
+                           parse_time(q.text("end", "07:00"), q.at("end")),
                            q.typed("rest_days", bool, True))
     return NotifySettings(
         language=language,
@@ -68,6 +61,6 @@ def notify_from_mapping(data: object, path: str = "notifications") -> NotifySett
         sender_name=sender.text("name", NotifySettings.sender_name),
         quiet=quiet,
         urgent_bypasses_quiet_hours=f.typed("urgent_bypasses_quiet_hours", bool, True),
-        digest_at=_clock_time(f.text("digest_at", "08:00"), f.at("digest_at")),
+        digest_at=parse_time(f.text("digest_at", "08:00"), f.at("digest_at")),
         alert_to=f.text("alert_to") if f.has("alert_to") else None,
         letters_to=f.text("letters_to") if f.has("letters_to") else None)

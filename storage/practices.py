@@ -47,10 +47,11 @@ class SqlPractices:
         return list(self.conn.execute(select(audit_events).where(
             audit_events.c.case_id == subject).order_by(audit_events.c.seq)))
 
-    def events_like(self, prefix: str, types: Iterable[str]) -> list[Any]:
-        """Audit rows of every journal whose subject starts with ``prefix``."""
+    def events_between(self, first: str, last: str, types: Iterable[str]) -> list[Any]:
+        """Audit rows of ``types`` of the journals whose subjects sort in [first, last]
+        (``zero-report:2026-11-23`` … ``zero-report:2026-11-30``: ISO dates sort)."""
         return list(self.conn.execute(select(audit_events).where(and_(
-            audit_events.c.case_id.startswith(prefix, autoescape=True),
+            audit_events.c.case_id.between(first, last),
             audit_events.c.type.in_(list(types)))).order_by(audit_events.c.id)))
 
     def has_event(self, subject: str, type_: str, **data: str) -> bool:

@@ -101,3 +101,34 @@ def test_an_unknown_default_policy_in_office_yaml_is_located(tmp_path):
         load_office(office)
     assert (e.value.source, e.value.line, e.value.field) == (
         str(office / "office.yaml"), 2, "default_policy")
+
+
+@pytest.mark.parametrize(("yaml_text", "line", "field", "why"), [
+    ("reception:\n  rules:\n    - name: 接待\n      days_of_month: [10]\n"
+     "      leaders: [gao.jian, nobody]\n", 5, "reception.rules[0].leaders[1]",
+     "unknown person 'nobody'"),
+    ("reception:\n  rules:\n    - name: 接待\n      leaders: [gao.jian]\n", 3,
+     "reception.rules[0]", "either 'days_of_month'"),
+    ("reception:\n  rules:\n    - {name: 接待, leaders: [gao.jian], weekday: funday}\n", 3,
+     "reception.rules[0].weekday", "unknown weekday 'funday'"),
+    ("zero_report:\n  due_at: '14:00'\n  office_at: '10:00'\n  office: [li.ming]\n", 3,
+     "zero_report.office_at",
+     "after the unit's head"),
+    ("zero_report:\n  units: [hr, moon]\n", 2, "zero_report.units[1]", "unknown unit 'moon'"),
+    ("zero_report:\n  units: [hr]\n", 2, "zero_report.office", "who in the office"),
+    ("information:\n  digest_at: '25:00'\n", 2, "information.digest_at", "HH:MM"),
+    ("key_periods:\n  - {name: 春节, from: 2027-02-21, to: 2027-02-03}\n", 2,
+     "key_periods[0].to", "before it starts"),
+    ("key_periods:\n  - {name: 春节, from: 2027-02-03, to: 2027-02-21,"
+     " extra_reminders: ['150%']}\n", 2, "key_periods[0].extra_reminders[0]", "within"),
+])
+def test_a_bad_practice_in_office_yaml_is_located(tmp_path, yaml_text, line, field, why):
+    import shutil
+
+    office = tmp_path / "office"
+    shutil.copytree(SAMPLE_OFFICE, office)
+    (office / "office.yaml").write_text(f"name: 测试\n{yaml_text}", encoding="utf-8")
+    with pytest.raises(ConfigError, match=why) as e:
+        load_office(office)
+    assert (e.value.source, e.value.field) == (str(office / "office.yaml"), field)
+    assert e.value.line == line + 1  # after the "name" line
