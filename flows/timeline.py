@@ -22,16 +22,21 @@ _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "
                 "risk")
 
 
-def _detail(data: dict[str, Any]) -> str:
-    keys = [k for k in _DETAIL_KEYS if not (k == "unit" and "by" in data)]  # a period's unit
+_MATERIAL = ("summary", "reason")  # what an accusation's timeline keeps from the Prefect UI
+
+
+def _detail(data: dict[str, Any], restricted: bool = False) -> str:
+    keys = [k for k in _DETAIL_KEYS if not (k == "unit" and "by" in data)  # a period's unit
+            and not (restricted and k in _MATERIAL)]
     parts = [f"{k}={data[k]}" for k in keys if k in data and data[k] not in (None, "", [])]
     return " ".join(parts)
 
 
-def event_rows(audit_rows: list[Any]) -> list[dict[str, str]]:
-    """One row per audit event (``audit_events`` rows, in order)."""
+def event_rows(audit_rows: list[Any], *, restricted: bool = False) -> list[dict[str, str]]:
+    """One row per audit event (``audit_events`` rows, in order). ``restricted`` leaves out
+    summaries and reasons (an accusation's material, where more people can read it)."""
     return [{"when": format_local(r.at), "stage": r.stage, "event": r.type, "actor": r.actor,
-             "detail": _detail(dict(r.data))} for r in audit_rows]
+             "detail": _detail(dict(r.data), restricted)} for r in audit_rows]
 
 
 def state_text(v: DeadlineView) -> str:
@@ -58,9 +63,12 @@ def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime) -> list[dict[s
 def artifact_table(case: Case, rules: CaseRules, audit_rows: list[Any],
                    now: dt.datetime) -> list[dict[str, str]]:
     """The rows of the ``petition-<id>`` table artifact: the same timeline as
-    ``petitions timeline`` (events, then deadlines with who held the case at a breach)."""
+    ``petitions timeline`` (events, then deadlines with who held the case at a breach). The
+    Prefect UI is read more widely than the CLI: an accusation's summaries and reasons stay
+    out of it."""
     events = [{"kind": "event", "when": r["when"], "what": r["event"], "stage": r["stage"],
-               "who": r["actor"], "detail": r["detail"]} for r in event_rows(audit_rows)]
+               "who": r["actor"], "detail": r["detail"]}
+              for r in event_rows(audit_rows, restricted=case.petition.is_accusation)]
     holders = breach_holders(audit_rows)
     deadlines = []
     for d in deadline_rows(case, rules, now):
