@@ -144,6 +144,22 @@ class WorkingCalendar:
             current = current.add(days=1)
         raise ConfigError(f"no working day within {MAX_WALK_DAYS} days after {day}")
 
+    def previous_working_day(self, day: dt.date) -> pendulum.Date:
+        """``day`` itself if it is a working day, else the last working day before it."""
+        return self.working_days_before(day, 0) if self.is_working_day(day) \
+            else self.working_days_before(day, 1)
+
+    def working_days_before(self, day: dt.date, days: int) -> pendulum.Date:
+        """The ``days``-th working day before ``day`` (``day`` itself for 0)."""
+        current = pendulum.date(day.year, day.month, day.day)
+        counted = 0
+        for _ in range(MAX_WALK_DAYS * 2):
+            if counted == days:
+                return current
+            current = current.subtract(days=1)
+            counted += self.is_working_day(current)
+        raise ConfigError(f"fewer than {days} working days in the years before {day}")
+
     def add_days(self, start: dt.date, days: int) -> pendulum.Date:
         """Last day of a period of ``days`` calendar days starting on ``start``.
 

@@ -91,15 +91,6 @@ def _months(first: dt.date, last: dt.date) -> Iterator[tuple[int, int]]:
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
 
 
-def _previous_working_day(day: dt.date, calendar: WorkingCalendar) -> dt.date:
-    current = pendulum.date(day.year, day.month, day.day)
-    for _ in range(MAX_BACK_DAYS):
-        if calendar.is_working_day(current):
-            return current
-        current = current.subtract(days=1)
-    raise ConfigError(f"no working day within {MAX_BACK_DAYS} days before {day}")
-
-
 def _place(rule: ReceptionRule, nominal: dt.date, calendar: WorkingCalendar
            ) -> tuple[dt.date | None, str]:
     if calendar.is_working_day(nominal):
@@ -111,7 +102,7 @@ def _place(rule: ReceptionRule, nominal: dt.date, calendar: WorkingCalendar
         return None, f"{nominal} 为{why}，本次不接待"
     moved = (calendar.next_working_day(nominal)
              if rule.on_rest_day is RestDayRule.NEXT_WORKING_DAY
-             else _previous_working_day(nominal, calendar))
+             else calendar.previous_working_day(nominal))
     return moved, f"{nominal} 为{why}，顺延至 {moved}" if moved > nominal \
         else f"{nominal} 为{why}，提前至 {moved}"
 
@@ -185,22 +176,9 @@ class ReceptionSchedule:
             if d.day is None or d.day < today:
                 continue
             for what, n in (("notice", self.notice_days), ("remind", self.remind_days)):
-                if working_days_before(d.day, n, calendar) <= today:
+                if calendar.working_days_before(d.day, n) <= today:
                     due.append((what, d))
         return due
-
-
-def working_days_before(day: dt.date, n: int, calendar: WorkingCalendar) -> dt.date:
-    """The ``n``-th working day before ``day`` (``day`` itself for 0)."""
-    current = pendulum.date(day.year, day.month, day.day)
-    counted = 0
-    for _ in range(MAX_BACK_DAYS * 2):
-        if counted == n:
-            return current
-        current = current.subtract(days=1)
-        counted += calendar.is_working_day(current)
-    raise ConfigError(f"fewer than {n} working days in the {MAX_BACK_DAYS * 2} days "
-                      f"before {day}")
 
 
 def _rule(path: str, data: object, org: OrgChart) -> ReceptionRule:

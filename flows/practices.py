@@ -24,7 +24,7 @@ from domain.events import EventType as E
 from domain.instants import format_local, local, local_date
 from domain.reception import ReceptionDay
 from domain.signals import Signal, Week, check_promotable, record_signal
-from domain.zero_report import ZeroReport, alerts_due, file_report
+from domain.zero_report import Alert, ZeroReport, alerts_due, file_report
 from flows.bootstrap import App
 from notifications.compose import person_name, unit_name
 from storage.repository import SqlUnitOfWork
@@ -128,15 +128,7 @@ def file_zero_report(app: App, *, unit: str, reporter: str, items: int = 0,
     return report
 
 
-@dataclass(frozen=True)
-class ZeroAlert:
-    unit: str
-    day: dt.date
-    level: str
-    recipients: tuple[str, ...]
-
-
-def check_zero_reports(app: App) -> list[ZeroAlert]:
+def check_zero_reports(app: App) -> list[Alert]:
     """Alert the head of each unit whose report is missing after ``due_at``, and the office
     after ``office_at``; each alert once, for the last week of days."""
     rules = app.office.practices.zero_report
@@ -145,7 +137,7 @@ def check_zero_reports(app: App) -> list[ZeroAlert]:
     now = app.clock.now()
     today = local_date(now)
     first = today.subtract(days=8)
-    out: list[ZeroAlert] = []
+    out: list[Alert] = []
     with app.uow() as uow:
         reported: dict[dt.date, list[str]] = {}
         for r in uow.practices.zero_reports(first, today):
@@ -169,7 +161,7 @@ def check_zero_reports(app: App) -> list[ZeroAlert]:
             kind = "zero_report_missing" if a.level == "head" else "zero_report_overdue"
             uow.queue([_message(f"{subject}:{a.unit}:{a.level}:{p}", subject, kind, p, now,
                                 facts, urgent=a.level == "office") for p in a.recipients])
-            out.append(ZeroAlert(a.unit, a.day, a.level, a.recipients))
+            out.append(a)
         uow.commit()
     return out
 
