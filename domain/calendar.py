@@ -151,14 +151,20 @@ class WorkingCalendar:
 
     def working_days_before(self, day: dt.date, days: int) -> pendulum.Date:
         """The ``days``-th working day before ``day`` (``day`` itself for 0)."""
-        current = pendulum.date(day.year, day.month, day.day)
+        return self._walk_working_days(day, days, -1)
+
+    def _walk_working_days(self, start: dt.date, days: int, step: int) -> pendulum.Date:
+        """The ``days``-th working day after (``step`` 1) or before (-1) ``start``, which is
+        not counted."""
+        current = pendulum.date(start.year, start.month, start.day)
         counted = 0
         for _ in range(MAX_WALK_DAYS * 2):
             if counted == days:
                 return current
-            current = current.subtract(days=1)
+            current = current.add(days=step)
             counted += self.is_working_day(current)
-        raise ConfigError(f"fewer than {days} working days in the years before {day}")
+        side = "after" if step > 0 else "before"
+        raise ConfigError(f"fewer than {days} working days in the years {side} {start}")
 
     def add_days(self, start: dt.date, days: int) -> pendulum.Date:
         """Last day of a period of ``days`` calendar days starting on ``start``.
@@ -176,15 +182,7 @@ class WorkingCalendar:
         """The ``days``-th working day after ``start`` (the start day is not counted)."""
         if days < 0:
             raise ValueError(f"a period cannot be negative: {days} working days")
-        current = pendulum.date(start.year, start.month, start.day)
-        counted = 0
-        for _ in range(MAX_WALK_DAYS * 2):
-            if counted == days:
-                return current
-            current = current.add(days=1)
-            if self.is_working_day(current):
-                counted += 1
-        raise ConfigError(f"fewer than {days} working days in the years after {start}")
+        return self._walk_working_days(start, days, 1)
 
     def working_days_in(self, after: dt.date, through: dt.date) -> int:
         """How many working days lie in (after, through]."""

@@ -89,7 +89,6 @@ def _serve_deployments(settings: Settings, console: Console, sweep_seconds: int)
         d.apply()
     a = app()
     with a.uow() as uow:  # the key periods or ladders may have changed since the last run
-        uow.one_sweep_at_a_time()
         uow.reschedule_open(a.clock.now())
         uow.commit()
     with a.uow() as uow:

@@ -214,7 +214,6 @@ def daily_checks() -> dict[str, int]:
         checked, breaks = verify(conn)
     now = a.clock.now()
     with a.uow() as uow:  # key periods or ladders may have changed in the configuration
-        uow.one_sweep_at_a_time()  # it rewrites rung rows, as a sweep does
         rescheduled = uow.reschedule_open(now)
         uow.commit()
     with a.uow() as uow:

@@ -330,7 +330,9 @@ class SqlUnitOfWork:
 
     def reschedule_open(self, now: dt.datetime) -> int:
         """Recompute every open case's pending rungs (after the key periods or a policy's
-        ladders changed in the configuration). Returns how many cases were rescheduled."""
+        ladders changed in the configuration). It rewrites rung rows as a sweep does, so it
+        takes the sweepers' turn. Returns how many cases were rescheduled."""
+        self.one_sweep_at_a_time()
         n = 0
         for case in self.open_cases():
             self.cases._reschedule(case, self.rules_for(case), now)
