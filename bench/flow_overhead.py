@@ -53,10 +53,10 @@ if "--serve" not in sys.argv and __name__ == "__main__":
     for name in ("PREFECT_API_URL", "PETITIONS_DATABASE_URL", "PETITIONS_SIMULATED_CLOCK"):
         os.environ.pop(name, None)
 
-from flows.config import Settings  # noqa: E402
 from flows.prefect_env import configure  # noqa: E402
+from services.settings import Settings  # noqa: E402
 
-configure(Settings())
+configure(Settings.from_env())
 
 from prefect import flow, serve, task  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
@@ -134,11 +134,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     args = parser.parse_args()
 
-    from flows.bootstrap import bootstrap
     from flows.prefect_env import api_url, start_server, stop, wait_until_healthy
+    from services.bootstrap import bootstrap
+    from services.schema import migrated
 
-    settings = Settings()
-    bootstrap(settings, migrate=True)
+    settings = Settings.from_env()
+    migrated(bootstrap(settings))
     server = start_server(settings, settings.prefect_home / "server.log")
     runner: subprocess.Popen[bytes] | None = None
     try:

@@ -72,7 +72,7 @@ def embedded(n: int) -> float:
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("PETITIONS_", "PREFECT_"))}
     with (home / "serve.log").open("ab") as log:
-        serve = subprocess.Popen([sys.executable, "-c", "from flows.cli import main; main()",
+        serve = subprocess.Popen([sys.executable, "-c", "from cli.main import main; main()",
                                   "serve"], env={**clean, **env}, stdout=log,
                                  stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{port}/api"

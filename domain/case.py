@@ -2,184 +2,37 @@
 
 Every public method validates first and changes nothing on error; on success it moves the
 stage through ``stages.TRANSITIONS`` and appends the domain events that storage persists in
-the same transaction. ``now`` is always an argument (a UTC instant).
+the same transaction. ``now`` is always an argument (a UTC instant). This module holds the
+stage commands; the clocks, their ledger and rung firing are the layers below
+(``case_state.py`` says how the aggregate is built).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from dataclasses import dataclass
 
-import pendulum
-
-from domain.calendar import WorkingCalendar
-from domain.deadlines import (
-    Clock,
-    Closing,
-    DeadlineState,
-    DeadlineView,
-    EntryKind,
-    LedgerEntry,
-    PauseReason,
-    evaluate,
-)
-from domain.errors import (
-    ClockError,
-    ConfidentialityViolation,
-    ConfigError,
-    ExtensionRefused,
-    IllegalTransition,
-    RuleViolation,
-)
-from domain.escalation import DueRung, Holders, holder_of, pending_rungs, resolve
-from domain.events import DomainEvent, EventType
-from domain.instants import as_utc, format_duration
-from domain.key_periods import KeyPeriods
+from domain.case_state import CaseRules, required
+from domain.clockbook import TIMED_CLOCK
+from domain.deadlines import Closing, DeadlineState
+from domain.errors import ConfidentialityViolation, ConfigError, RuleViolation
+from domain.events import EventType
+from domain.firing import RungFiring
+from domain.instants import as_utc
 from domain.org import OrgChart
 from domain.outcomes import CompletionReport, Outcome, Rating, Resolution
-from domain.periods import Period
-from domain.petition import Petition
-from domain.policy import DeadlineKind, DeadlinePolicy, Role, Rung, RungLevel
-from domain.routing import RoutingDecision, barred_person, barred_unit
-from domain.stages import TRANSITIONS, Action, Stage, allowed_actions
+from domain.petition import Petition, check_received
+from domain.policy import DeadlineKind, DeadlinePolicy
+from domain.routing import RoutingDecision, barred_unit
+from domain.stages import Action, Stage
+
+__all__ = ["Case", "CaseRules"]
 
 K = DeadlineKind
-_TIMED_CLOCK = {Stage.LEADER_PENDING: K.HANDLING, Stage.HANDLING: K.HANDLING,
-                Stage.UNDER_REVIEW: K.REVIEW_DECISION,
-                Stage.UNDER_RE_REVIEW: K.RE_REVIEW_DECISION}
-_LEVEL_EVENT = {RungLevel.REMINDER: EventType.DEADLINE_REMINDER,
-                RungLevel.WARNING: EventType.DEADLINE_WARNING,
-                RungLevel.BREACH: EventType.DEADLINE_BREACHED,
-                RungLevel.ESCALATION: EventType.ESCALATED}
+_required = required
 
 
-@dataclass(frozen=True)
-class CaseRules:
-    """What a case needs to derive its deadlines and resolve people."""
-
-    policy: DeadlinePolicy
-    calendar: WorkingCalendar
-    org: OrgChart
-    key_periods: KeyPeriods = dataclasses.field(default_factory=KeyPeriods)
-
-
-def _required(text: str | None, case_ref: str, what: str) -> str:
-    if text is None or not text.strip():
-        raise RuleViolation(case_ref, f"{what} is required")
-    return text.strip()
-
-
-class Case:
+class Case(RungFiring):
     """One petition's case. Build with ``Case.register``; storage restores with ``Case(...)``."""
-
-    def __init__(self, *, id: str, registration_no: str, petition: Petition, policy_id: str,
-                 stage: Stage, registered_at: dt.datetime, unit: str | None = None,
-                 responder: str | None = None, leader: str | None = None,
-                 leader_reasons: tuple[str, ...] = (), repeat_of: str | None = None,
-                 outcome: Outcome | None = None, rating: Rating | None = None,
-                 recused: dict[str, str] | None = None, clocks: list[Clock] | None = None,
-                 ledger: list[LedgerEntry] | None = None,
-                 fired: set[tuple[str, str]] | None = None, version: int = 0,
-                 resolution: Resolution | None = None,
-                 reports: list[CompletionReport] | None = None,
-                 signal: str | None = None) -> None:
-        self.id = id
-        self.registration_no = registration_no
-        self.petition = petition
-        self.policy_id = policy_id
-        self._stage = stage
-        self.registered_at = as_utc(registered_at)
-        self.unit = unit
-        self.responder = responder
-        self.leader = leader
-        self.leader_reasons = leader_reasons
-        self.repeat_of = repeat_of
-        self.outcome = outcome
-        self.rating = rating
-        self.recused = dict(recused or {})
-        self.clocks = {c.key: c for c in clocks or []}
-        self.ledger = list(ledger or [])
-        self.fired = set(fired or set())
-        self.version = version
-        self.resolution = resolution
-        self.reports = list(reports or [])
-        self.signal = signal  # the information officer's signal it was promoted from
-        self.events: list[DomainEvent] = []
-
-    # --- identity and stage -----------------------------------------------------------
-    @property
-    def stage(self) -> Stage:
-        return self._stage
-
-    @property
-    def ref(self) -> str:
-        return self.registration_no or self.id
-
-    def __repr__(self) -> str:
-        return f"<Case {self.ref} {self._stage.value}>"
-
-    def _target(self, action: Action) -> Stage:
-        """The stage ``action`` leads to from here; raises ``IllegalTransition``."""
-        try:
-            return TRANSITIONS[(self._stage, action)]
-        except KeyError:
-            raise IllegalTransition(self.ref, self._stage.value, action.value,
-                                    [a.value for a in allowed_actions(self._stage)]) from None
-
-    def _record(self, target: Stage, type: EventType, actor: str, now: dt.datetime,
-                **data: object) -> None:
-        self._stage = target  # the one place a stage is set; ``target`` came from the table
-        self.events.append(DomainEvent(type, self.id, actor, as_utc(now), target.value, data))
-
-    def _check_rules(self, rules: CaseRules) -> None:
-        if rules.policy.id != self.policy_id:
-            raise ConfigError(f"case {self.ref} is under policy '{self.policy_id}', "
-                              f"not '{rules.policy.id}'")
-
-    # --- clocks -----------------------------------------------------------------------
-    def clock(self, kind: DeadlineKind) -> Clock | None:
-        """The newest clock of ``kind``, open or not."""
-        mine = [c for c in self.clocks.values() if c.kind is kind]
-        return max(mine, key=lambda c: c.started_at) if mine else None
-
-    def _open(self, kind: DeadlineKind, now: dt.datetime) -> None:
-        n = sum(1 for c in self.clocks.values() if c.kind is kind)
-        key = kind.value if n == 0 else f"{kind.value}@{n + 1}"
-        self.clocks[key] = Clock(key, kind, as_utc(now))
-
-    def _close(self, kind: DeadlineKind, now: dt.datetime, closing: Closing) -> None:
-        c = self.clock(kind)
-        if c is not None and c.is_open:
-            self.clocks[c.key] = dataclasses.replace(c, closed_at=as_utc(now), closing=closing)
-
-    def _cancel_all(self, now: dt.datetime) -> None:
-        for c in list(self.clocks.values()):
-            if c.is_open:
-                self.clocks[c.key] = dataclasses.replace(c, closed_at=as_utc(now),
-                                                         closing=Closing.CANCELLED)
-
-    def view(self, kind: DeadlineKind, rules: CaseRules, now: dt.datetime) -> DeadlineView | None:
-        c = self.clock(kind)
-        return evaluate(c, self.ledger, rules.policy, rules.calendar, now) if c else None
-
-    def deadlines(self, rules: CaseRules, now: dt.datetime) -> list[DeadlineView]:
-        """Every deadline the case has run against, oldest first, with its state at ``now``."""
-        self._check_rules(rules)
-        return [evaluate(c, self.ledger, rules.policy, rules.calendar, now)
-                for c in sorted(self.clocks.values(), key=lambda c: (c.started_at, c.key))]
-
-    def _window_open(self, kind: DeadlineKind, rules: CaseRules, now: dt.datetime,
-                     what: str) -> DeadlineView:
-        v = self.view(kind, rules, now)
-        if v is None or v.state is not DeadlineState.OPEN:
-            when = f" ended on {v.due_date}" if v else " was never opened"
-            raise RuleViolation(self.ref, f"the window to {what}{when}")
-        return v
-
-    def _bar(self, org: OrgChart, person: str) -> str | None:
-        bar = barred_person(org, self.petition, person, self.recused)
-        return bar.reason if bar else None
 
     # --- intake and routing -----------------------------------------------------------
     @classmethod
@@ -189,9 +42,7 @@ class Case:
         """Register (登记) a petition; the acceptance-notice clock runs from its receipt."""
         if not registration_no.strip():
             raise ConfigError("a registration number is required", field="registration_no")
-        if petition.received_at > as_utc(now):
-            raise ConfigError(f"received_at {petition.received_at.isoformat()} is in the future",
-                              field="received_at")
+        check_received(petition, now)
         link = repeat_of or petition.repeat_of
         case = cls(id=case_id, registration_no=registration_no.strip(), petition=petition,
                    policy_id=policy.id, stage=Stage.REGISTERED, registered_at=now,
@@ -315,108 +166,6 @@ class Case:
         self._close(K.LEADER_ACCEPTANCE, now, Closing.DONE)
         self._record(target, EventType.LEADER_ACCEPTED, actor, now)
 
-    # --- the clock ledger -----------------------------------------------------------------
-    def _running(self) -> Clock:
-        c = self.clock(_TIMED_CLOCK[self._stage])
-        if c is None or not c.is_open:
-            raise ClockError(self.ref, "no running clock to pause or resume")
-        return c
-
-    def _paused(self, c: Clock) -> bool:
-        mine = [e for e in self.ledger if e.clock == c.key and e.kind is not EntryKind.EXTEND]
-        return bool(mine) and mine[-1].kind is EntryKind.PAUSE
-
-    def pause_clock(self, *, reason: PauseReason | None, basis: str, actor: str,
-                    now: dt.datetime) -> None:
-        """Stop the running clock (a hearing, missing material); the time does not count."""
-        target = self._target(Action.PAUSE_CLOCK)
-        if reason is None:
-            raise ClockError(self.ref, "a pause needs a reason: "
-                             + ", ".join(r.value for r in PauseReason))
-        why = basis.strip() if basis else ""
-        if not why:
-            raise ClockError(self.ref, "a pause needs its basis (the hearing notice, the "
-                             "request for material)")
-        c = self._running()
-        if self._paused(c):
-            raise ClockError(self.ref, f"the {c.kind.value} clock is already paused")
-        self.ledger.append(LedgerEntry(EntryKind.PAUSE, c.key, as_utc(now), actor,
-                                       reason.value, why, pause_reason=reason))
-        self._record(target, EventType.CLOCK_PAUSED, actor, now, clock=c.key,
-                     reason=reason.value, basis=why)
-
-    def resume_clock(self, *, actor: str, now: dt.datetime, basis: str = "") -> None:
-        """Restart a paused clock."""
-        target = self._target(Action.RESUME_CLOCK)
-        c = self._running()
-        if not self._paused(c):
-            raise ClockError(self.ref, f"the {c.kind.value} clock is not paused")
-        since = next(e.at for e in reversed(self.ledger)
-                     if e.clock == c.key and e.kind is EntryKind.PAUSE)
-        self.ledger.append(LedgerEntry(EntryKind.RESUME, c.key, as_utc(now), actor, "resume",
-                                       basis.strip()))
-        self._record(target, EventType.CLOCK_RESUMED, actor, now, clock=c.key,
-                     paused_for=format_duration(as_utc(now) - as_utc(since)))
-
-    def extend(self, period: Period, *, reason: str, approver: str, actor: str,
-               now: dt.datetime, rules: CaseRules) -> None:
-        """Extend the handling limit once, within the policy's maximum, approved by the head
-        of the unit or someone above (第三十四条); the petitioner is told why."""
-        target = self._target(Action.EXTEND)
-        rule = rules.policy.extension
-        c = self.clock(K.HANDLING)
-        if c is None or not c.is_open or K.HANDLING not in rule.applies_to:
-            raise ExtensionRefused(self.ref, "only a running handling limit can be extended")
-        if not reason or not reason.strip():
-            raise ExtensionRefused(self.ref, "an extension needs a reason; the petitioner "
-                                   "is told it")
-        view = evaluate(c, self.ledger, rules.policy, rules.calendar, now)
-        if len(view.extensions) >= rule.max_count:
-            first = view.extensions[0]
-            raise ExtensionRefused(
-                self.ref, f"the handling limit was already extended on {first.at:%Y-%m-%d} by "
-                f"{first.extension} ({first.approver}); at most {rule.max_count} extension")
-        if period.unit is not rule.max_period.unit or period.amount > rule.max_period.amount:
-            raise ExtensionRefused(self.ref, f"an extension of {period} is over the limit of "
-                                   f"{rule.max_period} ({rule.basis})")
-        allowed = self._approvers(rule.approver_role, rules.org)
-        if approver not in allowed:
-            raise ExtensionRefused(self.ref, f"'{approver}' may not approve: an extension is "
-                                   f"approved by the {rule.approver_role.value} or above "
-                                   f"({', '.join(sorted(allowed))})")
-        if view.state is DeadlineState.BREACHED:
-            raise ExtensionRefused(self.ref, f"the handling limit passed on {view.due_date}; "
-                                   "an extension is approved before it")
-        self.ledger.append(LedgerEntry(EntryKind.EXTEND, c.key, as_utc(now), actor,
-                                       reason.strip(), rule.basis, extension=period,
-                                       approver=approver))
-        new = evaluate(c, self.ledger, rules.policy, rules.calendar, now)
-        self._record(target, EventType.DEADLINE_EXTENDED, actor, now, clock=c.key,
-                     by=str(period), amount=period.amount, unit=period.unit.value,
-                     reason=reason.strip(), approver=approver,
-                     old_due=view.due_date.isoformat(), new_due=new.due_date.isoformat())
-
-    def _approvers(self, lowest: Role, org: OrgChart) -> set[str]:
-        holders = self.holders()
-        out: set[str] = set()
-        role: Role | None = lowest
-        while role is not None:
-            who = holder_of(role, holders, org)
-            if who:
-                out.add(who)
-            role = role.above()
-        return out
-
-    def holders(self) -> Holders:
-        return Holders(self.unit, self.responder, self.leader)
-
-    # --- decision, rating, review -----------------------------------------------------
-    def _finish_timed(self, kind: DeadlineKind, now: dt.datetime) -> None:
-        c = self.clock(kind)
-        if c is not None and self._paused(c):
-            raise ClockError(self.ref, f"the {kind.value} clock is paused; resume it first")
-        self._close(kind, now, Closing.DONE)
-
     def report_completion(self, *, summary: str, actor: str, now: dt.datetime,
                           rules: CaseRules) -> None:
         """完成任务报告制: the handler (first responder, owning leader or the unit's head)
@@ -424,7 +173,7 @@ class Case:
         one; both stay in the timeline."""
         target = self._target(Action.REPORT_COMPLETION)
         text = _required(summary, self.ref, "the completion report's summary")
-        c = self.clock(_TIMED_CLOCK[self._stage])
+        c = self.clock(TIMED_CLOCK[self._stage])
         if c is None or not c.is_open:
             raise RuleViolation(self.ref, "no task is running to report on")
         handlers = self._handlers(rules.org)
@@ -582,66 +331,3 @@ class Case:
             self.leader = replacement
         self._record(target, EventType.PERSON_RECUSED, actor, now, person=person, reason=why,
                      role=role, replacement=replacement)
-
-    # --- escalation ---------------------------------------------------------------------
-    def schedule(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
-        """Every rung not yet fired on a running (not paused) clock, soonest first."""
-        return pending_rungs(self.deadlines(rules, now), rules.policy, self.fired,
-                             rules.key_periods)
-
-    def due_rungs(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
-        """The rungs whose time has come at ``now``."""
-        return [d for d in self.schedule(rules, now) if d.fire_at <= as_utc(now)]
-
-    def next_firing_at(self, rules: CaseRules, now: dt.datetime) -> pendulum.DateTime | None:
-        """When the next rung fires (what storage indexes), or None."""
-        pending = self.schedule(rules, now)
-        return pending[0].fire_at if pending else None
-
-    def fire_rung(self, clock: str, name: str, *, actor: str, now: dt.datetime,
-                  rules: CaseRules) -> None:
-        """Fire one due rung, at most once: record who was told, and every role skipped."""
-        target = self._target(Action.FIRE_RUNG)
-        due = next((d for d in self.schedule(rules, now)
-                    if d.clock == clock and d.name == name), None)
-        if due is None:
-            fired = (clock, name) in self.fired
-            raise RuleViolation(self.ref, f"rung '{name}' of '{clock}' "
-                                + ("has already fired" if fired else "is not pending"))
-        if due.fire_at > as_utc(now):
-            raise RuleViolation(self.ref, f"rung '{name}' of '{clock}' is not due until "
-                                f"{due.fire_at.isoformat()}")
-        view = evaluate(self.clocks[clock], self.ledger, rules.policy, rules.calendar, now)
-        if due.rung is None:
-            self._lapse(view, actor, now)
-        else:
-            self._escalate(due.rung, view, actor, now, rules, target, due.key_period)
-        self.fired.add((clock, name))
-
-    def _lapse(self, view: DeadlineView, actor: str, now: dt.datetime) -> None:
-        self._close(view.kind, view.due_at, Closing.LAPSED)
-        if view.kind is K.RATING:
-            target = self._target(Action.EXPIRE_RATING)
-            self.rating = Rating.EXPIRED_UNRATED
-            self._record(target, EventType.RATING_EXPIRED, actor, now, clock=view.key,
-                         ended=view.due_date.isoformat())
-        else:
-            self._record(self._stage, EventType.WINDOW_LAPSED, actor, now, clock=view.key,
-                         kind=view.kind.value, ended=view.due_date.isoformat())
-
-    def _escalate(self, rung: Rung, view: DeadlineView, actor: str, now: dt.datetime,
-                  rules: CaseRules, target: Stage, key_period: str | None) -> None:
-        person, reached, skips = resolve(rung.role, self.holders(), rules.org,
-                                         lambda p: self._bar(rules.org, p))
-        for skip in skips:
-            self._record(target, EventType.ESCALATION_ROLE_UNRESOLVED, actor, now,
-                         clock=view.key, rung=rung.name, role=skip.role.value,
-                         reason=skip.reason, went_to=reached.value)
-        overdue = as_utc(now) - view.due_at
-        self._record(target, _LEVEL_EVENT[rung.level], actor, now, clock=view.key,
-                     kind=view.kind.value, rung=rung.name, level=rung.level.value,
-                     role=rung.role.value, reached_as=reached.value, recipient=person,
-                     due=view.due_at.isoformat(), due_date=view.due_date.isoformat(),
-                     overdue=format_duration(overdue) if overdue.total_seconds() > 0 else None,
-                     holder=self.responder, leader=self.leader,
-                     warnings=list(view.warnings), key_period=key_period)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pendulum
 
 from domain.calendar import WorkingCalendar
-from domain.instants import as_utc, end_of_local_day, local_date
+from domain.instants import as_utc, end_of_local_day, format_duration, format_local, local_date
 from domain.periods import Period, Unit
 from domain.policy import DeadlineKind, DeadlinePolicy, Rung
 
@@ -221,3 +221,51 @@ def fire_time(view: DeadlineView, rung: Rung | None) -> pendulum.DateTime:
         return as_utc(view.started_at) + span * float(rung.at)
     assert rung.after_due is not None
     return view.due_at + rung.after_due.as_timedelta
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a case stands against its duties at one instant: the deadlines still running
+    (pending, paused or breached and not yet met), the overdue ones worst first, and the
+    one to show first (the worst overdue, else the soonest due). Windows (rating, review
+    request...) are the petitioner's, not a duty, and are not here."""
+
+    running: tuple[DeadlineView, ...]
+    overdue: tuple[DeadlineView, ...]
+
+    @property
+    def worst(self) -> DeadlineView | None:
+        return self.overdue[0] if self.overdue else None
+
+    @property
+    def next(self) -> DeadlineView | None:
+        return self.worst or min(self.running, key=lambda v: v.due_at, default=None)
+
+    @property
+    def overdue_by(self) -> dt.timedelta:
+        """How long the worst overdue deadline is past due (zero when none is)."""
+        worst = self.worst
+        return worst.overdue if worst is not None and worst.overdue else dt.timedelta(0)
+
+
+_RUNNING = (DeadlineState.PENDING, DeadlineState.PAUSED, DeadlineState.BREACHED)
+
+
+def standing(views: Iterable[DeadlineView]) -> Standing:
+    """The case's standing from its deadline views (``Case.deadlines`` at one instant)."""
+    running = tuple(v for v in views if v.state in _RUNNING and v.closed_at is None)
+    late = sorted((v for v in running if v.overdue), key=lambda v: -(v.overdue or _ZERO))
+    return Standing(running, tuple(late))
+
+
+_ZERO = dt.timedelta(0)
+
+
+def state_text(v: DeadlineView) -> str:
+    """``pending``, ``breached by 3d 4h``... (for people)."""
+    return v.state.value + (f" by {format_duration(v.overdue)}" if v.overdue else "")
+
+
+def due_text(v: DeadlineView) -> str:
+    """The due date for day periods, the local due time for hour periods (for people)."""
+    return v.due_date.isoformat() if v.period.unit.is_daily else format_local(v.due_at)

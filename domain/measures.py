@@ -27,15 +27,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-import pendulum
-
 from domain.case import Case, CaseRules
 from domain.deadlines import DeadlineState
 from domain.errors import ConfigError
+from domain.instants import local_date
 from domain.outcomes import Rating, Resolution
 from domain.policy import DeadlineKind
-
-LOCAL = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ class Period:
                               field="--to")
 
     def holds(self, case: Case) -> bool:
-        day = pendulum.instance(case.petition.received_at).in_timezone(LOCAL).date()
+        day = local_date(case.petition.received_at)
         return self.start <= day <= self.end and (self.unit is None or case.unit == self.unit)
 
 

@@ -145,3 +145,10 @@ def petition_from_mapping(data: object, *, received_at: dt.datetime | None = Non
         key_person=f.typed("key_person", bool, False),
         repeat_of=f.text("repeat_of") if f.has("repeat_of") else None,
     )
+
+
+def check_received(petition: Petition, now: dt.datetime) -> None:
+    """A petition is registered when, or after, it was received: never before."""
+    if petition.received_at > as_utc(now):
+        raise ConfigError(f"received_at {petition.received_at.isoformat()} is in the future "
+                          f"(now is {as_utc(now).isoformat()})", field="received_at")

@@ -18,7 +18,7 @@ import pendulum
 
 from domain.errors import ConfigError, RuleViolation
 from domain.fields import Fields, parse_time, parse_weekday
-from domain.instants import as_utc, local_date, start_of_local_day
+from domain.instants import as_utc, local, local_date, start_of_local_day
 from domain.org import OrgChart
 
 
@@ -114,10 +114,11 @@ class DigestRules:
     def digest_due(self, now: dt.datetime) -> Week | None:
         """The week whose digest is due at ``now`` (the last full week, once the weekday
         and time have come), or None before that in the week."""
-        local = pendulum.instance(as_utc(now)).in_timezone("Asia/Shanghai")
-        this = Week.of(local.date())
+        local_now = local(now)
+        this = Week.of(local_now.date())
         compile_at = this.monday + dt.timedelta(days=self.weekday)
-        if (local.date(), dt.time(local.hour, local.minute)) < (compile_at, self.at):
+        if (local_now.date(), dt.time(local_now.hour, local_now.minute)) < (compile_at,
+                                                                             self.at):
             return None
         return Week(this.monday - dt.timedelta(days=7))
 

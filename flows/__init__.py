@@ -1,4 +1,2 @@
-"""The composition root: settings, configuration files, the CLI and (later) Prefect flows.
-
-Importing this package imports no Prefect; flow modules do, and only they.
-"""
+"""Prefect, and only Prefect: the flows and tasks, the lifecycle's forms, creating and
+waking runs, ``serve`` and the embedded server. The use cases they run are in ``services``."""

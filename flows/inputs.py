@@ -2,18 +2,20 @@
 
 Prefect's UI draws each as a form; the CLI resumes a run with the same fields. Pydantic
 checks the shape (an unknown action, a wrong type); the domain checks the rest when the
-action is applied.
+action is applied. The acts each form offers are derived from the domain's transition
+table (``domain.acts.acts_in``) for the stages the form is shown in.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from prefect.input import RunInput
 from pydantic import Field
 
+from domain.acts import acts_in
 from domain.stages import Stage
-from flows.services import ActRequest
+from services.cases import ActRequest
 
 
 class StepInput(RunInput):
@@ -39,44 +41,55 @@ class StepInput(RunInput):
         return ActRequest.from_dict(self.model_dump())  # each step narrows ``act``
 
 
+def _choices(*stages: Stage) -> Any:
+    """The ``act`` field's type: the acts the domain allows in ``stages``."""
+    return Literal[tuple(a.value for a in acts_in(stages))]
+
+
+# The stages each form is shown in.
+FIRST_RESPONSE = (Stage.ASSIGNED, Stage.ACKNOWLEDGED)
+LEADER_OWNERSHIP = (Stage.LEADER_PENDING,)
+HANDLING = (Stage.HANDLING,)
+FEEDBACK = (Stage.DECIDED, Stage.RATED, Stage.REVIEWED, Stage.RE_REVIEWED)
+REVIEW = (Stage.UNDER_REVIEW, Stage.UNDER_RE_REVIEW)
+
+
 class FirstResponse(StepInput):
     """首问负责: the first responder replies, accepts or declines; a leader may be named."""
 
-    act: Literal["ack", "accept", "decline", "assign_leader"]
+    act: _choices(*FIRST_RESPONSE)  # type: ignore[valid-type]
 
 
 class LeaderOwnership(StepInput):
     """领导包案: the named leader accepts ownership (the clock already runs)."""
 
-    act: Literal["leader_accept", "assign_leader", "extend", "pause", "resume", "report"]
+    act: _choices(*LEADER_OWNERSHIP)  # type: ignore[valid-type]
 
 
 class Handling(StepInput):
     """限时办结: report the task done, then decide in writing; extend once, pause or resume
     the clock."""
 
-    act: Literal["report", "close", "extend", "pause", "resume", "assign_leader"]
+    act: _choices(*HANDLING)  # type: ignore[valid-type]
 
 
 class Feedback(StepInput):
     """答复与评价: the petitioner rates, asks for a review or re-review; or strike off."""
 
-    act: Literal["rate", "request_review", "request_re_review", "strike_off"]
+    act: _choices(*FEEDBACK)  # type: ignore[valid-type]
 
 
 class Review(StepInput):
     """复查 / 复核: the handler reports the review done; the reviewing body decides."""
 
-    act: Literal["report", "decide_review", "decide_re_review", "pause", "resume"]
+    act: _choices(*REVIEW)  # type: ignore[valid-type]
 
 
+FORMS: dict[type[StepInput], tuple[Stage, ...]] = {
+    FirstResponse: FIRST_RESPONSE, LeaderOwnership: LEADER_OWNERSHIP, Handling: HANDLING,
+    Feedback: FEEDBACK, Review: REVIEW}
 STEP_INPUT: dict[Stage, type[StepInput]] = {
-    Stage.ASSIGNED: FirstResponse, Stage.ACKNOWLEDGED: FirstResponse,
-    Stage.LEADER_PENDING: LeaderOwnership, Stage.HANDLING: Handling,
-    Stage.DECIDED: Feedback, Stage.RATED: Feedback, Stage.REVIEWED: Feedback,
-    Stage.RE_REVIEWED: Feedback,
-    Stage.UNDER_REVIEW: Review, Stage.UNDER_RE_REVIEW: Review,
-}
+    stage: form for form, stages in FORMS.items() for stage in stages}
 
 
 def step_input(stage: Stage) -> type[StepInput]:

@@ -1,16 +1,17 @@
 """The practices' Prefect flows: ``office-practices`` (scheduled: reception notices, zero-report
 alerts, the weekly digest) and ``daily-zero-report`` (a unit files its report from the
-Prefect UI's run form, or the CLI). Thin: the use cases are in ``flows.practices``."""
+Prefect UI's run form, or the CLI). Thin: the use cases are in ``services.practices``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from flows import practices
 from flows.tasks import app
+from services import practices
 
 
 @task(cache_policy=NONE, retries=2, retry_delay_seconds=1)
@@ -51,8 +52,6 @@ async def office_practices() -> dict[str, Any]:
 @task(cache_policy=NONE)
 def file_report(unit: str, reporter: str, items: int, summary: str, day: str | None
                 ) -> dict[str, Any]:
-    import datetime as dt
-
     r = practices.file_zero_report(app(), unit=unit, reporter=reporter, items=items,
                                    summary=summary,
                                    day=dt.date.fromisoformat(day) if day else None)

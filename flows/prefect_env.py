@@ -1,7 +1,8 @@
 """Where Prefect lives for this office, and the embedded server's process.
 
-Imports no Prefect: ``configure`` must run before Prefect is first imported, because Prefect
-reads its settings from the environment. The embedded default keeps everything under
+Imports no Prefect itself. Prefect reads its settings from the environment when it is first
+imported; ``configure`` sets them, and refreshes Prefect's settings if it was imported
+already, so the order of imports does not matter. The embedded default keeps everything under
 ``PETITIONS_HOME/prefect``: the server's SQLite database, its log, and flow results.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from domain.errors import ConfigError
-from flows.config import Settings
+from services.settings import Settings
 
 
 def api_url(settings: Settings) -> str:
@@ -42,10 +43,16 @@ def prefect_environment(settings: Settings) -> dict[str, str]:
 
 
 def configure(settings: Settings) -> None:
-    """Point this process at the office's Prefect server; call before importing Prefect."""
+    """Point this process at the office's Prefect server (variables already set win)."""
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    changed = False
     for name, value in prefect_environment(settings).items():
-        os.environ.setdefault(name, value)
+        if name not in os.environ:
+            os.environ[name] = value
+            changed = True
+    context = sys.modules.get("prefect.context")
+    if changed and context is not None:
+        context.refresh_global_settings_context()
 
 
 def healthy(url: str, timeout: float = 1.0) -> bool:

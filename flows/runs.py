@@ -1,14 +1,26 @@
-"""Prefect runs from outside a flow: creating a run of a served deployment, and waking a
-case's suspended lifecycle run after an action was committed."""
+"""Prefect runs from outside a flow: creating a run of a served deployment, waiting for it,
+waking a case's suspended lifecycle run after an action was committed, and reading a
+Prefect Secret block. ``PrefectRuns`` is the ``services.ports.Runs`` the CLI and the demo
+hand to the use cases."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from typing import Any
 
+import httpx
+from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import NotPausedError, PrefectException
 from prefect.flow_runs import resume_flow_run
+
+from domain.errors import PetitionError
+from flows.prefect_env import api_url, configure, healthy, require_server
+from services.settings import Settings
+
+INTAKE_DEPLOYMENT = "petition-intake/intake"
 
 
 def create_run(name: str, parameters: dict[str, Any], idempotency_key: str | None) -> FlowRun:
@@ -19,13 +31,81 @@ def create_run(name: str, parameters: dict[str, Any], idempotency_key: str | Non
                                                       idempotency_key=idempotency_key)
 
 
-def wake(run_id: str, fields: dict[str, Any]) -> str | None:
+def run_deployment(name: str, parameters: dict[str, Any], key: str | None,
+                   timeout: float) -> FlowRun:
+    """Create a run of a served deployment and wait for it to finish (or ``timeout``)."""
+    run = create_run(name, parameters, key)
+    with get_client(sync_client=True) as client:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = client.read_flow_run(run.id)
+            if run.state is not None and run.state.is_final():
+                break
+            time.sleep(0.3)
+        return run
+
+
+def failure(run: FlowRun) -> str:
+    """Why a run did not complete, in one line: its state and Prefect's message (which
+    carries the exception the flow raised)."""
+    state = run.state
+    if state is None:
+        return f"run {run.id} has no state"
+    reason = (state.message or "").strip().splitlines()
+    return f"run {run.id} is {state.name}" + (f": {reason[0]}" if reason else "")
+
+
+def wake(run_id: str, fields: Mapping[str, Any]) -> str | None:
     """Resume a suspended lifecycle run with the action just committed (its form's fields).
-    Returns why it was not resumed, or None. Not resuming loses nothing: the run reloads the
-    case whenever it next wakes."""
+    Returns why it was not resumed, or None."""
     try:
         resume_flow_run(run_id, run_input={k: v for k, v in fields.items()  # type: ignore[arg-type]
                                            if v not in (None, "")})
     except (NotPausedError, RuntimeError, PrefectException) as e:
         return str(e) or type(e).__name__
     return None
+
+
+def read_secret(name: str) -> str | None:
+    """The value of the Prefect Secret block ``name``."""
+    value = Secret.load(name).get()  # type: ignore[union-attr]
+    return str(value) if value else None
+
+
+class PrefectRuns:
+    """The engine's runs on the office's Prefect server (``services.ports.Runs``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        configure(settings)
+
+    def wake(self, run_id: str, request: Mapping[str, Any]) -> str | None:
+        # A refused connection fails at once; a busy server gets 5 s (1 s proved too short
+        # under load: 3 of 200 runs were left waiting).
+        if not healthy(api_url(self.settings), timeout=5.0):
+            return ("no Prefect server answers; the lifecycle run follows when `petitions "
+                    "serve` runs and the case is next acted on")
+        try:
+            return wake(run_id, request)
+        except (httpx.HTTPError, OSError) as e:  # no server, or it did not answer in time
+            return f"no answer from the Prefect server: {e}"
+
+    def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
+               signal: str | None, timeout: float) -> None:
+        require_server(self.settings)
+        run = run_deployment(INTAKE_DEPLOYMENT,
+                             {"petition": dict(petition), "registration_no": registration_no,
+                              "actor": actor, "signal": signal},
+                             f"intake:{registration_no}", timeout)
+        state = run.state
+        if state is None or not state.is_completed():
+            raise IntakeFailed(registration_no, failure(run))
+
+
+class IntakeFailed(PetitionError):
+    """The intake run did not complete; the message says why."""
+
+    def __init__(self, registration_no: str, why: str) -> None:
+        super().__init__(f"{registration_no}: intake {why}")
+
+

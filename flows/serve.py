@@ -8,13 +8,21 @@ the server, leaving nothing running.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from types import FrameType
+from typing import Any
 
-from rich.console import Console
+from prefect import serve as prefect_serve
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
 
-from flows.config import Settings
+from domain.instants import LOCAL_ZONE
+from flows.lifecycle import daily_checks, intake, lifecycle, sender, sweeper
+from flows.office import daily_zero_report, office_practices
 from flows.prefect_env import (
     api_url,
     configure,
@@ -23,15 +31,23 @@ from flows.prefect_env import (
     stop,
     wait_until_healthy,
 )
+from flows.tasks import app, start_lifecycle
+from services.settings import Settings
+from services.sweep import reschedule_open
 
 SERVER_START_TIMEOUT = 120.0
+Say = Callable[[str], None]
+# A status line that can be updated while it shows (rich's ``Console.status``).
+Status = Callable[[str], AbstractContextManager[Any]]
 
 
 def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # the same orderly stop as Ctrl-C
 
 
-def serve(settings: Settings, console: Console, *, sweep_seconds: int) -> None:
+def serve(settings: Settings, say: Say, *, sweep_seconds: int,
+          status: Status | None = None) -> None:
+    """Serve until Ctrl-C or SIGTERM; ``say`` prints a line for the operator."""
     configure(settings)
     url = api_url(settings)
     log = settings.prefect_home / "server.log"
@@ -39,34 +55,36 @@ def serve(settings: Settings, console: Console, *, sweep_seconds: int) -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if healthy(url):
-            console.print(f"using the Prefect server already at {url}", highlight=False)
+            say(f"using the Prefect server already at {url}")
         else:
             proc = start_server(settings, log)
-            with console.status(f"starting the Prefect server at {url} (log: {log})") as status:
+            starting = f"starting the Prefect server at {url} (log: {log})"
+            with (status or _no_status)(starting) as line:
                 wait_until_healthy(proc, url, SERVER_START_TIMEOUT,
-                                   lambda s: status.update(
+                                   lambda s: line.update(
                                        f"starting the Prefect server at {url}: {s:.0f} s"),
                                    log)
-            console.print(f"Prefect server ready at {url.removesuffix('/api')}",
-                          highlight=False)
-        _serve_deployments(settings, console, sweep_seconds)
+            say(f"Prefect server ready at {url.removesuffix('/api')}")
+        _serve_deployments(settings, say, sweep_seconds)
     except KeyboardInterrupt:
-        console.print("stopping")
+        say("stopping")
     finally:
         if proc is not None:
             stop(proc)
-            console.print("Prefect server stopped")
+            say("Prefect server stopped")
 
 
-def _serve_deployments(settings: Settings, console: Console, sweep_seconds: int) -> None:
-    from prefect import serve as prefect_serve
-    from prefect.deployments.runner import RunnerDeployment
-    from prefect.schedules import Cron
+class _Silent:
+    def update(self, _text: str) -> None:
+        pass
 
-    from flows.lifecycle import daily_checks, intake, lifecycle, sender, sweeper
-    from flows.office import daily_zero_report, office_practices
-    from flows.tasks import app, start_lifecycle
 
+@contextlib.contextmanager
+def _no_status(_text: str) -> Any:
+    yield _Silent()
+
+
+def _serve_deployments(settings: Settings, say: Say, sweep_seconds: int) -> None:
     deployments: list[RunnerDeployment] = [
         lifecycle.to_deployment(name="lifecycle",  # type: ignore[list-item]
                                 description="One petition, stage by stage"),
@@ -82,20 +100,17 @@ def _serve_deployments(settings: Settings, console: Console, sweep_seconds: int)
         daily_zero_report.to_deployment(  # type: ignore[list-item]
             name="report", description="每日零报告: run it with your unit's report"),
         daily_checks.to_deployment(  # type: ignore[list-item]
-            name="daily-checks", schedule=Cron("0 7 * * *", timezone="Asia/Shanghai"),
+            name="daily-checks", schedule=Cron("0 7 * * *", timezone=LOCAL_ZONE),
             description="Audit chains, overdue deadlines, dead letters; reschedules rungs"),
     ]
     for d in deployments:
         d.apply()
     a = app()
-    with a.uow() as uow:  # the key periods or ladders may have changed since the last run
-        uow.reschedule_open(a.clock.now())
-        uow.commit()
+    reschedule_open(a)  # the key periods or ladders may have changed since the last run
     with a.uow() as uow:
         orphans = uow.without_run()
     for case_id in orphans:  # an intake cut short: its lifecycle starts now
         start_lifecycle.fn(case_id)
     if orphans:
-        console.print(f"started the lifecycle of {len(orphans)} case(s) whose intake was cut "
-                      "short")
+        say(f"started the lifecycle of {len(orphans)} case(s) whose intake was cut short")
     prefect_serve(*deployments, pause_on_shutdown=False, limit=None, query_seconds=2)

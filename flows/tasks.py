@@ -1,4 +1,4 @@
-"""Prefect tasks: each wraps one use case from ``flows.services`` (the I/O lives there).
+"""Prefect tasks: each wraps one use case from ``services`` (the I/O lives there).
 
 Tasks that change a case are keyed by (petition, step) and their results persisted, so a
 resumed or retried run replays them from the result instead of doing them again; the key
@@ -18,15 +18,17 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
+from prefect.client.schemas.objects import State
 from prefect.context import TaskRunContext
 from prefect.events import emit_event
 
-from domain.errors import PetitionError
+from domain.errors import ConcurrentUpdate, PetitionError
 from domain.stages import Stage
-from flows import services
-from flows.bootstrap import App, bootstrap
-from flows.runs import create_run
-from flows.timeline import artifact_table
+from flows.runs import create_run, read_secret
+from services import cases, outbox, sweep
+from services.bootstrap import App, bootstrap
+from services.schema import migrated
+from services.timeline import artifact_table
 
 LIFECYCLE_DEPLOYMENT = "petition-lifecycle/lifecycle"
 EVENT_NAMES = {"DeadlineReminder": "petition.deadline.reminder",
@@ -38,7 +40,22 @@ EVENT_NAMES = {"DeadlineReminder": "petition.deadline.reminder",
 @functools.cache
 def app() -> App:
     """The process's app, built on first use (never at import)."""
-    return bootstrap(migrate=True)
+    return migrated(bootstrap())
+
+
+def unless_refused(_task: Any, _run: Any, state: State[Any]) -> bool:
+    """Retry a failed task unless the domain refused it: bad input or a move the rules
+    forbid fails the same way every time, so it fails at once with its reason. A case
+    changed by someone else meanwhile is worth another try."""
+    try:
+        state.result()
+    except ConcurrentUpdate:
+        return True
+    except PetitionError:
+        return False
+    except Exception:  # a database or server hiccup: Prefect's retries are for these
+        return True
+    return True
 
 
 def _keyed(prefix: str, *names: str) -> Any:
@@ -64,11 +81,11 @@ def wait_key(stage: Stage, n: int) -> str:
 
 
 @task(cache_key_fn=_keyed("register", "registration_no"), persist_result=True, retries=2,
-      retry_delay_seconds=1)
+      retry_delay_seconds=1, retry_condition_fn=unless_refused)
 def register(petition: dict[str, Any], registration_no: str, actor: str,
              signal: str | None = None) -> str:
     """登记: persisted before intake says anything back. Returns the case id."""
-    case = services.register(app(), petition, registration_no=registration_no, actor=actor,
+    case = cases.register(app(), petition, registration_no=registration_no, actor=actor,
                              signal=signal)
     pause = app().settings.intake_pause_seconds
     if pause:  # fault injection for the reliability tests only
@@ -77,11 +94,11 @@ def register(petition: dict[str, Any], registration_no: str, actor: str,
 
 
 @task(cache_key_fn=_keyed("route", "case_id"), persist_result=True, retries=2,
-      retry_delay_seconds=1)
+      retry_delay_seconds=1, retry_condition_fn=unless_refused)
 def route_and_assign(case_id: str) -> dict[str, Any]:
     """Route, assign the first responder, name the leader the rules require, open the
     deadlines and queue the assignment messages, in one transaction."""
-    case = services.route_and_assign(app(), case_id, actor="intake")
+    case = cases.route_and_assign(app(), case_id, actor="intake")
     return {"case_id": case.id, "registration_no": case.registration_no,
             "stage": case.stage.value, "unit": case.unit, "responder": case.responder,
             "leader": case.leader, "leader_reasons": list(case.leader_reasons),
@@ -100,12 +117,13 @@ def start_lifecycle(case_id: str) -> str:
     return str(run.id)
 
 
-@task(cache_policy=NONE, retries=3, retry_delay_seconds=1)  # e.g. ConcurrentUpdate
+@task(cache_policy=NONE, retries=3, retry_delay_seconds=1,  # e.g. ConcurrentUpdate
+      retry_condition_fn=unless_refused)
 def next_step(case_id: str) -> Step | None:
     """Where the case waits now (read fresh every time), or None once it is closed. A case
     left registered by an intake cut short is routed here first."""
     a = app()
-    case = services.route_and_assign(a, case_id, actor="lifecycle")
+    case = cases.route_and_assign(a, case_id, actor="lifecycle")
     if case.stage is Stage.CLOSED:
         return None
     return Step(case.id, case.ref, case.stage, case.version)
@@ -155,10 +173,10 @@ def apply_step(case_id: str, key: str, stage: str, request: dict[str, Any]) -> d
     left the stage since the form was shown); or refused by the domain (the run waits
     again). A form's answer is named by its wait, so it is applied once."""
     log = get_run_logger()
-    req = services.ActRequest.from_dict(
+    req = cases.ActRequest.from_dict(
         {**request, "request_id": request.get("request_id") or f"form:{case_id}:{key}"})
     try:
-        result = services.act(app(), case_id, req, in_stage=Stage(stage))
+        result = cases.act(app(), case_id, req, in_stage=Stage(stage))
     except PetitionError as e:
         log.error("refused %s by %s: %s", req.act.value, req.actor, e)
         return {"result": "refused", "error": str(e)}
@@ -169,12 +187,12 @@ def apply_step(case_id: str, key: str, stage: str, request: dict[str, Any]) -> d
 
 
 @task(cache_policy=NONE, retries=2, retry_delay_seconds=1)  # a rolled-back claim is free
-def sweep_due(sweeper: str, limit: int) -> list[services.Fired]:
+def sweep_due(sweeper: str, limit: int) -> list[sweep.Fired]:
     """Claim and fire every due rung (state, audit event, queued message: one commit)."""
-    return services.sweep(app(), sweeper=sweeper, limit=limit)
+    return sweep.sweep(app(), sweeper=sweeper, limit=limit)
 
 
-def announce(fired: services.Fired) -> None:
+def announce(fired: sweep.Fired) -> None:
     """The Prefect event for one fired rung; its id is derived from the rung, so a repeat
     is the same event."""
     name = EVENT_NAMES.get(fired.event)
@@ -191,34 +209,19 @@ def announce(fired: services.Fired) -> None:
 
 @task(cache_policy=NONE)
 def queue_digests() -> int:
-    from flows.outbox import queue_digests as queue
-
-    return queue(app())
+    return outbox.queue_digests(app())
 
 
 @task(cache_policy=NONE)
 def deliver_outbox(limit: int) -> str:
     """Deliver what is due. Retries are the outbox's own (per message, with backoff and
     Retry-After), so this task is not retried by Prefect."""
-    from flows.outbox import deliver
-
-    return str(deliver(app(), limit=limit))
+    return str(outbox.deliver(app(), limit=limit, read_secret=read_secret))
 
 
 @task(cache_policy=NONE)
 def daily_checks() -> dict[str, int]:
-    from storage.audit import verify
-
-    a = app()
-    with a.engine.connect() as conn:
-        checked, breaks = verify(conn)
-    now = a.clock.now()
-    with a.uow() as uow:  # key periods or ladders may have changed in the configuration
-        rescheduled = uow.reschedule_open(now)
-        uow.commit()
-    with a.uow() as uow:
-        overdue = sum(1 for c in uow.open_cases() for v in c.deadlines(a.rules_for(c), now)
-                      if v.closed_at is None and v.overdue)
-        dead = uow.outbox_counts().get("dead", 0)
-    return {"chains_checked": checked, "broken_chains": len(breaks),
-            "overdue_deadlines": overdue, "dead_letters": dead, "rescheduled": rescheduled}
+    d = sweep.daily_checks(app())
+    return {"chains_checked": d.chains_checked, "broken_chains": len(d.breaks),
+            "overdue_deadlines": d.overdue_deadlines, "dead_letters": d.dead_letters,
+            "rescheduled": d.rescheduled}

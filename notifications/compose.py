@@ -11,20 +11,26 @@ where confidentiality is enforced, so no template can leak what it is never give
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pendulum
 
 from domain.case import Case
+from domain.deadlines import Standing, due_text
+from domain.instants import format_duration, format_local
 from domain.org import OrgChart
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.policy import DeadlineKind
+from domain.reception import ReceptionDay
+from domain.signals import Signal, Week
 from notifications.plan import PETITIONER
 from notifications.privacy import handling_chain, mask_id, mask_phone
 
-LOCAL = "Asia/Shanghai"
+WEEKDAYS = {"zh": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
+            "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+                   "Sunday")}
 EN_DEADLINES = {
     "acceptance_notice": "acceptance notice", "first_response": "first response",
     "routing_objection": "routing objection window", "leader_acceptance": "leader acceptance",
@@ -49,7 +55,7 @@ def local_text(at: dt.datetime | str | None) -> str:
         return ""
     instant = pendulum.parse(at) if isinstance(at, str) else pendulum.instance(at)
     assert isinstance(instant, pendulum.DateTime)
-    return instant.in_timezone(LOCAL).format("YYYY-MM-DD HH:mm")
+    return format_local(instant)
 
 
 def address_of(recipient: str, case: Case | None, org: OrgChart,
@@ -162,3 +168,51 @@ def _label(kind: type[Outcome] | type[Rating] | type[Resolution], value: object,
     except ValueError:
         return str(value)
     return member.label if language == "zh" else member.value.replace("_", " ")
+
+
+# --- the facts of the leaders' and the practices' messages ----------------------------------
+
+def digest_row(case: Case, standing: Standing, language: str) -> dict[str, str]:
+    """One open case in an owning leader's daily digest: its next (or worst overdue)
+    deadline. Digests go to owning leaders, in the handling chain; an accusation stays
+    unnamed in them anyway."""
+    zh = language == "zh"
+    nxt = standing.next
+    subject = ("检举控告件" if zh else "an accusation") if case.petition.is_accusation \
+        else case.petition.subject
+    return {"ref": case.ref, "subject": subject,
+            "stage": case.stage.label if zh else case.stage.value,
+            "deadline": nxt.kind.label if nxt else "", "due": due_text(nxt) if nxt else "",
+            "overdue": format_duration(standing.overdue_by) if standing.overdue else ""}
+
+
+def reception_facts(d: ReceptionDay, org: OrgChart, language: str) -> dict[str, Any]:
+    """What a reception notice or reminder says: the day, the leader on duty, the place,
+    and why the day moved."""
+    assert d.day is not None
+    return {"rule": d.rule, "day": d.day.isoformat(), "nominal": d.nominal.isoformat(),
+            "weekday": WEEKDAYS.get(language, WEEKDAYS["en"])[d.day.weekday()],
+            "leader": person_name(org, d.leader),
+            "leader_id": d.leader, "place": d.place, "moved": d.moved}
+
+
+def zero_report_facts(unit: str, day: dt.date, due: dt.datetime, org: OrgChart
+                      ) -> dict[str, Any]:
+    """What a missing-zero-report alert says."""
+    head = org.unit(unit).head
+    return {"unit": unit_name(org, unit), "unit_id": unit, "day": day.isoformat(),
+            "due": format_local(due), "head": person_name(org, head)}
+
+
+def signal_digest(week: Week, found: Iterable[Signal], refs: Mapping[str, str],
+                  org: OrgChart, language: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The weekly 《信访信息参考》: its issue and dates, and a row per signal (with the case
+    it was promoted to)."""
+    zh = language == "zh"
+    rows = [{"id": s.id, "unit": unit_name(org, s.unit), "officer": person_name(org, s.officer),
+             "risk": s.risk.label if zh else s.risk.value, "summary": s.summary,
+             "at": format_local(s.at), "case": refs.get(s.case_id or "", "")}
+            for s in found]
+    facts = {"issue": week.issue, "first": week.monday.isoformat(),
+             "last": week.sunday.isoformat()}
+    return facts, rows

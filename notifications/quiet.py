@@ -7,9 +7,8 @@ import datetime as dt
 import pendulum
 
 from domain.calendar import WorkingCalendar
+from domain.instants import local
 from notifications.settings import QuietHours
-
-LOCAL = "Asia/Shanghai"
 
 
 def _in_window(t: dt.time, quiet: QuietHours) -> bool:
@@ -23,17 +22,17 @@ def _in_window(t: dt.time, quiet: QuietHours) -> bool:
 def next_allowed(at: dt.datetime, quiet: QuietHours | None,
                  calendar: WorkingCalendar) -> pendulum.DateTime:
     """The first instant at or after ``at`` (UTC) outside quiet hours, in UTC."""
-    local = pendulum.instance(at).in_timezone(LOCAL)
+    when = local(at)
     if quiet is None:
-        return local.in_timezone("UTC")
+        return when.in_timezone("UTC")
     for _ in range(400):  # a year of rest days is the worst case
-        rest = quiet.rest_days and not calendar.is_working_day(local.date())
-        if not rest and not _in_window(local.time(), quiet):
-            return local.in_timezone("UTC")
+        rest = quiet.rest_days and not calendar.is_working_day(when.date())
+        if not rest and not _in_window(when.time(), quiet):
+            return when.in_timezone("UTC")
         if rest:  # the next day's end of the night window (or its start of day)
-            local = local.add(days=1).start_of("day")
+            when = when.add(days=1).start_of("day")
             continue
-        end = local.set(hour=quiet.end.hour, minute=quiet.end.minute, second=0,
-                        microsecond=0)
-        local = end if end > local else end.add(days=1)
+        end = when.set(hour=quiet.end.hour, minute=quiet.end.minute, second=0,
+                       microsecond=0)
+        when = end if end > when else end.add(days=1)
     raise ValueError("no allowed time within a year: check the quiet hours")

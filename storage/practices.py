@@ -9,12 +9,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
+from domain.errors import RuleViolation
 from domain.events import DomainEvent
 from domain.signals import Risk, Signal
 from domain.zero_report import ZeroReport
-from storage.audit import GENESIS, chain_rows
+from storage.chain import GENESIS, AuditRow, chain_rows
 from storage.tables import audit_events, journals, signals, zero_reports
 
 
@@ -29,8 +30,7 @@ class SqlPractices:
         new = list(events)
         if not new:
             return
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        self.conn.execute(dialect.insert(journals).values(
+        self.conn.execute(_insert_or_skip(self.conn).values(
             subject=subject, kind=kind, audit_seq=0, audit_head=GENESIS)
             .on_conflict_do_nothing(index_elements=["subject"]))
         query = select(journals.c.audit_seq, journals.c.audit_head).where(
@@ -43,16 +43,16 @@ class SqlPractices:
         self.conn.execute(update(journals).where(journals.c.subject == subject).values(
             audit_seq=rows[-1]["seq"], audit_head=rows[-1]["hash"]))
 
-    def events(self, subject: str) -> list[Any]:
-        return list(self.conn.execute(select(audit_events).where(
-            audit_events.c.case_id == subject).order_by(audit_events.c.seq)))
+    def events(self, subject: str) -> list[AuditRow]:
+        return [AuditRow(**r._mapping) for r in self.conn.execute(select(audit_events).where(
+            audit_events.c.case_id == subject).order_by(audit_events.c.seq))]
 
-    def events_between(self, first: str, last: str, types: Iterable[str]) -> list[Any]:
+    def events_between(self, first: str, last: str, types: Iterable[str]) -> list[AuditRow]:
         """Audit rows of ``types`` of the journals whose subjects sort in [first, last]
         (``zero-report:2026-11-23`` … ``zero-report:2026-11-30``: ISO dates sort)."""
-        return list(self.conn.execute(select(audit_events).where(and_(
-            audit_events.c.case_id.between(first, last),
-            audit_events.c.type.in_(list(types)))).order_by(audit_events.c.id)))
+        return [AuditRow(**r._mapping) for r in self.conn.execute(select(audit_events).where(
+            and_(audit_events.c.case_id.between(first, last),
+                 audit_events.c.type.in_(list(types)))).order_by(audit_events.c.id))]
 
     def has_event(self, subject: str, type_: str, **data: str) -> bool:
         """Whether the journal holds an event of ``type_`` whose data has these values."""
@@ -69,9 +69,14 @@ class SqlPractices:
         return _report(row) if row is not None else None
 
     def add_zero_report(self, r: ZeroReport) -> None:
-        self.conn.execute(insert(zero_reports).values(
-            unit=r.unit, day=r.day.isoformat(), reporter=r.reporter, at=r.at, items=r.items,
-            summary=r.summary, late=r.late))
+        try:
+            with self.conn.begin_nested():  # two reporters at once: the key decides
+                self.conn.execute(insert(zero_reports).values(
+                    unit=r.unit, day=r.day.isoformat(), reporter=r.reporter, at=r.at,
+                    items=r.items, summary=r.summary, late=r.late))
+        except IntegrityError:
+            raise RuleViolation(f"zero-report:{r.unit}",
+                                f"'{r.unit}' already reported for {r.day}") from None
 
     def zero_reports(self, first: dt.date, last: dt.date) -> list[ZeroReport]:
         rows = self.conn.execute(select(zero_reports).where(
@@ -105,6 +110,19 @@ class SqlPractices:
     def promote(self, signal_id: str, case_id: str) -> None:
         self.conn.execute(update(signals).where(signals.c.id == signal_id)
                           .values(case_id=case_id))
+
+
+def _insert_or_skip(conn: Connection) -> Any:
+    """The dialect's INSERT, which can skip a conflicting row (both dialects spell it
+    ``on_conflict_do_nothing``). Imported here, not at the top: the PostgreSQL dialect is
+    loaded already when the connection is PostgreSQL's, and never on SQLite."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(journals)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(journals)
 
 
 def _report(row: Any) -> ZeroReport:

@@ -1,13 +1,12 @@
-"""Repositories and the unit of work: a case's state, its new audit events and its pending
-rungs are written in one transaction, or not at all."""
+"""Repositories and the unit of work in SQL: a case's state, its new audit events and its
+pending rungs are written in one transaction, or not at all (see ``ports.UnitOfWork``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import (
     Connection,
@@ -24,12 +23,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from domain.case import Case, CaseRules
+from domain.case import Case
 from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
+from domain.escalation import DueRung
 from domain.petition import Category
 from domain.routing import PriorCase
 from storage import codec
-from storage.audit import GENESIS, chain_rows
+from storage.audit import verify
+from storage.chain import GENESIS, AuditRow, Break, chain_rows
+from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, Wait
 from storage.practices import SqlPractices
 from storage.tables import (
     applied_requests,
@@ -39,8 +41,6 @@ from storage.tables import (
     outbox,
     rung_schedule,
 )
-
-RulesFor = Callable[[Case], CaseRules]
 
 
 class SqlCaseRepository:
@@ -71,6 +71,10 @@ class SqlCaseRepository:
         self.seen[case.id] = case
         return case
 
+    def changed(self) -> list[Case]:
+        """Cases loaded or added here that commit must write."""
+        return [c for c in self.seen.values() if c.events or c.id in self._new]
+
     def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
         """Earlier cases of one petitioner, for repeat detection."""
         rows = self.conn.execute(select(cases.c.id, cases.c.category, cases.c.body).where(
@@ -87,9 +91,7 @@ class SqlCaseRepository:
         return {r[0]: int(r[1]) for r in rows}
 
     # --- writing ------------------------------------------------------------------------
-    def _save(self, case: Case, rules: CaseRules) -> None:
-        if not case.events and case.id not in self._new:
-            return
+    def _save(self, case: Case, schedule: Sequence[DueRung]) -> None:
         head = self.conn.execute(select(cases.c.audit_seq, cases.c.audit_head).where(
             cases.c.id == case.id)).first() if case.id not in self._new else None
         last_seq, last_hash = (head.audit_seq, head.audit_head) if head else (0, GENESIS)
@@ -107,7 +109,7 @@ class SqlCaseRepository:
                 raise ConcurrentUpdate(case.ref, case.version)
         if rows:
             self.conn.execute(insert(audit_events), rows)
-        self._reschedule(case, rules, case.events[-1].at if case.events else case.registered_at)
+        self._reschedule(case.id, schedule)
         case.version += 1
         case.events.clear()
         self._new.discard(case.id)
@@ -121,24 +123,16 @@ class SqlCaseRepository:
         except IntegrityError:
             raise DuplicateRegistration(case.registration_no) from None
 
-    def _reschedule(self, case: Case, rules: CaseRules, now: dt.datetime) -> None:
+    def _reschedule(self, case_id: str, schedule: Sequence[DueRung]) -> None:
         self.conn.execute(delete(rung_schedule).where(and_(
-            rung_schedule.c.case_id == case.id, rung_schedule.c.claimed_at.is_(None))))
+            rung_schedule.c.case_id == case_id, rung_schedule.c.claimed_at.is_(None))))
         claimed = {(r.clock, r.rung) for r in self.conn.execute(
             select(rung_schedule.c.clock, rung_schedule.c.rung).where(
-                rung_schedule.c.case_id == case.id))}
-        pending = [{"case_id": case.id, "clock": d.clock, "rung": d.name, "fire_at": d.fire_at}
-                    for d in case.schedule(rules, now) if (d.clock, d.name) not in claimed]
+                rung_schedule.c.case_id == case_id))}
+        pending = [{"case_id": case_id, "clock": d.clock, "rung": d.name, "fire_at": d.fire_at}
+                   for d in schedule if (d.clock, d.name) not in claimed]
         if pending:
             self.conn.execute(insert(rung_schedule), pending)
-
-
-@dataclass(frozen=True)
-class ClaimedRung:
-    case_id: str
-    clock: str
-    rung: str
-    fire_at: dt.datetime
 
 
 def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]:
@@ -173,24 +167,13 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     return [ClaimedRung(r.case_id, r.clock, r.rung, r.fire_at) for r in rows]
 
 
-@dataclass(frozen=True)
-class Wait:
-    """Where a case's lifecycle run waits: the n-th wait of the run, its key and stage."""
-
-    n: int
-    key: str | None
-    stage: str | None
-    open: bool
-
-
 class SqlUnitOfWork:
     """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
 
-    def __init__(self, engine: Engine, rules_for: RulesFor) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.rules_for = rules_for
 
-    def __enter__(self) -> SqlUnitOfWork:
+    def __enter__(self) -> Self:
         self.conn = self.engine.connect()
         self.tx = self.conn.begin()
         self.cases = SqlCaseRepository(self.conn)
@@ -205,10 +188,13 @@ class SqlUnitOfWork:
         finally:
             self.conn.close()
 
-    def commit(self) -> None:
-        """Write every changed case with its events and rungs, then commit."""
-        for case in list(self.cases.seen.values()):
-            self.cases._save(case, self.rules_for(case))
+    def commit(self, schedules: Mapping[str, Sequence[DueRung]] | None = None) -> None:
+        """Write every changed case with its events and the rungs ``schedules`` gives for
+        it, then commit."""
+        for case in self.cases.changed():
+            if schedules is None or case.id not in schedules:
+                raise ValueError(f"case {case.ref} changed but no rung schedule was given")
+            self.cases._save(case, schedules[case.id])
         self.tx.commit()
 
     def one_sweep_at_a_time(self) -> None:
@@ -237,8 +223,11 @@ class SqlUnitOfWork:
                 for m in fresh])
         return len(fresh)
 
+    def reschedule(self, case_id: str, schedule: Sequence[DueRung]) -> None:
+        self.cases._reschedule(case_id, schedule)
+
     def claim_messages(self, now: dt.datetime, limit: int,
-                       stale: dt.timedelta = dt.timedelta(minutes=10)) -> list[Any]:
+                       stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]:
         """Claim queued messages whose time has come (and any a crashed sender left in
         ``sending`` for longer than ``stale``), oldest first. Each claim is a guarded UPDATE,
         so of two senders only one gets a message."""
@@ -254,19 +243,19 @@ class SqlUnitOfWork:
                 or_(outbox.c.claimed_at.is_(None), outbox.c.claimed_at == r.claimed_at)))
                 .values(status="sending", claimed_at=now))
             if done.rowcount == 1:
-                claimed.append(r)
+                claimed.append(OutboxRow(**r._mapping))
         return claimed
 
     def settle_message(self, message_id: int, **values: Any) -> None:
         """Record what became of a claimed message (sent, retry, held, dead)."""
         self.conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
 
-    def messages(self, status: str | None = None, limit: int = 200) -> list[Any]:
+    def messages(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]:
         """Outbox rows, newest first."""
         query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
         if status:
             query = query.where(outbox.c.status == status)
-        return list(self.conn.execute(query))
+        return [OutboxRow(**r._mapping) for r in self.conn.execute(query)]
 
     def has_message(self, key: str) -> bool:
         return self.conn.execute(select(outbox.c.id).where(outbox.c.key == key)).first() \
@@ -328,17 +317,6 @@ class SqlUnitOfWork:
                  .order_by(cases.c.registered_at).limit(limit))
         return list(self.conn.execute(query).scalars())
 
-    def reschedule_open(self, now: dt.datetime) -> int:
-        """Recompute every open case's pending rungs (after the key periods or a policy's
-        ladders changed in the configuration). It rewrites rung rows as a sweep does, so it
-        takes the sweepers' turn. Returns how many cases were rescheduled."""
-        self.one_sweep_at_a_time()
-        n = 0
-        for case in self.open_cases():
-            self.cases._reschedule(case, self.rules_for(case), now)
-            n += 1
-        return n
-
     def open_cases(self) -> list[Case]:
         """Every case not closed (read only: nothing is locked)."""
         rows = self.conn.execute(select(cases).where(cases.c.stage != "closed")
@@ -349,13 +327,16 @@ class SqlUnitOfWork:
         rows = self.conn.execute(select(cases).order_by(cases.c.registered_at))
         return [codec.from_row(r) for r in rows]
 
-    def history_of(self, case: Case) -> list[Any]:
+    def history_of(self, case: Case) -> list[AuditRow]:
         """The case's audit rows, after those of the signal it was promoted from (the
         information officer's report and the digest it was in)."""
         before = self.practices.events(f"signal:{case.signal}") if case.signal else []
         return [*before, *self.events_of(case.id)]
 
-    def events_of(self, case_id: str) -> list[Any]:
+    def events_of(self, case_id: str) -> list[AuditRow]:
         """The case's audit rows, in order."""
-        return list(self.conn.execute(select(audit_events).where(
-            audit_events.c.case_id == case_id).order_by(audit_events.c.seq)))
+        return [AuditRow(**r._mapping) for r in self.conn.execute(select(audit_events).where(
+            audit_events.c.case_id == case_id).order_by(audit_events.c.seq))]
+
+    def audit_check(self) -> tuple[int, list[Break]]:
+        return verify(self.conn)

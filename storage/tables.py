@@ -30,9 +30,8 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -57,7 +56,22 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return pendulum.instance(instant).in_timezone("UTC")
 
 
-JSONB = JSON().with_variant(postgresql.JSONB(), "postgresql")
+class JSONB(TypeDecorator[Any]):
+    """JSON documents: JSONB on PostgreSQL, JSON elsewhere. A decorator rather than
+    ``with_variant(postgresql.JSONB())`` so that reading an SQLite home never loads the
+    PostgreSQL dialect (a third of the CLI's start-up)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB as PgJSONB  # loaded with it
+
+            return dialect.type_descriptor(PgJSONB())
+        return dialect.type_descriptor(JSON())
+
+
 BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
 metadata = MetaData()

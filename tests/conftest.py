@@ -17,7 +17,7 @@ from domain.calendar import WorkingCalendar
 from domain.case import Case, CaseRules
 from domain.petition import Category, Channel, Petition, Petitioner
 from domain.policies import default_registry
-from flows.config import Office, load_office
+from services.config import Office, load_office
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_OFFICE = ROOT / "deploy" / "config"

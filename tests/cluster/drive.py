@@ -34,16 +34,16 @@ def intake(n: int) -> None:
 
 
 def ack() -> None:
+    from cli.actions import run_act
     from domain.stages import Stage
-    from flows.bootstrap import bootstrap
-    from flows.cli_cases import _act
-    from flows.services import Act, ActRequest
+    from services.bootstrap import bootstrap
+    from services.cases import Act, ActRequest
 
     app = bootstrap()
     with app.uow() as uow:
         cases = [c for c in uow.open_cases() if c.stage is Stage.ASSIGNED]
     for case in cases:
-        _act(case.ref, ActRequest(Act.ACK, str(case.responder)))
+        run_act(case.ref, ActRequest(Act.ACK, str(case.responder)))
 
 
 if __name__ == "__main__":

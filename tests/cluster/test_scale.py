@@ -168,7 +168,7 @@ def test_petitions_through_two_workers_and_two_sweepers_each_rung_once(cluster):
 
 
 def test_the_cli_reads_the_cluster(cluster):
-    done = subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", "list",
+    done = subprocess.run([sys.executable, "-c", "from cli.main import main; main()", "list",
                            "--json"], env={**os.environ, **cluster.env}, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -111,7 +111,7 @@ def _one_case(home: Path) -> str:
     from sqlalchemy import create_engine
 
     from domain.case import CaseRules
-    from flows.config import load_office
+    from services.config import load_office
     from storage.repository import SqlUnitOfWork
     from tests.conftest import new_case
 
@@ -119,10 +119,10 @@ def _one_case(home: Path) -> str:
     office = load_office(SAMPLE_OFFICE)
     rules = CaseRules(office.policies.get("cn-2022"), office.calendar, office.org)
     engine = create_engine(f"sqlite:///{home / 'petitions.db'}")
-    with SqlUnitOfWork(engine, lambda c: rules) as uow:
+    with SqlUnitOfWork(engine) as uow:
         case = new_case(office, rules)
         uow.cases.add(case)
-        uow.commit()
+        uow.commit({case.id: case.schedule(rules, case.registered_at)})
     engine.dispose()
     return case.id
 
@@ -131,7 +131,7 @@ def test_read_commands_answer_without_importing_prefect(home):
     case_id = _one_case(home)
     code = f"""
 import sys
-from flows.cli import main
+from cli.main import main
 for args in (["show", "{case_id}"], ["show", "{case_id}", "--json"], ["list"],
              ["list", "--overdue", "--json"], ["timeline", "{case_id}"], ["overdue"],
              ["kpi", "--from", "2026-01-01", "--to", "2026-12-31"],
@@ -168,15 +168,16 @@ def test_db_upgrade_then_audit_verify_names_a_tampered_row(home):
 def test_outbox_send_writes_eml_files_and_outbox_lists_them(home):
     import pendulum
 
-    from flows import services
-    from flows.bootstrap import bootstrap
-    from flows.clock import FileClock
-    from flows.config import Settings
+    from services import cases as services
+    from services.bootstrap import bootstrap
+    from services.clock import FileClock
+    from services.schema import migrated
+    from services.settings import Settings
 
     home.mkdir()
     clock = FileClock(home / "clock")  # Tuesday 10:00: outside quiet hours
     clock.set(pendulum.datetime(2026, 11, 24, 10, 0, tz="Asia/Shanghai"))
-    app = bootstrap(Settings(home=home, config_dir=SAMPLE_OFFICE), migrate=True, clock=clock)
+    app = migrated(bootstrap(Settings(home=home, config_dir=SAMPLE_OFFICE), clock=clock))
     petition = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
     case = services.register(app, petition, registration_no="XF-E1", actor="clerk")
     services.route_and_assign(app, case.id, actor="intake")

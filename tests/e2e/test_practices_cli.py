@@ -9,10 +9,11 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from flows import services as s
-from flows.bootstrap import bootstrap
-from flows.clock import FileClock
-from flows.config import Settings
+from services import cases as s
+from services.bootstrap import bootstrap
+from services.clock import FileClock
+from services.schema import migrated
+from services.settings import Settings
 from tests.conftest import SAMPLE_OFFICE
 from tests.e2e.test_cli import run
 
@@ -25,7 +26,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("practices")
     clock = FileClock(home / "clock")
     clock.set(pendulum.parse("2026-12-28 09:30", tz="Asia/Shanghai"))  # type: ignore[arg-type]
-    bootstrap(Settings(home=home, config_dir=SAMPLE_OFFICE), migrate=True, clock=clock)
+    migrated(bootstrap(Settings(home=home, config_dir=SAMPLE_OFFICE), clock=clock))
     return home
 
 

@@ -15,10 +15,12 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from flows import services as s
-from flows.bootstrap import bootstrap
-from flows.clock import FileClock
-from flows.config import Settings
+from services import cases as s
+from services.bootstrap import bootstrap
+from services.clock import FileClock
+from services.schema import migrated
+from services.settings import Settings
+from services.sweep import sweep
 from tests.conftest import SAMPLE_OFFICE
 from tests.e2e.test_cli import run
 
@@ -32,7 +34,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("supervise")
     clock = FileClock(home / "clock")
-    app = bootstrap(Settings(home=home, config_dir=SAMPLE_OFFICE), migrate=True, clock=clock)
+    app = migrated(bootstrap(Settings(home=home, config_dir=SAMPLE_OFFICE), clock=clock))
 
     def at(day: str) -> None:
         clock.set(pendulum.parse(day, tz="Asia/Shanghai"))  # type: ignore[arg-type]
@@ -59,7 +61,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
                        registration_no="XF-C", actor="clerk")
     s.route_and_assign(app, group.id, actor="intake")
     at("2026-05-20 09:00")
-    s.sweep(app, sweeper="test")  # XF-B's handling limit (2026-05-01) is breached
+    sweep(app, sweeper="test")  # XF-B's handling limit (2026-05-01) is breached
     app.engine.dispose()
     return home
 

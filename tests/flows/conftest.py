@@ -65,7 +65,7 @@ class Engine:
     def start(self, **extra_env: str) -> None:
         with (self.home / "serve.log").open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from flows.cli import main; main()", "serve"],
+                [sys.executable, "-c", "from cli.main import main; main()", "serve"],
                 env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT)
         self.wait_for(lambda: self.get("/deployments/name/petition-lifecycle/lifecycle"),
                       START_TIMEOUT, "the served deployments")
@@ -94,7 +94,7 @@ class Engine:
     # --- the CLI and the API ---------------------------------------------------------
     def cli(self, *args: str, check: bool = True, **extra_env: str
             ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-c", "from flows.cli import main; main()",
+        done = subprocess.run([sys.executable, "-c", "from cli.main import main; main()",
                                *args], env={**self.env, **extra_env}, capture_output=True,
                               text=True, timeout=180)
         if check and done.returncode != 0:

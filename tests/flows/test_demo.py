@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from flows.demo import PETITIONS
+from cli.demo_script import PETITIONS
 
 
 def _left_running(home: Path) -> list[int]:
@@ -33,7 +33,7 @@ def test_the_demo_runs_four_petitions_through_every_stage(tmp_path: Path) -> Non
     home = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PETITIONS_", "PREFECT_"))}
-    done = subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", "demo",
+    done = subprocess.run([sys.executable, "-c", "from cli.main import main; main()", "demo",
                            "--home", str(home)], env=env, capture_output=True, text=True,
                           timeout=400)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -156,7 +156,7 @@ def test_a_runner_killed_mid_intake_leaves_the_petition_registered_once_and_goin
     served.stop()
     served.start(PETITIONS_INTAKE_PAUSE_SECONDS="60")
     intake = subprocess.Popen(
-        [sys.executable, "-c", "from flows.cli import main; main()", "intake", WAGE,
+        [sys.executable, "-c", "from cli.main import main; main()", "intake", WAGE,
          "--registration-no", "XF-F3"], env=served.env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     served.wait_for(lambda: served.cli("show", "XF-F3", check=False).returncode == 0, 90,

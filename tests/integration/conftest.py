@@ -65,10 +65,28 @@ def engine(db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+class RulesUnitOfWork(SqlUnitOfWork):
+    """The SQL unit of work as the storage tests drive it: ``commit()`` derives each
+    changed case's rung schedule from ``rules``, as the use cases do (``services.cases``)."""
+
+    def __init__(self, engine: Engine, rules: CaseRules) -> None:
+        super().__init__(engine)
+        self.rules = rules
+
+    def commit(self, schedules=None) -> None:  # type: ignore[no-untyped-def]
+        super().commit(schedules if schedules is not None else schedules_of(self, self.rules))
+
+
+def schedules_of(uow, rules: CaseRules):  # type: ignore[no-untyped-def]
+    """Each changed case's pending rungs, derived at its latest event."""
+    return {c.id: c.schedule(rules, c.events[-1].at if c.events else c.registered_at)
+            for c in uow.cases.changed()}
+
+
 @pytest.fixture
 def uow_factory(engine: Engine, rules: CaseRules):  # type: ignore[no-untyped-def]
-    def make() -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, lambda case: rules)
+    def make() -> RulesUnitOfWork:
+        return RulesUnitOfWork(engine, rules)
     return make
 
 
@@ -84,10 +102,10 @@ def app(office, engine, tmp_path):  # type: ignore[no-untyped-def]
     """The app on each database, with a fixed clock (Friday 2026-11-20 11:00 local)."""
     import pendulum
 
-    from flows.bootstrap import App
-    from flows.clock import FixedClock
-    from flows.config import Settings
+    from services.bootstrap import sql_app
+    from services.clock import FixedClock
+    from services.settings import Settings
     from tests.conftest import SAMPLE_OFFICE
 
     settings = Settings(home=tmp_path, config_dir=SAMPLE_OFFICE)
-    return App(settings, office, engine, FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)))
+    return sql_app(settings, office, FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine)

@@ -8,7 +8,7 @@ import pytest
 
 from domain.errors import ConfigError
 from domain.org import org_from_mapping
-from flows.config import load_calendar, load_file, load_office, load_policies
+from services.config import load_calendar, load_file, load_office, load_policies
 from tests.conftest import SAMPLE_OFFICE
 
 

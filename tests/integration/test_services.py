@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from domain.errors import DuplicateRegistration, IllegalTransition
 from domain.stages import Stage
-from flows import services as s
-from flows.bootstrap import App
+from services import cases as s
+from services.bootstrap import App
+from services.sweep import sweep
 from storage.repository import SqlUnitOfWork
 from storage.tables import outbox
 from tests.conftest import SAMPLE_OFFICE
@@ -90,10 +91,10 @@ def test_a_bad_action_changes_nothing(app):
 def test_one_sweep_fires_every_due_rung_of_a_case_once_with_its_messages(app):
     case_id = _handling(app)
     app.clock.advance(days=65)  # type: ignore[attr-defined]
-    fired = s.sweep(app, sweeper="a")
+    fired = sweep(app, sweeper="a")
     assert [f.rung for f in fired if f.recipient] == ["reminder", "warning", "breach",
                                                       "escalate-leader"]
-    assert s.sweep(app, sweeper="b") == []
+    assert sweep(app, sweeper="b") == []
     with app.uow() as uow:
         assert {r for _, r in uow.cases.get(case_id).fired} >= {"reminder", "warning",
                                                                 "breach", "escalate-leader"}
@@ -103,7 +104,7 @@ def test_one_sweep_fires_every_due_rung_of_a_case_once_with_its_messages(app):
 
 def test_queuing_a_message_twice_keeps_one(app):
     _handling(app)
-    with SqlUnitOfWork(app.engine, app.rules_for) as uow:
+    with SqlUnitOfWork(app.engine) as uow:
         row = {"key": "k1", "case_id": "c", "kind": "reminder", "recipient": "x",
                "urgent": 0, "payload": {}, "queued_at": app.clock.now()}
         assert uow.queue([row, dict(row)]) == 1
@@ -139,7 +140,7 @@ def test_two_sweepers_at_once_fire_each_rung_once_without_deadlock(app):
 
     def sweeper(name: str) -> None:
         try:
-            while s.sweep(app, sweeper=name, limit=7):
+            while sweep(app, sweeper=name, limit=7):
                 pass
         except BaseException as e:  # reported below
             errors.append(e)

@@ -1,6 +1,8 @@
 """Processes the reliability tests start and kill: ``python -m tests.integration.workers``.
 
-    claim URL NAME        claim due rungs in batches until none is left; print each claim
+    claim URL NAME        say "ready", wait for "go" on stdin (so that two sweepers start
+                          together), then claim due rungs in batches until none is left;
+                          print each claim
     register URL PREFIX   register petitions one after another; print ACK after each commit
 """
 
@@ -13,7 +15,7 @@ import pendulum
 
 from domain.case import Case, CaseRules
 from domain.routing import route
-from flows.config import load_office
+from services.config import load_office
 from storage.db import make_engine
 from storage.repository import SqlUnitOfWork
 from tests.conftest import SAMPLE_OFFICE, wage_petition
@@ -22,8 +24,13 @@ from tests.conftest import SAMPLE_OFFICE, wage_petition
 def claim(url: str, name: str) -> None:
     engine = make_engine(url)
     now = pendulum.datetime(2030, 1, 1, tz="UTC")
+    with engine.connect():  # connected before the start line, not after it
+        pass
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        return
     while True:
-        with SqlUnitOfWork(engine, lambda c: None) as uow:  # type: ignore[arg-type,return-value]
+        with SqlUnitOfWork(engine) as uow:
             got = uow.claim_due(now, name, 50)
             uow.commit()
         if not got:
@@ -41,13 +48,13 @@ def register(url: str, prefix: str) -> None:
         petition = wage_petition()
         now = pendulum.now("UTC")
         regno = f"{prefix}-{i:06d}"
-        with SqlUnitOfWork(engine, lambda c: rules) as uow:
+        with SqlUnitOfWork(engine) as uow:
             case = Case.register(case_id=uuid.uuid4().hex, registration_no=regno,
                                  petition=petition, policy=policy, actor="clerk", now=now)
             case.assign(route(petition, office.routing, office.org, uow.cases.workload()),
                         actor="clerk", now=now, rules=rules)
             uow.cases.add(case)
-            uow.commit()
+            uow.commit({case.id: case.schedule(rules, now)})
         print(f"ACK {regno}", flush=True)  # acknowledged only once it is committed
 
 

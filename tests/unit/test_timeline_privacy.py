@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from domain.outcomes import Outcome, Resolution
 from domain.petition import Category
-from flows.timeline import artifact_table, event_rows
+from services.timeline import artifact_table, event_rows
 from tests.conftest import at, new_case, wage_petition
 
 

@@ -1,52 +1,39 @@
 """The CLI of the mines' practices: leader reception days, the daily zero report,
-information officers' signals and digest, key periods. No Prefect import except
-``signal promote`` (which runs the intake deployment, as ``intake`` does)."""
+information officers' signals and digest, key periods. ``signal promote`` runs the intake
+deployment, as ``intake`` does (through ``cli.common.runs``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from domain.errors import RuleViolation
-from domain.instants import format_local, local_date
+from cli.common import Json, emit, out, parse_day, reports_errors, say, table
+from cli.common import app as make_app
+from cli.intake import petition_data, submit
+from domain.instants import local_date
 from domain.signals import Week
-from flows import practices
-from flows.bootstrap import bootstrap
-from flows.cli import _parse_day, app, out, reports_errors
-from flows.config import Settings
-from flows.timeline import event_rows
+from services import practices
+from services.schema import migrated
+from services.timeline import event_rows
 
 reception_app = typer.Typer(help="Leader reception days (领导接待日).", no_args_is_help=True)
 zero_app = typer.Typer(help="The daily zero report (每日零报告).", no_args_is_help=True)
 signal_app = typer.Typer(help="Information officers' signals (信访信息员) and the weekly "
                          "《信访信息参考》.", no_args_is_help=True)
 practices_app = typer.Typer(help="The office's scheduled practices.", no_args_is_help=True)
-app.add_typer(reception_app, name="reception")
-app.add_typer(zero_app, name="zero-report")
-app.add_typer(signal_app, name="signal")
-app.add_typer(practices_app, name="practices")
 
-Json = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
 Day = Annotated[str | None, typer.Option(help="A local date YYYY-MM-DD (default: today).")]
 
 
-def _emit(items: list[dict[str, Any]]) -> None:
-    sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
-
-
-def _table(items: list[dict[str, Any]], columns: list[str]) -> None:
-    table = Table()
-    for c in columns:
-        table.add_column(c)
-    for i in items:
-        table.add_row(*("" if i.get(c) is None else str(i.get(c)) for c in columns))
-    out.print(table)
+def register(app: typer.Typer) -> None:
+    app.add_typer(reception_app, name="reception")
+    app.add_typer(zero_app, name="zero-report")
+    app.add_typer(signal_app, name="signal")
+    app.add_typer(practices_app, name="practices")
+    app.command("key-periods")(key_periods_cmd)
 
 
 # --- reception days ------------------------------------------------------------------------
@@ -58,20 +45,17 @@ def reception_list(start: Annotated[str | None, typer.Option("--from")] = None,
                    as_json: Json = False) -> None:
     """The receptions from --from (default today) to --to (default 60 days on): the day
     held, the leader on duty, and why a day moved (a rest day, 调休 working days kept)."""
-    a = bootstrap()
-    first = _parse_day(start) if start else local_date(a.clock.now())
-    last = _parse_day(end) if end else first + dt.timedelta(days=60)
-    days = a.office.practices.reception.days(a.office.calendar, first, last)
-    items = [{"reception": d.rule, "nominal": d.nominal.isoformat(),
-              "day": d.day.isoformat() if d.day else None, "leader": d.leader,
-              "place": d.place, "moved": d.moved} for d in days]
+    a = make_app()
+    first = parse_day(start) if start else local_date(a.clock.now())
+    last = parse_day(end) if end else first + dt.timedelta(days=60)
+    items = practices.reception_items(a, first, last)
     if as_json:
-        _emit(items)
+        emit(items)
         return
     if not items:
-        out.print(f"no leader reception day from {first} to {last}", highlight=False)
+        say(f"no leader reception day from {first} to {last}")
         return
-    _table(items, ["day", "leader", "reception", "nominal", "place", "moved"])
+    out.print(table(items, ["day", "leader", "reception", "nominal", "place", "moved"]))
 
 
 # --- the daily zero report -----------------------------------------------------------------
@@ -84,39 +68,37 @@ def zero_file(unit: Annotated[str, typer.Argument(help="The reporting unit's id.
               summary: Annotated[str, typer.Option(help="The matters, if any.")] = "",
               day: Day = None) -> None:
     """File a unit's daily report ("nothing to report" is --items 0)."""
-    a = bootstrap(migrate=True)
-    r = practices.file_zero_report(a, unit=unit, reporter=by, items=items, summary=summary,
-                                   day=_parse_day(day) if day else None)
+    r = practices.file_zero_report(migrated(make_app()), unit=unit, reporter=by, items=items,
+                                   summary=summary, day=parse_day(day) if day else None)
     what = "nothing to report" if r.nothing else f"{r.items} matter(s)"
-    out.print(f"{r.unit} {r.day}: {what}" + (" (late)" if r.late else ""), highlight=False)
+    say(f"{r.unit} {r.day}: {what}" + (" (late)" if r.late else ""))
 
 
 @zero_app.command("status")
 @reports_errors
 def zero_status(day: Day = None, as_json: Json = False) -> None:
     """Which units reported for the day, and which have not."""
-    a = bootstrap()
-    when = _parse_day(day) if day else local_date(a.clock.now())
+    a = make_app()
+    when = parse_day(day) if day else local_date(a.clock.now())
     rows = practices.zero_report_status(a, when)
     if as_json:
-        _emit(rows)
+        emit(rows)
         return
-    _table(rows, ["unit", "name", "reported", "reporter", "at", "items", "late", "summary"])
+    out.print(table(rows, ["unit", "name", "reported", "reporter", "at", "items", "late",
+                           "summary"]))
     missing = [r["unit"] for r in rows if not r["reported"]]
-    out.print(f"{when}: {len(rows) - len(missing)} of {len(rows)} units reported"
-              + (f"; missing: {', '.join(missing)}" if missing else ""), highlight=False)
+    say(f"{when}: {len(rows) - len(missing)} of {len(rows)} units reported"
+        + (f"; missing: {', '.join(missing)}" if missing else ""))
 
 
 @zero_app.command("check")
 @reports_errors
 def zero_check() -> None:
     """Alert now for missing reports (the scheduled ``office-practices`` flow does this)."""
-    a = bootstrap(migrate=True)
-    alerts = practices.check_zero_reports(a)
+    alerts = practices.check_zero_reports(migrated(make_app()))
     for x in alerts:
-        out.print(f"{x.unit} {x.day}: {x.level} alerted ({', '.join(x.recipients)})",
-                  highlight=False)
-    out.print(f"{len(alerts)} alert(s) queued", highlight=False)
+        say(f"{x.unit} {x.day}: {x.level} alerted ({', '.join(x.recipients)})")
+    say(f"{len(alerts)} alert(s) queued")
 
 
 # --- signals -------------------------------------------------------------------------------
@@ -129,10 +111,9 @@ def signal_record(officer: Annotated[str, typer.Option(help="The information off
                   detail: Annotated[str, typer.Option()] = "",
                   risk: Annotated[str, typer.Option(help="low | medium | high")] = "low") -> None:
     """Record a signal (信访信息): not a petition yet."""
-    a = bootstrap(migrate=True)
-    s = practices.new_signal(a, officer=officer, unit=unit, summary=summary, detail=detail,
-                             risk=risk)
-    out.print(f"signal {s.id} recorded ({s.risk.value}): {s.summary}", highlight=False)
+    s = practices.new_signal(migrated(make_app()), officer=officer, unit=unit,
+                             summary=summary, detail=detail, risk=risk)
+    say(f"signal {s.id} recorded ({s.risk.value}): {s.summary}")
 
 
 @signal_app.command("list")
@@ -141,33 +122,22 @@ def signal_list(week: Annotated[str | None, typer.Option(
         help="Any day of the week to list (default: every signal).")] = None,
                 as_json: Json = False) -> None:
     """Signals, oldest first, with the case each was promoted to."""
-    a = bootstrap()
-    with a.uow() as uow:
-        found = uow.practices.signals(*Week.of(_parse_day(week)).bounds()) if week \
-            else uow.practices.signals()
-        refs = {c.id: c.ref for c in uow.all_cases()} if any(s.case_id for s in found) else {}
-    items = [{"id": s.id, "at": format_local(s.at), "officer": s.officer, "unit": s.unit,
-              "risk": s.risk.value, "summary": s.summary,
-              "case": refs.get(s.case_id or "", s.case_id)} for s in found]
+    items = practices.signal_items(make_app(), Week.of(parse_day(week)) if week else None)
     if as_json:
-        _emit(items)
+        emit(items)
         return
-    _table(items, ["id", "at", "officer", "unit", "risk", "summary", "case"])
+    out.print(table(items, ["id", "at", "officer", "unit", "risk", "summary", "case"]))
 
 
 @signal_app.command("show")
 @reports_errors
 def signal_show(signal_id: Annotated[str, typer.Argument()], as_json: Json = False) -> None:
     """A signal's history: recorded, in which digests, promoted to which case."""
-    a = bootstrap()
-    with a.uow() as uow:
-        if uow.practices.signal(signal_id) is None:
-            raise RuleViolation(f"signal:{signal_id}", "no such signal")
-        rows = event_rows(uow.practices.events(f"signal:{signal_id}"))
+    rows = event_rows(practices.signal_history(make_app(), signal_id))
     if as_json:
-        _emit(rows)
+        emit(rows)
         return
-    _table(rows, ["when", "event", "actor", "detail"])
+    out.print(table(rows, ["when", "event", "actor", "detail"]))
 
 
 @signal_app.command("promote")
@@ -185,20 +155,15 @@ def signal_promote(
 ) -> None:
     """Register a signal as a petition (the intake deployment, like `intake`). The subject,
     content and concerned unit default to the signal's; the case keeps its history."""
-    from flows import services
-    from flows.cli_cases import _petition_data, submit_intake
-
-    settings = Settings()
-    a = bootstrap(settings)
+    a = make_app()
     signal = practices.check_signal(a, signal_id)
-    data = _petition_data(file, {"name": name, "phone": phone})
+    data = petition_data(file, {"name": name, "phone": phone})
     data.setdefault("category", category)
     data.setdefault("channel", channel)
     data.setdefault("subject", signal.summary)
     data.setdefault("content", signal.detail)
     data.setdefault("concerns_unit", signal.unit)
-    services.check_petition(a, data)
-    submit_intake(a, settings, data, None, actor, timeout, signal=signal.id)
+    submit(a, data, None, actor, timeout, signal=signal.id)
 
 
 @signal_app.command("digest")
@@ -207,15 +172,15 @@ def signal_digest(week: Annotated[str | None, typer.Option(
         help="Any day of the week to compile (default: the week just ended).")] = None
                   ) -> None:
     """Compile 《信访信息参考》 for the leaders now (the scheduled flow does it weekly)."""
-    a = bootstrap(migrate=True)
-    w = Week.of(_parse_day(week)) if week else Week.of(local_date(a.clock.now())
-                                                       - dt.timedelta(days=7))
+    a = migrated(make_app())
+    w = Week.of(parse_day(week)) if week else Week.of(local_date(a.clock.now())
+                                                      - dt.timedelta(days=7))
     done = practices.compile_digest(a, w)
     if done is None:
-        out.print(f"digest {w.issue} was compiled already", highlight=False)
+        say(f"digest {w.issue} was compiled already")
         return
-    out.print(f"digest {done[0]}: {done[1]} signal(s), sent to "
-              f"{', '.join(a.office.practices.information.readers)}", highlight=False)
+    say(f"digest {done[0]}: {done[1]} signal(s), sent to "
+        f"{', '.join(a.office.practices.information.readers)}")
 
 
 # --- all of them -----------------------------------------------------------------------------
@@ -225,21 +190,18 @@ def signal_digest(week: Annotated[str | None, typer.Option(
 def practices_run() -> None:
     """Do now what the scheduled ``office-practices`` flow does: reception notices and
     reminders, zero-report alerts, the weekly digest (each once)."""
-    a = bootstrap(migrate=True)
-    summary = practices.tick(a)
-    out.print(", ".join(f"{k} {v}" for k, v in summary.items()), highlight=False)
+    summary = practices.tick(migrated(make_app()))
+    say(", ".join(f"{k} {v}" for k, v in summary.items()))
 
 
-@app.command("key-periods")
 @reports_errors
 def key_periods_cmd(as_json: Json = False) -> None:
     """Key periods (重点时期): extra reminders, and escalation one rung higher."""
-    a = bootstrap()
     items = [{"name": p.name, "from": p.start.isoformat(), "to": p.end.isoformat(),
               "extra_reminders": ", ".join(f"{float(f):.0%}" for f in p.extra_reminders),
               "raise_escalation": p.raise_escalation}
-             for p in a.office.practices.key_periods.periods]
+             for p in make_app().office.practices.key_periods.periods]
     if as_json:
-        _emit(items)
+        emit(items)
         return
-    _table(items, ["name", "from", "to", "extra_reminders", "raise_escalation"])
+    out.print(table(items, ["name", "from", "to", "extra_reminders", "raise_escalation"]))

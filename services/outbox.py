@@ -1,5 +1,5 @@
-"""Delivering the outbox, and queueing the leaders' daily digests. No Prefect here: the
-``outbox-sender`` flow wraps these in tasks, and ``petitions outbox send`` calls them.
+"""Delivering the outbox, and queueing the leaders' daily digests. The ``outbox-sender``
+flow wraps these in tasks, and ``petitions outbox send`` calls them.
 
 A message was queued in the same transaction as the change that caused it. Delivery claims
 it (committed, so a second sender skips it), holds it if quiet hours apply, renders it, sends
@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pendulum
 from jinja2 import TemplateError
 
 from domain.case import Case
-from domain.deadlines import DeadlineState
-from domain.errors import PetitionError
-from domain.instants import format_duration, format_local
-from flows.bootstrap import App
-from flows.timeline import due_text
-from notifications.compose import address_of, context
+from domain.deadlines import due_text, standing
+from domain.errors import ConfigError, PetitionError
+from domain.instants import format_local, local
+from notifications.compose import address_of, context, digest_row
 from notifications.quiet import next_allowed
 from notifications.render import Renderer
 from notifications.transports import (
@@ -35,6 +33,11 @@ from notifications.transports import (
     TransientError,
     Transport,
 )
+from services.bootstrap import App
+from storage.ports import OutboxRow
+
+# Reads a secret kept outside the environment (a Prefect Secret block) by its name.
+SecretReader = Callable[[str], str | None]
 
 MAX_ATTEMPTS = 8
 URGENT_KINDS = ("breach", "escalation")
@@ -45,22 +48,23 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def sendgrid_key(app: App) -> str | None:
-    """The SendGrid API key: ``PETITIONS_SENDGRID_API_KEY``, else the named Prefect Secret
-    block (read only when one is named)."""
+def sendgrid_key(app: App, read_secret: SecretReader | None = None) -> str | None:
+    """The SendGrid API key: ``PETITIONS_SENDGRID_API_KEY``, else the secret named by
+    ``PETITIONS_SENDGRID_SECRET_BLOCK``, read with ``read_secret`` (Prefect's blocks, which
+    only the engine's side reads)."""
     s = app.settings
     if s.sendgrid_api_key is not None and s.sendgrid_api_key.get_secret_value():
         return s.sendgrid_api_key.get_secret_value()
     if s.sendgrid_secret_block:
-        from prefect.blocks.system import Secret
-
-        value = Secret.load(s.sendgrid_secret_block).get()  # type: ignore[union-attr]
-        return str(value) if value else None
+        if read_secret is None:
+            raise ConfigError("the SendGrid key is in a Prefect Secret block, which this "
+                              "command cannot read", source="PETITIONS_SENDGRID_SECRET_BLOCK")
+        return read_secret(s.sendgrid_secret_block)
     return None
 
 
-def transport_for(app: App) -> Transport:
-    key = sendgrid_key(app)
+def transport_for(app: App, read_secret: SecretReader | None = None) -> Transport:
+    key = sendgrid_key(app, read_secret)
     if key:
         return SendGridTransport(key, host=app.settings.sendgrid_host,
                                  timeout=app.settings.sendgrid_timeout)
@@ -79,7 +83,7 @@ class _Undeliverable(Exception):
     pass
 
 
-def _envelope(app: App, row: Any, case: Case | None, renderer: Renderer,
+def _envelope(app: App, row: OutboxRow, case: Case | None, renderer: Renderer,
               now: dt.datetime) -> Envelope:
     office, notify = app.office, app.office.notify
     address = address_of(row.recipient, case, office.org, notify.letters_to)
@@ -100,9 +104,10 @@ def _envelope(app: App, row: Any, case: Case | None, renderer: Renderer,
                     notify.sender_name, subject, content.text, content.html)
 
 
-def deliver(app: App, transport: Transport | None = None, *, limit: int = 100) -> Report:
+def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
+            read_secret: SecretReader | None = None) -> Report:
     """Deliver every message whose time has come. Returns what happened, by outcome."""
-    transport = transport or transport_for(app)
+    transport = transport or transport_for(app, read_secret)
     renderer = Renderer(app.office.notify.language, app.office.templates)
     notify = app.office.notify
     now = app.clock.now()
@@ -156,13 +161,13 @@ def _case(app: App, case_id: str) -> Case | None:
         return uow.cases.get(case_id, lock=False)
 
 
-def _settle(app: App, message_id: int, **values: Any) -> None:
+def _settle(app: App, message_id: int, **values: object) -> None:
     with app.uow() as uow:
         uow.settle_message(message_id, **values)
         uow.commit()
 
 
-def _dead(app: App, row: Any, attempts: int, error: str, now: dt.datetime) -> None:
+def _dead(app: App, row: OutboxRow, attempts: int, error: str, now: dt.datetime) -> None:
     """A dead letter, and (unless it is itself an alert) a message to the office about it."""
     alert_to = app.office.notify.alert_to
     with app.uow() as uow:
@@ -184,10 +189,10 @@ def queue_digests(app: App) -> int:
     ``digest_at`` (local time). Returns how many were queued."""
     notify = app.office.notify
     now = app.clock.now()
-    local = pendulum.instance(now).in_timezone("Asia/Shanghai")
-    if not app.office.calendar.is_working_day(local.date()) or local.time() < notify.digest_at:
+    today = local(now)
+    if not app.office.calendar.is_working_day(today.date()) or today.time() < notify.digest_at:
         return 0
-    day = local.format("YYYY-MM-DD")
+    day = today.format("YYYY-MM-DD")
     with app.uow() as uow:
         cases = uow.open_cases()
         by_leader: dict[str, list[Case]] = {}
@@ -201,25 +206,10 @@ def queue_digests(app: App) -> int:
                 continue
             rows.append({"key": key, "case_id": "", "kind": "digest", "recipient": leader,
                          "urgent": 0, "queued_at": now,
-                         "payload": {"at": pendulum.instance(now).isoformat(),
-                                     "rows": [_digest_row(app, c, now) for c in owned]}})
+                         "payload": {"at": pendulum.instance(now).isoformat(), "rows": [
+                             digest_row(c, standing(c.deadlines(app.rules_for(c), now)),
+                                        app.office.notify.language)
+                             for c in owned]}})
         queued = uow.queue(rows)
         uow.commit()
     return queued
-
-
-def _digest_row(app: App, case: Case, now: dt.datetime) -> dict[str, str]:
-    views = [v for v in case.deadlines(app.rules_for(case), now)
-             if v.state in (DeadlineState.PENDING, DeadlineState.PAUSED, DeadlineState.BREACHED)
-             and v.closed_at is None]
-    late = [v for v in views if v.overdue]
-    worst = max(late, key=lambda v: v.overdue or dt.timedelta()) if late else None
-    nxt = worst or min(views, key=lambda v: v.due_at, default=None)
-    zh = app.office.notify.language == "zh"
-    # Digests go to owning leaders (in the handling chain); accusations stay unnamed anyway.
-    subject = ("检举控告件" if zh else "an accusation") if case.petition.is_accusation \
-        else case.petition.subject
-    return {"ref": case.ref, "subject": subject,
-            "stage": case.stage.label if zh else case.stage.value,
-            "deadline": nxt.kind.label if nxt else "", "due": due_text(nxt) if nxt else "",
-            "overdue": format_duration(worst.overdue) if worst and worst.overdue else ""}

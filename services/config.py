@@ -1,8 +1,8 @@
-"""Settings and the office's configuration files, read once into typed objects.
+"""The office's configuration files, read once into typed objects.
 
-This is the composition root's reading side: environment variables (``PETITIONS_*``) into
-``Settings``, and YAML files into domain objects. A malformed file raises ``ConfigError``
-naming the file, the line and the field.
+This is the composition root's reading side: YAML files into domain objects (the settings
+from the environment are ``settings.py``). A malformed file raises ``ConfigError`` naming the
+file, the line and the field.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.calendar import WorkingCalendar, calendar_from_mapping
 from domain.errors import ConfigError, UnknownName
@@ -35,53 +33,6 @@ from domain.zero_report import zero_report_from_mapping
 from notifications.settings import NotifySettings, notify_from_mapping
 
 T = TypeVar("T")
-
-
-class Settings(BaseSettings):
-    """Every setting, from the environment (``PETITIONS_HOME``, ``PETITIONS_CONFIG_DIR``...)."""
-
-    model_config = SettingsConfigDict(env_prefix="PETITIONS_", extra="ignore")
-
-    home: Path = Field(default_factory=lambda: Path.home() / ".petitions")
-    config_dir: Path | None = None
-    database_url: str | None = None
-    # The embedded Prefect server of ``petitions serve`` (127.0.0.1 only).
-    prefect_port: int = 4200
-    # How often the deadline sweeper runs under ``petitions serve``.
-    sweep_seconds: int = 60
-    # The demo's and the flow tests' simulated clock (``HOME/clock``); never in production.
-    simulated_clock: bool = False
-    # Fault injection for the reliability tests: intake sleeps this long after registering.
-    intake_pause_seconds: float = 0.0
-    # E-mail. Without a key (here or in the named Prefect Secret block) messages are
-    # written as .eml files under HOME/outbox.
-    sendgrid_api_key: SecretStr | None = None
-    sendgrid_secret_block: str | None = None
-    sendgrid_host: str = "https://api.sendgrid.com"
-    sendgrid_timeout: float = 10.0
-    # How often the served engine delivers the outbox.
-    send_seconds: int = 30
-    # How often the served engine checks the practices (reception notices, zero reports,
-    # the weekly digest); each is due at a configured local time.
-    practices_seconds: int = 300
-
-    @property
-    def office_dir(self) -> Path:
-        """Where the office's YAML files live: ``PETITIONS_CONFIG_DIR`` or ``HOME/config``."""
-        return self.config_dir or self.home / "config"
-
-    @property
-    def db_url(self) -> str:
-        """``PETITIONS_DATABASE_URL``, else an SQLite file under ``PETITIONS_HOME``."""
-        if self.database_url:
-            return self.database_url
-        self.home.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{self.home / 'petitions.db'}"
-
-    @property
-    def prefect_home(self) -> Path:
-        """The embedded Prefect server's own files (its SQLite database, results)."""
-        return self.home / "prefect"
 
 
 # --- YAML with line numbers ------------------------------------------------------------
@@ -110,26 +61,40 @@ def _line_of(root: yaml.Node | None, field: str) -> int | None:
     return line
 
 
-def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """Parsed data and the node tree (for line numbers) of a YAML file."""
+# libyaml's loader when the C extension is there (ten times the pure-Python one's speed).
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read: {e.strerror}", source=str(path)) from None
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
     try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.load(text, Loader=_LOADER)  # a safe loader (C or Python)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise ConfigError(f"not valid YAML: {e.problem or e}", source=str(path),
                           line=mark.line + 1 if mark else None) from None
 
 
+def read_data(path: Path) -> Any:
+    """The parsed content of a YAML (or JSON) file."""
+    return _parse_yaml(_read(path), path)
+
+
 def load_file(path: Path, parse: Callable[[Any], T]) -> T:
-    """Parse a YAML (or JSON) file with ``parse``; errors name file, line and field."""
-    data, root = read_yaml(path)
+    """Parse a YAML (or JSON) file with ``parse``; errors name file, line and field. The
+    node tree that locates a bad field is built only when a field is bad."""
+    text = _read(path)
+    data = _parse_yaml(text, path)
     try:
         return parse(data)
     except ConfigError as e:
+        root = yaml.compose(text, Loader=_LOADER)
         raise e.located(str(path), _line_of(root, e.field)) from None
 
 

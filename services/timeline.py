@@ -1,7 +1,7 @@
 """A case's timeline as rows: its audit events in local time, then its deadlines.
 
-The same rows feed ``petitions show``, the ``petition-<id>`` Prefect artifact and the demo.
-No Prefect here.
+The same rows feed ``petitions show`` and ``timeline``, the ``petition-<id>`` Prefect
+artifact, the report and the demo.
 """
 
 from __future__ import annotations
@@ -9,12 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from domain.case import Case, CaseRules
-from domain.deadlines import DeadlineView
-from domain.instants import format_duration, format_local
+from domain.deadlines import due_text, state_text
+from domain.instants import format_local
+from storage.chain import AuditRow
 
 _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "resolution",
                 "rating", "by", "new_due", "reason", "overdue", "approver", "to_unit", "clock",
@@ -32,21 +30,11 @@ def _detail(data: dict[str, Any], restricted: bool = False) -> str:
     return " ".join(parts)
 
 
-def event_rows(audit_rows: list[Any], *, restricted: bool = False) -> list[dict[str, str]]:
+def event_rows(audit_rows: list[AuditRow], *, restricted: bool = False) -> list[dict[str, str]]:
     """One row per audit event (``audit_events`` rows, in order). ``restricted`` leaves out
     summaries and reasons (an accusation's material, where more people can read it)."""
     return [{"when": format_local(r.at), "stage": r.stage, "event": r.type, "actor": r.actor,
              "detail": _detail(dict(r.data), restricted)} for r in audit_rows]
-
-
-def state_text(v: DeadlineView) -> str:
-    """``pending``, ``breached by 3d 4h``..."""
-    return v.state.value + (f" by {format_duration(v.overdue)}" if v.overdue else "")
-
-
-def due_text(v: DeadlineView) -> str:
-    """The due date for day periods, the local due time for hour periods."""
-    return v.due_date.isoformat() if v.period.unit.is_daily else format_local(v.due_at)
 
 
 def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime) -> list[dict[str, str]]:
@@ -60,7 +48,7 @@ def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime) -> list[dict[s
     return rows
 
 
-def artifact_table(case: Case, rules: CaseRules, audit_rows: list[Any],
+def artifact_table(case: Case, rules: CaseRules, audit_rows: list[AuditRow],
                    now: dt.datetime) -> list[dict[str, str]]:
     """The rows of the ``petition-<id>`` table artifact: the same timeline as
     ``petitions timeline`` (events, then deadlines with who held the case at a breach). The
@@ -82,35 +70,7 @@ def artifact_table(case: Case, rules: CaseRules, audit_rows: list[Any],
     return events + deadlines
 
 
-def print_header(console: Console, case: Case) -> None:
-    """Three lines: the case, its subject, who holds it."""
-    console.print(f"{case.ref} ({case.id}) {case.stage.value} {case.stage.label}",
-                  highlight=False)
-    console.print(f"  {case.petition.subject}", highlight=False)
-    console.print(f"  unit {case.unit}  responder {case.responder}  leader {case.leader or '-'}"
-                  + (f"  repeat of {case.repeat_of}" if case.repeat_of else ""),
-                  highlight=False)
-
-
-def print_case(console: Console, case: Case, rules: CaseRules, now: dt.datetime,
-               audit_rows: list[Any]) -> None:
-    """The header, the deadlines table and the events table (``show``, the demo)."""
-    print_header(console, case)
-    table = Table(title="deadlines")
-    for col in ("deadline", "limit", "due", "state", "extended"):
-        table.add_column(col)
-    for d in deadline_rows(case, rules, now):
-        table.add_row(*d.values())
-    console.print(table)
-    events = Table(title="events")
-    for col in ("when", "stage", "event", "actor", "detail"):
-        events.add_column(col)
-    for e in event_rows(audit_rows):
-        events.add_row(*e.values())
-    console.print(events)
-
-
-def breach_holders(audit_rows: list[Any]) -> dict[str, dict[str, str]]:
+def breach_holders(audit_rows: list[AuditRow]) -> dict[str, dict[str, str]]:
     """Who held the case when each deadline was breached: per clock, the unit, first
     responder and owning leader at the moment of the breach (from the audit trail)."""
     held: dict[str, str] = {"unit": "", "responder": "", "leader": ""}
@@ -132,3 +92,30 @@ def breach_holders(audit_rows: list[Any]) -> dict[str, dict[str, str]]:
         elif r.type == "DeadlineBreached" and d.get("clock"):
             out.setdefault(str(d["clock"]), {**held, "at": format_local(r.at)})
     return out
+
+
+def timeline_of(case: Case, rules: CaseRules, audit: list[AuditRow],
+                now: dt.datetime) -> dict[str, Any]:
+    """A case's whole timeline: events, and deadlines with who held the case at a breach."""
+    holders = breach_holders(audit)
+    deadlines = []
+    for d in deadline_rows(case, rules, now):
+        h = holders.get(d["deadline"])
+        deadlines.append({**d, "breached_at": h["at"] if h else "",
+                          "held_by": (f"unit {h['unit']}, responder {h['responder']}"
+                                      + (f", leader {h['leader']}" if h["leader"] else ""))
+                          if h else ""})
+    return {"id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
+            "subject": case.petition.subject, "unit": case.unit, "responder": case.responder,
+            "leader": case.leader, "events": event_rows(audit), "deadlines": deadlines}
+
+
+def case_summary(case: Case, rules: CaseRules, audit: list[AuditRow],
+                 now: dt.datetime) -> dict[str, Any]:
+    """A case as ``show --json`` gives it: where it is, its deadlines and its events."""
+    return {"id": case.id, "registration_no": case.registration_no,
+            "stage": case.stage.value, "unit": case.unit, "responder": case.responder,
+            "leader": case.leader, "policy": case.policy_id, "repeat_of": case.repeat_of,
+            "subject": case.petition.subject,
+            "deadlines": deadline_rows(case, rules, now),
+            "events": event_rows(audit)}

@@ -1,6 +1,6 @@
 """The office's practices as use cases: leader reception days, the daily zero report, the
-information officers' signals and weekly digest. No Prefect here: the ``office-practices``
-flow and the ``daily-zero-report`` flow wrap these in tasks; the CLI calls them directly.
+information officers' signals and weekly digest. The ``office-practices`` flow and the
+``daily-zero-report`` flow wrap these in tasks; the CLI calls them directly.
 
 Each use case writes its rows, its audit events (a journal) and its messages in one
 transaction, and checks the journal first, so running it twice announces, alerts or
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pendulum
-from sqlalchemy.exc import IntegrityError
 
 from domain.errors import RuleViolation
 from domain.events import DomainEvent
@@ -25,12 +24,11 @@ from domain.instants import format_local, local, local_date
 from domain.reception import ReceptionDay
 from domain.signals import Signal, Week, check_promotable, record_signal
 from domain.zero_report import Alert, ZeroReport, alerts_due, file_report
-from flows.bootstrap import App
-from notifications.compose import person_name, unit_name
-from storage.repository import SqlUnitOfWork
+from notifications.compose import reception_facts, signal_digest, unit_name, zero_report_facts
+from services.bootstrap import App
+from storage.chain import AuditRow
+from storage.ports import UnitOfWork
 
-WEEKDAY_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
-WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SYSTEM = "practices"
 
 
@@ -51,15 +49,6 @@ def _event(type_: E, subject: str, actor: str, now: dt.datetime, **data: Any) ->
 
 
 # --- leader reception days -------------------------------------------------------------------
-
-def _reception_facts(app: App, d: ReceptionDay) -> dict[str, Any]:
-    assert d.day is not None
-    days = WEEKDAY_ZH if app.office.notify.language == "zh" else WEEKDAY_EN
-    return {"rule": d.rule, "day": d.day.isoformat(), "nominal": d.nominal.isoformat(),
-            "weekday": days[d.day.weekday()],
-            "leader": person_name(app.office.org, d.leader),
-            "leader_id": d.leader, "place": d.place, "moved": d.moved}
-
 
 @dataclass(frozen=True)
 class Announced:
@@ -87,7 +76,7 @@ def announce_receptions(app: App) -> list[Announced]:
                 continue
             to = tuple(p for p in schedule.staff if p != d.leader) if what == "notice" \
                 else (d.leader,)
-            facts = _reception_facts(app, d)
+            facts = reception_facts(d, app.office.org, app.office.notify.language)
             uow.practices.append(subject, "reception", [_event(
                 type_, subject, SYSTEM, now, reception=d.key, day=facts["day"],
                 nominal=facts["nominal"], leader=d.leader, moved=d.moved,
@@ -113,12 +102,7 @@ def file_zero_report(app: App, *, unit: str, reporter: str, items: int = 0,
         report = file_report(rules, app.office.org, app.office.calendar, unit=unit, day=day,
                              reporter=reporter, items=items, summary=summary, now=now,
                              existing=existing)
-        try:
-            with uow.conn.begin_nested():  # two reporters at once: the key decides
-                uow.practices.add_zero_report(report)
-        except IntegrityError:
-            raise RuleViolation(f"zero-report:{unit}",
-                                f"'{unit}' already reported for {day}") from None
+        uow.practices.add_zero_report(report)  # two reporters at once: the key decides
         subject = f"zero-report:{day.isoformat()}"
         uow.practices.append(subject, "zero-report", [_event(
             E.ZERO_REPORT_FILED, subject, reporter, now, unit=unit, day=day.isoformat(),
@@ -150,14 +134,11 @@ def check_zero_reports(app: App) -> list[Alert]:
                             alerted):
             subject = f"zero-report:{a.day.isoformat()}"
             type_ = E.ZERO_REPORT_MISSING if a.level == "head" else E.ZERO_REPORT_OVERDUE
-            head = app.office.org.unit(a.unit).head
             due = rules.due(a.day)
             uow.practices.append(subject, "zero-report", [_event(
                 type_, subject, SYSTEM, now, unit=a.unit, day=a.day.isoformat(),
                 level=a.level, recipients=list(a.recipients), due=due.isoformat())])
-            facts = {"unit": unit_name(app.office.org, a.unit), "unit_id": a.unit,
-                     "day": a.day.isoformat(), "due": format_local(due),
-                     "head": person_name(app.office.org, head)}
+            facts = zero_report_facts(a.unit, a.day, due, app.office.org)
             kind = "zero_report_missing" if a.level == "head" else "zero_report_overdue"
             uow.queue([_message(f"{subject}:{a.unit}:{a.level}:{p}", subject, kind, p, now,
                                 facts, urgent=a.level == "office") for p in a.recipients])
@@ -204,7 +185,7 @@ def new_signal(app: App, *, officer: str, unit: str, summary: str, detail: str =
     return signal
 
 
-def promote_in(uow: SqlUnitOfWork, signal_id: str, case_id: str, registration_no: str,
+def promote_in(uow: UnitOfWork, signal_id: str, case_id: str, registration_no: str,
                actor: str, now: dt.datetime) -> None:
     """In the registering transaction: the signal becomes case ``case_id``."""
     signal = uow.practices.signal(signal_id, lock=True)
@@ -238,19 +219,13 @@ def compile_digest(app: App, week: Week | None = None) -> tuple[str, int] | None
     if week is None or not rules.readers:
         return None
     subject = f"digest:{week.issue}"
-    zh = app.office.notify.language == "zh"
     with app.uow() as uow:
         if uow.practices.events(subject):
             return None
         found = uow.practices.signals(*week.bounds())
         refs = {c.id: c.ref for c in uow.all_cases()} if any(s.case_id for s in found) else {}
-        org = app.office.org
-        rows = [{"id": s.id, "unit": unit_name(org, s.unit), "officer": person_name(org, s.officer),
-                 "risk": s.risk.label if zh else s.risk.value, "summary": s.summary,
-                 "at": format_local(s.at), "case": refs.get(s.case_id or "", "")}
-                for s in found]
-        facts = {"issue": week.issue, "first": week.monday.isoformat(),
-                 "last": week.sunday.isoformat()}
+        facts, rows = signal_digest(week, found, refs, app.office.org,
+                                    app.office.notify.language)
         uow.practices.append(subject, "digest", [_event(
             E.SIGNAL_DIGESTED, subject, SYSTEM, now, issue=week.issue,
             signals=[s.id for s in found], readers=list(rules.readers))])
@@ -268,3 +243,32 @@ def tick(app: App) -> dict[str, int]:
     return {"receptions_announced": len(announce_receptions(app)),
             "zero_report_alerts": len(check_zero_reports(app)),
             "digests": 1 if compile_digest(app) else 0}
+
+
+# --- read models -------------------------------------------------------------------------------
+
+def reception_items(app: App, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """The receptions held from ``first`` to ``last``: the day, the leader on duty, and
+    why a day moved."""
+    days = app.office.practices.reception.days(app.office.calendar, first, last)
+    return [{"reception": d.rule, "nominal": d.nominal.isoformat(),
+             "day": d.day.isoformat() if d.day else None, "leader": d.leader,
+             "place": d.place, "moved": d.moved} for d in days]
+
+
+def signal_items(app: App, week: Week | None) -> list[dict[str, Any]]:
+    """Signals (of ``week``, or all), oldest first, with the case each was promoted to."""
+    with app.uow() as uow:
+        found = uow.practices.signals(*week.bounds()) if week else uow.practices.signals()
+        refs = {c.id: c.ref for c in uow.all_cases()} if any(s.case_id for s in found) else {}
+    return [{"id": s.id, "at": format_local(s.at), "officer": s.officer, "unit": s.unit,
+             "risk": s.risk.value, "summary": s.summary,
+             "case": refs.get(s.case_id or "", s.case_id)} for s in found]
+
+
+def signal_history(app: App, signal_id: str) -> list[AuditRow]:
+    """A signal's journal: recorded, in which digests, promoted to which case."""
+    with app.uow() as uow:
+        if uow.practices.signal(signal_id) is None:
+            raise RuleViolation(f"signal:{signal_id}", "no such signal")
+        return uow.practices.events(f"signal:{signal_id}")

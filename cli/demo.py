@@ -2,181 +2,58 @@
 
 The demo runs the engine as an office does: ``petitions serve`` in a child process (a real
 Prefect server on SQLite, the lifecycle runs, the sweeper) with the simulated clock. It then
-plays a script: four realistic petitions arrive, people act on them (the same use cases the
-CLI calls, each followed by waking the case's suspended run), and the clock moves on over
-about 100 days. At each moment the sweeper runs as a Prefect flow, so reminders, warnings,
-breaches and escalations fire from the database exactly as in production.
-
-The script holds no outcome: who the first responder is, which leader owns a case, when a
-deadline falls due and which rungs fire all come from the office configuration, the
-calendar and the domain.
+plays the script (``cli.demo_script``): four realistic petitions arrive, people act on them
+(the same use case the CLI calls: commit, then wake the case's suspended run), and the clock
+moves on over about 100 days. At each moment the sweeper runs as a Prefect flow, so
+reminders, warnings, breaches and escalations fire from the database exactly as in
+production.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import pendulum
+import typer
+from prefect.client.orchestration import get_client
 from rich.console import Console
 
+from cli.common import out, reports_errors
+from cli.demo_script import CLERK, PETITIONS, SCRIPT, START, Do, Moment
+from cli.views import print_case
 from domain.case import Case
 from domain.errors import ConfigError
-from domain.instants import format_local
+from domain.instants import format_local, local
 from domain.stages import Stage
-from flows.services import Act, ActRequest
+from flows.lifecycle import intake, sweeper
+from flows.prefect_env import api_url, configure
+from flows.runs import PrefectRuns
+from flows.tasks import app as engine_app
+from services.bootstrap import bootstrap
+from services.cases import ActRequest, act_and_wake, new_registration_no
+from services.clock import FileClock
+from services.outbox import deliver, queue_digests
+from services.schema import migrated
+from services.settings import Settings
+from services.timeline import event_rows
 
-START = pendulum.datetime(2026, 8, 3, 9, 0, tz="Asia/Shanghai")  # a Monday
-CLERK = "qian.hui"
-PETITIONER = "petitioner"
-
-PETITIONS: dict[str, dict[str, Any]] = {
-    "group": {
-        "petitioner": {"name": "王德福", "phone": "13900001111", "address": "示范煤矿家属区12号楼"},
-        "channel": "visit", "category": "complaint",
-        "subject": "家属区住房墙体开裂、地面下沉，集体来访要求鉴定维修",
-        "content": "家属区12号楼至15号楼住户三十余人来访，反映入夏以来房屋墙体开裂、地面下沉，"
-                   "怀疑与井下采动有关，推选5名代表反映诉求，要求鉴定原因并维修。",
-        "headcount": 37, "representatives": 5,
-    },
-    "accusation": {
-        "petitioner": {"name": "匿名职工", "phone": "13700002222"},
-        "channel": "online", "category": "accusation",
-        "subject": "检举综采一队队长违章指挥、冒险作业",
-        "content": "综采一队队长多次在顶板来压期间违章指挥工人进入未支护区域作业，"
-                   "并以扣发绩效相威胁，要求查处。",
-        "concerns_unit": "mining1", "accused_persons": ["zhang.hua"],
-    },
-    "wage": {
-        "petitioner": {"name": "刘建军", "id_number": "142601198001011234",
-                       "phone": "13812341234", "address": "示范煤矿家属区3号楼"},
-        "channel": "letter", "category": "complaint",
-        "subject": "2026年6月、7月工资未按时足额发放",
-        "content": "本人系综采一队职工，6月、7月工资比往月少发约三千元，询问队里未得到答复，"
-                   "请求核查补发。",
-        "concerns_unit": "mining1",
-    },
-    "repeat": {
-        "petitioner": {"name": "刘建军", "id_number": "142601198001011234",
-                       "phone": "13812341234"},
-        "channel": "visit", "category": "complaint",
-        "subject": "再次反映6月、7月工资未足额发放",
-        "content": "上次来信已十天，仍未见补发，今日来访再次反映。",
-        "concerns_unit": "mining1",
-    },
-}
+SAMPLE_OFFICE = Path(__file__).resolve().parents[1] / "deploy" / "config"
 
 
-@dataclass(frozen=True)
-class Do:
-    """One person's action in the script. ``who`` is a person id or a role of the case:
-    ``@responder``, ``@leader``, ``@head`` (the unit's head)."""
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_cmd)
 
-    case: str
-    act: Act
-    who: str = "@responder"
-    fields: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Moment:
-    day: int
-    time: str
-    caption: str
-    intake: tuple[str, ...] = ()
-    acts: tuple[Do, ...] = ()
-
-    @property
-    def at(self) -> pendulum.DateTime:
-        hour, minute = map(int, self.time.split(":"))
-        return START.add(days=self.day).set(hour=hour, minute=minute)
-
-
-SCRIPT: tuple[Moment, ...] = (
-    Moment(0, "09:00", "登记: a group visit, an accusation and a wage complaint arrive",
-           intake=("group", "accusation", "wage")),
-    Moment(0, "10:30", "首问复命: two first responders reply within the hour",
-           acts=(Do("group", Act.ACK), Do("accusation", Act.ACK))),
-    Moment(0, "14:30", "the wage complaint's responder, reminded at noon, replies",
-           acts=(Do("wage", Act.ACK),)),
-    Moment(0, "15:00", "受理: all three accepted, the petitioners told in writing",
-           acts=(Do("group", Act.ACCEPT, fields={"reason": "受理告知书当场送达5名代表"}),
-                 Do("accusation", Act.ACCEPT, fields={"reason": "网上答复受理"}),
-                 Do("wage", Act.ACCEPT, fields={"reason": "受理告知书已邮寄"}))),
-    Moment(1, "10:00", "领导包案: the owning leaders take their cases on",
-           acts=(Do("group", Act.LEADER_ACCEPT, "@leader"),
-                 Do("accusation", Act.LEADER_ACCEPT, "@leader"))),
-    Moment(10, "09:30", "重复信访: the wage complainant comes back in person",
-           intake=("repeat",)),
-    Moment(10, "11:00", "", acts=(Do("repeat", Act.ACK),)),
-    Moment(10, "15:00", "", acts=(Do("repeat", Act.ACCEPT,
-                                     fields={"reason": "与首次来信合并办理"}),)),
-    Moment(11, "10:00", "", acts=(Do("repeat", Act.LEADER_ACCEPT, "@leader"),)),
-    Moment(20, "16:00", "完成任务报告: the handlers report the wage matter done",
-           acts=(Do("wage", Act.REPORT, fields={"summary": "已核实考勤与工资表，补发已报批"}),
-                 Do("repeat", Act.REPORT, "@leader",
-                    fields={"summary": "已会同人力资源部与信访人面谈"}))),
-    Moment(21, "10:00", "书面答复: the wage matter is decided (both letters), 三个到位",
-           acts=(Do("wage", Act.CLOSE, fields={"outcome": "support", "resolution": "resolved",
-                                               "summary": "核实少发绩效工资2,870元，9月补发"}),
-                 Do("repeat", Act.CLOSE, fields={"outcome": "explain",
-                                                 "resolution": "explained",
-                                                 "summary": "已与首次来信合并答复"}))),
-    Moment(24, "10:00", "评价: one satisfied, one not",
-           acts=(Do("wage", Act.RATE, PETITIONER, {"rating": "not_satisfied"}),
-                 Do("repeat", Act.RATE, PETITIONER, {"rating": "satisfied"}))),
-    Moment(24, "16:00", "销号: the repeat letter is struck off",
-           acts=(Do("repeat", Act.STRIKE_OFF, CLERK, {"reason": "已合并答复，信访人满意"}),)),
-    Moment(28, "09:00", "复查: the wage complainant asks for a review",
-           acts=(Do("wage", Act.REQUEST_REVIEW, PETITIONER,
-                    {"reason": "补发金额未含夜班津贴"}),)),
-    Moment(35, "09:00", "half the 60 days gone: reminders to the first responders"),
-    Moment(45, "09:00", "the review is half-way"),
-    Moment(50, "10:00", "延期: the group case needs a survey; its unit head approves 30 more days",
-           acts=(Do("group", Act.EXTEND, fields={
-               "days": 30, "approver": "@head",
-               "reason": "需委托第三方鉴定房屋开裂与采动的关系"}),)),
-    Moment(55, "16:00", "完成任务报告: the review's handler reports back",
-           acts=(Do("wage", Act.REPORT, fields={"summary": "已复核夜班考勤，津贴差额属实"}),)),
-    Moment(56, "10:00", "80 %: warnings to the unit heads; 复查意见: the review finds for "
-           "the petitioner",
-           acts=(Do("wage", Act.DECIDE_REVIEW, fields={
-               "outcome": "support", "summary": "补发夜班津贴640元",
-               "resolution": "resolved"}),)),
-    Moment(67, "09:00", "after the National Day holiday: the accusation is overdue"),
-    Moment(70, "09:00", "three days late: escalated to the owning leader"),
-    Moment(74, "09:00", "seven days late: escalated to the mine head"),
-    Moment(76, "17:00", "完成任务报告: the accusation's handler reports the inquiry done",
-           acts=(Do("accusation", Act.REPORT, fields={"summary": "调查取证完毕，报纪委审议"}),)),
-    Moment(77, "10:00", "书面答复: the accusation is answered, late",
-           acts=(Do("accusation", Act.CLOSE, fields={
-               "outcome": "support", "resolution": "resolved",
-               "summary": "经查基本属实，责令整改并给予综采一队队长警告处分"}),)),
-    Moment(84, "16:00", "完成任务报告: the survey is in",
-           acts=(Do("group", Act.REPORT, "@leader",
-                    fields={"summary": "第三方鉴定报告已出，维修方案已定"}),)),
-    Moment(85, "10:00", "书面答复: the group case, within its extended limit; the two "
-           "poorest households also get hardship aid",
-           acts=(Do("group", Act.CLOSE, fields={
-               "outcome": "support", "resolution": "assisted",
-               "summary": "鉴定为采动影响，矿方承担12至15号楼加固维修；两户困难家庭给予救助"}),)),
-    Moment(88, "10:00", "评价: the representatives are satisfied",
-           acts=(Do("group", Act.RATE, PETITIONER, {"rating": "satisfied"}),)),
-    Moment(88, "16:00", "销号", acts=(Do("group", Act.STRIKE_OFF, CLERK,
-                                       {"reason": "维修完毕，代表签字确认"}),)),
-    Moment(91, "10:00", "销号: no re-review was asked for within 30 days",
-           acts=(Do("wage", Act.STRIKE_OFF, CLERK, {"reason": "复核申请期届满"}),)),
-    Moment(100, "09:00", "day 100"),
-)
 
 WEEKDAYS = "一二三四五六日"
 
@@ -210,14 +87,9 @@ class Demo:
             os.environ.pop(name, None)  # the demo never touches a real office
         os.environ.update(self.env)
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        from flows.bootstrap import bootstrap
-        from flows.clock import FileClock
-        from flows.config import Settings
-        from flows.prefect_env import api_url, configure
-
         self.home.mkdir(parents=True, exist_ok=True)
-        self.settings = Settings()
-        bootstrap(self.settings, migrate=True)  # the office loads; the schema exists
+        self.settings = Settings.from_env()
+        migrated(bootstrap(self.settings))  # the office loads; the schema exists
         self.clock = FileClock(self.home / "clock")
         self.clock.set(START)
         configure(self.settings)
@@ -225,7 +97,7 @@ class Demo:
         log = self.home / "serve.log"
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from flows.cli import main; main()", "serve"],
+                [sys.executable, "-c", "from cli.main import main; main()", "serve"],
                 env={**os.environ}, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL)
         started = time.monotonic()
@@ -242,14 +114,10 @@ class Demo:
                 time.sleep(0.5)
         self.console.print(f"engine ready in {time.monotonic() - started:.0f} s: "
                            f"{self.api.removesuffix('/api')}", highlight=False)
-        from flows.tasks import app
-
-        self.app = app()
+        self.app = engine_app()  # the same app the in-process intake flows use
+        self.engine_runs = PrefectRuns(self.settings)
 
     def _deployed(self) -> bool:
-        import json
-        import urllib.request
-
         try:
             with urllib.request.urlopen(f"{self.api}/deployments/name/"
                                         "petition-lifecycle/lifecycle", timeout=2) as r:
@@ -268,10 +136,8 @@ class Demo:
 
     # --- the script ------------------------------------------------------------------
     def play(self, script: tuple[Moment, ...] = SCRIPT) -> None:
-        from flows.lifecycle import sweeper
-
         for moment in script:
-            at = self.clock.set(moment.at).in_timezone("Asia/Shanghai")
+            at = local(self.clock.set(moment.at))
             self.console.rule(f"第{moment.day}天 {at.format('YYYY-MM-DD')} 周"
                               f"{WEEKDAYS[at.weekday()]} {at.format('HH:mm')}"
                               + (f"  {moment.caption}" if moment.caption else ""),
@@ -287,18 +153,13 @@ class Demo:
 
     def _deliver(self) -> None:
         """The outbox, as the served engine's sender would deliver it now (.eml files)."""
-        from flows.outbox import deliver, queue_digests
-
         queue_digests(self.app)
         report = deliver(self.app)
         if report.counts:
             self.console.print(f"  outbox: {report}", highlight=False, style="dim")
 
     def _intake(self, alias: str) -> None:
-        from flows import services
-        from flows.lifecycle import intake
-
-        number = services.new_registration_no(self.app)
+        number = new_registration_no(self.app)
         routed = asyncio.run(intake(petition=PETITIONS[alias], registration_no=number,
                                     actor=CLERK))
         self.refs[alias] = routed["case_id"]
@@ -317,31 +178,19 @@ class Demo:
         return who
 
     def _act(self, do: Do) -> None:
-        from flows import services
-        from flows.runs import wake
-
         case = self._wait_until_waiting(self.refs[do.case])  # its run is at the current form
         fields: dict[str, Any] = {k: self._who(case, v) if isinstance(v, str) else v
                                   for k, v in do.fields.items()}
         req = ActRequest(do.act, self._who(case, do.who),
                          request_id=f"demo:{case.id}:{case.version}", **fields)
-        services.act(self.app, case.id, req)
-        run_id = self._run_of(case.id)
-        why = wake(run_id, req.as_dict()) if run_id else "no lifecycle run recorded"
+        why = act_and_wake(self.app, case.id, req, self.engine_runs).not_woken
         if why:
             self.console.print(f"  note: {case.ref}'s run not resumed now ({why})",
                                highlight=False)
 
-
-    def _run_of(self, case_id: str) -> str | None:
-        with self.app.uow() as uow:
-            return uow.run_of(case_id)
-
     def _waiting(self, case_id: str) -> Case | None:
         """The case, once its lifecycle run is suspended on an open wait in the case's
         current stage (or has ended with the case)."""
-        from prefect.client.orchestration import get_client
-
         with self.app.uow() as uow:
             case = uow.cases.get(case_id, lock=False)
             run_id, wait = uow.run_of(case_id), uow.wait_of(case_id)
@@ -368,8 +217,6 @@ class Demo:
             self._wait_until_waiting(case_id)
 
     def _print_new(self) -> None:
-        from flows.timeline import event_rows
-
         for alias, case_id in self.refs.items():
             with self.app.uow() as uow:
                 rows = uow.events_of(case_id)
@@ -383,8 +230,6 @@ class Demo:
     # --- the end -----------------------------------------------------------------------
     def runs(self) -> dict[str, dict[str, int]]:
         """The demo's flow runs on the Prefect server: per flow, how many in each state."""
-        from prefect.client.orchestration import get_client
-
         counts: dict[str, dict[str, int]] = {}
         with get_client(sync_client=True) as client:
             names = {f.id: f.name for f in client.read_flows()}
@@ -399,8 +244,6 @@ class Demo:
 
     def report(self) -> bool:
         """Print the timelines and where to look. False if a flow run failed or crashed."""
-        from flows.timeline import print_case
-
         now = self.app.clock.now()
         self.console.rule(f"the timelines on day 100 ({format_local(now)})", align="left")
         for case_id in self.refs.values():
@@ -447,3 +290,40 @@ def _poll(probe: Callable[[], Any], timeout: float, what: str) -> Any:
         if time.monotonic() > deadline:
             raise ConfigError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(0.3)
+
+
+@reports_errors
+def demo_cmd(
+    home: Annotated[Path | None, typer.Option(
+        help="An empty folder for the demo (default: a new temporary folder, kept).")] = None,
+    config: Annotated[Path, typer.Option(help="The office (default: the sample mine).")
+                      ] = SAMPLE_OFFICE,
+    port: Annotated[int | None, typer.Option(help="The demo's Prefect server port "
+                                             "(default: a free one).")] = None,
+    keep_serving: Annotated[bool, typer.Option(
+        help="Keep the engine and its UI running after the demo, until Ctrl-C.")] = False,
+) -> None:
+    """A petition office's 100 days on a throw-away PETITIONS_HOME: four petitions in
+    Chinese through every stage, reminders, a breach escalated, an extension, a review."""
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="petitions-demo-"))
+    elif home.exists() and any(home.iterdir()):
+        raise ConfigError("the demo needs an empty or new folder", source=str(home))
+    if not (config / "org.yaml").exists():
+        raise ConfigError("no office configuration here (org.yaml missing)", source=str(config))
+    out.print(f"demo home: {home}", highlight=False)
+    demo = Demo(home, config.resolve(), out, port)
+    ok = False
+    try:
+        demo.start()
+        demo.play()
+        ok = demo.report()
+        if keep_serving and demo.proc is not None:
+            out.print("the engine keeps serving; Ctrl-C stops it", highlight=False)
+            demo.proc.wait()
+    except KeyboardInterrupt:
+        out.print("stopping")
+    finally:
+        demo.stop()
+    if not ok:
+        raise typer.Exit(1)

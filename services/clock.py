@@ -63,3 +63,17 @@ class FileClock:
         tmp.write_text(instant.isoformat())
         tmp.replace(self.path)  # readers never see half a time
         return instant
+
+
+def simulated(home: Path, enabled: bool) -> FileClock:
+    """The simulated clock of the installation at ``home``; refused unless it is on."""
+    if not enabled:
+        raise ConfigError("the simulated clock is off; set PETITIONS_SIMULATED_CLOCK=1 "
+                          "(never in production)")
+    home.mkdir(parents=True, exist_ok=True)
+    return FileClock(home / "clock")
+
+
+def configured(home: Path, simulated_clock: bool) -> Clock:
+    """The clock an installation reads: the simulated one when it is on, else the system's."""
+    return simulated(home, True) if simulated_clock else SystemClock()

@@ -1,52 +1,40 @@
-"""The use cases: what intake, the CLI, the lifecycle and the sweeper do to a case.
-
-Each loads, calls the domain, queues the messages the new events cause and commits, in one
-transaction. No Prefect here: the flows wrap these in tasks, and the CLI's read commands and
-the tests call them directly.
+"""The use cases of a case: register (登记), route and assign (首问负责), act on it, and
+commit. Each loads, calls the domain, queues the messages the new events cause and commits,
+in one transaction. The flows wrap these in tasks; the CLI and the web call them directly.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import enum
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.case import Case
-from domain.deadlines import PauseReason
+from domain.acts import Act
+from domain.case import Case, CaseRules
+from domain.deadlines import DeadlineView, PauseReason
 from domain.errors import CaseNotFound, DuplicateRegistration, RuleViolation
-from domain.instants import local_date
+from domain.escalation import DueRung
+from domain.instants import local, local_date
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.periods import Period, Unit
-from domain.petition import Channel, Petition, petition_from_mapping
+from domain.petition import Channel, Petition, check_received, petition_from_mapping
+from domain.policy import DeadlinePolicy
 from domain.reception import at_reception
-from domain.routing import find_repeat, route
+from domain.routing import RoutingDecision, find_repeat, route
 from domain.stages import Stage
-from flows.bootstrap import App
 from notifications.plan import plan
-from storage.repository import SqlUnitOfWork
+from services.bootstrap import App
+from services.config import Office
+from services.ports import Runs
+from services.practices import promote_in
+from storage.ports import UnitOfWork
 
-
-class Act(enum.Enum):
-    """What a person can do to a case (the CLI's verbs and the lifecycle forms' choices)."""
-
-    ACK = "ack"                              # 首问复命
-    ACCEPT = "accept"                        # 受理
-    DECLINE = "decline"                      # 不予受理
-    ASSIGN_LEADER = "assign_leader"          # 领导包案
-    LEADER_ACCEPT = "leader_accept"
-    PAUSE = "pause"
-    RESUME = "resume"
-    EXTEND = "extend"
-    CLOSE = "close"                          # 书面答复
-    RATE = "rate"
-    REQUEST_REVIEW = "request_review"        # 复查
-    DECIDE_REVIEW = "decide_review"
-    REQUEST_RE_REVIEW = "request_re_review"  # 复核
-    DECIDE_RE_REVIEW = "decide_re_review"
-    STRIKE_OFF = "strike_off"                # 销号
-    REPORT = "report"                        # 完成任务报告
+__all__ = ["Act", "ActRequest", "ActResult", "act", "act_and_wake", "check_petition",
+           "commit", "new_registration_no", "preview_route", "register", "route_and_assign"]
 
 
 @dataclass(frozen=True)
@@ -94,24 +82,34 @@ class ActResult:
         return self.status == "applied"
 
 
-def commit(uow: SqlUnitOfWork) -> None:
-    """Queue the messages of every changed case's new events, then commit it all."""
-    messages = plan(e for case in uow.cases.seen.values() for e in case.events)
+def commit(app: App, uow: UnitOfWork, now: dt.datetime,
+           schedules: Mapping[str, Sequence[DueRung]] | None = None) -> None:
+    """Queue the messages of every changed case's new events, derive the rung schedule of
+    each (unless ``schedules`` gives it) and commit it all."""
+    changed = uow.cases.changed()
+    messages = plan(e for case in changed for e in case.events)
     uow.queue([{"key": m.key, "case_id": m.case_id, "kind": m.kind, "recipient": m.recipient,
                 "urgent": int(m.urgent), "payload": dict(m.payload), "queued_at": m.queued_at}
                for m in messages])
-    uow.commit()
+    given = dict(schedules or {})
+    for case in changed:
+        if case.id not in given:
+            given[case.id] = case.schedule(app.rules_for(case), now)
+    uow.commit(given)
 
 
 def new_registration_no(app: App) -> str:
-    return f"XF-{app.clock.now().in_timezone('Asia/Shanghai').format('YYYYMMDD')}-" \
-           f"{uuid.uuid4().hex[:6].upper()}"
+    return f"XF-{local(app.clock.now()).format('YYYYMMDD')}-{uuid.uuid4().hex[:6].upper()}"
 
 
-def check_petition(app: App, data: Mapping[str, Any]) -> Petition:
-    """The petition in ``data``, validated as intake will (before anything is submitted):
-    its fields, and a reception day on its day if it was taken at one."""
-    petition = petition_from_mapping(data, received_at=app.clock.now())
+def check_petition(app: App, data: Mapping[str, Any], now: dt.datetime | None = None
+                   ) -> Petition:
+    """The petition in ``data``, validated as registering it at ``now`` (default: the
+    clock's) will: its fields, its receipt not in the future (a missing ``received_at`` is
+    ``now``), and a reception day on its day if it was taken at one."""
+    now = now or app.clock.now()
+    petition = petition_from_mapping(data, received_at=now)
+    check_received(petition, now)
     if petition.channel is Channel.RECEPTION:
         app.office.practices.reception.require_held_on(local_date(petition.received_at),
                                                        app.office.calendar)
@@ -125,7 +123,7 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
     A petition taken at a leader reception day needs one held on its day; ``signal``
     promotes an information officer's signal, in the same transaction."""
     now = app.clock.now()
-    petition = check_petition(app, data)
+    petition = check_petition(app, data, now)
     with app.uow() as uow:
         try:
             existing = uow.cases.get(registration_no, lock=False)
@@ -143,10 +141,8 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
                              actor=actor, now=now, repeat_of=repeat, signal=signal)
         uow.cases.add(case)
         if signal:
-            from flows.practices import promote_in
-
             promote_in(uow, signal, case.id, case.registration_no, actor, now)
-        commit(uow)
+        commit(app, uow, now)
         return case
 
 
@@ -166,7 +162,7 @@ def route_and_assign(app: App, case_id: str, *, actor: str) -> Case:
                 local_date(case.petition.received_at), app.office.calendar)
             decision = at_reception(decision, day, case.petition, app.office.org)
         case.assign(decision, actor=actor, now=now, rules=rules)
-        commit(uow)
+        commit(app, uow, now)
         return case
 
 
@@ -184,8 +180,54 @@ def act(app: App, ref: str, req: ActRequest, *, in_stage: Stage | None = None) -
         _apply(app, case, req, now)
         if req.request_id:
             uow.record_request(req.request_id, case.id, req.act.value, case.version + 1, now)
-        commit(uow)
+        commit(app, uow, now)
         return ActResult(case.id, case.ref, case.stage, case.version)
+
+
+@dataclass(frozen=True)
+class RoutePreview:
+    """Where a petition would go if registered now, and the deadlines that would start."""
+
+    petition: Petition
+    decision: RoutingDecision
+    policy: DeadlinePolicy
+    deadlines: list[DeadlineView]
+
+
+def preview_route(office: Office, data: Mapping[str, Any], now: dt.datetime,
+                  workload: Mapping[str, int], *, repeat: bool = False) -> RoutePreview:
+    """Route a petition as registering it at ``now`` would, storing nothing."""
+    petition = petition_from_mapping(data, received_at=now)
+    decision = route(petition, office.routing, office.org, workload,
+                     is_repeat=repeat or petition.repeat_of is not None)
+    policy = office.policies.in_force(petition.received_at.date())
+    rules = CaseRules(policy, office.calendar, office.org, office.practices.key_periods)
+    at = max(now, petition.received_at)
+    case = Case.register(case_id="preview", registration_no="preview", petition=petition,
+                         policy=policy, actor="preview", now=at)
+    case.assign(decision, actor="preview", now=at, rules=rules)
+    return RoutePreview(petition, decision, policy, case.deadlines(rules, now))
+
+
+@dataclass(frozen=True)
+class Acted:
+    """An action committed, and why the case's run was not woken now (None: it was)."""
+
+    result: ActResult
+    request: ActRequest
+    not_woken: str | None
+
+
+def act_and_wake(app: App, ref: str, req: ActRequest, runs: Runs) -> Acted:
+    """What every entrance does for a person's action: commit it (named by a fresh request
+    id), then resume the case's suspended lifecycle run with the same request, which the
+    run then skips as applied. A run that cannot be woken now loses nothing."""
+    req = dataclasses.replace(req, request_id=req.request_id or f"req:{uuid.uuid4().hex}")
+    result = act(app, ref, req)
+    with app.uow() as uow:
+        run_id = uow.run_of(result.case_id)
+    why = runs.wake(run_id, req.as_dict()) if run_id is not None else None
+    return Acted(result, req, why)
 
 
 def _need(value: str | int | None, case: Case, what: str) -> Any:
@@ -203,7 +245,7 @@ def _enum(kind: type[enum.Enum], value: str | None, case: Case, what: str) -> An
         raise RuleViolation(case.ref, f"{what} '{text}' is not one of: {allowed}") from None
 
 
-def _apply(app: App, case: Case, r: ActRequest, now: Any) -> None:
+def _apply(app: App, case: Case, r: ActRequest, now: dt.datetime) -> None:
     rules = app.rules_for(case)
     a, who = r.act, r.actor
     if a is Act.ACK:
@@ -245,39 +287,3 @@ def _apply(app: App, case: Case, r: ActRequest, now: Any) -> None:
         case.request_re_review(reason=r.reason, actor=who, now=now, rules=rules)
     elif a is Act.STRIKE_OFF:
         case.strike_off(actor=who, now=now, rules=rules, note=r.reason)
-
-
-@dataclass(frozen=True)
-class Fired:
-    """One rung fired by the sweeper, for the Prefect event and the logs."""
-
-    case_id: str
-    ref: str
-    clock: str
-    rung: str
-    event: str
-    recipient: str | None
-    stage: str
-
-
-def sweep(app: App, *, sweeper: str, limit: int = 500) -> list[Fired]:
-    """Claim the due rungs and fire each exactly once, in one transaction with its audit
-    events and queued messages. A rung that is no longer pending (the case moved on since it
-    was scheduled) is claimed and dropped."""
-    now = app.clock.now()
-    fired: list[Fired] = []
-    with app.uow() as uow:
-        uow.one_sweep_at_a_time()  # two sweepers at once deadlocked without it (200 cases)
-        for rung in uow.claim_due(now, sweeper, limit):
-            case = uow.cases.get(rung.case_id)
-            rules = app.rules_for(case)
-            if not any(d.clock == rung.clock and d.name == rung.rung
-                       for d in case.due_rungs(rules, now)):
-                continue
-            before = len(case.events)
-            case.fire_rung(rung.clock, rung.rung, actor=sweeper, now=now, rules=rules)
-            for e in case.events[before:]:
-                fired.append(Fired(case.id, case.ref, rung.clock, rung.rung, e.type.value,
-                                   e.data.get("recipient"), e.stage))
-        commit(uow)
-    return fired

@@ -14,13 +14,13 @@ import pendulum
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from domain.case import Case
-from domain.deadlines import DeadlineState
+from domain.deadlines import DeadlineState, due_text, state_text
 from domain.instants import format_local
 from domain.stages import Stage
-from flows.bootstrap import App
-from flows.cli_supervise import kpis, overdue_rows
-from flows.timeline import breach_holders, due_text, state_text
-from storage.audit import verify
+from services.bootstrap import App
+from services.reading import kpis, overdue_rows
+from services.timeline import breach_holders
+from storage.chain import AuditRow
 
 COLOURS = {DeadlineState.MET: "#2e7d32", DeadlineState.USED: "#2e7d32",
            DeadlineState.BREACHED: "#c62828", DeadlineState.PENDING: "#1565c0",
@@ -31,7 +31,8 @@ def _pct(at: dt.datetime, start: dt.datetime, span: float) -> float:
     return round(max(0.0, min(100.0, (at - start).total_seconds() / span * 100)), 2)
 
 
-def case_bars(app: App, case: Case, audit: list[Any], now: dt.datetime) -> dict[str, Any]:
+def case_bars(app: App, case: Case, audit: list[AuditRow], now: dt.datetime
+              ) -> dict[str, Any]:
     """A case's stages as segments, and its deadlines as marks, in % of its time span."""
     views = case.deadlines(app.rules_for(case), now)
     start = pendulum.instance(case.registered_at)
@@ -79,13 +80,12 @@ def _unit_name(app: App, unit: str | None) -> str:
 def render_report(app: App, start: dt.date, end: dt.date, unit: str | None) -> str:
     now = app.clock.now()
     ms = kpis(app, start, end, unit)
-    with app.engine.connect() as conn:
-        checked, breaks = verify(conn)
     with app.uow() as uow:
+        checked, breaks = uow.audit_check()
         cases = [c for c in uow.all_cases() if unit is None or c.unit == unit]
         bars = [case_bars(app, c, uow.events_of(c.id), now) for c in cases]
     overdue = [r for r in overdue_rows(app) if unit is None or r["unit"] == unit]
-    env = Environment(loader=PackageLoader("flows", "templates"), undefined=StrictUndefined,
+    env = Environment(loader=PackageLoader("services", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(("html",)), trim_blocks=True,
                       lstrip_blocks=True)
     return env.get_template("report.html").render(

@@ -1,0 +1,162 @@
+"""The actions on a case: one command per act of the domain's vocabulary (``domain.acts``),
+named by ``Act.command``. Each is committed first, then the case's suspended lifecycle run
+is woken with the same request (``services.cases.act_and_wake``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import app as make_app
+from cli.common import note, reports_errors, runs, say
+from domain.acts import Act
+from services.cases import ActRequest, act_and_wake
+
+Actor = Annotated[str, typer.Option("--actor", "-a", help="Who acts (a person id).")]
+Ref = Annotated[str, typer.Argument(help="Case id or registration number.")]
+Reason = Annotated[str, typer.Option("--reason", "-r", help="Reason / notice / basis.")]
+Outcome = Annotated[str, typer.Option(help="support | explain | reject | mediated")]
+Resolution = Annotated[str | None, typer.Option(
+    "--class", help="三个到位: resolved (解决问题到位) | explained (思想教育到位) | "
+    "assisted (帮扶救助到位)")]
+Summary = Annotated[str, typer.Option(help="The decision's summary (处理意见).")]
+
+
+def run_act(ref: str, req: ActRequest) -> None:
+    """Commit ``req`` and wake the case's run; say what happened."""
+    done = act_and_wake(make_app(), ref,
+                        dataclasses.replace(req, request_id=f"cli:{uuid.uuid4().hex}"), runs())
+    r = done.result
+    say(f"{r.ref}: {req.act.value} by {req.actor} → {r.stage.value}")
+    if done.not_woken:
+        note(f"the lifecycle run was not resumed now ({done.not_woken}); it follows the case "
+             "when it next wakes")
+
+
+@reports_errors
+def ack_cmd(ref: Ref, actor: Actor) -> None:
+    """首问复命: the first responder takes the matter on."""
+    run_act(ref, ActRequest(Act.ACK, actor))
+
+
+@reports_errors
+def accept_cmd(ref: Ref, actor: Actor, notice: Reason = "") -> None:
+    """受理: accept and tell the petitioner in writing; the handling clock starts."""
+    run_act(ref, ActRequest(Act.ACCEPT, actor, reason=notice))
+
+
+@reports_errors
+def decline_cmd(ref: Ref, actor: Actor, reason: Reason = "") -> None:
+    """不予受理: not accepted; the petitioner is told why."""
+    run_act(ref, ActRequest(Act.DECLINE, actor, reason=reason))
+
+
+@reports_errors
+def assign_leader_cmd(ref: Ref, leader: Annotated[str, typer.Argument()], actor: Actor,
+                      reason: Reason = "") -> None:
+    """领导包案: name the leader who owns the case."""
+    run_act(ref, ActRequest(Act.ASSIGN_LEADER, actor, reason=reason, leader=leader))
+
+
+@reports_errors
+def leader_accept_cmd(ref: Ref, actor: Actor) -> None:
+    """The named leader accepts ownership."""
+    run_act(ref, ActRequest(Act.LEADER_ACCEPT, actor))
+
+
+@reports_errors
+def extend_cmd(ref: Ref, actor: Actor, days: Annotated[int, typer.Option()],
+               approver: Annotated[str, typer.Option()], reason: Reason = "") -> None:
+    """Extend the handling limit once (第三十四条), with reason and approver."""
+    run_act(ref, ActRequest(Act.EXTEND, actor, reason=reason, days=days, approver=approver))
+
+
+@reports_errors
+def pause_cmd(ref: Ref, actor: Actor, why: Annotated[str, typer.Option(
+        "--why", help="hearing | awaiting_materials | appraisal")],
+              basis: Reason = "") -> None:
+    """Stop the running clock (the time does not count)."""
+    run_act(ref, ActRequest(Act.PAUSE, actor, reason=basis, pause_reason=why))
+
+
+@reports_errors
+def resume_clock_cmd(ref: Ref, actor: Actor, basis: Reason = "") -> None:
+    """Restart a paused clock."""
+    run_act(ref, ActRequest(Act.RESUME, actor, reason=basis))
+
+
+@reports_errors
+def report_completion_cmd(ref: Ref, actor: Actor,
+                          summary: Annotated[str, typer.Option(help="What was done.")]) -> None:
+    """完成任务报告: the handler reports the task done; the case cannot be closed before."""
+    run_act(ref, ActRequest(Act.REPORT, actor, summary=summary))
+
+
+@reports_errors
+def close_cmd(ref: Ref, actor: Actor, outcome: Outcome, resolution: Resolution = None,
+              summary: Summary = "") -> None:
+    """书面答复: issue the written decision, classed under 三个到位 (--class)."""
+    run_act(ref, ActRequest(Act.CLOSE, actor, outcome=outcome, summary=summary,
+                            resolution=resolution))
+
+
+@reports_errors
+def rate_cmd(ref: Ref, rating: Annotated[str, typer.Argument(
+        help="satisfied | basically | not_satisfied")], actor: Actor) -> None:
+    """The petitioner's rating."""
+    run_act(ref, ActRequest(Act.RATE, actor, rating=rating))
+
+
+@reports_errors
+def request_review_cmd(ref: Ref, actor: Actor, reason: Reason = "") -> None:
+    """复查: the petitioner asks for a review."""
+    run_act(ref, ActRequest(Act.REQUEST_REVIEW, actor, reason=reason))
+
+
+@reports_errors
+def decide_review_cmd(ref: Ref, actor: Actor, outcome: Outcome, summary: Summary = "",
+                      resolution: Resolution = None) -> None:
+    """The review opinion (复查意见), after the completion report; --class re-classes it."""
+    run_act(ref, ActRequest(Act.DECIDE_REVIEW, actor, outcome=outcome, summary=summary,
+                            resolution=resolution))
+
+
+@reports_errors
+def request_re_review_cmd(ref: Ref, actor: Actor, reason: Reason = "") -> None:
+    """复核: the petitioner asks for a re-review of the review opinion."""
+    run_act(ref, ActRequest(Act.REQUEST_RE_REVIEW, actor, reason=reason))
+
+
+@reports_errors
+def decide_re_review_cmd(ref: Ref, actor: Actor, outcome: Outcome, summary: Summary = "",
+                         resolution: Resolution = None) -> None:
+    """The re-review opinion (复核意见), final; --class re-classes it."""
+    run_act(ref, ActRequest(Act.DECIDE_RE_REVIEW, actor, outcome=outcome, summary=summary,
+                            resolution=resolution))
+
+
+@reports_errors
+def strike_off_cmd(ref: Ref, actor: Actor, note: Reason = "") -> None:
+    """销号: strike the settled case off the ledger."""
+    run_act(ref, ActRequest(Act.STRIKE_OFF, actor, reason=note))
+
+
+COMMANDS: dict[Act, Callable[..., Any]] = {
+    Act.ACK: ack_cmd, Act.ACCEPT: accept_cmd, Act.DECLINE: decline_cmd,
+    Act.ASSIGN_LEADER: assign_leader_cmd, Act.LEADER_ACCEPT: leader_accept_cmd,
+    Act.PAUSE: pause_cmd, Act.RESUME: resume_clock_cmd, Act.EXTEND: extend_cmd,
+    Act.CLOSE: close_cmd, Act.RATE: rate_cmd, Act.REQUEST_REVIEW: request_review_cmd,
+    Act.DECIDE_REVIEW: decide_review_cmd, Act.REQUEST_RE_REVIEW: request_re_review_cmd,
+    Act.DECIDE_RE_REVIEW: decide_re_review_cmd, Act.STRIKE_OFF: strike_off_cmd,
+    Act.REPORT: report_completion_cmd,
+}
+
+
+def register(app: typer.Typer) -> None:
+    """One command per act, named ``act.command``; an act without one is an error here."""
+    for act in Act:
+        app.command(act.command)(COMMANDS[act])

@@ -1,0 +1,45 @@
+"""``petitions show`` and ``petitions list``: read commands, answered from the database at
+once (no Prefect, no Alembic)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import Json, emit, out, reports_errors, say, table
+from cli.common import app as make_app
+from cli.views import print_case
+from services.reading import case_and_history, open_case_rows
+from services.timeline import case_summary
+
+Ref = Annotated[str, typer.Argument(help="Case id or registration number.")]
+LIST_COLUMNS = ("ref", "stage", "unit", "responder", "leader", "deadline", "due", "overdue")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("show")(show_cmd)
+    app.command("list")(list_cmd)
+
+
+@reports_errors
+def show_cmd(ref: Ref, as_json: Json = False) -> None:
+    """One case: where it is, its deadlines and its events."""
+    a = make_app()
+    case, audit = case_and_history(a, ref)
+    if as_json:
+        emit(case_summary(case, a.rules_for(case), audit, a.clock.now()))
+        return
+    print_case(out, case, a.rules_for(case), a.clock.now(), audit)
+
+
+@reports_errors
+def list_cmd(overdue: Annotated[bool, typer.Option(help="Only cases past a deadline.")] = False,
+             as_json: Json = False) -> None:
+    """Open cases with their next deadline (worst overdue first with --overdue)."""
+    rows = open_case_rows(make_app(), overdue_only=overdue)
+    if as_json:
+        emit(rows)
+        return
+    out.print(table(rows, LIST_COLUMNS, headers=("case", *LIST_COLUMNS[1:])))
+    say(f"{len(rows)} case(s)")

@@ -1,0 +1,147 @@
+"""What every command group shares: the consoles, one-line errors, the settings (read once
+per process), the app, and the one door to Prefect.
+
+Read commands never load Prefect: the groups import only ``services`` and below, and reach
+the engine's runs through ``runs()``, which imports ``flows`` when a command first needs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from domain.errors import PetitionError
+from services.bootstrap import App, bootstrap
+from services.ports import Runs
+from services.settings import Settings
+
+# Piped output keeps full rows (a terminal uses its own width).
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", help="Office configuration folder (default: $PETITIONS_CONFIG_DIR or "
+    "$PETITIONS_HOME/config).", show_default=False)]
+Json = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
+Format = Annotated[str, typer.Option("--format", "-f", help="table | json | csv")]
+
+
+def reports_errors(fn: F) -> F:
+    """Turn domain errors into one clear line on stderr and exit code 2."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PetitionError as e:
+            err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
+            raise typer.Exit(2) from None
+    return wrapper  # type: ignore[return-value]
+
+
+@functools.cache
+def settings() -> Settings:
+    """The installation's settings, read from the environment once per process."""
+    return Settings.from_env()
+
+
+def app() -> App:
+    """The app on the configured database (the schema is not touched)."""
+    return bootstrap(settings())
+
+
+def office_dir(config: Path | None) -> Path:
+    return config or settings().office_dir
+
+
+class _PrefectOnFirstUse:
+    """The engine's runs on the office's Prefect server, loaded when first used: a refused
+    action answers before Prefect is ever imported."""
+
+    @functools.cached_property
+    def _runs(self) -> Runs:
+        from flows.runs import PrefectRuns  # the CLI's one door to Prefect (see above)
+
+        return PrefectRuns(settings())
+
+    def wake(self, run_id: str, request: Mapping[str, Any]) -> str | None:
+        return self._runs.wake(run_id, request)
+
+    def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
+               signal: str | None, timeout: float) -> None:
+        self._runs.intake(petition, registration_no, actor, signal, timeout)
+
+
+def runs() -> Runs:
+    """The engine's runs (Prefect), for the commands that start or wake them."""
+    return _PrefectOnFirstUse()
+
+
+def prefect_secret(name: str) -> str | None:
+    """The value of a Prefect Secret block (the SendGrid key may be kept in one)."""
+    from flows.runs import read_secret  # the same door: only when a key is kept in a block
+
+    _PrefectOnFirstUse()._runs  # noqa: B018 - points Prefect at the office's server
+    return read_secret(name)
+
+
+def say(text: str) -> None:
+    out.print(text, highlight=False, markup=False)
+
+
+def warn(lines: Iterable[str]) -> None:
+    for line in dict.fromkeys(lines):
+        err.print(f"[yellow]warning:[/] {line}", highlight=False)
+
+
+def note(text: str) -> None:
+    err.print(f"note: {text}", highlight=False, markup=False)
+
+
+def parse_day(text: str, option: str | None = None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date; expected a date YYYY-MM-DD",
+                                 param_hint=option) from None
+
+
+def check_format(value: str) -> str:
+    if value not in ("table", "json", "csv"):
+        raise typer.BadParameter(f"unknown format {value!r}; expected table, json or csv",
+                                 param_hint="--format")
+    return value
+
+
+def emit(rows: Any, fmt: str = "json") -> None:
+    """Rows (or one object) as JSON, or rows as CSV, on stdout."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["empty"])
+    writer.writeheader()
+    writer.writerows(rows)
+    sys.stdout.write(buf.getvalue())
+
+
+def table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None = None,
+          headers: Sequence[str] | None = None) -> Table:
+    """A rich table of ``columns`` of ``rows`` (None shows as empty)."""
+    t = Table(title=title)
+    for header in headers or columns:
+        t.add_column(header)
+    for r in rows:
+        t.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+    return t

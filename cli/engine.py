@@ -1,0 +1,45 @@
+"""``petitions serve`` and ``petitions sweep``: the engine itself, so Prefect is loaded here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import app as make_app
+from cli.common import out, reports_errors, say, settings
+from domain.errors import ConfigError
+from flows.prefect_env import configure, require_server
+from flows.runs import failure, run_deployment
+from flows.serve import serve
+from services.schema import migrated
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_cmd)
+    app.command("sweep")(sweep_cmd)
+
+
+@reports_errors
+def serve_cmd(sweep_seconds: Annotated[int | None, typer.Option(
+        help="Sweep for due deadlines every N seconds (default: PETITIONS_SWEEP_SECONDS, "
+        "60).")] = None) -> None:
+    """Run the engine: a local Prefect server (unless PREFECT_API_URL answers), the lifecycle
+    and intake deployments, and the deadline sweeper. Ctrl-C or SIGTERM stops it all."""
+    s = settings()
+    migrated(make_app())  # the office loads and the schema is current first
+    serve(s, say, sweep_seconds=sweep_seconds or s.sweep_seconds, status=out.status)
+
+
+@reports_errors
+def sweep_cmd(timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 120) -> None:
+    """Run the deadline sweeper now (through the served deployment, so its Prefect events
+    are emitted), and wait for it."""
+    s = settings()
+    require_server(s)
+    configure(s)
+    run = run_deployment("deadline-sweeper/sweeper", {}, None, timeout)
+    state = run.state
+    if state is None or not state.is_completed():
+        raise ConfigError(f"sweeper {failure(run)}")
+    say(f"sweeper run {run.name}: {state.result()} rung event(s) fired")

@@ -1,0 +1,77 @@
+"""``petitions intake``: register a petition (登记) through the served engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import app as make_app
+from cli.common import out, reports_errors, runs
+from cli.views import print_header
+from domain.errors import ConfigError
+from services.bootstrap import App
+from services.cases import check_petition, new_registration_no
+from services.config import load_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command("intake")(intake_cmd)
+
+
+def petition_data(file: Path | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """The petition from ``file`` (JSON, ``-`` for stdin), with the given fields filled in
+    or overriding it."""
+    data: dict[str, Any] = load_json(file) if file is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError("a petition is a JSON object", source=str(file))
+    petitioner = dict(data.get("petitioner") or {})
+    for key in ("name", "phone", "id_number"):
+        if fields.get(key):
+            petitioner[key] = fields.pop(key)
+    data.update({k: v for k, v in fields.items() if v is not None})
+    if petitioner:
+        data["petitioner"] = petitioner
+    return data
+
+
+def submit(a: App, data: dict[str, Any], registration_no: str | None, actor: str,
+           timeout: float, signal: str | None = None) -> None:
+    """Validate ``data`` as registering it now will (bad input: nothing is submitted), pin
+    its receipt to now when it has none, run the intake deployment and print the case."""
+    now = a.clock.now()
+    check_petition(a, data, now)
+    data = {**data, "received_at": data.get("received_at") or now.isoformat()}
+    number = registration_no or new_registration_no(a)
+    runs().intake(data, number, actor, signal, timeout)
+    with a.uow() as uow:
+        case = uow.cases.get(number, lock=False)
+    print_header(out, case)
+
+
+@reports_errors
+def intake_cmd(
+    file: Annotated[Path | None, typer.Argument(help="Petition JSON, or - for stdin.")] = None,
+    name: Annotated[str | None, typer.Option(help="Petitioner's name.")] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    id_number: Annotated[str | None, typer.Option()] = None,
+    category: Annotated[str | None, typer.Option()] = None,
+    channel: Annotated[str | None, typer.Option()] = None,
+    subject: Annotated[str | None, typer.Option()] = None,
+    content: Annotated[str | None, typer.Option()] = None,
+    concerns_unit: Annotated[str | None, typer.Option()] = None,
+    registration_no: Annotated[str | None, typer.Option(
+        help="Registration number (default: generated, XF-YYYYMMDD-…).")] = None,
+    actor: Annotated[str, typer.Option("--actor", "-a")] = "clerk",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for routing.")] = 120,
+) -> None:
+    """Register a petition (登记), route it and assign its first responder; its lifecycle
+    run starts. Needs `petitions serve` running. Channel `reception` needs a leader
+    reception day on the day it is received: that leader responds and owns the case.
+    Without `received_at` the petition was received now."""
+    data = petition_data(file, {"name": name, "phone": phone, "id_number": id_number,
+                                "category": category, "channel": channel,
+                                "subject": subject, "content": content,
+                                "concerns_unit": concerns_unit})
+    submit(make_app(), data, registration_no, actor, timeout)

@@ -1,0 +1,111 @@
+"""The supervisors' commands: a case's timeline, the overdue list, the measures, the HTML
+report. Read-only, and no Prefect: they answer at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import Format, check_format, emit, out, parse_day, reports_errors, say, table
+from cli.common import app as make_app
+from cli.views import EVENT_COLUMNS, print_header
+from domain.instants import local_date
+from services.reading import case_and_history, kpis, measure_rows, overdue_rows
+from services.report import render_report
+from services.timeline import timeline_of
+
+OVERDUE_COLUMNS = ("case", "stage", "deadline", "due", "overdue", "responder", "leader")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("timeline")(timeline_cmd)
+    app.command("overdue")(overdue_cmd)
+    app.command("kpi")(kpi_cmd)
+    app.command("report")(report_cmd)
+
+
+@reports_errors
+def timeline_cmd(ref: Annotated[str, typer.Argument(help="Case id or registration number.")],
+                 fmt: Format = "table") -> None:
+    """Every event of a case in local time, and every deadline with its state, extensions
+    and who held the case when it was breached. --format json|csv to export."""
+    fmt = check_format(fmt)
+    a = make_app()
+    case, audit = case_and_history(a, ref)
+    t = timeline_of(case, a.rules_for(case), audit, a.clock.now())
+    if fmt == "json":
+        emit(t)
+        return
+    if fmt == "csv":
+        emit([{"case": case.ref, "kind": "event", **e} for e in t["events"]]
+             + [{"case": case.ref, "kind": "deadline", "when": d["due"],
+                 "stage": case.stage.value, "event": d["deadline"], "actor": d["held_by"],
+                 "detail": f"{d['limit']}; {d['state']}; {d['extended']}".strip("; ")}
+                for d in t["deadlines"]], "csv")
+        return
+    print_header(out, case)
+    out.print(table(t["deadlines"], ("deadline", "limit", "due", "state", "extended",
+                                     "breached_at", "held_by"), title="deadlines",
+                    headers=("deadline", "limit", "due", "state", "extended", "breached at",
+                             "held by")))
+    out.print(table(t["events"], EVENT_COLUMNS, title="events"))
+
+
+@reports_errors
+def overdue_cmd(by: Annotated[str, typer.Option(help="unit | leader")] = "unit",
+                fmt: Format = "table") -> None:
+    """Open deadlines past due, grouped by unit or by owning leader, worst first."""
+    fmt = check_format(fmt)
+    if by not in ("unit", "leader"):
+        raise typer.BadParameter(f"unknown grouping {by!r}; expected unit or leader",
+                                 param_hint="--by")
+    rows = overdue_rows(make_app())
+    if fmt != "table":
+        emit(rows, fmt)
+        return
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(str(r[by]) or "(no leader)", []).append(r)
+    for name, items in sorted(groups.items(), key=lambda g: -int(g[1][0]["overdue_seconds"])):
+        out.print(table(items, OVERDUE_COLUMNS, title=f"{by} {name}: {len(items)} overdue"))
+    say(f"{len(rows)} overdue deadline(s)")
+
+
+@reports_errors
+def kpi_cmd(start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
+            end: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")],
+            unit: Annotated[str | None, typer.Option(help="One unit's petitions.")] = None,
+            fmt: Format = "table") -> None:
+    """The petition measures for petitions received in the period, each with its numerator
+    and denominator. A measure with nothing to count shows — (no made-up 0 %)."""
+    fmt = check_format(fmt)
+    ms = kpis(make_app(), parse_day(start, "--from"), parse_day(end, "--to"), unit)
+    if fmt != "table":
+        emit(measure_rows(ms), fmt)
+        return
+    out.print(table(({"measure": f"{m.label} {m.key}", "rate": m.text,
+                      "numerator": m.numerator, "denominator": m.denominator,
+                      "formula": m.formula} for m in ms),
+                    ("measure", "rate", "numerator", "denominator", "formula"),
+                    title=f"received {start} – {end}" + (f", unit {unit}" if unit else "")))
+    if ms[0].denominator == 0:
+        say("no petitions were received in this period")
+
+
+@reports_errors
+def report_cmd(html: Annotated[Path, typer.Option("--html", help="Where to write the page.")],
+               start: Annotated[str | None, typer.Option("--from")] = None,
+               end: Annotated[str | None, typer.Option("--to")] = None,
+               unit: Annotated[str | None, typer.Option()] = None) -> None:
+    """One self-contained HTML page: the audit check, the measures, the overdue list and
+    every case's timeline as bars per stage against its deadlines."""
+    a = make_app()
+    today = local_date(a.clock.now())
+    first = parse_day(start, "--from") if start else today.replace(day=1)
+    last = parse_day(end, "--to") if end else today
+    page = render_report(a, first, last, unit)
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text(page, encoding="utf-8")
+    say(f"wrote {html} ({len(page.encode()) // 1024} KiB)")

@@ -1,0 +1,70 @@
+"""What a person does to a case: the verbs of the CLI and the choices of the lifecycle's
+forms, each one or more of the domain's ``Action``s (which one depends on the case: a case
+that needs an owning leader is accepted into leader ownership).
+
+The transition table (``stages.TRANSITIONS``) is the source: the acts a case in a stage
+offers are those whose actions that stage allows.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from domain.stages import Action, Stage, can
+
+
+class Act(enum.Enum):
+    ACK = "ack"                              # 首问复命
+    ACCEPT = "accept"                        # 受理
+    DECLINE = "decline"                      # 不予受理
+    ASSIGN_LEADER = "assign_leader"          # 领导包案
+    LEADER_ACCEPT = "leader_accept"
+    PAUSE = "pause"
+    RESUME = "resume"
+    EXTEND = "extend"
+    CLOSE = "close"                          # 书面答复
+    RATE = "rate"
+    REQUEST_REVIEW = "request_review"        # 复查
+    DECIDE_REVIEW = "decide_review"
+    REQUEST_RE_REVIEW = "request_re_review"  # 复核
+    DECIDE_RE_REVIEW = "decide_re_review"
+    STRIKE_OFF = "strike_off"                # 销号
+    REPORT = "report"                        # 完成任务报告
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """The domain actions this act is."""
+        return _ACTIONS[self]
+
+    @property
+    def command(self) -> str:
+        """The CLI's verb for this act: ``petitions <command> REF --actor ID``."""
+        return _COMMANDS.get(self, self.value.replace("_", "-"))
+
+
+_ACTIONS: dict[Act, tuple[Action, ...]] = {
+    Act.ACK: (Action.ACKNOWLEDGE,),
+    Act.ACCEPT: (Action.ACCEPT, Action.ACCEPT_FOR_LEADER),
+    Act.DECLINE: (Action.DECLINE,),
+    Act.ASSIGN_LEADER: (Action.NAME_LEADER,),
+    Act.LEADER_ACCEPT: (Action.LEADER_ACCEPT,),
+    Act.PAUSE: (Action.PAUSE_CLOCK,),
+    Act.RESUME: (Action.RESUME_CLOCK,),
+    Act.EXTEND: (Action.EXTEND,),
+    Act.CLOSE: (Action.DECIDE,),
+    Act.RATE: (Action.RATE,),
+    Act.REQUEST_REVIEW: (Action.REQUEST_REVIEW,),
+    Act.DECIDE_REVIEW: (Action.DECIDE_REVIEW,),
+    Act.REQUEST_RE_REVIEW: (Action.REQUEST_RE_REVIEW,),
+    Act.DECIDE_RE_REVIEW: (Action.DECIDE_RE_REVIEW,),
+    Act.STRIKE_OFF: (Action.STRIKE_OFF,),
+    Act.REPORT: (Action.REPORT_COMPLETION,),
+}
+_COMMANDS = {Act.RESUME: "resume-clock", Act.REPORT: "report-completion"}
+
+
+def acts_in(stages: Iterable[Stage]) -> list[Act]:
+    """The acts a person may take on a case in any of ``stages``, in declaration order."""
+    wanted = tuple(stages)
+    return [a for a in Act if any(can(s, x) for s in wanted for x in a.actions)]

@@ -1,0 +1,120 @@
+"""What a case is: its identity, its stage and holders, and the one way its stage moves.
+
+The aggregate is built in layers, one idea each: ``CaseState`` (this module: identity, the
+transition table, the audit events), ``ClockBook`` (``clockbook.py``: the deadline clocks and
+their ledger), ``RungFiring`` (``firing.py``: reminders, warnings, breaches, escalations) and
+``Case`` (``case.py``: the stage commands). ``Case`` is the only class anything outside the
+domain builds or changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from domain.calendar import WorkingCalendar
+from domain.deadlines import Clock, LedgerEntry
+from domain.errors import ConfigError, IllegalTransition, RuleViolation
+from domain.escalation import Holders
+from domain.events import DomainEvent, EventType
+from domain.instants import as_utc
+from domain.key_periods import KeyPeriods
+from domain.org import OrgChart
+from domain.outcomes import CompletionReport, Outcome, Rating, Resolution
+from domain.petition import Petition
+from domain.policy import DeadlinePolicy
+from domain.routing import barred_person
+from domain.stages import TRANSITIONS, Action, Stage, allowed_actions
+
+
+@dataclass(frozen=True)
+class CaseRules:
+    """What a case needs to derive its deadlines and resolve people."""
+
+    policy: DeadlinePolicy
+    calendar: WorkingCalendar
+    org: OrgChart
+    key_periods: KeyPeriods = dataclasses.field(default_factory=KeyPeriods)
+
+
+def required(text: str | None, case_ref: str, what: str) -> str:
+    """``text`` stripped, or a ``RuleViolation`` saying ``what`` is required."""
+    if text is None or not text.strip():
+        raise RuleViolation(case_ref, f"{what} is required")
+    return text.strip()
+
+
+class CaseState:
+    """A case's data and the one place its stage changes. Storage restores a case with
+    ``Case(...)``; new cases come from ``Case.register``."""
+
+    def __init__(self, *, id: str, registration_no: str, petition: Petition, policy_id: str,
+                 stage: Stage, registered_at: dt.datetime, unit: str | None = None,
+                 responder: str | None = None, leader: str | None = None,
+                 leader_reasons: tuple[str, ...] = (), repeat_of: str | None = None,
+                 outcome: Outcome | None = None, rating: Rating | None = None,
+                 recused: dict[str, str] | None = None, clocks: list[Clock] | None = None,
+                 ledger: list[LedgerEntry] | None = None,
+                 fired: set[tuple[str, str]] | None = None, version: int = 0,
+                 resolution: Resolution | None = None,
+                 reports: list[CompletionReport] | None = None,
+                 signal: str | None = None) -> None:
+        self.id = id
+        self.registration_no = registration_no
+        self.petition = petition
+        self.policy_id = policy_id
+        self._stage = stage
+        self.registered_at = as_utc(registered_at)
+        self.unit = unit
+        self.responder = responder
+        self.leader = leader
+        self.leader_reasons = leader_reasons
+        self.repeat_of = repeat_of
+        self.outcome = outcome
+        self.rating = rating
+        self.recused = dict(recused or {})
+        self.clocks = {c.key: c for c in clocks or []}
+        self.ledger = list(ledger or [])
+        self.fired = set(fired or set())
+        self.version = version
+        self.resolution = resolution
+        self.reports = list(reports or [])
+        self.signal = signal  # the information officer's signal it was promoted from
+        self.events: list[DomainEvent] = []
+
+    @property
+    def stage(self) -> Stage:
+        return self._stage
+
+    @property
+    def ref(self) -> str:
+        return self.registration_no or self.id
+
+    def __repr__(self) -> str:
+        return f"<Case {self.ref} {self._stage.value}>"
+
+    def _target(self, action: Action) -> Stage:
+        """The stage ``action`` leads to from here; raises ``IllegalTransition``."""
+        try:
+            return TRANSITIONS[(self._stage, action)]
+        except KeyError:
+            raise IllegalTransition(self.ref, self._stage.value, action.value,
+                                    [a.value for a in allowed_actions(self._stage)]) from None
+
+    def _record(self, target: Stage, type: EventType, actor: str, now: dt.datetime,
+                **data: object) -> None:
+        self._stage = target  # the one place a stage is set; ``target`` came from the table
+        self.events.append(DomainEvent(type, self.id, actor, as_utc(now), target.value, data))
+
+    def _check_rules(self, rules: CaseRules) -> None:
+        if rules.policy.id != self.policy_id:
+            raise ConfigError(f"case {self.ref} is under policy '{self.policy_id}', "
+                              f"not '{rules.policy.id}'")
+
+    def _bar(self, org: OrgChart, person: str) -> str | None:
+        bar = barred_person(org, self.petition, person, self.recused)
+        return bar.reason if bar else None
+
+    def holders(self) -> Holders:
+        return Holders(self.unit, self.responder, self.leader)

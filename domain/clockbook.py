@@ -1,0 +1,178 @@
+"""The case's deadline clocks and their ledger: which clocks run, their views at an instant,
+and the pauses and extensions people record (each with reason, person and basis).
+
+A layer of the case aggregate (see ``case_state.py``); due dates are derived by
+``deadlines.evaluate`` from the clock and the ledger, never stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from domain.case_state import CaseRules, CaseState
+from domain.deadlines import (
+    Clock,
+    Closing,
+    DeadlineState,
+    DeadlineView,
+    EntryKind,
+    LedgerEntry,
+    PauseReason,
+    evaluate,
+)
+from domain.errors import ClockError, ExtensionRefused, RuleViolation
+from domain.escalation import holder_of
+from domain.events import EventType
+from domain.instants import as_utc, format_duration
+from domain.org import OrgChart
+from domain.periods import Period
+from domain.policy import DeadlineKind, Role
+from domain.stages import Action, Stage
+
+K = DeadlineKind
+# The clock a person's task runs on in each stage (what a pause stops, what a completion
+# report reports on).
+TIMED_CLOCK = {Stage.LEADER_PENDING: K.HANDLING, Stage.HANDLING: K.HANDLING,
+               Stage.UNDER_REVIEW: K.REVIEW_DECISION,
+               Stage.UNDER_RE_REVIEW: K.RE_REVIEW_DECISION}
+
+
+class ClockBook(CaseState):
+    # --- clocks -----------------------------------------------------------------------
+    def clock(self, kind: DeadlineKind) -> Clock | None:
+        """The newest clock of ``kind``, open or not."""
+        mine = [c for c in self.clocks.values() if c.kind is kind]
+        return max(mine, key=lambda c: c.started_at) if mine else None
+
+    def _open(self, kind: DeadlineKind, now: dt.datetime) -> None:
+        n = sum(1 for c in self.clocks.values() if c.kind is kind)
+        key = kind.value if n == 0 else f"{kind.value}@{n + 1}"
+        self.clocks[key] = Clock(key, kind, as_utc(now))
+
+    def _close(self, kind: DeadlineKind, now: dt.datetime, closing: Closing) -> None:
+        c = self.clock(kind)
+        if c is not None and c.is_open:
+            self.clocks[c.key] = dataclasses.replace(c, closed_at=as_utc(now), closing=closing)
+
+    def _cancel_all(self, now: dt.datetime) -> None:
+        for c in list(self.clocks.values()):
+            if c.is_open:
+                self.clocks[c.key] = dataclasses.replace(c, closed_at=as_utc(now),
+                                                         closing=Closing.CANCELLED)
+
+    def view(self, kind: DeadlineKind, rules: CaseRules, now: dt.datetime) -> DeadlineView | None:
+        c = self.clock(kind)
+        return evaluate(c, self.ledger, rules.policy, rules.calendar, now) if c else None
+
+    def deadlines(self, rules: CaseRules, now: dt.datetime) -> list[DeadlineView]:
+        """Every deadline the case has run against, oldest first, with its state at ``now``."""
+        self._check_rules(rules)
+        return [evaluate(c, self.ledger, rules.policy, rules.calendar, now)
+                for c in sorted(self.clocks.values(), key=lambda c: (c.started_at, c.key))]
+
+    def _window_open(self, kind: DeadlineKind, rules: CaseRules, now: dt.datetime,
+                     what: str) -> DeadlineView:
+        v = self.view(kind, rules, now)
+        if v is None or v.state is not DeadlineState.OPEN:
+            when = f" ended on {v.due_date}" if v else " was never opened"
+            raise RuleViolation(self.ref, f"the window to {what}{when}")
+        return v
+
+    # --- the clock ledger -----------------------------------------------------------------
+    def _running(self) -> Clock:
+        c = self.clock(TIMED_CLOCK[self._stage])
+        if c is None or not c.is_open:
+            raise ClockError(self.ref, "no running clock to pause or resume")
+        return c
+
+    def _paused(self, c: Clock) -> bool:
+        mine = [e for e in self.ledger if e.clock == c.key and e.kind is not EntryKind.EXTEND]
+        return bool(mine) and mine[-1].kind is EntryKind.PAUSE
+
+    def pause_clock(self, *, reason: PauseReason | None, basis: str, actor: str,
+                    now: dt.datetime) -> None:
+        """Stop the running clock (a hearing, missing material); the time does not count."""
+        target = self._target(Action.PAUSE_CLOCK)
+        if reason is None:
+            raise ClockError(self.ref, "a pause needs a reason: "
+                             + ", ".join(r.value for r in PauseReason))
+        why = basis.strip() if basis else ""
+        if not why:
+            raise ClockError(self.ref, "a pause needs its basis (the hearing notice, the "
+                             "request for material)")
+        c = self._running()
+        if self._paused(c):
+            raise ClockError(self.ref, f"the {c.kind.value} clock is already paused")
+        self.ledger.append(LedgerEntry(EntryKind.PAUSE, c.key, as_utc(now), actor,
+                                       reason.value, why, pause_reason=reason))
+        self._record(target, EventType.CLOCK_PAUSED, actor, now, clock=c.key,
+                     reason=reason.value, basis=why)
+
+    def resume_clock(self, *, actor: str, now: dt.datetime, basis: str = "") -> None:
+        """Restart a paused clock."""
+        target = self._target(Action.RESUME_CLOCK)
+        c = self._running()
+        if not self._paused(c):
+            raise ClockError(self.ref, f"the {c.kind.value} clock is not paused")
+        since = next(e.at for e in reversed(self.ledger)
+                     if e.clock == c.key and e.kind is EntryKind.PAUSE)
+        self.ledger.append(LedgerEntry(EntryKind.RESUME, c.key, as_utc(now), actor, "resume",
+                                       basis.strip()))
+        self._record(target, EventType.CLOCK_RESUMED, actor, now, clock=c.key,
+                     paused_for=format_duration(as_utc(now) - as_utc(since)))
+
+    def extend(self, period: Period, *, reason: str, approver: str, actor: str,
+               now: dt.datetime, rules: CaseRules) -> None:
+        """Extend the handling limit once, within the policy's maximum, approved by the head
+        of the unit or someone above (第三十四条); the petitioner is told why."""
+        target = self._target(Action.EXTEND)
+        rule = rules.policy.extension
+        c = self.clock(K.HANDLING)
+        if c is None or not c.is_open or K.HANDLING not in rule.applies_to:
+            raise ExtensionRefused(self.ref, "only a running handling limit can be extended")
+        if not reason or not reason.strip():
+            raise ExtensionRefused(self.ref, "an extension needs a reason; the petitioner "
+                                   "is told it")
+        view = evaluate(c, self.ledger, rules.policy, rules.calendar, now)
+        if len(view.extensions) >= rule.max_count:
+            first = view.extensions[0]
+            raise ExtensionRefused(
+                self.ref, f"the handling limit was already extended on {first.at:%Y-%m-%d} by "
+                f"{first.extension} ({first.approver}); at most {rule.max_count} extension")
+        if period.unit is not rule.max_period.unit or period.amount > rule.max_period.amount:
+            raise ExtensionRefused(self.ref, f"an extension of {period} is over the limit of "
+                                   f"{rule.max_period} ({rule.basis})")
+        allowed = self._approvers(rule.approver_role, rules.org)
+        if approver not in allowed:
+            raise ExtensionRefused(self.ref, f"'{approver}' may not approve: an extension is "
+                                   f"approved by the {rule.approver_role.value} or above "
+                                   f"({', '.join(sorted(allowed))})")
+        if view.state is DeadlineState.BREACHED:
+            raise ExtensionRefused(self.ref, f"the handling limit passed on {view.due_date}; "
+                                   "an extension is approved before it")
+        self.ledger.append(LedgerEntry(EntryKind.EXTEND, c.key, as_utc(now), actor,
+                                       reason.strip(), rule.basis, extension=period,
+                                       approver=approver))
+        new = evaluate(c, self.ledger, rules.policy, rules.calendar, now)
+        self._record(target, EventType.DEADLINE_EXTENDED, actor, now, clock=c.key,
+                     by=str(period), amount=period.amount, unit=period.unit.value,
+                     reason=reason.strip(), approver=approver,
+                     old_due=view.due_date.isoformat(), new_due=new.due_date.isoformat())
+
+    def _approvers(self, lowest: Role, org: OrgChart) -> set[str]:
+        holders = self.holders()
+        out: set[str] = set()
+        role: Role | None = lowest
+        while role is not None:
+            who = holder_of(role, holders, org)
+            if who:
+                out.add(who)
+            role = role.above()
+        return out
+
+    def _finish_timed(self, kind: DeadlineKind, now: dt.datetime) -> None:
+        c = self.clock(kind)
+        if c is not None and self._paused(c):
+            raise ClockError(self.ref, f"the {kind.value} clock is paused; resume it first")
+        self._close(kind, now, Closing.DONE)

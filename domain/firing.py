@@ -1,0 +1,105 @@
+"""Firing the rungs of a case's ladders: reminders, warnings, breaches, escalations and a
+window's lapse, each at most once, to the first person up the chain who may receive it.
+
+A layer of the case aggregate (see ``case_state.py``). The sweeper computes ``schedule``
+once, fires the due rungs with ``fire``, and stores ``remaining`` as the new schedule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import pendulum
+
+from domain.case_state import CaseRules
+from domain.clockbook import ClockBook
+from domain.deadlines import Closing, DeadlineView, evaluate
+from domain.errors import RuleViolation
+from domain.escalation import DueRung, pending_rungs, resolve
+from domain.events import EventType
+from domain.instants import as_utc, format_duration
+from domain.outcomes import Rating
+from domain.policy import DeadlineKind, Rung, RungLevel
+from domain.stages import Action, Stage
+
+K = DeadlineKind
+_LEVEL_EVENT = {RungLevel.REMINDER: EventType.DEADLINE_REMINDER,
+                RungLevel.WARNING: EventType.DEADLINE_WARNING,
+                RungLevel.BREACH: EventType.DEADLINE_BREACHED,
+                RungLevel.ESCALATION: EventType.ESCALATED}
+
+
+class RungFiring(ClockBook):
+    def schedule(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
+        """Every rung not yet fired on a running (not paused) clock, soonest first."""
+        return pending_rungs(self.deadlines(rules, now), rules.policy, self.fired,
+                             rules.key_periods)
+
+    def due_rungs(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
+        """The rungs whose time has come at ``now``."""
+        return [d for d in self.schedule(rules, now) if d.fire_at <= as_utc(now)]
+
+    def next_firing_at(self, rules: CaseRules, now: dt.datetime) -> pendulum.DateTime | None:
+        """When the next rung fires (what storage indexes), or None."""
+        pending = self.schedule(rules, now)
+        return pending[0].fire_at if pending else None
+
+    def fire_rung(self, clock: str, name: str, *, actor: str, now: dt.datetime,
+                  rules: CaseRules, schedule: Iterable[DueRung] | None = None) -> None:
+        """Fire one due rung, at most once: record who was told, and every role skipped.
+        ``schedule`` is the case's ``schedule`` at ``now`` taken before this sweep changed
+        it (a sweep derives it once per case, not once per rung)."""
+        target = self._target(Action.FIRE_RUNG)
+        pending = self.schedule(rules, now) if schedule is None else schedule
+        due = next((d for d in pending
+                    if d.clock == clock and d.name == name and (clock, name) not in self.fired),
+                   None)
+        if due is None:
+            fired = (clock, name) in self.fired
+            raise RuleViolation(self.ref, f"rung '{name}' of '{clock}' "
+                                + ("has already fired" if fired else "is not pending"))
+        if due.fire_at > as_utc(now):
+            raise RuleViolation(self.ref, f"rung '{name}' of '{clock}' is not due until "
+                                f"{due.fire_at.isoformat()}")
+        view = evaluate(self.clocks[clock], self.ledger, rules.policy, rules.calendar, now)
+        if due.rung is None:
+            self._lapse(view, actor, now)
+        else:
+            self._escalate(due.rung, view, actor, now, rules, target, due.key_period)
+        self.fired.add((clock, name))
+
+    def remaining(self, schedule: Iterable[DueRung]) -> list[DueRung]:
+        """``schedule`` (taken before firing) without the rungs fired since and those of
+        clocks closed since: the schedule to store, equal to deriving it anew (firing moves
+        no due date, opens no clock and pauses none)."""
+        return [d for d in schedule
+                if (d.clock, d.name) not in self.fired and self.clocks[d.clock].is_open]
+
+    def _lapse(self, view: DeadlineView, actor: str, now: dt.datetime) -> None:
+        self._close(view.kind, view.due_at, Closing.LAPSED)
+        if view.kind is K.RATING:
+            target = self._target(Action.EXPIRE_RATING)
+            self.rating = Rating.EXPIRED_UNRATED
+            self._record(target, EventType.RATING_EXPIRED, actor, now, clock=view.key,
+                         ended=view.due_date.isoformat())
+        else:
+            self._record(self._stage, EventType.WINDOW_LAPSED, actor, now, clock=view.key,
+                         kind=view.kind.value, ended=view.due_date.isoformat())
+
+    def _escalate(self, rung: Rung, view: DeadlineView, actor: str, now: dt.datetime,
+                  rules: CaseRules, target: Stage, key_period: str | None) -> None:
+        person, reached, skips = resolve(rung.role, self.holders(), rules.org,
+                                         lambda p: self._bar(rules.org, p))
+        for skip in skips:
+            self._record(target, EventType.ESCALATION_ROLE_UNRESOLVED, actor, now,
+                         clock=view.key, rung=rung.name, role=skip.role.value,
+                         reason=skip.reason, went_to=reached.value)
+        overdue = as_utc(now) - view.due_at
+        self._record(target, _LEVEL_EVENT[rung.level], actor, now, clock=view.key,
+                     kind=view.kind.value, rung=rung.name, level=rung.level.value,
+                     role=rung.role.value, reached_as=reached.value, recipient=person,
+                     due=view.due_at.isoformat(), due_date=view.due_date.isoformat(),
+                     overdue=format_duration(overdue) if overdue.total_seconds() > 0 else None,
+                     holder=self.responder, leader=self.leader,
+                     warnings=list(view.warnings), key_period=key_period)

@@ -1,0 +1,19 @@
+"""What the use cases need from the engine that runs the cases (Prefect, in ``flows``), as a
+port: the CLI, the demo and the web workplace pass in ``flows.engine.PrefectRuns``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+
+class Runs(Protocol):
+    def wake(self, run_id: str, request: Mapping[str, Any]) -> str | None:
+        """Resume a case's suspended lifecycle run with an action just committed (its
+        form's fields). Returns why it was not resumed now, or None. Not resuming loses
+        nothing: the run reloads the case whenever it next wakes."""
+
+    def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
+               signal: str | None, timeout: float) -> None:
+        """Register, route and assign a petition through the intake deployment, and wait
+        for it. A refused or failed intake raises a ``PetitionError`` with the reason."""

@@ -1,0 +1,102 @@
+"""The read models behind the list, the overdue list, the measures and the outbox listing:
+rows of plain values, for the CLI's tables and JSON, the report and the web. Nothing here
+writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from domain.case import Case
+from domain.deadlines import standing
+from domain.errors import ConfigError
+from domain.instants import end_of_local_day, format_duration, format_local
+from domain.measures import Measure, Period, measures
+from services.bootstrap import App
+from storage.chain import AuditRow
+
+
+def case_and_history(app: App, ref: str) -> tuple[Case, list[AuditRow]]:
+    """A case and its audit rows (after those of the signal it was promoted from)."""
+    with app.uow() as uow:
+        case = uow.cases.get(ref, lock=False)
+        return case, uow.history_of(case)
+
+
+def open_case_rows(app: App, *, overdue_only: bool = False) -> list[dict[str, Any]]:
+    """Open cases with their next deadline (the worst overdue one if any); with
+    ``overdue_only`` only cases past a deadline, worst first."""
+    now = app.clock.now()
+    with app.uow() as uow:
+        cases = uow.open_cases()
+    rows: list[dict[str, Any]] = []
+    for case in cases:
+        s = standing(case.deadlines(app.rules_for(case), now))
+        if overdue_only and not s.overdue:
+            continue
+        nxt = s.next
+        rows.append({"ref": case.ref, "id": case.id, "stage": case.stage.value,
+                     "unit": case.unit, "responder": case.responder, "leader": case.leader,
+                     "deadline": nxt.kind.value if nxt else None,
+                     "due": format_local(nxt.due_at) if nxt else None,
+                     "overdue": format_duration(s.overdue_by) if s.overdue else None,
+                     "overdue_seconds": s.overdue_by.total_seconds() if s.overdue else 0})
+    if overdue_only:
+        rows.sort(key=lambda r: -float(r["overdue_seconds"]))
+    return rows
+
+
+def overdue_rows(app: App) -> list[dict[str, Any]]:
+    """Every open deadline past due, worst first."""
+    now = app.clock.now()
+    with app.uow() as uow:
+        cases = uow.open_cases()
+    rows = []
+    for case in cases:
+        unit = app.office.org.units.get(case.unit or "")
+        for v in standing(case.deadlines(app.rules_for(case), now)).overdue:
+            assert v.overdue is not None
+            rows.append({"case": case.ref, "id": case.id, "unit": case.unit or "",
+                         "unit_name": unit.name if unit else "",
+                         "leader": case.leader or "", "responder": case.responder or "",
+                         "stage": case.stage.value, "deadline": v.kind.value,
+                         "due": v.due_date.isoformat(),
+                         "overdue": format_duration(v.overdue),
+                         "overdue_seconds": int(v.overdue.total_seconds())})
+    rows.sort(key=lambda r: -int(r["overdue_seconds"]))
+    return rows
+
+
+def kpis(app: App, start: dt.date, end: dt.date, unit: str | None) -> list[Measure]:
+    """The measures for petitions received from ``start`` to ``end`` (local dates), judged
+    at the end of the period, or now if the period is not over."""
+    if unit is not None and unit not in app.office.org.units:
+        raise ConfigError(f"unknown unit '{unit}'; units: {', '.join(app.office.org.units)}")
+    period = Period(start, end, unit)
+    with app.uow() as uow:
+        cases = uow.all_cases()
+    judged = min(end_of_local_day(end), app.clock.now())
+    return measures(cases, period, app.rules_for, judged)
+
+
+def measure_rows(ms: list[Measure]) -> list[dict[str, Any]]:
+    return [{"measure": m.key, "label": m.label, "formula": m.formula,
+             "numerator": m.numerator, "denominator": m.denominator,
+             "rate": round(m.rate, 4) if m.rate is not None else None} for m in ms]
+
+
+def outbox_items(app: App, status: str | None, limit: int
+                 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The messages, newest first, with the case's registration number; and the counts
+    by status."""
+    with app.uow() as uow:
+        rows = uow.messages(status, limit)
+        counts = uow.outbox_counts()
+        refs = {c.id: c.ref for c in uow.all_cases()}
+    items = [{"id": r.id, "status": r.status, "kind": r.kind, "recipient": r.recipient,
+              "case": refs.get(r.case_id, r.case_id), "queued": format_local(r.queued_at),
+              "next_attempt": format_local(r.next_attempt_at) if r.next_attempt_at else "",
+              "attempts": r.attempts, "sent": format_local(r.sent_at) if r.sent_at else "",
+              "ref": r.ref or "", "note": r.note or "", "error": r.error or ""}
+             for r in rows]
+    return items, counts

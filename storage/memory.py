@@ -1,0 +1,345 @@
+"""The unit of work in memory: the fake beside ``SqlUnitOfWork`` (``ports.UnitOfWork``).
+
+The use-case tests run on it in milliseconds. It keeps the SQL store's promises that the use
+cases rely on: a unit of work is one transaction (a lock serialises them, as SQLite's
+``BEGIN IMMEDIATE`` does, and leaving without commit restores what was there), a case is
+written with its hash-chained events and the rung schedule it is given, each rung and each
+message is claimed once, a message key is queued once and a request id applied once. The
+storage suite itself runs on SQLite and PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace, TracebackType
+from typing import Any, Self
+
+from domain.case import Case
+from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration, RuleViolation
+from domain.escalation import DueRung
+from domain.events import DomainEvent
+from domain.petition import Category
+from domain.routing import PriorCase
+from domain.signals import Signal
+from domain.zero_report import ZeroReport
+from storage import codec
+from storage.chain import GENESIS, AuditRow, Break, chain_rows, check_chain
+from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, Wait
+
+
+@dataclass
+class _Rung:
+    fire_at: dt.datetime
+    claimed_at: dt.datetime | None = None
+    claimed_by: str | None = None
+
+
+@dataclass
+class _Data:
+    """Everything the store holds; copied whole at the start of each unit of work."""
+
+    cases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    audit: list[AuditRow] = field(default_factory=list)
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)  # journals' heads
+    rungs: dict[tuple[str, str, str], _Rung] = field(default_factory=dict)
+    outbox: dict[int, dict[str, Any]] = field(default_factory=dict)
+    requests: dict[str, tuple[str, str, int, dt.datetime]] = field(default_factory=dict)
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    zero_reports: dict[tuple[str, dt.date], ZeroReport] = field(default_factory=dict)
+    signals: dict[str, Signal] = field(default_factory=dict)
+    last_id: int = 0
+
+    def next_id(self) -> int:
+        self.last_id += 1
+        return self.last_id
+
+
+class MemoryStore:
+    """The shared state: make one per test (or demo), then ``store.uow()`` per transaction."""
+
+    def __init__(self) -> None:
+        self.data = _Data()
+        self.lock = threading.RLock()
+
+    def uow(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
+
+
+def _row(values: Mapping[str, Any]) -> Any:
+    return SimpleNamespace(**values)
+
+
+class MemoryCases:
+    def __init__(self, data: _Data) -> None:
+        self.data = data
+        self.seen: dict[str, Case] = {}
+        self._new: set[str] = set()
+
+    def add(self, case: Case) -> None:
+        self.seen[case.id] = case
+        self._new.add(case.id)
+
+    def get(self, ref: str, *, lock: bool = True) -> Case:
+        for case in self.seen.values():
+            if ref in (case.id, case.registration_no):
+                return case
+        row = self.data.cases.get(ref) or next(
+            (r for r in self.data.cases.values() if r["registration_no"] == ref), None)
+        if row is None:
+            raise CaseNotFound(ref)
+        case = codec.from_row(_row(row))
+        self.seen[case.id] = case
+        return case
+
+    def changed(self) -> list[Case]:
+        return [c for c in self.seen.values() if c.events or c.id in self._new]
+
+    def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
+        return [PriorCase(r["id"], petitioner_identity, Category(r["category"]),
+                          r["body"]["petition"]["concerns_unit"],
+                          r["body"]["petition"]["subject"])
+                for r in self.data.cases.values()
+                if r["petitioner_identity"] == petitioner_identity]
+
+    def workload(self) -> dict[str, int]:
+        return dict(Counter(r["responder"] for r in self.data.cases.values()
+                            if r["stage"] != "closed" and r["responder"] is not None))
+
+    def save(self, case: Case, schedule: Sequence[DueRung]) -> None:
+        new = case.id in self._new
+        stored = self.data.cases.get(case.id)
+        if new and (stored is not None or any(
+                r["registration_no"] == case.registration_no for r in self.data.cases.values())):
+            raise DuplicateRegistration(case.registration_no)
+        if not new and (stored is None or stored["version"] != case.version):
+            raise ConcurrentUpdate(case.ref, case.version)
+        last_seq, last_hash = (0, GENESIS) if new else (stored["audit_seq"],  # type: ignore[index]
+                                                        stored["audit_head"])  # type: ignore[index]
+        rows = chain_rows(case.id, case.events, last_seq, last_hash)
+        for r in rows:
+            self.data.audit.append(AuditRow(id=self.data.next_id(), **r))
+        head = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (last_seq, last_hash)
+        self.data.cases[case.id] = {**codec.to_row(case), "version": case.version + 1,
+                                    "audit_seq": head[0], "audit_head": head[1]}
+        reschedule(self.data, case.id, schedule)
+        case.version += 1
+        case.events.clear()
+        self._new.discard(case.id)
+
+
+def reschedule(data: _Data, case_id: str, schedule: Sequence[DueRung]) -> None:
+    for key in [k for k, r in data.rungs.items() if k[0] == case_id and r.claimed_at is None]:
+        del data.rungs[key]
+    for d in schedule:
+        data.rungs.setdefault((case_id, d.clock, d.name), _Rung(d.fire_at))
+
+
+class MemoryPractices:
+    def __init__(self, data: _Data) -> None:
+        self.data = data
+
+    def append(self, subject: str, kind: str, events: Iterable[DomainEvent]) -> None:
+        seq, head = self.data.heads.get(subject, (0, GENESIS))
+        rows = chain_rows(subject, list(events), seq, head)
+        for r in rows:
+            self.data.audit.append(AuditRow(id=self.data.next_id(), **r))
+        if rows:
+            self.data.heads[subject] = (rows[-1]["seq"], rows[-1]["hash"])
+
+    def events(self, subject: str) -> list[AuditRow]:
+        return sorted((r for r in self.data.audit if r.case_id == subject), key=lambda r: r.seq)
+
+    def events_between(self, first: str, last: str, types: Iterable[str]) -> list[AuditRow]:
+        wanted = set(types)
+        return [r for r in self.data.audit if first <= r.case_id <= last and r.type in wanted]
+
+    def has_event(self, subject: str, type_: str, **data: str) -> bool:
+        return any(r.case_id == subject and r.type == type_
+                   and all(r.data.get(k) == v for k, v in data.items())
+                   for r in self.data.audit)
+
+    def zero_report(self, unit: str, day: dt.date) -> ZeroReport | None:
+        return self.data.zero_reports.get((unit, day))
+
+    def add_zero_report(self, r: ZeroReport) -> None:
+        if (r.unit, r.day) in self.data.zero_reports:
+            raise RuleViolation(f"zero-report:{r.unit}", f"'{r.unit}' already reported for {r.day}")
+        self.data.zero_reports[(r.unit, r.day)] = r
+
+    def zero_reports(self, first: dt.date, last: dt.date) -> list[ZeroReport]:
+        return sorted((r for (_, day), r in self.data.zero_reports.items()
+                       if first <= day <= last), key=lambda r: (r.day, r.unit))
+
+    def add_signal(self, s: Signal) -> None:
+        self.data.signals[s.id] = s
+
+    def signal(self, signal_id: str, *, lock: bool = False) -> Signal | None:
+        return self.data.signals.get(signal_id)
+
+    def signals(self, first: dt.datetime | None = None,
+                last: dt.datetime | None = None) -> list[Signal]:
+        return sorted((s for s in self.data.signals.values()
+                       if (first is None or s.at >= first) and (last is None or s.at < last)),
+                      key=lambda s: (s.at, s.id))
+
+    def promote(self, signal_id: str, case_id: str) -> None:
+        s = self.data.signals[signal_id]
+        self.data.signals[signal_id] = Signal(s.id, s.officer, s.unit, s.at, s.summary,
+                                              s.detail, s.risk, case_id)
+
+
+class MemoryUnitOfWork:
+    """One transaction on a ``MemoryStore``."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> Self:
+        self.store.lock.acquire()
+        self._before = copy.deepcopy(self.store.data)
+        self.data = self.store.data
+        self.cases = MemoryCases(self.data)
+        self.practices = MemoryPractices(self.data)
+        self._done = False
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if not self._done:
+                self.store.data = self._before  # roll back
+        finally:
+            self.store.lock.release()
+
+    def commit(self, schedules: Mapping[str, Sequence[DueRung]] | None = None) -> None:
+        for case in self.cases.changed():
+            if schedules is None or case.id not in schedules:
+                raise ValueError(f"case {case.ref} changed but no rung schedule was given")
+            self.cases.save(case, schedules[case.id])
+        self._done = True
+        # What follows in the same block is a new transaction, as with SQLAlchemy.
+        self._before = copy.deepcopy(self.data)
+        self._done = False
+        self.store.data = self.data
+
+    def one_sweep_at_a_time(self) -> None:
+        """Units of work on this store already take turns."""
+
+    def claim_due(self, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]:
+        due = sorted(((k, r) for k, r in self.data.rungs.items()
+                      if r.claimed_at is None and r.fire_at <= now),
+                     key=lambda kr: kr[1].fire_at)[:limit]
+        for _, r in due:
+            r.claimed_at, r.claimed_by = now, sweeper
+        return [ClaimedRung(k[0], k[1], k[2], r.fire_at) for k, r in due]
+
+    def reschedule(self, case_id: str, schedule: Sequence[DueRung]) -> None:
+        reschedule(self.data, case_id, schedule)
+
+    def queue(self, messages: list[dict[str, Any]]) -> int:
+        known = {m["key"] for m in self.data.outbox.values()}
+        n = 0
+        for m in messages:
+            if m["key"] in known:
+                continue
+            known.add(m["key"])
+            mid = self.data.next_id()
+            self.data.outbox[mid] = {
+                "id": mid, "status": "queued", "attempts": 0, "sent_at": None, "error": None,
+                "next_attempt_at": m["queued_at"], "claimed_at": None, "ref": None,
+                "note": None, **m}
+            n += 1
+        return n
+
+    def claim_messages(self, now: dt.datetime, limit: int,
+                       stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]:
+        due = [m for m in self.data.outbox.values()
+               if (m["status"] == "queued" and m["next_attempt_at"] <= now)
+               or (m["status"] == "sending" and m["claimed_at"] <= now - stale)]
+        due.sort(key=lambda m: (m["next_attempt_at"], m["id"]))
+        claimed = []
+        for m in due[:limit]:
+            claimed.append(OutboxRow(**m))
+            m.update(status="sending", claimed_at=now)
+        return claimed
+
+    def settle_message(self, message_id: int, **values: Any) -> None:
+        self.data.outbox[message_id].update(values)
+
+    def messages(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]:
+        rows = [m for m in self.data.outbox.values() if not status or m["status"] == status]
+        return [OutboxRow(**m) for m in sorted(rows, key=lambda m: -m["id"])[:limit]]
+
+    def has_message(self, key: str) -> bool:
+        return any(m["key"] == key for m in self.data.outbox.values())
+
+    def outbox_counts(self) -> dict[str, int]:
+        return dict(Counter(m["status"] for m in self.data.outbox.values()))
+
+    def applied(self, request_id: str) -> int | None:
+        found = self.data.requests.get(request_id)
+        return found[2] if found else None
+
+    def record_request(self, request_id: str, case_id: str, act: str, version: int,
+                       at: dt.datetime) -> None:
+        if request_id in self.data.requests:
+            raise ValueError(f"request {request_id} was applied already")
+        self.data.requests[request_id] = (case_id, act, version, at)
+
+    def run_of(self, case_id: str) -> str | None:
+        run = self.data.runs.get(case_id)
+        return str(run["flow_run_id"]) if run else None
+
+    def record_run(self, case_id: str, flow_run_id: str, at: dt.datetime) -> None:
+        self.data.runs.setdefault(case_id, {"flow_run_id": flow_run_id, "started_at": at,
+                                            "waits": 0, "wait_key": None, "wait_stage": None,
+                                            "wait_open": False})
+
+    def wait_of(self, case_id: str) -> Wait | None:
+        r = self.data.runs.get(case_id)
+        return Wait(r["waits"], r["wait_key"], r["wait_stage"], r["wait_open"]) if r else None
+
+    def open_wait(self, case_id: str, key: str, stage: str) -> None:
+        r = self.data.runs.get(case_id)
+        if r is not None:
+            r.update(waits=r["waits"] + 1, wait_key=key, wait_stage=stage, wait_open=True)
+
+    def close_wait(self, case_id: str, key: str) -> None:
+        r = self.data.runs.get(case_id)
+        if r is not None and r["wait_key"] == key:
+            r["wait_open"] = False
+
+    def without_run(self, limit: int = 1000) -> list[str]:
+        rows = sorted((r for r in self.data.cases.values()
+                       if r["stage"] != "closed" and r["id"] not in self.data.runs),
+                      key=lambda r: r["registered_at"])
+        return [r["id"] for r in rows[:limit]]
+
+    def open_cases(self) -> list[Case]:
+        return [c for c in self.all_cases() if c.stage.value != "closed"]
+
+    def all_cases(self) -> list[Case]:
+        rows = sorted(self.data.cases.values(), key=lambda r: r["registered_at"])
+        return [codec.from_row(_row(r)) for r in rows]
+
+    def history_of(self, case: Case) -> list[AuditRow]:
+        before = self.practices.events(f"signal:{case.signal}") if case.signal else []
+        return [*before, *self.events_of(case.id)]
+
+    def events_of(self, case_id: str) -> list[AuditRow]:
+        return self.practices.events(case_id)
+
+    def audit_check(self) -> tuple[int, list[Break]]:
+        heads = {**{r["id"]: (r["audit_seq"], r["audit_head"]) for r in self.data.cases.values()},
+                 **self.data.heads}
+        chains: dict[str, list[AuditRow]] = {}
+        for row in sorted(self.data.audit, key=lambda r: r.id):
+            chains.setdefault(row.case_id, []).append(row)
+        breaks = [b for subject in sorted(set(heads) | set(chains))
+                  if (b := check_chain(subject, chains.get(subject, []), heads.get(subject)))]
+        return len(set(heads) | set(chains)), breaks

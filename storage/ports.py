@@ -1,0 +1,155 @@
+"""The unit of work as the use cases see it, and the records it hands back.
+
+Two implementations keep to it: ``repository.SqlUnitOfWork`` (SQLite, PostgreSQL) and
+``memory.MemoryUnitOfWork`` (the in-memory fake the use-case tests run on). Storage stores
+what it is given: the use case derives each changed case's rung schedule from the domain and
+passes it to ``commit``; nothing here knows a policy or a calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from domain.case import Case
+from domain.escalation import DueRung
+from domain.events import DomainEvent
+from domain.routing import PriorCase
+from domain.signals import Signal
+from domain.zero_report import ZeroReport
+from storage.chain import AuditRow, Break
+
+# A message claimed by a sender is reclaimed after this long (the sender died).
+STALE_CLAIM = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ClaimedRung:
+    case_id: str
+    clock: str
+    rung: str
+    fire_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Where a case's lifecycle run waits: the n-th wait of the run, its key and stage."""
+
+    n: int
+    key: str | None
+    stage: str | None
+    open: bool
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One queued message and what became of it."""
+
+    id: int
+    key: str
+    case_id: str
+    kind: str
+    recipient: str
+    urgent: int
+    payload: Mapping[str, Any]
+    queued_at: dt.datetime
+    status: str
+    attempts: int
+    sent_at: dt.datetime | None
+    error: str | None
+    next_attempt_at: dt.datetime | None
+    claimed_at: dt.datetime | None
+    ref: str | None
+    note: str | None
+
+
+class CaseRepository(Protocol):
+    def add(self, case: Case) -> None:
+        """A new case, written at commit."""
+
+    def get(self, ref: str, *, lock: bool = True) -> Case:
+        """A case by id or registration number (``CaseNotFound`` otherwise); the same
+        object for the rest of the unit of work."""
+
+    def changed(self) -> list[Case]:
+        """The cases of this unit of work that commit must write: new or with new events."""
+
+    def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
+        """Earlier cases of one petitioner, for repeat detection."""
+
+    def workload(self) -> dict[str, int]:
+        """Open cases held per first responder."""
+
+
+class PracticeStore(Protocol):
+    def append(self, subject: str, kind: str, events: Iterable[DomainEvent]) -> None: ...
+    def events(self, subject: str) -> list[AuditRow]: ...
+    def events_between(self, first: str, last: str, types: Iterable[str]) -> list[AuditRow]: ...
+    def has_event(self, subject: str, type_: str, **data: str) -> bool: ...
+    def zero_report(self, unit: str, day: dt.date) -> ZeroReport | None: ...
+
+    def add_zero_report(self, r: ZeroReport) -> None:
+        """Refused with ``RuleViolation`` when the unit reported that day already (also
+        by a reporter who committed meanwhile)."""
+
+    def zero_reports(self, first: dt.date, last: dt.date) -> list[ZeroReport]: ...
+    def add_signal(self, s: Signal) -> None: ...
+    def signal(self, signal_id: str, *, lock: bool = False) -> Signal | None: ...
+    def signals(self, first: dt.datetime | None = None,
+                last: dt.datetime | None = None) -> list[Signal]: ...
+    def promote(self, signal_id: str, case_id: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """``with uow: ...; uow.commit(schedules)``. Leaving the block without commit rolls
+    back."""
+
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def practices(self) -> PracticeStore: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    def commit(self, schedules: Mapping[str, Sequence[DueRung]] | None = None) -> None:
+        """Write every changed case with its new events and the pending rungs given for it
+        in ``schedules`` (by case id; a changed case without one is a programming error),
+        then commit."""
+
+    def one_sweep_at_a_time(self) -> None: ...
+    def claim_due(self, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]: ...
+
+    def reschedule(self, case_id: str, schedule: Sequence[DueRung]) -> None:
+        """Replace the case's unclaimed rung rows by ``schedule`` (claimed rows stay: they
+        record that a rung fired)."""
+
+    def queue(self, messages: list[dict[str, Any]]) -> int: ...
+    def claim_messages(self, now: dt.datetime, limit: int,
+                       stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]: ...
+    def settle_message(self, message_id: int, **values: Any) -> None: ...
+    def messages(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]: ...
+    def has_message(self, key: str) -> bool: ...
+    def outbox_counts(self) -> dict[str, int]: ...
+    def applied(self, request_id: str) -> int | None: ...
+    def record_request(self, request_id: str, case_id: str, act: str, version: int,
+                       at: dt.datetime) -> None: ...
+    def run_of(self, case_id: str) -> str | None: ...
+    def record_run(self, case_id: str, flow_run_id: str, at: dt.datetime) -> None: ...
+    def wait_of(self, case_id: str) -> Wait | None: ...
+    def open_wait(self, case_id: str, key: str, stage: str) -> None: ...
+    def close_wait(self, case_id: str, key: str) -> None: ...
+    def without_run(self, limit: int = 1000) -> list[str]: ...
+    def open_cases(self) -> list[Case]: ...
+    def all_cases(self) -> list[Case]: ...
+    def history_of(self, case: Case) -> list[AuditRow]: ...
+    def events_of(self, case_id: str) -> list[AuditRow]: ...
+
+    def audit_check(self) -> tuple[int, list[Break]]:
+        """Every case's and journal's chain checked: (chains, the first break of each)."""
