@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import app as make_app
 from cli.common import note, reports_errors, runs, say
+from cli.home import app as make_app
 from domain.acts import Act
 from services.cases import ActRequest, act_and_wake
 

@@ -11,7 +11,7 @@ import typer
 
 from cli.common import out, parse_day, reports_errors, settings, table, warn
 from domain.calendar import WorkingCalendar
-from services.config import load_calendar
+from services.files import load_calendar
 
 calendar_app = typer.Typer(help="China's working-day calendar (调休 included).",
                            no_args_is_help=True)

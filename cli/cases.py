@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.common import Json, emit, out, reports_errors, say, table
-from cli.common import app as make_app
+from cli.home import app as make_app
 from cli.views import print_case
 from services.reading import case_and_history, open_case_rows
 from services.timeline import case_summary

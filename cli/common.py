@@ -1,5 +1,6 @@
 """What every command group shares: the consoles, one-line errors, the settings (read once
-per process), the app, and the one door to Prefect.
+per process), and the one door to Prefect. Light on purpose: ``calendar due`` imports this
+and neither SQLAlchemy nor Prefect (the app and its database are ``cli.home``).
 
 Read commands never load Prefect: the groups import only ``services`` and below, and reach
 the engine's runs through ``runs()``, which imports ``flows`` when a command first needs it.
@@ -22,7 +23,6 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.errors import PetitionError
-from services.bootstrap import App, bootstrap
 from services.ports import Runs
 from services.settings import Settings
 
@@ -54,11 +54,6 @@ def reports_errors(fn: F) -> F:
 def settings() -> Settings:
     """The installation's settings, read from the environment once per process."""
     return Settings.from_env()
-
-
-def app() -> App:
-    """The app on the configured database (the schema is not touched)."""
-    return bootstrap(settings())
 
 
 def office_dir(config: Path | None) -> Path:

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import app as make_app
 from cli.common import out, reports_errors, say, settings
+from cli.home import app as make_app
 from domain.errors import ConfigError
 from flows.prefect_env import configure, require_server
 from flows.runs import failure, run_deployment

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import app as make_app
 from cli.common import out, reports_errors, runs
+from cli.home import app as make_app
 from cli.views import print_header
 from domain.errors import ConfigError
 from services.bootstrap import App
 from services.cases import check_petition, new_registration_no
-from services.config import load_json
+from services.files import load_json
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,8 @@ from cli.common import ConfigOpt, office_dir, out, reports_errors, say, settings
 from domain.deadlines import due_text, state_text
 from services.cases import preview_route
 from services.clock import configured
-from services.config import load_json, load_office
+from services.config import load_office
+from services.files import load_json
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.common import Json, emit, out, prefect_secret, reports_errors, say, table
-from cli.common import app as make_app
+from cli.home import app as make_app
 from services.outbox import SecretReader, deliver, queue_digests
 from services.reading import outbox_items
 from services.schema import migrated

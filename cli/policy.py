@@ -10,7 +10,8 @@ from rich.table import Table
 
 from cli.common import ConfigOpt, office_dir, out, reports_errors
 from domain.policy import DeadlinePolicy
-from services.config import load_file, load_policies, read_data
+from services.config import load_policies
+from services.files import load_file, read_data
 
 policy_app = typer.Typer(help="Deadline policies (cn-2022, cn-2005, the unit's own).",
                          no_args_is_help=True)

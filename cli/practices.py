@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from cli.common import Json, emit, out, parse_day, reports_errors, say, table
-from cli.common import app as make_app
+from cli.home import app as make_app
 from cli.intake import petition_data, submit
 from domain.instants import local_date
 from domain.signals import Week

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import Format, check_format, emit, out, parse_day, reports_errors, say, table
-from cli.common import app as make_app
+from cli.home import app as make_app
 from cli.views import EVENT_COLUMNS, print_header
 from domain.instants import local_date
-from services.reading import case_and_history, kpis, measure_rows, overdue_rows
+from services.measures import kpis, measure_rows
+from services.reading import case_and_history, overdue_rows
 from services.report import render_report
 from services.timeline import timeline_of
 

@@ -8,6 +8,7 @@ for what it will not (any other 4xx). The API key never appears in an error.
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import logging
 import re
@@ -57,8 +58,6 @@ def retry_after_seconds(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    import datetime as dt
-
     return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
 
 
@@ -101,6 +100,8 @@ class SendGridTransport:
         return text.replace(self._key, "***") if self._key else text
 
     def send(self, envelope: Envelope) -> str:
+        # The SendGrid client is loaded by the first message sent, not by every process
+        # that imports the transports (the CLI's outbox listing, the flows' start-up).
         from python_http_client.exceptions import HTTPError
         from sendgrid import SendGridAPIClient
         from sendgrid.helpers.mail import Content, CustomArg, From, Mail, Subject, To

@@ -1,17 +1,15 @@
-"""The read models behind the list, the overdue list, the measures and the outbox listing:
+"""The read models behind the list, the overdue list and the outbox listing (the measures:
+``measures.py``):
 rows of plain values, for the CLI's tables and JSON, the report and the web. Nothing here
 writes."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from domain.case import Case
 from domain.deadlines import standing
-from domain.errors import ConfigError
-from domain.instants import end_of_local_day, format_duration, format_local
-from domain.measures import Measure, Period, measures
+from domain.instants import format_duration, format_local
 from services.bootstrap import App
 from storage.chain import AuditRow
 
@@ -65,24 +63,6 @@ def overdue_rows(app: App) -> list[dict[str, Any]]:
                          "overdue_seconds": int(v.overdue.total_seconds())})
     rows.sort(key=lambda r: -int(r["overdue_seconds"]))
     return rows
-
-
-def kpis(app: App, start: dt.date, end: dt.date, unit: str | None) -> list[Measure]:
-    """The measures for petitions received from ``start`` to ``end`` (local dates), judged
-    at the end of the period, or now if the period is not over."""
-    if unit is not None and unit not in app.office.org.units:
-        raise ConfigError(f"unknown unit '{unit}'; units: {', '.join(app.office.org.units)}")
-    period = Period(start, end, unit)
-    with app.uow() as uow:
-        cases = uow.all_cases()
-    judged = min(end_of_local_day(end), app.clock.now())
-    return measures(cases, period, app.rules_for, judged)
-
-
-def measure_rows(ms: list[Measure]) -> list[dict[str, Any]]:
-    return [{"measure": m.key, "label": m.label, "formula": m.formula,
-             "numerator": m.numerator, "denominator": m.denominator,
-             "rate": round(m.rate, 4) if m.rate is not None else None} for m in ms]
 
 
 def outbox_items(app: App, status: str | None, limit: int

@@ -18,7 +18,8 @@ from domain.deadlines import DeadlineState, due_text, state_text
 from domain.instants import format_local
 from domain.stages import Stage
 from services.bootstrap import App
-from services.reading import kpis, overdue_rows
+from services.measures import kpis
+from services.reading import overdue_rows
 from services.timeline import breach_holders
 from storage.chain import AuditRow
 

@@ -1,15 +1,15 @@
-"""The database schema brought up to date (Alembic): what a writing command does first on
-the embedded default; production runs ``petitions db upgrade``. Its own module so that
-reading commands never load Alembic."""
+"""The database schema brought up to date: what a writing command does first on the
+embedded default (production runs ``petitions db upgrade``). One query when it is current;
+Alembic is loaded only when it is behind."""
 
 from __future__ import annotations
 
 from services.bootstrap import App
-from storage.migrate import upgrade
+from storage.schema import upgrade_if_behind
 
 
 def migrated(app: App) -> App:
-    """``app``, its database upgraded to the newest schema."""
+    """``app``, its database at the newest schema."""
     if app.engine is not None:
-        upgrade(app.engine)
+        upgrade_if_behind(app.engine)
     return app

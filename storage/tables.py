@@ -7,6 +7,11 @@
 - ``rung_schedule``: one row per escalation rung with its firing time, indexed on the
   unclaimed rows only, so finding what is due costs O(due), not O(open cases); a claimed row
   stays as the record that the rung fired (once: (case_id, clock, rung) is unique).
+
+The migrations create the tables and indexes (the partial ones with their WHERE clause);
+the ``Index`` objects here name them without dialect options, because declaring one
+(``postgresql_where=...``) loads that dialect, which a command reading an SQLite home
+should not pay for.
 """
 
 from __future__ import annotations
@@ -122,8 +127,8 @@ rung_schedule = Table(
     # order, so the due ones share a few pages (migration 0002).
     PrimaryKeyConstraint("fire_at", "case_id", "clock", "rung", name="pk_rung_schedule"),
     UniqueConstraint("case_id", "clock", "rung", name="uq_rung_fires_once"),
-    Index("ix_rung_due", "fire_at", postgresql_where="claimed_at IS NULL",
-          sqlite_where="claimed_at IS NULL"),
+    # Partial: WHERE claimed_at IS NULL (migration 0002 creates it so on both databases).
+    Index("ix_rung_due", "fire_at"),
     Index("ix_rung_case", "case_id"),
     sqlite_with_rowid=False,
 )
@@ -150,10 +155,10 @@ outbox = Table(
     Column("claimed_at", UTCDateTime()),
     Column("ref", String(500)),   # the provider's message id, or the .eml file
     Column("note", String(200)),  # e.g. held for quiet hours until ...
-    Index("ix_outbox_queued", "queued_at", postgresql_where="status = 'queued'",
-          sqlite_where="status = 'queued'"),
-    Index("ix_outbox_due", "next_attempt_at", postgresql_where="status IN ('queued', 'sending')",
-          sqlite_where="status IN ('queued', 'sending')"),
+    # Partial: WHERE status = 'queued' (migration 0003), WHERE status IN ('queued',
+    # 'sending') (migration 0005).
+    Index("ix_outbox_queued", "queued_at"),
+    Index("ix_outbox_due", "next_attempt_at"),
 )
 
 # The Prefect flow run that walks each case through its stages (one per case).

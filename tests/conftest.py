@@ -95,3 +95,17 @@ def post_json(url: str, body: dict[str, Any], timeout: float = 30) -> Any:
             e.close()
             time.sleep(1 + attempt)
     return None
+
+
+@pytest.fixture
+def memory_app(office: Office, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The app on the in-memory unit of work, with a fixed clock (Friday 2026-11-20 11:00
+    local): the use cases without a database, in milliseconds."""
+    from services.bootstrap import App
+    from services.clock import FixedClock
+    from services.settings import Settings
+    from storage.memory import MemoryStore
+
+    store = MemoryStore()
+    return App(Settings(home=tmp_path, config_dir=SAMPLE_OFFICE), office,
+               FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), store.uow)

@@ -41,21 +41,25 @@ def pg_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database of each kind."""
-    if request.param == "sqlite":
+def fresh_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh, migrated database of ``kind`` (sqlite, postgresql)."""
+    if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'petitions.db'}"
         upgrade(make_engine(url))
-        yield url
-        return
-    url = request.getfixturevalue("pg_database")
+        return url
+    url = str(request.getfixturevalue("pg_database"))
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
     engine.dispose()
-    yield url
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database of each kind."""
+    return fresh_database(request.param, request, tmp_path)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import pytest
 
 from domain.errors import ConfigError
 from domain.org import org_from_mapping
-from services.config import load_calendar, load_file, load_office, load_policies
+from services.config import load_office, load_policies
+from services.files import load_calendar, load_file
 from tests.conftest import SAMPLE_OFFICE
 
 

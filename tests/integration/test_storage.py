@@ -192,3 +192,19 @@ def _rungs(engine):  # type: ignore[no-untyped-def]
     t = rung_schedule.c
     with engine.connect() as conn:
         return sorted(conn.execute(select(t.case_id, t.clock, t.rung, t.fire_at, t.claimed_by)))
+
+
+def test_the_newest_revision_is_read_as_alembic_reads_it(engine):
+    from alembic.script import ScriptDirectory
+
+    from storage.schema import head, stored_revision, upgrade_if_behind
+
+    assert head() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert stored_revision(engine) == head()
+    assert upgrade_if_behind(engine) is False
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+    assert stored_revision(engine) == "0005"
+    assert upgrade_if_behind(engine) is True and stored_revision(engine) == head()

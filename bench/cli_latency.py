@@ -1,0 +1,129 @@
+"""How fast the read commands answer, against the cost of the libraries they need.
+
+    .venv/bin/python bench/cli_latency.py [--runs 15]
+
+On a fresh ``PETITIONS_HOME`` holding one case of the sample office, it times whole
+processes (``petitions calendar due``, ``list``, ``show``; as a clerk's shell starts them)
+and, for each, its import floor: a process that imports the third-party libraries the
+command really needs and runs a one-option typer command, and nothing of ours. Prints the
+medians, the ratio to the floor (target ≤ 1.3) and the absolute targets (``calendar due``
+under 0.3 s; ``list`` and ``show`` under 0.5 s), then the heaviest imports of ``list``
+(``python -X importtime``). Run it on a quiet machine: every figure is wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("cli", "domain", "flows", "notifications", "services", "storage")
+PETITIONS = [sys.executable, "-c", "from cli.main import main; main()"]
+
+# What each command needs beyond the interpreter: the CLI's own (typer runs the command,
+# rich prints), the calendar's (pendulum, holidays with China's data, YAML for the office's
+# calendar file) and, reading cases, SQLAlchemy with SQLite's dialect.
+CALENDAR_LIBS = ("typer", "rich.console", "rich.table", "pendulum", "yaml",
+                 "holidays.countries.china")
+CASE_LIBS = (*CALENDAR_LIBS, "sqlalchemy", "sqlalchemy.dialects.sqlite")
+FLOOR = """
+import sys
+{imports}
+import typer
+app = typer.Typer()
+@app.command()
+def one(start: str, days: int = 1) -> None:
+    pass
+@app.command()
+def two() -> None:
+    pass
+sys.argv = ["floor", "one", "2026-12-01", "--days", "15"]
+try:
+    app()
+except SystemExit:
+    pass
+"""
+
+COMMANDS = {
+    "calendar due": (["calendar", "due", "2026-12-01", "--days", "15"], CALENDAR_LIBS, 0.3),
+    "list": (["list"], CASE_LIBS, 0.5),
+    "show": (["show", "XF-BENCH"], CASE_LIBS, 0.5),
+}
+
+
+def _home() -> dict[str, str]:
+    home = Path(tempfile.mkdtemp(prefix="petitions-cli-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PETITIONS_", "PREFECT_"))}
+    env.update(PETITIONS_HOME=str(home), PETITIONS_CONFIG_DIR=str(ROOT / "deploy" / "config"))
+    petition = json.loads((ROOT / "deploy" / "config" / "samples" / "wage-complaint.json")
+                          .read_text())
+    code = f"""
+from services.bootstrap import bootstrap
+from services.cases import register, route_and_assign
+from services.schema import migrated
+app = migrated(bootstrap())
+case = register(app, {petition!r}, registration_no="XF-BENCH", actor="clerk")
+route_and_assign(app, case.id, actor="intake")
+"""
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+    return env
+
+
+def _time(args: list[str], env: dict[str, str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True)
+        times.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} failed: {done.stderr.decode()[-500:]}")
+    return statistics.median(times)
+
+
+def _heaviest(env: dict[str, str], args: list[str], n: int = 12) -> list[tuple[int, str]]:
+    done = subprocess.run([sys.executable, "-X", "importtime", *PETITIONS[1:], *args],
+                          env=env, cwd=ROOT, capture_output=True, text=True)
+    found = []
+    for line in done.stderr.splitlines():
+        m = re.match(r"import time:\s*\d+ \|\s*(\d+) \| (\s*)(\S+)", line)
+        if m and len(m.group(2)) <= 4:  # top-level imports and their direct children
+            found.append((int(m.group(1)), m.group(2) + m.group(3)))
+    return sorted(found, reverse=True)[:n]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    # Bytecode cached, as in any installation (a shell with PYTHONDONTWRITEBYTECODE=1 would
+    # otherwise compile our modules from source on every run: +45 ms, measured).
+    subprocess.run([sys.executable, "-m", "compileall", "-q",
+                    *(str(ROOT / p) for p in PACKAGES)], check=True)
+    env = _home()
+    python = _time([sys.executable, "-c", "pass"], env, args.runs)
+    print(f"python itself: {python * 1000:.0f} ms (median of {args.runs})")
+    print(f"{'command':<14} {'median':>8} {'floor':>8} {'ratio':>6} {'target':>8}  met")
+    for name, (argv, libs, target) in COMMANDS.items():
+        took = _time([*PETITIONS, *argv], env, args.runs)
+        floor = _time([sys.executable, "-c",
+                       FLOOR.format(imports="\n".join(f"import {m}" for m in libs))],
+                      env, args.runs)
+        ratio = took / floor
+        ok = took < target and ratio <= 1.3
+        print(f"{name:<14} {took * 1000:>6.0f}ms {floor * 1000:>6.0f}ms {ratio:>6.2f} "
+              f"{target * 1000:>6.0f}ms  {'yes' if ok else 'NO'}")
+    print("\nheaviest imports of `petitions list` (cumulative µs, -X importtime):")
+    for cumulative, name in _heaviest(env, ["list"]):
+        print(f"  {cumulative:>8}  {name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""The measures supervisors assess units on, for a period (the readings are in
+``domain/measures.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from domain.errors import ConfigError
+from domain.instants import end_of_local_day
+from domain.measures import Measure, Period, measures
+from services.bootstrap import App
+
+
+def kpis(app: App, start: dt.date, end: dt.date, unit: str | None) -> list[Measure]:
+    """The measures for petitions received from ``start`` to ``end`` (local dates), judged
+    at the end of the period, or now if the period is not over."""
+    if unit is not None and unit not in app.office.org.units:
+        raise ConfigError(f"unknown unit '{unit}'; units: {', '.join(app.office.org.units)}")
+    period = Period(start, end, unit)
+    with app.uow() as uow:
+        cases = uow.all_cases()
+    judged = min(end_of_local_day(end), app.clock.now())
+    return measures(cases, period, app.rules_for, judged)
+
+
+def measure_rows(ms: list[Measure]) -> list[dict[str, Any]]:
+    return [{"measure": m.key, "label": m.label, "formula": m.formula,
+             "numerator": m.numerator, "denominator": m.denominator,
+             "rate": round(m.rate, 4) if m.rate is not None else None} for m in ms]

@@ -1,0 +1,132 @@
+"""One suite, every store: the unit of work's promises on the in-memory fake, SQLite and
+PostgreSQL alike, so that the use-case tests on the fake say something about the real
+thing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.case import Case, CaseRules
+from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
+from domain.stages import Stage
+from storage.db import make_engine
+from storage.memory import MemoryStore
+from storage.ports import UnitOfWork
+from storage.repository import SqlUnitOfWork
+from tests.conftest import at, new_case
+from tests.integration.conftest import fresh_database, schedules_of
+
+Uows = Callable[[], UnitOfWork]
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def uows(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Uows]:
+    if request.param == "memory":
+        yield MemoryStore().uow
+        return
+    engine = make_engine(fresh_database(request.param, request, tmp_path))
+    yield lambda: SqlUnitOfWork(engine)
+    engine.dispose()
+
+
+def _save(uows: Uows, rules: CaseRules, case: Case) -> None:
+    with uows() as uow:
+        uow.cases.add(case)
+        uow.commit(schedules_of(uow, rules))
+
+
+def test_a_case_comes_back_with_its_events_and_rungs(office, rules, uows):
+    case = new_case(office, rules)
+    _save(uows, rules, case)
+    with uows() as uow:
+        again = uow.cases.get("XF-c1")
+        assert (again.stage, again.responder, again.version) == (Stage.ASSIGNED, "lin.na", 1)
+        assert [r.type for r in uow.events_of(case.id)] == ["CaseRegistered", "CaseAssigned"]
+        due = uow.claim_due(at("2026-04-30 12:00"), "s", 100)
+    assert {(c.clock, c.rung) for c in due} == {
+        (d.clock, d.name) for d in case.schedule(rules, at("2026-03-02 09:00"))
+        if d.fire_at <= at("2026-04-30 12:00")}
+
+
+def test_leaving_without_commit_writes_nothing(office, rules, uows):
+    with uows() as uow:
+        uow.cases.add(new_case(office, rules))
+        uow.queue([{"key": "k", "case_id": "c1", "kind": "x", "recipient": "y", "urgent": 0,
+                    "payload": {}, "queued_at": at("2026-03-02 09:00")}])
+    with uows() as uow, pytest.raises(CaseNotFound):
+        uow.cases.get("c1")
+    with uows() as uow:
+        assert uow.messages() == []
+
+
+def test_a_changed_case_without_a_schedule_is_refused(office, rules, uows):
+    with uows() as uow, pytest.raises(ValueError, match="no rung schedule"):
+        uow.cases.add(new_case(office, rules))
+        uow.commit({})
+
+
+def test_a_taken_registration_number_and_a_stale_version_are_refused(office, rules, uows):
+    _save(uows, rules, new_case(office, rules, case_id="c1"))
+    twin = new_case(office, rules, case_id="c2")
+    twin.registration_no = "XF-c1"
+    with pytest.raises(DuplicateRegistration):
+        _save(uows, rules, twin)
+    with uows() as first:
+        stale = first.cases.get("c1", lock=False)
+    with uows() as second:
+        second.cases.get("c1").acknowledge(actor="lin.na", now=at("2026-03-02 10:00"))
+        second.commit(schedules_of(second, rules))
+    stale.decline(reason="不属于信访事项", actor="li.ming", now=at("2026-03-02 11:00"))
+    with uows() as late, pytest.raises(ConcurrentUpdate):
+        late.cases.seen[stale.id] = stale  # type: ignore[attr-defined]
+        late.commit(schedules_of(late, rules))
+    with uows() as uow:
+        assert uow.cases.get("c1").stage is Stage.ACKNOWLEDGED
+
+
+def test_a_rung_is_claimed_once_and_a_message_key_queued_once(office, rules, uows):
+    _save(uows, rules, new_case(office, rules))
+    row = {"key": "k1", "case_id": "c1", "kind": "reminder", "recipient": "x", "urgent": 0,
+           "payload": {}, "queued_at": at("2026-03-02 09:00")}
+    with uows() as uow:
+        assert uow.claim_due(at("2026-03-02 12:30"), "a", 10)
+        assert uow.queue([row, dict(row)]) == 1
+        uow.commit()
+    with uows() as uow:
+        assert uow.claim_due(at("2026-03-02 12:30"), "b", 10) == []
+        assert uow.queue([row]) == 0
+        claimed = uow.claim_messages(at("2026-03-02 09:00"), 10)
+        uow.commit()
+    with uows() as uow:
+        assert [m.key for m in claimed] == ["k1"]
+        assert uow.claim_messages(at("2026-03-02 09:01"), 10) == []  # claimed, not stale
+        assert [m.key for m in uow.claim_messages(at("2026-03-02 09:20"), 10)] == ["k1"]
+
+
+def test_a_request_id_is_recorded_once_and_runs_and_waits_are_kept(office, rules, uows):
+    _save(uows, rules, new_case(office, rules))
+    with uows() as uow:
+        uow.record_request("r1", "c1", "ack", 2, at("2026-03-02 10:00"))
+        uow.record_run("c1", "run-1", at("2026-03-02 10:00"))
+        uow.open_wait("c1", "assigned-1", "assigned")
+        uow.commit()
+    with uows() as uow:
+        assert uow.applied("r1") == 2 and uow.applied("r2") is None
+        assert uow.run_of("c1") == "run-1" and uow.without_run() == []
+        wait = uow.wait_of("c1")
+        assert wait is not None and (wait.n, wait.key, wait.open) == (1, "assigned-1", True)
+        uow.close_wait("c1", "assigned-1")
+        uow.commit()
+    with uows() as uow:
+        wait = uow.wait_of("c1")
+        assert wait is not None and not wait.open
+
+
+def test_every_chain_verifies(office, rules, uows):
+    for i in range(3):
+        _save(uows, rules, new_case(office, rules, case_id=f"c{i}"))
+    with uows() as uow:
+        assert uow.audit_check() == (3, [])
