@@ -111,32 +111,24 @@ def rate_cmd(ref: Ref, rating: Annotated[str, typer.Argument(
     run_act(ref, ActRequest(Act.RATE, actor, rating=rating))
 
 
-@reports_errors
-def request_review_cmd(ref: Ref, actor: Actor, reason: Reason = "") -> None:
-    """复查: the petitioner asks for a review."""
-    run_act(ref, ActRequest(Act.REQUEST_REVIEW, actor, reason=reason))
+def _request(act: Act, doc: str) -> Callable[..., None]:
+    """The petitioner's request for a review or a re-review (entered by the office)."""
+    @reports_errors
+    def command(ref: Ref, actor: Actor, reason: Reason = "") -> None:
+        run_act(ref, ActRequest(act, actor, reason=reason))
+    command.__doc__ = doc
+    return command
 
 
-@reports_errors
-def decide_review_cmd(ref: Ref, actor: Actor, outcome: Outcome, summary: Summary = "",
-                      resolution: Resolution = None) -> None:
-    """The review opinion (复查意见), after the completion report; --class re-classes it."""
-    run_act(ref, ActRequest(Act.DECIDE_REVIEW, actor, outcome=outcome, summary=summary,
-                            resolution=resolution))
-
-
-@reports_errors
-def request_re_review_cmd(ref: Ref, actor: Actor, reason: Reason = "") -> None:
-    """复核: the petitioner asks for a re-review of the review opinion."""
-    run_act(ref, ActRequest(Act.REQUEST_RE_REVIEW, actor, reason=reason))
-
-
-@reports_errors
-def decide_re_review_cmd(ref: Ref, actor: Actor, outcome: Outcome, summary: Summary = "",
-                         resolution: Resolution = None) -> None:
-    """The re-review opinion (复核意见), final; --class re-classes it."""
-    run_act(ref, ActRequest(Act.DECIDE_RE_REVIEW, actor, outcome=outcome, summary=summary,
-                            resolution=resolution))
+def _decision(act: Act, doc: str) -> Callable[..., None]:
+    """A review's or re-review's opinion, after the completion report."""
+    @reports_errors
+    def command(ref: Ref, actor: Actor, outcome: Outcome, summary: Summary = "",
+                resolution: Resolution = None) -> None:
+        run_act(ref, ActRequest(act, actor, outcome=outcome, summary=summary,
+                                resolution=resolution))
+    command.__doc__ = doc
+    return command
 
 
 @reports_errors
@@ -149,9 +141,15 @@ COMMANDS: dict[Act, Callable[..., Any]] = {
     Act.ACK: ack_cmd, Act.ACCEPT: accept_cmd, Act.DECLINE: decline_cmd,
     Act.ASSIGN_LEADER: assign_leader_cmd, Act.LEADER_ACCEPT: leader_accept_cmd,
     Act.PAUSE: pause_cmd, Act.RESUME: resume_clock_cmd, Act.EXTEND: extend_cmd,
-    Act.CLOSE: close_cmd, Act.RATE: rate_cmd, Act.REQUEST_REVIEW: request_review_cmd,
-    Act.DECIDE_REVIEW: decide_review_cmd, Act.REQUEST_RE_REVIEW: request_re_review_cmd,
-    Act.DECIDE_RE_REVIEW: decide_re_review_cmd, Act.STRIKE_OFF: strike_off_cmd,
+    Act.CLOSE: close_cmd, Act.RATE: rate_cmd,
+    Act.REQUEST_REVIEW: _request(Act.REQUEST_REVIEW, "复查: the petitioner asks for a review."),
+    Act.DECIDE_REVIEW: _decision(Act.DECIDE_REVIEW, "The review opinion (复查意见), after the "
+                                 "completion report; --class re-classes it."),
+    Act.REQUEST_RE_REVIEW: _request(Act.REQUEST_RE_REVIEW, "复核: the petitioner asks for a "
+                                    "re-review of the review opinion."),
+    Act.DECIDE_RE_REVIEW: _decision(Act.DECIDE_RE_REVIEW, "The re-review opinion (复核意见), "
+                                    "final; --class re-classes it."),
+    Act.STRIKE_OFF: strike_off_cmd,
     Act.REPORT: report_completion_cmd,
 }
 

@@ -68,7 +68,7 @@ class Demo:
     """The served engine in a child process, and the script played against it."""
 
     def __init__(self, home: Path, config: Path, console: Console, port: int | None = None,
-                 ready_timeout: float = 180.0, settle_timeout: float = 90.0) -> None:
+                 ready_timeout: float = 300.0, settle_timeout: float = 300.0) -> None:
         self.home, self.config, self.console = home, config, console
         self.port = port or _free_port()
         self.ready_timeout, self.settle_timeout = ready_timeout, settle_timeout

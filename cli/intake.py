@@ -12,7 +12,7 @@ from cli.home import app as make_app
 from cli.views import print_header
 from domain.errors import ConfigError
 from services.bootstrap import App
-from services.cases import check_petition, new_registration_no
+from services.cases import check_number, check_petition, new_registration_no
 from services.files import load_json
 
 
@@ -38,12 +38,14 @@ def petition_data(file: Path | None, fields: dict[str, Any]) -> dict[str, Any]:
 
 def submit(a: App, data: dict[str, Any], registration_no: str | None, actor: str,
            timeout: float, signal: str | None = None) -> None:
-    """Validate ``data`` as registering it now will (bad input: nothing is submitted), pin
-    its receipt to now when it has none, run the intake deployment and print the case."""
+    """Validate ``data`` and its number as registering it now will (bad input: nothing is
+    submitted), pin its receipt to now when it has none, run the intake deployment and
+    print the case."""
     now = a.clock.now()
-    check_petition(a, data, now)
+    petition = check_petition(a, data, now)
     data = {**data, "received_at": data.get("received_at") or now.isoformat()}
     number = registration_no or new_registration_no(a)
+    check_number(a, number, petition)
     runs().intake(data, number, actor, signal, timeout)
     with a.uow() as uow:
         case = uow.cases.get(number, lock=False)

@@ -33,7 +33,8 @@ from services.ports import Runs
 from services.practices import promote_in
 from storage.ports import UnitOfWork
 
-__all__ = ["Act", "ActRequest", "ActResult", "act", "act_and_wake", "check_petition",
+__all__ = ["Act", "ActRequest", "ActResult", "act", "act_and_wake", "check_number",
+           "check_petition",
            "commit", "new_registration_no", "preview_route", "register", "route_and_assign"]
 
 
@@ -114,6 +115,18 @@ def check_petition(app: App, data: Mapping[str, Any], now: dt.datetime | None = 
         app.office.practices.reception.require_held_on(local_date(petition.received_at),
                                                        app.office.calendar)
     return petition
+
+
+def check_number(app: App, registration_no: str, petition: Petition) -> None:
+    """A registration number may be registered again only by the same petitioner (a
+    retried intake, answered with the case already there)."""
+    with app.uow() as uow:
+        try:
+            existing = uow.cases.get(registration_no, lock=False)
+        except CaseNotFound:
+            return
+    if existing.petition.petitioner.identity() != petition.petitioner.identity():
+        raise DuplicateRegistration(registration_no)
 
 
 def register(app: App, data: Mapping[str, Any], *, registration_no: str,

@@ -29,7 +29,7 @@ from domain.signals import Signal
 from domain.zero_report import ZeroReport
 from storage import codec
 from storage.chain import GENESIS, AuditRow, Break, chain_rows, check_chain
-from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, Wait
+from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, Wait
 
 
 @dataclass
@@ -74,30 +74,19 @@ def _row(values: Mapping[str, Any]) -> Any:
     return SimpleNamespace(**values)
 
 
-class MemoryCases:
+class MemoryCases(SeenCases):
     def __init__(self, data: _Data) -> None:
+        super().__init__()
         self.data = data
-        self.seen: dict[str, Case] = {}
-        self._new: set[str] = set()
-
-    def add(self, case: Case) -> None:
-        self.seen[case.id] = case
-        self._new.add(case.id)
 
     def get(self, ref: str, *, lock: bool = True) -> Case:
-        for case in self.seen.values():
-            if ref in (case.id, case.registration_no):
-                return case
+        if (case := self._already(ref)) is not None:
+            return case
         row = self.data.cases.get(ref) or next(
             (r for r in self.data.cases.values() if r["registration_no"] == ref), None)
         if row is None:
             raise CaseNotFound(ref)
-        case = codec.from_row(_row(row))
-        self.seen[case.id] = case
-        return case
-
-    def changed(self) -> list[Case]:
-        return [c for c in self.seen.values() if c.events or c.id in self._new]
+        return self._loaded(codec.from_row(_row(row)))
 
     def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
         return [PriorCase(r["id"], petitioner_identity, Category(r["category"]),

@@ -66,6 +66,30 @@ class OutboxRow:
     note: str | None
 
 
+class SeenCases:
+    """What both repositories keep per unit of work: each case loaded once (a second ``get``
+    returns the same object, with its changes so far) and which ones commit must write."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, Case] = {}
+        self._new: set[str] = set()
+
+    def add(self, case: Case) -> None:
+        self.seen[case.id] = case
+        self._new.add(case.id)
+
+    def changed(self) -> list[Case]:
+        return [c for c in self.seen.values() if c.events or c.id in self._new]
+
+    def _already(self, ref: str) -> Case | None:
+        return next((c for c in self.seen.values() if ref in (c.id, c.registration_no)),
+                    None)
+
+    def _loaded(self, case: Case) -> Case:
+        self.seen[case.id] = case
+        return case
+
+
 class CaseRepository(Protocol):
     def add(self, case: Case) -> None:
         """A new case, written at commit."""

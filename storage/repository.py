@@ -31,7 +31,7 @@ from domain.routing import PriorCase
 from storage import codec
 from storage.audit import verify
 from storage.chain import GENESIS, AuditRow, Break, chain_rows
-from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, Wait
+from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, Wait
 from storage.practices import SqlPractices
 from storage.tables import (
     applied_requests,
@@ -43,37 +43,24 @@ from storage.tables import (
 )
 
 
-class SqlCaseRepository:
+class SqlCaseRepository(SeenCases):
     """Cases in SQL. ``get`` locks the row on PostgreSQL (``FOR UPDATE``)."""
 
     def __init__(self, conn: Connection) -> None:
+        super().__init__()
         self.conn = conn
-        self.seen: dict[str, Case] = {}
-        self._new: set[str] = set()
-
-    def add(self, case: Case) -> None:
-        self.seen[case.id] = case
-        self._new.add(case.id)
 
     def get(self, ref: str, *, lock: bool = True) -> Case:
-        """A case by id or registration number. Within one unit of work a case is loaded
-        once: a second ``get`` returns the same object, with its changes so far."""
-        for case in self.seen.values():
-            if ref in (case.id, case.registration_no):
-                return case
+        """A case by id or registration number, loaded once per unit of work."""
+        if (case := self._already(ref)) is not None:
+            return case
         query = select(cases).where((cases.c.id == ref) | (cases.c.registration_no == ref))
         if lock and self.conn.dialect.name == "postgresql":
             query = query.with_for_update()
         row = self.conn.execute(query).first()
         if row is None:
             raise CaseNotFound(ref)
-        case = codec.from_row(row)
-        self.seen[case.id] = case
-        return case
-
-    def changed(self) -> list[Case]:
-        """Cases loaded or added here that commit must write."""
-        return [c for c in self.seen.values() if c.events or c.id in self._new]
+        return self._loaded(codec.from_row(row))
 
     def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
         """Earlier cases of one petitioner, for repeat detection."""

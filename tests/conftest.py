@@ -68,6 +68,27 @@ def new_case(office: Office, rules: CaseRules, petition: Petition | None = None,
     return case
 
 
+WAGE = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
+
+
+def events_of(app: Any, case_id: str) -> list[Any]:
+    """A case's audit rows, through the app's unit of work."""
+    with app.uow() as uow:
+        return list(uow.events_of(case_id))
+
+
+def in_handling(app: Any) -> str:
+    """The sample wage complaint registered, routed, acknowledged and accepted by lin.na
+    through the use cases; its case id."""
+    from services import cases as s
+
+    case = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
+    s.route_and_assign(app, case.id, actor="intake")
+    s.act(app, case.id, s.ActRequest(s.Act.ACK, "lin.na"))
+    s.act(app, case.id, s.ActRequest(s.Act.ACCEPT, "lin.na", reason="受理"))
+    return case.id
+
+
 def wait_for(probe: Any, timeout: float, what: str, every: float = 0.5) -> Any:
     """Poll ``probe`` until it returns something truthy; fail naming ``what``."""
     deadline = time.monotonic() + timeout

@@ -37,7 +37,7 @@ def test_a_killed_workers_run_is_rescheduled_and_repeats_nothing(cluster):
         r = cluster.get(f"/flow_runs/{run['id']}")
         return r if r["state_type"] == "RUNNING" and r.get("infrastructure_pid") else None
 
-    current = wait_for(running, 90, "the intake run to start", every=1)
+    current = wait_for(running, 240, "the intake run to start", every=1)
     from sqlalchemy import create_engine, text
 
     db = create_engine(cluster.env["PETITIONS_DATABASE_URL"])
@@ -46,7 +46,7 @@ def test_a_killed_workers_run_is_rescheduled_and_repeats_nothing(cluster):
         with db.connect() as conn:
             return bool(conn.execute(text("SELECT count(*) FROM cases")).scalar())
 
-    wait_for(registered, 60, "the petition to be registered", every=1)
+    wait_for(registered, 240, "the petition to be registered", every=1)
     pid = int(str(current["infrastructure_pid"]).rsplit(":", 1)[-1])
     worker = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     for victim in (pid, worker):  # the flow-run process and its worker, as a crash would

@@ -23,7 +23,7 @@ def run(*args: str, stdin: str | None = None, home: Path | None = None,
         env["PETITIONS_HOME"] = str(home)
     env.update({f"PETITIONS_{k.upper()}": v for k, v in extra.items()})
     return subprocess.run([PETITIONS, *args], capture_output=True, text=True, input=stdin,
-                          env=env, timeout=60, check=False)
+                          env=env, timeout=180, check=False)
 
 
 @pytest.fixture
@@ -91,6 +91,20 @@ def test_route_reads_a_petition_from_stdin_and_names_an_unknown_category(home):
     assert "Traceback" not in bad.stderr
 
 
+def test_route_counts_from_the_configured_clock_as_intake_does(home):
+    """Under the simulated clock a petition received "now" is received at the clock's
+    time: its 15-day acceptance notice runs from there, not from the wall clock."""
+    petition = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
+    del petition["received_at"]
+    assert run("clock", "set", "2026-03-02T09:00+08:00", home=home,
+               simulated_clock="1").returncode == 0
+    routed = run("route", "-", "--config", str(SAMPLE_OFFICE), stdin=json.dumps(petition),
+                 home=home, simulated_clock="1")
+    assert routed.returncode == 0, routed.stderr
+    notice = next(line for line in routed.stdout.splitlines() if "acceptance_notice" in line)
+    assert "2026-03-17" in notice  # 15 days after 2026-03-02
+
+
 def test_a_malformed_policy_file_is_named_with_line_and_field(home, tmp_path):
     policy = tmp_path / "zj.yaml"
     policy.write_text("id: zj\nextends: cn-2022\nlimits:\n  handling:\n"
@@ -147,7 +161,7 @@ assert not loaded, f"prefect imported: {{loaded[:5]}}"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PETITIONS_")},
            "PETITIONS_HOME": str(home), "PETITIONS_CONFIG_DIR": str(SAMPLE_OFFICE)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, timeout=60)
+                          env=env, timeout=180)
     assert done.returncode == 0, done.stderr
     assert case_id in done.stdout and "1 case(s)" in done.stdout
 

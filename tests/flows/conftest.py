@@ -67,9 +67,10 @@ class Engine:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", "from cli.main import main; main()", "serve"],
                 env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT)
-        self.wait_for(lambda: self.get("/deployments/name/petition-lifecycle/lifecycle"),
-                      START_TIMEOUT, "the served deployments")
-        time.sleep(1)  # the runner's first poll
+        # Served and polled: the runner's first poll marks the deployment READY.
+        self.wait_for(lambda: (self.get("/deployments/name/petition-lifecycle/lifecycle")
+                               or {}).get("status") == "READY",
+                      START_TIMEOUT, "the served deployments, polled by the runner")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -128,7 +129,7 @@ class Engine:
             return {}
         return dict(self.get(f"/flow_runs/{run_id}") or {})
 
-    def paused_at(self, case_id: str, prefix: str, timeout: float = 60) -> dict[str, Any]:
+    def paused_at(self, case_id: str, prefix: str, timeout: float = 240) -> dict[str, Any]:
         """Wait until the case's lifecycle run is suspended at a key starting ``prefix``."""
         def ready() -> dict[str, Any] | None:
             run = self.run_of(case_id, required=False)  # catch-up may still be starting it

@@ -14,7 +14,7 @@ def _run(served: Engine, deployment: str, parameters: dict[str, Any]) -> dict[st
     d = served.get(f"/deployments/name/{deployment}")
     run = served.post(f"/deployments/{d['id']}/create_flow_run", {"parameters": parameters})
     served.wait_for(lambda: (served.get(f"/flow_runs/{run['id']}") or {}).get(
-        "state", {}).get("type") in ("COMPLETED", "FAILED", "CRASHED"), 120, deployment)
+        "state", {}).get("type") in ("COMPLETED", "FAILED", "CRASHED"), 240, deployment)
     return dict(served.get(f"/flow_runs/{run['id']}"))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import select
 
 from services import cases as s
@@ -11,9 +9,7 @@ from services.bootstrap import App
 from services.sweep import sweep
 from storage.repository import SqlUnitOfWork
 from storage.tables import outbox
-from tests.conftest import SAMPLE_OFFICE
-
-WAGE = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
+from tests.conftest import WAGE, events_of, in_handling
 
 
 def _outbox(app: App) -> list[tuple[str, str]]:
@@ -22,21 +18,8 @@ def _outbox(app: App) -> list[tuple[str, str]]:
             select(outbox.c.kind, outbox.c.recipient).order_by(outbox.c.id))]
 
 
-def _events(app: App, case_id: str) -> list:  # type: ignore[type-arg]
-    with app.uow() as uow:
-        return uow.events_of(case_id)
-
-
-def _handling(app: App) -> str:
-    case = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
-    s.route_and_assign(app, case.id, actor="intake")
-    s.act(app, case.id, s.ActRequest(s.Act.ACK, "lin.na"))
-    s.act(app, case.id, s.ActRequest(s.Act.ACCEPT, "lin.na", reason="受理"))
-    return case.id
-
-
 def test_queuing_a_message_twice_keeps_one(app):
-    _handling(app)
+    in_handling(app)
     with SqlUnitOfWork(app.engine) as uow:
         row = {"key": "k1", "case_id": "c", "kind": "reminder", "recipient": "x",
                "urgent": 0, "payload": {}, "queued_at": app.clock.now()}
@@ -46,7 +29,7 @@ def test_queuing_a_message_twice_keeps_one(app):
 
 
 def test_cases_without_a_lifecycle_run_are_found(app):
-    case_id = _handling(app)
+    case_id = in_handling(app)
     with app.uow() as uow:
         assert uow.without_run() == [case_id]
         uow.record_run(case_id, "00000000-0000-0000-0000-000000000001", app.clock.now())
@@ -86,7 +69,7 @@ def test_two_sweepers_at_once_fire_each_rung_once_without_deadlock(app):
     assert not errors, errors
     fired: Counter[tuple[str, str, str]] = Counter()
     for case_id in ids:
-        for e in _events(app, case_id):
+        for e in events_of(app, case_id):
             if e.type in ("DeadlineReminder", "DeadlineWarning", "DeadlineBreached",
                           "Escalated"):
                 fired[(case_id, e.data["clock"], e.data["rung"])] += 1

@@ -5,8 +5,6 @@ SQL), and the unit of work's contract is one suite over all three stores
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from domain.errors import DuplicateRegistration, IllegalTransition
@@ -14,9 +12,7 @@ from domain.stages import Stage
 from services import cases as s
 from services.bootstrap import App
 from services.sweep import reschedule_open, sweep
-from tests.conftest import SAMPLE_OFFICE
-
-WAGE = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
+from tests.conftest import WAGE, events_of, in_handling
 
 
 @pytest.fixture
@@ -27,19 +23,6 @@ def app(memory_app: App) -> App:
 def _outbox(app: App) -> list[tuple[str, str]]:
     with app.uow() as uow:
         return [(r.kind, r.recipient) for r in reversed(uow.messages(limit=1000))]
-
-
-def _events(app: App, case_id: str) -> list:  # type: ignore[type-arg]
-    with app.uow() as uow:
-        return uow.events_of(case_id)
-
-
-def _handling(app: App) -> str:
-    case = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
-    s.route_and_assign(app, case.id, actor="intake")
-    s.act(app, case.id, s.ActRequest(s.Act.ACK, "lin.na"))
-    s.act(app, case.id, s.ActRequest(s.Act.ACCEPT, "lin.na", reason="受理"))
-    return case.id
 
 
 def test_a_retried_registration_returns_the_case_already_there(app):
@@ -60,19 +43,19 @@ def test_routing_twice_assigns_once_and_tells_the_responder_once(app):
 
 
 def test_a_request_is_applied_once_however_often_it_arrives(app):
-    case_id = _handling(app)
+    case_id = in_handling(app)
     req = s.ActRequest(s.Act.EXTEND, "lin.na", reason="需现场核查", days=15,
                        approver="wang.fang", request_id="cli:1")
     first = s.act(app, case_id, req)
     again = s.act(app, case_id, req, in_stage=Stage.HANDLING)  # the run gets it as well
     assert (first.status, again.status) == ("applied", "duplicate")
     assert again.version == first.version
-    events = [e.type for e in _events(app, case_id)]
+    events = [e.type for e in events_of(app, case_id)]
     assert events.count("DeadlineExtended") == 1
 
 
 def test_a_form_answer_after_the_case_left_its_stage_is_superseded(app):
-    case_id = _handling(app)
+    case_id = in_handling(app)
     s.act(app, case_id, s.ActRequest(s.Act.REPORT, "lin.na", summary="已核实"))
     close = s.ActRequest(s.Act.CLOSE, "lin.na", outcome="support", summary="补发工资",
                          resolution="resolved")
@@ -83,7 +66,7 @@ def test_a_form_answer_after_the_case_left_its_stage_is_superseded(app):
 
 
 def test_a_bad_action_changes_nothing(app):
-    case_id = _handling(app)
+    case_id = in_handling(app)
     queued = _outbox(app)
     with pytest.raises(Exception, match="outcome 'maybe' is not one of"):
         s.act(app, case_id, s.ActRequest(s.Act.CLOSE, "lin.na", outcome="maybe"))
@@ -93,7 +76,7 @@ def test_a_bad_action_changes_nothing(app):
 
 
 def test_one_sweep_fires_every_due_rung_of_a_case_once_with_its_messages(app):
-    case_id = _handling(app)
+    case_id = in_handling(app)
     app.clock.advance(days=65)  # type: ignore[attr-defined]
     fired = sweep(app, sweeper="a")
     assert [f.rung for f in fired if f.recipient] == ["reminder", "warning", "breach",
@@ -109,7 +92,7 @@ def test_one_sweep_fires_every_due_rung_of_a_case_once_with_its_messages(app):
 def test_a_sweep_stores_the_schedule_a_fresh_derivation_gives(app):
     """The sweep derives each case's schedule once and stores what remains after firing;
     deriving it anew from the stored case gives the same rungs."""
-    case_id = _handling(app)
+    case_id = in_handling(app)
     for days in (10, 31, 45, 65, 70):
         app.clock.advance(days=days)  # type: ignore[attr-defined]
         sweep(app, sweeper="a")
@@ -123,8 +106,8 @@ def test_a_sweep_stores_the_schedule_a_fresh_derivation_gives(app):
 
 
 def test_a_failed_unit_of_work_leaves_the_store_as_it_was(app):
-    case_id = _handling(app)
-    before = _events(app, case_id)
+    case_id = in_handling(app)
+    before = events_of(app, case_id)
     with pytest.raises(IllegalTransition), app.uow() as uow:
         case = uow.cases.get(case_id)
         case.acknowledge(actor="lin.na", now=app.clock.now())  # accepted: not allowed
@@ -135,11 +118,11 @@ def test_a_failed_unit_of_work_leaves_the_store_as_it_was(app):
         uow.queue([{"key": "k", "case_id": case_id, "kind": "reminder", "recipient": "x",
                     "urgent": 0, "payload": {}, "queued_at": app.clock.now()}])
         raise RuntimeError("the process dies before commit")
-    assert _events(app, case_id) == before
+    assert events_of(app, case_id) == before
     assert ("reminder", "x") not in _outbox(app)
     assert s.act(app, case_id, s.ActRequest(s.Act.REPORT, "lin.na", summary="已核实")).applied
 
 
 def test_reschedule_open_derives_every_open_cases_rungs(app):
-    _handling(app)
+    in_handling(app)
     assert reschedule_open(app) == 1

@@ -1,0 +1,80 @@
+"""A clerk registers what arrives now: no ``received_at`` (from a file or the quick-entry
+flags), so the petition was received at the clock's now. Bad input is refused before
+anything is submitted; a refusal inside the intake run fails it at once (no retries) and
+the clerk reads the reason, not "see the Prefect UI"."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import SAMPLE_OFFICE
+from tests.flows.conftest import Engine
+
+WAGE = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
+
+
+def _now(served: Engine) -> str:
+    return served.cli("clock", "show").stdout.strip()
+
+
+def test_a_petition_without_received_at_from_a_file_was_received_now(served, tmp_path):
+    served.cli("clock", "set", "2026-11-23T10:15+08:00")
+    petition = tmp_path / "now.json"
+    petition.write_text(json.dumps({k: v for k, v in WAGE.items() if k != "received_at"},
+                                   ensure_ascii=False))
+    done = served.cli("intake", str(petition), "--registration-no", "XF-NOW1")
+    assert "XF-NOW1" in done.stdout and done.stderr == ""
+    case = served.case("XF-NOW1")
+    registered = case["events"][0]
+    assert registered["event"] == "CaseRegistered" and case["stage"] == "assigned"
+    assert "2026-11-23 10:15" == registered["when"] == _now(served)
+    served.paused_at(case["id"], "assigned-")
+
+
+def test_a_petition_from_the_quick_entry_flags_was_received_now(served):
+    done = served.cli("intake", "--name", "赵立新", "--phone", "13900002222",
+                      "--category", "complaint", "--channel", "visit",
+                      "--subject", "井口浴室热水供应不足", "--content", "夜班下井后无热水洗浴",
+                      "--registration-no", "XF-NOW2")
+    assert "XF-NOW2" in done.stdout and done.stderr == ""
+    case = served.case("XF-NOW2")
+    assert case["stage"] == "assigned" and case["responder"]
+    assert case["events"][0]["when"] == _now(served)
+
+
+def test_a_petition_received_in_the_future_is_refused_before_anything_is_sent(served,
+                                                                              tmp_path):
+    petition = tmp_path / "future.json"
+    petition.write_text(json.dumps({**WAGE, "received_at": "2026-12-31T09:00:00+08:00"},
+                                   ensure_ascii=False))
+    done = served.cli("intake", str(petition), "--registration-no", "XF-NOW3", check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "received_at" in done.stderr and "is in the future" in done.stderr
+    assert served.cli("show", "XF-NOW3", check=False).returncode == 2  # nothing stored
+
+
+def test_a_number_taken_by_another_petitioner_is_refused_before_anything_is_sent(served):
+    done = served.cli("intake", "--registration-no", "XF-NOW1", "--name", "王五",
+                      "--id-number", "142601198001019999", "--category", "complaint",
+                      "--channel", "letter", "--subject", "另一件事", check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "'XF-NOW1' is already registered" in done.stderr and done.stdout == ""
+    assert served.case("XF-NOW1")["subject"] == WAGE["subject"]  # the case there, untouched
+
+
+def test_a_refusal_inside_the_intake_run_fails_it_at_once_with_the_reason(served):
+    """The intake deployment run from its form (as the Prefect UI does, past the CLI's own
+    checks): the domain refuses the petition, the run fails with the reason, and the task
+    that refused is not retried."""
+    deployment = served.get("/deployments/name/petition-intake/intake")
+    run = served.post(f"/deployments/{deployment['id']}/create_flow_run", {"parameters": {
+        "petition": {**WAGE, "received_at": "2026-12-31T09:00:00+08:00"},
+        "registration_no": "XF-NOW4"}})
+    served.wait_for(lambda: (served.get(f"/flow_runs/{run['id']}") or {}).get(
+        "state", {}).get("type") in ("COMPLETED", "FAILED", "CRASHED"), 240, "the intake run")
+    state = served.get(f"/flow_runs/{run['id']}")["state"]
+    assert state["type"] == "FAILED" and "is in the future" in state["message"]
+    tasks = served.post("/task_runs/filter", {"flow_runs": {"id": {"any_": [run["id"]]}}})
+    register = [t for t in tasks if t["name"].startswith("register")]
+    assert [t["run_count"] for t in register] == [1]  # refused: not retried
+    assert served.cli("show", "XF-NOW4", check=False).returncode == 2  # nothing stored
