@@ -12,6 +12,7 @@ import typer
 from cli.common import out, parse_day, reports_errors, settings, table, warn
 from domain.calendar import WorkingCalendar
 from services.files import load_calendar
+from services.package_cache import package_schedules
 
 calendar_app = typer.Typer(help="China's working-day calendar (调休 included).",
                            no_args_is_help=True)
@@ -29,7 +30,7 @@ def _calendar(path: Path | None) -> WorkingCalendar:
     if path is None:
         default = settings().office_dir / "calendar.yaml"
         path = default if default.exists() else None
-    return load_calendar(path)
+    return load_calendar(path, package_schedules(settings().cache_dir))
 
 
 @calendar_app.command("due")

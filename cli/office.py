@@ -14,6 +14,7 @@ from services.cases import preview_route
 from services.clock import configured
 from services.config import load_office
 from services.files import load_json
+from services.package_cache import package_schedules
 
 
 def register(app: typer.Typer) -> None:
@@ -24,7 +25,7 @@ def register(app: typer.Typer) -> None:
 @reports_errors
 def check_config(config: ConfigOpt = None) -> None:
     """Load and validate every file of the office configuration."""
-    office = load_office(office_dir(config))
+    office = load_office(office_dir(config), package_schedules(settings().cache_dir))
     out.print(f"ok: {len(office.org.units)} units, {len(office.org.people)} people, "
               f"{len(office.routing.rules)} routing rules, policies "
               f"{', '.join(office.policies.ids())} (default {office.policies.default_id})")
@@ -40,8 +41,8 @@ def route_cmd(
 ) -> None:
     """Show where a petition goes: unit, first responder, owning leader, recusals, and the
     deadlines that start on registration. Nothing is stored."""
-    office = load_office(office_dir(config))
     s = settings()
+    office = load_office(office_dir(config), package_schedules(s.cache_dir))
     now = configured(s.home, s.simulated_clock).now()
     p = preview_route(office, load_json(petition_file), now,
                       load_json(workload) if workload else {}, repeat=repeat)

@@ -16,9 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-import holidays
 import pendulum
-from holidays.countries.china import ChinaStaticHolidays
 
 from domain.errors import ConfigError
 from domain.fields import Fields, parse_date, parse_time
@@ -76,20 +74,54 @@ class WorkingHours:
             previous_end = end
 
 
+def _holidays_package() -> object:
+    """The ``holidays`` package, imported when its data is first needed: importing it loads
+    all of its 250 countries (80-140 ms), which a process reading the schedules from
+    ``PackageCalendar`` (a cache the services keep) never pays."""
+    import holidays  # deferred on purpose (see above)
+
+    return holidays
+
+
 @cache
 def _package_year(year: int) -> YearSchedule:
-    cn = holidays.country_holidays("CN", years=year, language="zh_CN")
+    h: object = _holidays_package()
+    cn = h.country_holidays("CN", years=year, language="zh_CN")  # type: ignore[attr-defined]
     return YearSchedule(
         year=year,
         holidays={d: str(name) for d, name in cn.items()},
         workdays={d: "调休上班" for d in getattr(cn, "weekend_workdays", ()) if d.year == year},
-        source=f"holidays {getattr(holidays, '__version__', '')}".strip(),
+        source=f"holidays {getattr(h, '__version__', '')}".strip(),
     )
 
 
+@cache
 def package_official_years() -> frozenset[int]:
     """Years for which the ``holidays`` package carries the State Council's notice."""
+    _holidays_package()
+    from holidays.countries.china import ChinaStaticHolidays
+
     return frozenset(ChinaStaticHolidays.special_public_holidays)
+
+
+@dataclass(frozen=True)
+class PackageCalendar:
+    """China's schedules as the ``holidays`` package gives them, for the years ``years``
+    holds, and the years it carries the official notice for. Built once from the package
+    (``package_calendar``) and kept by the services as a cache; a year it lacks is asked
+    of the package."""
+
+    years: Mapping[int, YearSchedule]
+    official_years: frozenset[int]
+
+    def year(self, year: int) -> YearSchedule:
+        return self.years.get(year) or _package_year(year)
+
+
+def package_calendar(first: int, last: int) -> PackageCalendar:
+    """The package's schedules from ``first`` to ``last`` (years, inclusive)."""
+    return PackageCalendar({y: _package_year(y) for y in range(first, last + 1)},
+                           package_official_years())
 
 
 @dataclass(frozen=True)
@@ -97,24 +129,33 @@ class WorkingCalendar:
     """Working days and hours of a unit in mainland China.
 
     ``overrides`` replace the package's data for their years and make those years
-    official. ``official_years`` lists the years whose data is the published schedule.
+    official. ``package`` is the package's data read ahead (else it is asked directly).
+    ``official_years`` lists the years whose data is the published schedule (default: the
+    package's, and every override's).
     """
 
     overrides: Mapping[int, YearSchedule] = field(default_factory=dict)
     hours: WorkingHours = field(default_factory=WorkingHours)
-    official_years: frozenset[int] = field(default_factory=package_official_years)
+    official_years: frozenset[int] | None = None
+    package: PackageCalendar | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "official_years",
-                           frozenset(self.official_years) | frozenset(self.overrides))
+        known = self.official_years if self.official_years is not None else (
+            self.package.official_years if self.package is not None
+            else package_official_years())
+        object.__setattr__(self, "official_years", frozenset(known) | frozenset(self.overrides))
 
     # --- days ---------------------------------------------------------------------
     def year(self, year: int) -> YearSchedule:
         """The schedule used for ``year``: the override if loaded, else the package's."""
-        return self.overrides.get(year) or _package_year(year)
+        found = self.overrides.get(year)
+        if found is not None:
+            return found
+        return self.package.year(year) if self.package is not None else _package_year(year)
 
     def is_official(self, year: int) -> bool:
         """Whether ``year``'s schedule is the published one rather than an estimate."""
+        assert self.official_years is not None  # set in __post_init__
         return year in self.official_years
 
     def is_working_day(self, day: dt.date) -> bool:
@@ -244,9 +285,11 @@ class WorkingCalendar:
         ]
 
 
-def calendar_from_mapping(data: object) -> WorkingCalendar:
+def calendar_from_mapping(data: object, package: PackageCalendar | None = None
+                          ) -> WorkingCalendar:
     """A calendar from plain data: ``working_hours`` windows and ``years`` overrides, each
-    year with ``source``, ``holidays`` and ``workdays`` (date: name)."""
+    year with ``source``, ``holidays`` and ``workdays`` (date: name); ``package`` is the
+    package's data read ahead."""
     f = Fields(data, "", ("working_hours", "years"))
     hours = WorkingHours()
     if f.has("working_hours"):
@@ -283,4 +326,4 @@ def calendar_from_mapping(data: object) -> WorkingCalendar:
                                               y.text("source"))
             except ConfigError as e:
                 raise ConfigError(e.reason, field=f"years.{e.field}") from None
-    return WorkingCalendar(overrides=overrides, hours=hours)
+    return WorkingCalendar(overrides=overrides, hours=hours, package=package)

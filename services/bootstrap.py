@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from domain.case import Case, CaseRules
 from services.clock import Clock, configured
 from services.config import Office, load_office
+from services.package_cache import package_schedules
 from services.settings import Settings
 from storage.db import make_engine
 from storage.ports import UnitOfWork
@@ -49,6 +50,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     database's engine made (not connected), the configured clock. The schema is brought up
     to date by ``services.schema.migrated`` where a command writes."""
     settings = settings or Settings.from_env()
-    office = load_office(settings.office_dir)
+    office = load_office(settings.office_dir, package_schedules(settings.cache_dir))
     clock = clock or configured(settings.home, settings.simulated_clock)
     return sql_app(settings, office, clock, make_engine(settings.db_url))

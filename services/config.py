@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domain.calendar import WorkingCalendar
+from domain.calendar import PackageCalendar, WorkingCalendar
 from domain.errors import ConfigError, UnknownName
 from domain.fields import Fields
 from domain.key_periods import key_periods_from_list
@@ -52,16 +52,17 @@ def load_policies(directory: Path | None) -> PolicyRegistry:
     return registry
 
 
-def load_office(directory: Path) -> Office:
+def load_office(directory: Path, package: PackageCalendar | None = None) -> Office:
     """Load ``org.yaml``, ``routing.yaml`` and the optional ``calendar.yaml``,
-    ``office.yaml`` (``default_policy``) and ``policies/`` from ``directory``."""
+    ``office.yaml`` (``default_policy``) and ``policies/`` from ``directory``; ``package``:
+    the ``holidays`` package's data read ahead."""
     if not directory.is_dir():
         raise ConfigError("no such configuration folder; set PETITIONS_CONFIG_DIR or pass "
                           "--config (deploy/config holds a sample office)", source=str(directory))
     org = load_file(directory / "org.yaml", org_from_mapping)
     routing = load_file(directory / "routing.yaml", lambda d: rules_from_mapping(d, org))
     cal_path = directory / "calendar.yaml"
-    calendar = load_calendar(cal_path if cal_path.exists() else None)
+    calendar = load_calendar(cal_path if cal_path.exists() else None, package)
     policies = load_policies(directory / "policies")
     office_path = directory / "office.yaml"
     templates = directory / "templates"

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from domain.calendar import WorkingCalendar, calendar_from_mapping
+from domain.calendar import PackageCalendar, WorkingCalendar, calendar_from_mapping
 from domain.errors import ConfigError
 
 T = TypeVar("T")
@@ -94,8 +94,10 @@ def load_json(path: Path | None) -> Any:
                           line=e.lineno) from None
 
 
-def load_calendar(path: Path | None) -> WorkingCalendar:
-    """The working calendar, with overrides from ``path`` when it exists."""
+def load_calendar(path: Path | None, package: PackageCalendar | None = None
+                  ) -> WorkingCalendar:
+    """The working calendar, with overrides from ``path`` when it exists; ``package`` is
+    the ``holidays`` package's data read ahead (``services.package_cache``)."""
     if path is None:
-        return WorkingCalendar()
-    return load_file(path, calendar_from_mapping)
+        return WorkingCalendar(package=package)
+    return load_file(path, lambda data: calendar_from_mapping(data, package))

@@ -91,6 +91,11 @@ class Settings:
         return f"sqlite:///{self.home / 'petitions.db'}"
 
     @property
+    def cache_dir(self) -> Path:
+        """Data derived from installed packages, rebuilt when missing (``HOME/cache``)."""
+        return self.home / "cache"
+
+    @property
     def prefect_home(self) -> Path:
         """The embedded Prefect server's own files (its SQLite database, results)."""
         return self.home / "prefect"
