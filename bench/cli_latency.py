@@ -71,7 +71,7 @@ from services.bootstrap import bootstrap
 from services.cases import register, route_and_assign
 from services.schema import migrated
 app = migrated(bootstrap())
-case = register(app, {petition!r}, registration_no="XF-BENCH", actor="clerk")
+case = register(app, {petition!r}, registration_no="XF-BENCH", actor="qian.hui")
 route_and_assign(app, case.id, actor="intake")
 """
     subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)

@@ -115,7 +115,8 @@ def petition_path(i: int) -> tuple[float, float]:
     data: dict[str, Any] = json.loads(SAMPLE.read_text())
     data.pop("received_at", None)
     started = time.perf_counter()
-    routed = asyncio.run(intake(petition=data, registration_no=f"XF-BENCH-{i:03d}"))
+    routed = asyncio.run(intake(petition=data, registration_no=f"XF-BENCH-{i:03d}",
+                                actor="qian.hui"))
     intake_done = time.perf_counter()
     _suspended(routed["lifecycle_run"])
     return intake_done - started, time.perf_counter() - started

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import note, reports_errors, runs, say
+from cli.common import note, reports_errors, runs, say, via
 from cli.home import app as make_app
 from domain.acts import Act
 from services.cases import ActRequest, act_and_wake
@@ -29,7 +29,8 @@ Summary = Annotated[str, typer.Option(help="The decision's summary (处理意见
 def run_act(ref: str, req: ActRequest) -> None:
     """Commit ``req`` and wake the case's run; say what happened."""
     done = act_and_wake(make_app(), ref,
-                        dataclasses.replace(req, request_id=f"cli:{uuid.uuid4().hex}"), runs())
+                        dataclasses.replace(req, request_id=f"cli:{uuid.uuid4().hex}",
+                                            via=via()), runs())
     r = done.result
     say(f"{r.ref}: {req.act.value} by {req.actor} → {r.stage.value}")
     if done.not_woken:
@@ -132,6 +133,13 @@ def _decision(act: Act, doc: str) -> Callable[..., None]:
 
 
 @reports_errors
+def withdraw_cmd(ref: Ref, actor: Actor, reason: Reason = "") -> None:
+    """撤回: the petitioner withdraws the petition (or the review asked for); entered by
+    the petition office for them."""
+    run_act(ref, ActRequest(Act.WITHDRAW, actor, reason=reason))
+
+
+@reports_errors
 def strike_off_cmd(ref: Ref, actor: Actor, note: Reason = "") -> None:
     """销号: strike the settled case off the ledger."""
     run_act(ref, ActRequest(Act.STRIKE_OFF, actor, reason=note))
@@ -150,7 +158,7 @@ COMMANDS: dict[Act, Callable[..., Any]] = {
     Act.DECIDE_RE_REVIEW: _decision(Act.DECIDE_RE_REVIEW, "The re-review opinion (复核意见), "
                                     "final; --class re-classes it."),
     Act.STRIKE_OFF: strike_off_cmd,
-    Act.REPORT: report_completion_cmd,
+    Act.REPORT: report_completion_cmd, Act.WITHDRAW: withdraw_cmd,
 }
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import getpass
 import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -74,8 +76,8 @@ class _PrefectOnFirstUse:
         return self._runs.wake(run_id, request)
 
     def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
-               signal: str | None, timeout: float) -> None:
-        self._runs.intake(petition, registration_no, actor, signal, timeout)
+               signal: str | None, timeout: float, via: str) -> None:
+        self._runs.intake(petition, registration_no, actor, signal, timeout, via)
 
 
 def runs() -> Runs:
@@ -89,6 +91,15 @@ def prefect_secret(name: str) -> str | None:
 
     _PrefectOnFirstUse()._runs  # noqa: B018 - points Prefect at the office's server
     return read_secret(name)
+
+
+def via() -> str:
+    """The channel the CLI's actions are recorded under: ``cli:<operating-system user>``
+    (what the audit trail can say of who typed the command, beside ``--actor``)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no such user in this container's passwd
+        return f"cli:uid{os.getuid()}"
 
 
 def say(text: str) -> None:

@@ -15,7 +15,9 @@ from domain.instants import at_local
 
 START = at_local(2026, 8, 3, 9, 0)  # a Monday
 CLERK = "qian.hui"
-PETITIONER = "petitioner"
+# The petitioner's own acts (rating, asking for a review) are entered by the petition
+# office for them; the audit trail says so.
+FOR_PETITIONER = CLERK
 
 PETITIONS: dict[str, dict[str, Any]] = {
     "group": {
@@ -57,7 +59,8 @@ PETITIONS: dict[str, dict[str, Any]] = {
 @dataclass(frozen=True)
 class Do:
     """One person's action in the script. ``who`` is a person id or a role of the case:
-    ``@responder``, ``@leader``, ``@head`` (the unit's head)."""
+    ``@responder``, ``@leader``, ``@head`` (the unit's head), ``@unit_leader`` (its leader
+    in charge, who decides a review: the level above the unit that decided)."""
 
     case: str
     act: Act
@@ -110,12 +113,12 @@ SCRIPT: tuple[Moment, ...] = (
                                                  "resolution": "explained",
                                                  "summary": "已与首次来信合并答复"}))),
     Moment(24, "10:00", "评价: one satisfied, one not",
-           acts=(Do("wage", Act.RATE, PETITIONER, {"rating": "not_satisfied"}),
-                 Do("repeat", Act.RATE, PETITIONER, {"rating": "satisfied"}))),
+           acts=(Do("wage", Act.RATE, FOR_PETITIONER, {"rating": "not_satisfied"}),
+                 Do("repeat", Act.RATE, FOR_PETITIONER, {"rating": "satisfied"}))),
     Moment(24, "16:00", "销号: the repeat letter is struck off",
            acts=(Do("repeat", Act.STRIKE_OFF, CLERK, {"reason": "已合并答复，信访人满意"}),)),
     Moment(28, "09:00", "复查: the wage complainant asks for a review",
-           acts=(Do("wage", Act.REQUEST_REVIEW, PETITIONER,
+           acts=(Do("wage", Act.REQUEST_REVIEW, FOR_PETITIONER,
                     {"reason": "补发金额未含夜班津贴"}),)),
     Moment(35, "09:00", "half the 60 days gone: reminders to the first responders"),
     Moment(45, "09:00", "the review is half-way"),
@@ -127,7 +130,7 @@ SCRIPT: tuple[Moment, ...] = (
            acts=(Do("wage", Act.REPORT, fields={"summary": "已复核夜班考勤，津贴差额属实"}),)),
     Moment(56, "10:00", "80 %: warnings to the unit heads; 复查意见: the review finds for "
            "the petitioner",
-           acts=(Do("wage", Act.DECIDE_REVIEW, fields={
+           acts=(Do("wage", Act.DECIDE_REVIEW, "@unit_leader", fields={
                "outcome": "support", "summary": "补发夜班津贴640元",
                "resolution": "resolved"}),)),
     Moment(67, "09:00", "after the National Day holiday: the accusation is overdue"),
@@ -148,7 +151,7 @@ SCRIPT: tuple[Moment, ...] = (
                "outcome": "support", "resolution": "assisted",
                "summary": "鉴定为采动影响，矿方承担12至15号楼加固维修；两户困难家庭给予救助"}),)),
     Moment(88, "10:00", "评价: the representatives are satisfied",
-           acts=(Do("group", Act.RATE, PETITIONER, {"rating": "satisfied"}),)),
+           acts=(Do("group", Act.RATE, FOR_PETITIONER, {"rating": "satisfied"}),)),
     Moment(88, "16:00", "销号", acts=(Do("group", Act.STRIKE_OFF, CLERK,
                                        {"reason": "维修完毕，代表签字确认"}),)),
     Moment(91, "10:00", "销号: no re-review was asked for within 30 days",

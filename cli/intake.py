@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import out, reports_errors, runs
+from cli.common import out, reports_errors, runs, via
 from cli.home import app as make_app
 from cli.views import print_header
 from domain.errors import ConfigError
@@ -46,7 +46,7 @@ def submit(a: App, data: dict[str, Any], registration_no: str | None, actor: str
     data = {**data, "received_at": data.get("received_at") or now.isoformat()}
     number = registration_no or new_registration_no(a)
     check_number(a, number, petition)
-    runs().intake(data, number, actor, signal, timeout)
+    runs().intake(data, number, actor, signal, timeout, via())
     with a.uow() as uow:
         case = uow.cases.get(number, lock=False)
     print_header(out, case)
@@ -54,6 +54,8 @@ def submit(a: App, data: dict[str, Any], registration_no: str | None, actor: str
 
 @reports_errors
 def intake_cmd(
+    actor: Annotated[str, typer.Option(
+        "--actor", "-a", help="Who registers: one of the petition office's staff.")],
     file: Annotated[Path | None, typer.Argument(help="Petition JSON, or - for stdin.")] = None,
     name: Annotated[str | None, typer.Option(help="Petitioner's name.")] = None,
     phone: Annotated[str | None, typer.Option()] = None,
@@ -65,7 +67,6 @@ def intake_cmd(
     concerns_unit: Annotated[str | None, typer.Option()] = None,
     registration_no: Annotated[str | None, typer.Option(
         help="Registration number (default: generated, XF-YYYYMMDD-…).")] = None,
-    actor: Annotated[str, typer.Option("--actor", "-a")] = "clerk",
     timeout: Annotated[float, typer.Option(help="Seconds to wait for routing.")] = 120,
 ) -> None:
     """Register a petition (登记), route it and assign its first responder; its lifecycle

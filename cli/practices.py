@@ -143,6 +143,8 @@ def signal_show(signal_id: Annotated[str, typer.Argument()], as_json: Json = Fal
 @signal_app.command("promote")
 @reports_errors
 def signal_promote(
+    actor: Annotated[str, typer.Option(
+        "--actor", "-a", help="Who registers: one of the petition office's staff.")],
     signal_id: Annotated[str, typer.Argument()],
     file: Annotated[Path | None, typer.Argument(help="Petition JSON (or give the fields).")
                     ] = None,
@@ -150,7 +152,6 @@ def signal_promote(
     phone: Annotated[str | None, typer.Option()] = None,
     category: Annotated[str, typer.Option()] = "complaint",
     channel: Annotated[str, typer.Option()] = "visit",
-    actor: Annotated[str, typer.Option("--actor", "-a")] = "clerk",
     timeout: Annotated[float, typer.Option(help="Seconds to wait for routing.")] = 120,
 ) -> None:
     """Register a signal as a petition (the intake deployment, like `intake`). The subject,

@@ -6,8 +6,11 @@ all consult it.
 The set is:
 - the accused persons;
 - the accused unit and its sub-units, every member of them, and their heads;
-- each accused person's own unit, with its sub-units, members and heads (a unit head
-  accused bars the unit: her subordinates would otherwise receive the accuser's name).
+- each accused person's own unit, and every unit the person heads (负责人) or is in charge
+  of (分管), with their sub-units, members and heads: the accused's subordinates would
+  otherwise receive the accuser's name. The top team (the unit of the mine head and the
+  party secretary) is the exception: an accused leader's fellow leaders are not the
+  accused's subordinates, so only the accused leader is barred, and the units they lead.
 
 A petition that is not an accusation has an empty set.
 """
@@ -48,8 +51,11 @@ def accused_set(org: OrgChart, petition: Petition) -> AccusedSet:
         return NOBODY
     by_name = {p.name: p.id for p in org.people.values()}
     persons = {by_name.get(who, who) for who in petition.accused_persons}
-    roots = {petition.concerns_unit} if petition.concerns_unit in org.units else set()
-    roots |= {org.people[p].unit for p in persons if p in org.people}
+    top = {org.people[p].unit for p in (org.mine_head, org.party_secretary)}
+    roots = {org.people[p].unit for p in persons if p in org.people} - top
+    roots |= {u.id for u in org.units.values() if u.head in persons or u.leader in persons}
+    if petition.concerns_unit is not None and petition.concerns_unit in org.units:
+        roots.add(petition.concerns_unit)
     units = {u for u in org.units for root in roots if org.is_within(u, root)}
     persons |= {p.id for p in org.people.values() if p.unit in units}
     persons |= {org.units[u].head for u in units if org.units[u].head}  # type: ignore[misc]

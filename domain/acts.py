@@ -31,6 +31,7 @@ class Act(enum.Enum):
     DECIDE_RE_REVIEW = "decide_re_review"
     STRIKE_OFF = "strike_off"                # 销号
     REPORT = "report"                        # 完成任务报告
+    WITHDRAW = "withdraw"                    # 撤回 (the petitioner's)
 
     @property
     def actions(self) -> tuple[Action, ...]:
@@ -60,7 +61,11 @@ _ACTIONS: dict[Act, tuple[Action, ...]] = {
     Act.DECIDE_RE_REVIEW: (Action.DECIDE_RE_REVIEW,),
     Act.STRIKE_OFF: (Action.STRIKE_OFF,),
     Act.REPORT: (Action.REPORT_COMPLETION,),
+    Act.WITHDRAW: (Action.WITHDRAW,),
 }
+# The petitioner's own acts: office staff enter them on the petitioner's behalf.
+PETITIONERS_ACTS = frozenset({Act.RATE, Act.REQUEST_REVIEW, Act.REQUEST_RE_REVIEW,
+                              Act.WITHDRAW})
 _COMMANDS = {Act.RESUME: "resume-clock", Act.REPORT: "report-completion"}
 
 

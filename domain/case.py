@@ -212,6 +212,7 @@ class Case(RungFiring):
         self._require_report(K.HANDLING)
         self._finish_timed(K.HANDLING, now)
         self.outcome, self.resolution = outcome, resolution
+        self.deciders["decision"] = actor
         self._open(K.RATING, now)
         self._open(K.REVIEW_REQUEST, now)
         self._record(target, EventType.DECISION_ISSUED, actor, now, outcome=outcome.value,
@@ -263,6 +264,7 @@ class Case(RungFiring):
         self._check_class(outcome, resolution)
         self._finish_timed(K.REVIEW_DECISION, now)
         extra = self._reclass(resolution)
+        self.deciders["review"] = actor
         self._open(K.RE_REVIEW_REQUEST, now)
         self._record(target, EventType.REVIEW_DECIDED, actor, now, outcome=outcome.value,
                      summary=text, **extra)
@@ -286,6 +288,7 @@ class Case(RungFiring):
         self._check_class(outcome, resolution)
         self._finish_timed(K.RE_REVIEW_DECISION, now)
         extra = self._reclass(resolution)
+        self.deciders["re_review"] = actor
         self._record(target, EventType.RE_REVIEW_DECIDED, actor, now, outcome=outcome.value,
                      summary=text, final=True, **extra)
 
@@ -304,6 +307,14 @@ class Case(RungFiring):
                                     f"{v.due_date}; strike off after that")
         self._cancel_all(now)
         self._record(target, EventType.CASE_STRUCK_OFF, actor, now, note=note.strip())
+
+    def withdraw(self, *, reason: str, actor: str, now: dt.datetime) -> None:
+        """The petitioner withdraws (撤回) the petition, or the review asked for; every
+        running clock stops. Office staff enter it for the petitioner."""
+        target = self._target(Action.WITHDRAW)
+        why = _required(reason, self.ref, "the petitioner's reason for withdrawing")
+        self._cancel_all(now)
+        self._record(target, EventType.CASE_WITHDRAWN, actor, now, reason=why)
 
     def recuse(self, person: str, *, reason: str, actor: str, now: dt.datetime,
                rules: CaseRules, replacement: str | None = None) -> None:

@@ -59,7 +59,8 @@ class CaseState:
                  fired: set[tuple[str, str]] | None = None, version: int = 0,
                  resolution: Resolution | None = None,
                  reports: list[CompletionReport] | None = None,
-                 signal: str | None = None) -> None:
+                 signal: str | None = None, deciders: dict[str, str] | None = None,
+                 escalated_to: set[str] | None = None) -> None:
         self.id = id
         self.registration_no = registration_no
         self.petition = petition
@@ -81,6 +82,11 @@ class CaseState:
         self.resolution = resolution
         self.reports = list(reports or [])
         self.signal = signal  # the information officer's signal it was promoted from
+        # Who issued each decision: "decision", "review", "re_review" (nobody reviews their
+        # own decision).
+        self.deciders = dict(deciders or {})
+        # The top of the chain (mine head, party secretary) an escalation reached.
+        self.escalated_to = set(escalated_to or set())
         self.events: list[DomainEvent] = []
 
     @property
@@ -106,6 +112,12 @@ class CaseState:
                 **data: object) -> None:
         self._stage = target  # the one place a stage is set; ``target`` came from the table
         self.events.append(DomainEvent(type, self.id, actor, as_utc(now), target.value, data))
+
+    def attribute(self, since: int, **facts: str) -> None:
+        """Add how a change came to the events it recorded (those from index ``since``):
+        the channel it came through (``via``), and for whom (``on_behalf_of``)."""
+        self.events[since:] = [dataclasses.replace(e, data={**e.data, **facts})
+                               for e in self.events[since:]]
 
     def _check_rules(self, rules: CaseRules) -> None:
         if rules.policy.id != self.policy_id:

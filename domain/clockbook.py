@@ -166,7 +166,7 @@ class ClockBook(CaseState):
         role: Role | None = lowest
         while role is not None:
             who = holder_of(role, holders, org)
-            if who:
+            if who and not self._bar(org, who):  # never the accused, nor the recused
                 out.add(who)
             role = role.above()
         return out

@@ -7,7 +7,8 @@
     ├── RuleViolation            the move is allowed here but the rules forbid it now
     │   ├── ExtensionRefused     a second extension, one over the limit, a late one
     │   ├── ClockError           a pause with no reason, a resume with no pause
-    │   └── ConfidentialityViolation  an accusation would reach the accused
+    │   ├── ConfidentialityViolation  an accusation would reach the accused
+    │   └── NotPermitted         this person may not take this action on this case
     ├── RoutingError             no eligible unit or person for a petition
     ├── NoRecipient              an escalation rung whose chain ends with nobody
     ├── CaseNotFound             no case with that id or registration number
@@ -89,6 +90,11 @@ class ClockError(RuleViolation):
 
 class ConfidentialityViolation(RuleViolation):
     """An accusation's material or accuser would reach the accused."""
+
+
+class NotPermitted(RuleViolation):
+    """The person is unknown, holds no relation to the case that permits the action, or is
+    recused. (Someone in an accusation's accused set is told there is no such case.)"""
 
 
 class RoutingError(PetitionError):

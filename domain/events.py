@@ -34,6 +34,7 @@ class EventType(enum.Enum):
     RE_REVIEW_REQUESTED = "ReReviewRequested"
     RE_REVIEW_DECIDED = "ReReviewDecided"
     CASE_STRUCK_OFF = "CaseStruckOff"
+    CASE_WITHDRAWN = "CaseWithdrawn"              # 撤回, entered for the petitioner
     DEADLINE_REMINDER = "DeadlineReminder"
     DEADLINE_WARNING = "DeadlineWarning"
     DEADLINE_BREACHED = "DeadlineBreached"

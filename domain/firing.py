@@ -20,7 +20,7 @@ from domain.escalation import DueRung, pending_rungs, resolve
 from domain.events import EventType
 from domain.instants import as_utc, format_duration
 from domain.outcomes import Rating
-from domain.policy import DeadlineKind, Rung, RungLevel
+from domain.policy import DeadlineKind, Role, Rung, RungLevel
 from domain.stages import Action, Stage
 
 K = DeadlineKind
@@ -91,6 +91,8 @@ class RungFiring(ClockBook):
                   rules: CaseRules, target: Stage, key_period: str | None) -> None:
         person, reached, skips = resolve(rung.role, self.holders(), rules.org,
                                          lambda p: self._bar(rules.org, p))
+        if reached in (Role.MINE_HEAD, Role.PARTY_SECRETARY):
+            self.escalated_to.add(person)
         for skip in skips:
             self._record(target, EventType.ESCALATION_ROLE_UNRESOLVED, actor, now,
                          clock=view.key, rung=rung.name, role=skip.role.value,

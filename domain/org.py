@@ -36,10 +36,14 @@ class Unit:
 
 @dataclass(frozen=True)
 class OrgChart:
+    """``office`` is the petition office's unit (信访工作机构): its members register,
+    route, strike off and enter the petitioner's own acts; its head re-routes."""
+
     units: Mapping[str, Unit]
     people: Mapping[str, Person]
     mine_head: str
     party_secretary: str
+    office: str | None = None
 
     def __post_init__(self) -> None:
         for unit in self.units.values():
@@ -57,6 +61,8 @@ class OrgChart:
         for role in ("mine_head", "party_secretary"):
             if getattr(self, role) not in self.people:
                 raise ConfigError(f"unknown person '{getattr(self, role)}'", field=role)
+        if self.office is not None and self.office not in self.units:
+            raise ConfigError(f"unknown unit '{self.office}'", field="petition_office")
         for unit in self.units.values():
             seen = {unit.id}
             for ancestor in self.ancestors(unit.id):
@@ -90,6 +96,20 @@ class OrgChart:
         """Whether ``unit_id`` is ``container`` or one of its sub-units."""
         return unit_id == container or any(u.id == container for u in self.ancestors(unit_id))
 
+    @property
+    def office_staff(self) -> frozenset[str]:
+        """The petition office's people (members of its unit and its sub-units, and its
+        head)."""
+        if self.office is None:
+            return frozenset()
+        staff = {p.id for p in self.people.values() if self.is_within(p.unit, self.office)}
+        head = self.units[self.office].head
+        return frozenset(staff | ({head} if head else set()))
+
+    @property
+    def office_head(self) -> str | None:
+        return self.units[self.office].head if self.office is not None else None
+
     def members(self, unit_id: str) -> list[Person]:
         """People whose unit is exactly ``unit_id``, by id."""
         self.unit(unit_id)
@@ -98,7 +118,8 @@ class OrgChart:
 
 def org_from_mapping(data: object) -> OrgChart:
     """An org chart from plain data (see deploy/config/org.yaml)."""
-    f = Fields(data, "", ("units", "people", "mine_head", "party_secretary"))
+    f = Fields(data, "", ("units", "people", "mine_head", "party_secretary",
+                          "petition_office"))
     units: dict[str, Unit] = {}
     for path, item in f.items("units"):
         u = Fields(item, path, ("id", "name", "head", "leader", "parent"))
@@ -131,4 +152,7 @@ def org_from_mapping(data: object) -> OrgChart:
     for role in ("mine_head", "party_secretary"):
         if f.text(role) not in people:
             raise ConfigError(f"unknown person '{f.text(role)}'", field=role)
-    return OrgChart(units, people, f.text("mine_head"), f.text("party_secretary"))
+    office = f.text("petition_office") if f.has("petition_office") else None
+    if office is not None and office not in units:
+        raise ConfigError(f"unknown unit '{office}'", field="petition_office")
+    return OrgChart(units, people, f.text("mine_head"), f.text("party_secretary"), office)

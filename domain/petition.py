@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from domain.errors import ConfigError, UnknownName
 from domain.fields import Fields
 from domain.instants import as_utc
+from domain.text import LIMITS, check_text
 
 # 第二十条: a group visit chooses representatives, no more than five.
 MAX_REPRESENTATIVES = 5
@@ -134,7 +135,7 @@ def petition_from_mapping(data: object, *, received_at: dt.datetime | None = Non
     channel = _enum(Channel, f.text("channel"), "channel")
     category = _enum(Category, f.text("category"), "category")
     assert isinstance(channel, Channel) and isinstance(category, Category)
-    return Petition(
+    return _checked(Petition(
         petitioner=petitioner, channel=channel, category=category,
         subject=f.text("subject"), content=f.typed("content", str, ""),
         received_at=when,
@@ -144,7 +145,23 @@ def petition_from_mapping(data: object, *, received_at: dt.datetime | None = Non
         representatives=f.typed("representatives", int, 1),
         key_person=f.typed("key_person", bool, False),
         repeat_of=f.text("repeat_of") if f.has("repeat_of") else None,
-    )
+    ))
+
+
+def _checked(p: Petition) -> Petition:
+    """``p`` once every text in it is within its limit and is text (``domain.text``)."""
+    who = p.petitioner
+    for field, value in (("petitioner.name", who.name), ("petitioner.phone", who.phone),
+                         ("petitioner.id_number", who.id_number),
+                         ("petitioner.address", who.address),
+                         ("petitioner.email", who.email), ("subject", p.subject),
+                         ("content", p.content), ("concerns_unit", p.concerns_unit),
+                         ("repeat_of", p.repeat_of),
+                         *((f"accused_persons[{i}]", a)
+                           for i, a in enumerate(p.accused_persons))):
+        if value is not None:
+            check_text(value, field, limit=LIMITS.get(field.rsplit(".", 1)[-1], 64))
+    return p
 
 
 def check_received(petition: Petition, now: dt.datetime) -> None:

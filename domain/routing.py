@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from domain.accused import accused_set
 from domain.errors import ConfigError, RoutingError
 from domain.fields import Fields, parse_enum
 from domain.org import OrgChart, Person
@@ -28,18 +29,11 @@ class Bar:
 
 def barred_person(org: OrgChart, petition: Petition, person_id: str,
                   recused: Iterable[str] = ()) -> Bar | None:
-    """Why ``person_id`` may not handle or be told about ``petition``, or None."""
+    """Why ``person_id`` may not handle or be told about ``petition``, or None: in the
+    accusation's accused set (``domain.accused``), recused, or with a declared interest."""
     person = org.person(person_id)
-    if petition.is_accusation:
-        if person_id in petition.accused_persons or person.name in petition.accused_persons:
-            return Bar(person_id, "accused")
-        if petition.concerns_unit and petition.concerns_unit in org.units and \
-                org.is_within(person.unit, petition.concerns_unit):
-            return Bar(person_id, "accused")
-        if petition.concerns_unit and any(
-                u.head == person_id for u in org.units.values()
-                if org.is_within(u.id, petition.concerns_unit)):
-            return Bar(person_id, "accused")
+    if person_id in accused_set(org, petition):
+        return Bar(person_id, "accused")
     if person_id in recused:
         return Bar(person_id, "recused")
     interest = _interest(person, petition)
@@ -54,10 +48,9 @@ def _interest(person: Person, petition: Petition) -> str | None:
 
 
 def barred_unit(org: OrgChart, petition: Petition, unit_id: str) -> bool:
-    """Whether the unit is (inside) the unit an accusation accuses."""
-    return bool(petition.is_accusation and petition.concerns_unit
-                and petition.concerns_unit in org.units
-                and org.is_within(unit_id, petition.concerns_unit))
+    """Whether the unit is in the accusation's accused set (the accused unit, an accused
+    person's own unit, or inside one of them)."""
+    return accused_set(org, petition).bars_unit(unit_id)
 
 
 @dataclass(frozen=True)
@@ -138,12 +131,12 @@ def route(petition: Petition, rules: RoutingRules, org: OrgChart,
     bars: list[Bar] = []
     if barred_unit(org, petition, unit):
         bars.append(Bar(unit, "accused unit"))
-        fallbacks = [u for u in (rules.accusation_unit, rules.default_unit) if u]
+        fallbacks = [u for u in (rules.accusation_unit, rules.default_unit, org.office) if u]
         unit = next((u for u in fallbacks if not barred_unit(org, petition, u)), "")
         rule_id = f"{rule_id} → accusation fallback"
         if not unit:
-            raise RoutingError("the accusation concerns every unit that could take it; "
-                               "configure an 'accusation_unit' outside the accused unit")
+            raise RoutingError("the accusation concerns every unit that could take it (the "
+                               "accusation unit, the default unit and the petition office)")
     responder = _least_loaded(org, petition, unit, workload, bars)
     reasons = rules.leader.reasons(petition, is_repeat)
     leader = _leader_for(org, petition, unit, bars) if reasons else None

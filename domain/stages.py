@@ -60,11 +60,14 @@ class Action(enum.Enum):
     RECUSE = "recuse"
     FIRE_RUNG = "fire_rung"
     REPORT_COMPLETION = "report_completion"
+    WITHDRAW = "withdraw"
 
 
 S, A = Stage, Action
 _OPEN = [s for s in Stage if s is not S.CLOSED]
 _TIMED = [S.LEADER_PENDING, S.HANDLING, S.UNDER_REVIEW, S.UNDER_RE_REVIEW]
+# Where the petitioner may withdraw (撤回): while the matter or a review is being handled.
+_WITHDRAWABLE = [S.ASSIGNED, S.ACKNOWLEDGED, *_TIMED]
 
 # (stage, action) -> stage after. A pair maps to itself where the action changes the case
 # but not its stage. Anything absent is an illegal move.
@@ -97,6 +100,7 @@ TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
     (S.RATED, A.STRIKE_OFF): S.CLOSED,
     (S.REVIEWED, A.STRIKE_OFF): S.CLOSED,
     (S.RE_REVIEWED, A.STRIKE_OFF): S.CLOSED,
+    **{(s, A.WITHDRAW): S.CLOSED for s in _WITHDRAWABLE},
     **{(s, A.RECUSE): s for s in _OPEN},
     **{(s, A.FIRE_RUNG): s for s in _OPEN},
 }

@@ -21,7 +21,9 @@ from services.cases import ActRequest
 class StepInput(RunInput):
     """What every step asks: who acts, and the fields some actions need."""
 
-    actor: str = Field(description="Your person id (from the org chart), e.g. lin.na")
+    actor: str = Field(description="Your person id (from the org chart), e.g. lin.na. "
+                       "Checked against who may take this act on this case; Prefect's UI "
+                       "has no per-person login, so it records the channel as prefect-ui.")
     reason: str = Field("", description="Reason, notice text or basis (理由/依据)")
     leader: str | None = Field(None, description="assign_leader: the leader's person id")
     outcome: Literal["support", "explain", "reject", "mediated"] | None = Field(

@@ -55,15 +55,28 @@ def failure(run: FlowRun) -> str:
     return f"run {run.id} is {state.name}" + (f": {reason[0]}" if reason else "")
 
 
+# Prefect's suspend proposes the PAUSED state first and saves the form's schema after it
+# (``prefect.flow_runs.asuspend_flow_run``): a resume in between is refused with this. It
+# is a window of about 0.1 s, hit by whoever acts the moment a run shows as suspended.
+_SCHEMA_NOT_SAVED_YET = "Run input schema not found"
+SCHEMA_WAIT_SECONDS = 15.0
+
+
 def wake(run_id: str, fields: Mapping[str, Any]) -> str | None:
     """Resume a suspended lifecycle run with the action just committed (its form's fields).
-    Returns why it was not resumed, or None."""
-    try:
-        resume_flow_run(run_id, run_input={k: v for k, v in fields.items()  # type: ignore[arg-type]
-                                           if v not in (None, "")})
-    except (NotPausedError, RuntimeError, PrefectException) as e:
-        return str(e) or type(e).__name__
-    return None
+    Returns why it was not resumed, or None. A run caught between showing as suspended and
+    saving its form is tried again until the form is there."""
+    run_input = {k: v for k, v in fields.items() if v not in (None, "")}
+    deadline = time.monotonic() + SCHEMA_WAIT_SECONDS
+    while True:
+        try:
+            resume_flow_run(run_id, run_input=run_input)  # type: ignore[arg-type]
+        except (NotPausedError, RuntimeError, PrefectException) as e:
+            if _SCHEMA_NOT_SAVED_YET in str(e) and time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            return str(e) or type(e).__name__
+        return None
 
 
 def read_secret(name: str) -> str | None:
@@ -91,11 +104,11 @@ class PrefectRuns:
             return f"no answer from the Prefect server: {e}"
 
     def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
-               signal: str | None, timeout: float) -> None:
+               signal: str | None, timeout: float, via: str) -> None:
         require_server(self.settings)
         run = run_deployment(INTAKE_DEPLOYMENT,
                              {"petition": dict(petition), "registration_no": registration_no,
-                              "actor": actor, "signal": signal},
+                              "actor": actor, "signal": signal, "via": via},
                              f"intake:{registration_no}", timeout)
         state = run.state
         if state is None or not state.is_completed():

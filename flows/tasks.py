@@ -83,10 +83,10 @@ def wait_key(stage: Stage, n: int) -> str:
 @task(cache_key_fn=_keyed("register", "registration_no"), persist_result=True, retries=2,
       retry_delay_seconds=1, retry_condition_fn=unless_refused)
 def register(petition: dict[str, Any], registration_no: str, actor: str,
-             signal: str | None = None) -> str:
+             signal: str | None = None, via: str = "") -> str:
     """登记: persisted before intake says anything back. Returns the case id."""
     case = cases.register(app(), petition, registration_no=registration_no, actor=actor,
-                             signal=signal)
+                          signal=signal, via=via)
     pause = app().settings.intake_pause_seconds
     if pause:  # fault injection for the reliability tests only
         time.sleep(pause)
@@ -174,7 +174,8 @@ def apply_step(case_id: str, key: str, stage: str, request: dict[str, Any]) -> d
     again). A form's answer is named by its wait, so it is applied once."""
     log = get_run_logger()
     req = cases.ActRequest.from_dict(
-        {**request, "request_id": request.get("request_id") or f"form:{case_id}:{key}"})
+        {**request, "request_id": request.get("request_id") or f"form:{case_id}:{key}",
+         "via": "prefect-ui"})
     try:
         result = cases.act(app(), case_id, req, in_stage=Stage(stage))
     except PetitionError as e:

@@ -26,7 +26,7 @@ from domain.policy import DeadlineKind
 from domain.reception import ReceptionDay
 from domain.signals import Signal, Week
 from notifications.plan import PETITIONER
-from notifications.privacy import handling_chain, mask_id, mask_phone
+from notifications.privacy import first_allowed, handling_chain, mask_id, mask_phone
 
 WEEKDAYS = {"zh": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
             "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
@@ -58,16 +58,37 @@ def local_text(at: dt.datetime | str | None) -> str:
     return format_local(instant)
 
 
-def address_of(recipient: str, case: Case | None, org: OrgChart,
-               letters_to: str | None) -> Address:
+class Barred(Exception):
+    """The message would reach someone in its accusation's accused set: it is not sent."""
+
+
+def letters_desk(case: Case, org: OrgChart, letters_to: str | None,
+                 confidential_letters_to: str | None,
+                 accusation_unit: str | None) -> str | None:
+    """Who prints and posts the petitioner's notices: ``letters_to``; for an accusation the
+    confidential desk (``confidential_letters_to``, else the head of the unit that takes
+    accusations), never anyone in the accused set. None when nobody may."""
+    if not case.petition.is_accusation:
+        return first_allowed(case, org, [letters_to])
+    unit = org.units.get(accusation_unit or "")
+    head = unit.head if unit is not None else None
+    return first_allowed(case, org, [confidential_letters_to, head])
+
+
+def address_of(recipient: str, case: Case | None, org: OrgChart, desk: str | None = None
+               ) -> Address:
     """The recipient's address: a person's from the org chart; the petitioner's own, or the
-    office's letters desk when they gave none."""
+    letters ``desk``'s (a person id, ``letters_desk``) when they gave none. Raises
+    ``Barred`` for a person in the case's accused set: the last guard before sending."""
     if recipient == PETITIONER and case is not None:
         p = case.petition.petitioner
         if p.email:
             return Address(p.email, p.name)
-        desk = org.people.get(letters_to) if letters_to else None
-        return Address(desk.email if desk else None, p.name, letter=True)
+        person = org.people.get(desk) if desk else None
+        return Address(person.email if person else None, p.name, letter=True)
+    if case is not None and first_allowed(case, org, [recipient]) is None \
+            and recipient in org.people:
+        raise Barred(f"'{recipient}' is in the accused set of {case.ref}; not sent")
     person = org.people.get(recipient)
     return Address(person.email if person else None, person.name if person else recipient)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from domain.accused import accused_set
 from domain.case import Case
 from domain.org import OrgChart
 
@@ -27,20 +28,17 @@ def mask_id(id_number: str | None) -> str:
 
 def handling_chain(case: Case, org: OrgChart) -> set[str]:
     """Who handles the case: its first responder and owning leader, and the handling unit's
-    head and in-charge leader. Never anyone accused, nor anyone of the accused unit."""
+    head and in-charge leader. Never anyone in the accused set (``domain.accused``)."""
     chain: set[str] = {p for p in (case.responder, case.leader) if p}
     if case.unit and case.unit in org.units:
         unit = org.units[case.unit]
         chain |= {p for p in (unit.head, unit.leader) if p}
-    return chain - set(accused(case, org))
+    return chain - accused_set(org, case.petition).persons
 
 
-def accused(case: Case, org: OrgChart) -> Iterable[str]:
-    """The accused persons and everyone in the accused unit (an accusation only)."""
-    p = case.petition
-    if not p.is_accusation:
-        return []
-    people = set(p.accused_persons)
-    if p.concerns_unit:
-        people |= {pid for pid, person in org.people.items() if person.unit == p.concerns_unit}
-    return people
+def first_allowed(case: Case | None, org: OrgChart, candidates: Iterable[str | None]
+                  ) -> str | None:
+    """The first of ``candidates`` who exists and may be told of ``case`` (not in its
+    accused set), or None."""
+    barred = accused_set(org, case.petition).persons if case is not None else frozenset()
+    return next((p for p in candidates if p and p in org.people and p not in barred), None)

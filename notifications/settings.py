@@ -37,11 +37,14 @@ class NotifySettings:
     alert_to: str | None = None
     # Who prints and posts notices for petitioners without an e-mail address.
     letters_to: str | None = None
+    # Who does it for an accusation (检举控告); default: the head of the unit that takes
+    # accusations. Never anyone in the accusation's accused set.
+    confidential_letters_to: str | None = None
 
 
 def notify_from_mapping(data: object, path: str = "notifications") -> NotifySettings:
     f = Fields(data, path, ("language", "sender", "quiet_hours", "urgent_bypasses_quiet_hours",
-                            "digest_at", "alert_to", "letters_to"))
+                            "digest_at", "alert_to", "letters_to", "confidential_letters_to"))
     language = f.text("language", "zh")
     if language not in LANGUAGES:
         raise ConfigError(f"unknown language {language!r}; expected one of "
@@ -63,4 +66,6 @@ def notify_from_mapping(data: object, path: str = "notifications") -> NotifySett
         urgent_bypasses_quiet_hours=f.typed("urgent_bypasses_quiet_hours", bool, True),
         digest_at=parse_time(f.text("digest_at", "08:00"), f.at("digest_at")),
         alert_to=f.text("alert_to") if f.has("alert_to") else None,
-        letters_to=f.text("letters_to") if f.has("letters_to") else None)
+        letters_to=f.text("letters_to") if f.has("letters_to") else None,
+        confidential_letters_to=f.text("confidential_letters_to")
+        if f.has("confidential_letters_to") else None)

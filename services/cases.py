@@ -13,19 +13,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.accused import accused_set
 from domain.acts import Act
 from domain.case import Case, CaseRules
 from domain.deadlines import DeadlineView, PauseReason
-from domain.errors import CaseNotFound, DuplicateRegistration, RuleViolation
+from domain.errors import (
+    CaseNotFound,
+    ConfidentialityViolation,
+    DuplicateRegistration,
+    RuleViolation,
+)
 from domain.escalation import DueRung
 from domain.instants import local, local_date
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.periods import Period, Unit
+from domain.permissions import check, check_registrar
 from domain.petition import Channel, Petition, check_received, petition_from_mapping
 from domain.policy import DeadlinePolicy
 from domain.reception import at_reception
 from domain.routing import RoutingDecision, find_repeat, route
 from domain.stages import Stage
+from domain.text import check_text
 from notifications.plan import plan
 from services.bootstrap import App
 from services.config import Office
@@ -56,6 +64,9 @@ class ActRequest:
     # Names the request so it is applied once however often it arrives (the CLI commits it
     # and then hands the same request to the case's run). Empty: no such guard.
     request_id: str = ""
+    # The channel it came through, recorded on its audit events: ``cli:<os user>``,
+    # ``prefect-ui``, ``web:<session>``, ``api:<token>``. Not part of a form's answer.
+    via: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"act": self.act.value, "actor": self.actor, "reason": self.reason,
@@ -68,6 +79,16 @@ class ActRequest:
     def from_dict(cls, data: Mapping[str, Any]) -> ActRequest:
         """The inverse of ``as_dict``."""
         return cls(Act(data["act"]), **{k: v for k, v in data.items() if k != "act"})
+
+    def check_texts(self) -> None:
+        """Every free text within its limit and nothing but text (``domain.text``)."""
+        for field in ("reason", "summary"):
+            check_text(getattr(self, field), field)
+        for field in ("actor", "leader", "approver", "outcome", "rating", "pause_reason",
+                      "resolution", "request_id", "via"):
+            value = getattr(self, field)
+            if value is not None:
+                check_text(str(value), field, limit=128)
 
 
 @dataclass(frozen=True)
@@ -89,6 +110,12 @@ def commit(app: App, uow: UnitOfWork, now: dt.datetime,
     each (unless ``schedules`` gives it) and commit it all."""
     changed = uow.cases.changed()
     messages = plan(e for case in changed for e in case.events)
+    by_id = {c.id: c for c in changed}
+    for m in messages:  # the domain never plans these; if it ever did, nothing is written
+        case = by_id.get(m.case_id)
+        if case is not None and m.recipient in accused_set(app.office.org, case.petition):
+            raise ConfidentialityViolation(case.ref, f"a {m.kind} message would reach "
+                                           "someone in the accused set; nothing was done")
     uow.queue([{"key": m.key, "case_id": m.case_id, "kind": m.kind, "recipient": m.recipient,
                 "urgent": int(m.urgent), "payload": dict(m.payload), "queued_at": m.queued_at}
                for m in messages])
@@ -130,12 +157,15 @@ def check_number(app: App, registration_no: str, petition: Petition) -> None:
 
 
 def register(app: App, data: Mapping[str, Any], *, registration_no: str,
-             actor: str, signal: str | None = None) -> Case:
+             actor: str, signal: str | None = None, via: str = "") -> Case:
     """Register (登记) a petition; persisted when this returns. Registering the same number
     with the same petitioner again returns the case already there (a retried intake).
-    A petition taken at a leader reception day needs one held on its day; ``signal``
-    promotes an information officer's signal, in the same transaction."""
+    Only the petition office's staff register. A petition taken at a leader reception day
+    needs one held on its day; ``signal`` promotes an information officer's signal, in the
+    same transaction. ``via``: the channel it came through, on its audit events."""
     now = app.clock.now()
+    check_registrar(app.office.org, actor)
+    check_text(registration_no, "registration_no")
     petition = check_petition(app, data, now)
     with app.uow() as uow:
         try:
@@ -152,6 +182,8 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
                              registration_no=registration_no, petition=petition,
                              policy=app.office.policies.in_force(petition.received_at.date()),
                              actor=actor, now=now, repeat_of=repeat, signal=signal)
+        if via:
+            case.attribute(0, via=via)
         uow.cases.add(case)
         if signal:
             promote_in(uow, signal, case.id, case.registration_no, actor, now)
@@ -180,17 +212,27 @@ def route_and_assign(app: App, case_id: str, *, actor: str) -> Case:
 
 
 def act(app: App, ref: str, req: ActRequest, *, in_stage: Stage | None = None) -> ActResult:
-    """Apply one action, validated by the domain, once per ``req.request_id``. With
-    ``in_stage`` (a form answered while the case waited there), an action that arrives after
-    the case left that stage is skipped as superseded: something else came first."""
+    """Apply one action once per ``req.request_id``: its texts checked, the person's
+    permission checked (``domain.permissions``: anyone in an accusation's accused set is
+    told there is no such case), then the domain's own rules. With ``in_stage`` (a form
+    answered while the case waited there), an action that arrives after the case left that
+    stage is skipped as superseded: something else came first. The audit events record the
+    channel (``req.via``) and, for the petitioner's own acts, that staff entered them."""
     now = app.clock.now()
+    req.check_texts()
     with app.uow() as uow:
         case = uow.cases.get(ref)
         if req.request_id and uow.applied(req.request_id) is not None:
             return ActResult(case.id, case.ref, case.stage, case.version, "duplicate")
+        permission = check(app.office.org, case, req.actor, req.act)
         if in_stage is not None and case.stage is not in_stage:
             return ActResult(case.id, case.ref, case.stage, case.version, "superseded")
+        since = len(case.events)
         _apply(app, case, req, now)
+        facts = {"via": req.via} if req.via else {}
+        if permission.on_behalf_of_petitioner:
+            facts["on_behalf_of"] = "petitioner"
+        case.attribute(since, **facts)
         if req.request_id:
             uow.record_request(req.request_id, case.id, req.act.value, case.version + 1, now)
         commit(app, uow, now)
@@ -300,3 +342,5 @@ def _apply(app: App, case: Case, r: ActRequest, now: dt.datetime) -> None:
         case.request_re_review(reason=r.reason, actor=who, now=now, rules=rules)
     elif a is Act.STRIKE_OFF:
         case.strike_off(actor=who, now=now, rules=rules, note=r.reason)
+    elif a is Act.WITHDRAW:
+        case.withdraw(reason=r.reason, actor=who, now=now)

@@ -85,7 +85,8 @@ def _with_office_file(office: Office, data: Any) -> Office:
             raise ConfigError(str(e), field="default_policy") from None
     notify = notify_from_mapping(f.raw("notifications")) if f.has("notifications") \
         else office.notify
-    for name, person in (("alert_to", notify.alert_to), ("letters_to", notify.letters_to)):
+    for name, person in (("alert_to", notify.alert_to), ("letters_to", notify.letters_to),
+                         ("confidential_letters_to", notify.confidential_letters_to)):
         if person and person not in office.org.people:
             raise ConfigError(f"unknown person '{person}'", field=f"notifications.{name}")
     org = office.org

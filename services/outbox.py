@@ -22,7 +22,8 @@ from domain.case import Case
 from domain.deadlines import due_text, standing
 from domain.errors import ConfigError, PetitionError
 from domain.instants import format_local, local
-from notifications.compose import address_of, context, digest_row
+from notifications.compose import Barred, address_of, context, digest_row, letters_desk
+from notifications.privacy import first_allowed
 from notifications.quiet import next_allowed
 from notifications.render import Renderer
 from notifications.transports import (
@@ -86,10 +87,13 @@ class _Undeliverable(Exception):
 def _envelope(app: App, row: OutboxRow, case: Case | None, renderer: Renderer,
               now: dt.datetime) -> Envelope:
     office, notify = app.office, app.office.notify
-    address = address_of(row.recipient, case, office.org, notify.letters_to)
+    desk = letters_desk(case, office.org, notify.letters_to, notify.confidential_letters_to,
+                        office.routing.accusation_unit) if case is not None else None
+    address = address_of(row.recipient, case, office.org, desk)
     if not address.email:
         raise _Undeliverable(f"no e-mail address for '{row.recipient}'"
-                             + (" (nor a letters desk: notifications.letters_to)"
+                             + (" (nor a letters desk who may have it: notifications."
+                                "letters_to, confidential_letters_to)"
                                 if address.letter else ""))
     deadlines: dict[str, str] = {}
     if case is not None:
@@ -138,7 +142,7 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
             _settle(app, row.id, status="queued", attempts=attempts, error=str(e)[:2000],
                     next_attempt_at=now + wait, note=f"retry {attempts} after {wait}")
             counts["retrying"] += 1
-        except (PermanentError, _Undeliverable, PetitionError, TemplateError) as e:
+        except (PermanentError, _Undeliverable, Barred, PetitionError, TemplateError) as e:
             _dead(app, row, row.attempts + 1, str(e), now)
             counts["dead"] += 1
         else:
@@ -168,13 +172,20 @@ def _settle(app: App, message_id: int, **values: object) -> None:
 
 
 def _dead(app: App, row: OutboxRow, attempts: int, error: str, now: dt.datetime) -> None:
-    """A dead letter, and (unless it is itself an alert) a message to the office about it."""
-    alert_to = app.office.notify.alert_to
+    """A dead letter, and (unless it is itself an alert) a message to the office about it:
+    to ``alert_to``, or, where that person may not be told of the case (an accusation
+    against them), the office's head, the confidential letters desk, the mine head or the
+    party secretary, whoever first may."""
+    office = app.office
     with app.uow() as uow:
         uow.settle_message(row.id, status="dead", attempts=attempts, error=error[:2000],
                            note="not delivered: see error")
+        case = uow.cases.get(row.case_id, lock=False) if _is_case(row.case_id) else None
+        alert_to = first_allowed(case, office.org, [
+            office.notify.alert_to, office.org.office_head,
+            office.notify.confidential_letters_to, office.org.mine_head,
+            office.org.party_secretary]) if office.notify.alert_to else None
         if alert_to and row.kind != "dead_letter":
-            case = uow.cases.get(row.case_id, lock=False) if _is_case(row.case_id) else None
             uow.queue([{"key": f"dead:{row.key}", "case_id": row.case_id, "kind": "dead_letter",
                         "recipient": alert_to, "urgent": 1, "queued_at": now,
                         "payload": {"at": pendulum.instance(now).isoformat(), "failed": {
@@ -197,8 +208,8 @@ def queue_digests(app: App) -> int:
         cases = uow.open_cases()
         by_leader: dict[str, list[Case]] = {}
         for case in cases:
-            if case.leader:
-                by_leader.setdefault(case.leader, []).append(case)
+            if first_allowed(case, app.office.org, [case.leader]):  # never the accused
+                by_leader.setdefault(str(case.leader), []).append(case)
         rows = []
         for leader, owned in sorted(by_leader.items()):
             key = f"digest:{leader}:{day}"

@@ -14,6 +14,6 @@ class Runs(Protocol):
         nothing: the run reloads the case whenever it next wakes."""
 
     def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
-               signal: str | None, timeout: float) -> None:
+               signal: str | None, timeout: float, via: str) -> None:
         """Register, route and assign a petition through the intake deployment, and wait
         for it. A refused or failed intake raises a ``PetitionError`` with the reason."""

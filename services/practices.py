@@ -17,6 +17,7 @@ from typing import Any
 
 import pendulum
 
+from domain.accused import accused_set
 from domain.errors import RuleViolation
 from domain.events import DomainEvent
 from domain.events import EventType as E
@@ -223,17 +224,26 @@ def compile_digest(app: App, week: Week | None = None) -> tuple[str, int] | None
         if uow.practices.events(subject):
             return None
         found = uow.practices.signals(*week.bounds())
-        refs = {c.id: c.ref for c in uow.all_cases()} if any(s.case_id for s in found) else {}
-        facts, rows = signal_digest(week, found, refs, app.office.org,
-                                    app.office.notify.language)
+        cases = {c.id: c for c in uow.all_cases()} if any(s.case_id for s in found) else {}
+        refs = {cid: c.ref for cid, c in cases.items()}
+        org = app.office.org
+
+        def rows_for(reader: str) -> list[dict[str, Any]]:
+            """The digest as ``reader`` may read it: no row of a signal that became an
+            accusation ``reader`` is in the accused set of."""
+            shown = [s for s in found if s.case_id not in cases
+                     or reader not in accused_set(org, cases[s.case_id].petition)]
+            return signal_digest(week, shown, refs, org, app.office.notify.language)[1]
+
+        facts, _ = signal_digest(week, found, refs, org, app.office.notify.language)
         uow.practices.append(subject, "digest", [_event(
             E.SIGNAL_DIGESTED, subject, SYSTEM, now, issue=week.issue,
             signals=[s.id for s in found], readers=list(rules.readers))])
         for s in found:
             uow.practices.append(f"signal:{s.id}", "signal", [_event(
                 E.SIGNAL_DIGESTED, f"signal:{s.id}", SYSTEM, now, issue=week.issue)])
-        uow.queue([_message(f"{subject}:{p}", subject, "signal_digest", p, now, facts, rows)
-                   for p in rules.readers])
+        uow.queue([_message(f"{subject}:{p}", subject, "signal_digest", p, now, facts,
+                            rows_for(p)) for p in rules.readers])
         uow.commit()
     return week.issue, len(found)
 

@@ -77,6 +77,8 @@ def to_row(case: Case) -> dict[str, Any]:
         "reports": [{"clock": r.clock, "actor": r.actor, "at": _t(r.at), "summary": r.summary}
                     for r in case.reports],
         "signal": case.signal,
+        "deciders": case.deciders,
+        "escalated_to": sorted(case.escalated_to),
     }
     return {"id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
             "policy_id": case.policy_id, "unit": case.unit, "responder": case.responder,
@@ -107,7 +109,8 @@ def from_row(row: Any) -> Case:
                 resolution=Resolution(b["resolution"]) if b.get("resolution") else None,
                 reports=[CompletionReport(r["clock"], r["actor"], _at(r["at"]), r["summary"])
                          for r in b.get("reports", [])],
-                signal=b.get("signal"))
+                signal=b.get("signal"), deciders=b.get("deciders") or {},
+                escalated_to=set(b.get("escalated_to") or ()))
 
 
 def _at(value: str) -> dt.datetime:

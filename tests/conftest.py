@@ -62,9 +62,9 @@ def new_case(office: Office, rules: CaseRules, petition: Petition | None = None,
     petition = petition or wage_petition()
     now = now or petition.received_at
     case = Case.register(case_id=case_id, registration_no=f"XF-{case_id}", petition=petition,
-                         policy=rules.policy, actor="clerk", now=now)
+                         policy=rules.policy, actor="qian.hui", now=now)
     decision = route(petition, office.routing, office.org, workload or {})
-    case.assign(decision, actor="clerk", now=now, rules=rules)
+    case.assign(decision, actor="qian.hui", now=now, rules=rules)
     return case
 
 
@@ -82,7 +82,7 @@ def in_handling(app: Any) -> str:
     through the use cases; its case id."""
     from services import cases as s
 
-    case = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
+    case = s.register(app, WAGE, registration_no="XF-1", actor="qian.hui")
     s.route_and_assign(app, case.id, actor="intake")
     s.act(app, case.id, s.ActRequest(s.Act.ACK, "lin.na"))
     s.act(app, case.id, s.ActRequest(s.Act.ACCEPT, "lin.na", reason="受理"))

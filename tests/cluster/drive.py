@@ -27,7 +27,7 @@ def intake(n: int) -> None:
     async def all_of_them() -> None:
         for i in range(n):
             petitioner = {**data["petitioner"], "id_number": f"1426011980010{i:05d}"}
-            await intake_flow(petition={**data, "petitioner": petitioner},
+            await intake_flow(petition={**data, "petitioner": petitioner}, actor="qian.hui",
                               registration_no=f"XF-S{i:04d}")
 
     asyncio.run(all_of_them())

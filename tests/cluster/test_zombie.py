@@ -29,7 +29,7 @@ def test_a_killed_workers_run_is_rescheduled_and_repeats_nothing(cluster):
     data = {k: v for k, v in WAGE.items() if k != "received_at"}
     dep = cluster.get("/deployments/name/petition-intake/intake")
     run = cluster.post(f"/deployments/{dep['id']}/create_flow_run", {
-        "parameters": {"petition": data, "registration_no": "XF-Z1", "actor": "clerk"},
+        "parameters": {"petition": data, "registration_no": "XF-Z1", "actor": "qian.hui"},
         # This run sleeps 20 s after registering (fault injection): long enough to kill it.
         "job_variables": {"env": {"PETITIONS_INTAKE_PAUSE_SECONDS": "20"}}})
 

@@ -193,7 +193,7 @@ def test_outbox_send_writes_eml_files_and_outbox_lists_them(home):
     clock.set(pendulum.datetime(2026, 11, 24, 10, 0, tz="Asia/Shanghai"))
     app = migrated(bootstrap(Settings(home=home, config_dir=SAMPLE_OFFICE), clock=clock))
     petition = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
-    case = services.register(app, petition, registration_no="XF-E1", actor="clerk")
+    case = services.register(app, petition, registration_no="XF-E1", actor="qian.hui")
     services.route_and_assign(app, case.id, actor="intake")
     app.engine.dispose()
     env = {"config_dir": str(SAMPLE_OFFICE), "simulated_clock": "1"}

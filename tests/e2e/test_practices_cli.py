@@ -104,7 +104,7 @@ def test_a_case_closes_after_its_completion_report_with_a_class(home):
     app = bootstrap(Settings(home=home, config_dir=SAMPLE_OFFICE),
                     clock=FileClock(home / "clock"))
     case = s.register(app, {k: v for k, v in WAGE.items() if k != "received_at"},
-                      registration_no="XF-P1", actor="clerk")
+                      registration_no="XF-P1", actor="qian.hui")
     s.route_and_assign(app, case.id, actor="intake")
     s.act(app, case.id, s.ActRequest(s.Act.ACK, "lin.na"))
     s.act(app, case.id, s.ActRequest(s.Act.ACCEPT, "lin.na", reason="受理"))
@@ -114,7 +114,8 @@ def test_a_case_closes_after_its_completion_report_with_a_class(home):
     assert code == 2 and "completion report" in err
     code, _, err = cli(home, "report-completion", "XF-P1", "--actor", "song.yu",
                        "--summary", "办完")
-    assert code == 2 and "filed by the case's handler" in err
+    assert code == 2 and "'song.yu' may not 'report-completion' it" in err
+    assert "(lin.na, wang.fang)" in err  # who may
     code, _, _ = cli(home, "report-completion", "XF-P1", "--actor", "lin.na", "--summary",
                      "已核对工资表并报批补发")
     assert code == 0

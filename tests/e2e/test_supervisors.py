@@ -41,14 +41,14 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     at("2026-03-02 09:00")
     on_time = s.register(app, {k: v for k, v in WAGE.items() if k != "received_at"},
-                         registration_no="XF-A", actor="clerk")
+                         registration_no="XF-A", actor="qian.hui")
     s.route_and_assign(app, on_time.id, actor="intake")
     s.act(app, on_time.id, s.ActRequest(s.Act.ACK, "lin.na"))
     s.act(app, on_time.id, s.ActRequest(s.Act.ACCEPT, "lin.na", reason="受理"))
     other = {**WAGE, "petitioner": {"name": "王五", "phone": "13900000000"},
              "subject": "加班费未发放"}
     late = s.register(app, {k: v for k, v in other.items() if k != "received_at"},
-                      registration_no="XF-B", actor="clerk")
+                      registration_no="XF-B", actor="qian.hui")
     s.route_and_assign(app, late.id, actor="intake")
     s.act(app, late.id, s.ActRequest(s.Act.ACK, "zheng.tao"))
     s.act(app, late.id, s.ActRequest(s.Act.ACCEPT, "zheng.tao", reason="受理"))
@@ -58,7 +58,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                         summary="补发", resolution="resolved"))
     at("2026-03-25 09:00")
     group = s.register(app, {k: v for k, v in GROUP.items() if k != "received_at"},
-                       registration_no="XF-C", actor="clerk")
+                       registration_no="XF-C", actor="qian.hui")
     s.route_and_assign(app, group.id, actor="intake")
     at("2026-05-20 09:00")
     sweep(app, sweeper="test")  # XF-B's handling limit (2026-05-01) is breached

@@ -15,7 +15,7 @@ WAGE = str(SAMPLE_OFFICE / "samples" / "wage-complaint.json")
 
 
 def _intake(served: Engine, number: str, file: str = WAGE) -> dict:  # type: ignore[type-arg]
-    served.cli("intake", file, "--registration-no", number)
+    served.cli("intake", file, "--registration-no", number, "--actor", "qian.hui")
     return served.case(number)
 
 
@@ -147,7 +147,7 @@ def test_suspended_petitions_resume_after_the_server_restarts(served):
     served.start()
     served.cli("ack", "XF-F2", "--actor", second["responder"])
     served.paused_at(second["id"], "acknowledged-")
-    served.cli("rate", "XF-F1", "satisfied", "--actor", "petitioner")
+    served.cli("rate", "XF-F1", "satisfied", "--actor", "qian.hui")  # for the petitioner
     served.paused_at(served.case("XF-F1")["id"], "rated-")
 
 
@@ -157,7 +157,8 @@ def test_a_runner_killed_mid_intake_leaves_the_petition_registered_once_and_goin
     served.start(PETITIONS_INTAKE_PAUSE_SECONDS="60")
     intake = subprocess.Popen(
         [sys.executable, "-c", "from cli.main import main; main()", "intake", WAGE,
-         "--registration-no", "XF-F3"], env=served.env, stdout=subprocess.DEVNULL,
+         "--registration-no", "XF-F3", "--actor", "qian.hui"], env=served.env,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     served.wait_for(lambda: served.cli("show", "XF-F3", check=False).returncode == 0, 240,
                     "XF-F3 registered")

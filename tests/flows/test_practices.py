@@ -59,12 +59,14 @@ def test_a_signal_promoted_by_the_cli_becomes_a_case_through_intake(served):
     recorded = served.cli("signal", "record", "--officer", "song.yu", "--unit", "logistics",
                           "--summary", "职工澡堂热水供应不足", "--risk", "low")
     sid = recorded.stdout.split()[1]
-    served.cli("signal", "promote", sid, "--name", "赵六", "--phone", "13700000000")
+    served.cli("signal", "promote", sid, "--name", "赵六", "--phone", "13700000000",
+               "--actor", "qian.hui")
     promoted = json.loads(served.cli("signal", "list", "--json").stdout)
     case_ref = next(s["case"] for s in promoted if s["id"] == sid)
     case = served.case(case_ref)
     assert case["subject"] == "职工澡堂热水供应不足" and case["stage"] == "assigned"
     events = [e["event"] for e in case["events"]]
     assert events[:3] == ["SignalRecorded", "SignalPromoted", "CaseRegistered"]
-    again = served.cli("signal", "promote", sid, "--name", "赵六", check=False)
+    again = served.cli("signal", "promote", sid, "--name", "赵六", "--actor", "qian.hui",
+                       check=False)
     assert again.returncode == 2 and "already promoted" in again.stderr

@@ -22,7 +22,8 @@ def test_a_petition_without_received_at_from_a_file_was_received_now(served, tmp
     petition = tmp_path / "now.json"
     petition.write_text(json.dumps({k: v for k, v in WAGE.items() if k != "received_at"},
                                    ensure_ascii=False))
-    done = served.cli("intake", str(petition), "--registration-no", "XF-NOW1")
+    done = served.cli("intake", str(petition), "--registration-no", "XF-NOW1",
+                      "--actor", "qian.hui")
     assert "XF-NOW1" in done.stdout and done.stderr == ""
     case = served.case("XF-NOW1")
     registered = case["events"][0]
@@ -32,7 +33,7 @@ def test_a_petition_without_received_at_from_a_file_was_received_now(served, tmp
 
 
 def test_a_petition_from_the_quick_entry_flags_was_received_now(served):
-    done = served.cli("intake", "--name", "赵立新", "--phone", "13900002222",
+    done = served.cli("intake", "--actor", "qian.hui", "--name", "赵立新", "--phone", "13900002222",
                       "--category", "complaint", "--channel", "visit",
                       "--subject", "井口浴室热水供应不足", "--content", "夜班下井后无热水洗浴",
                       "--registration-no", "XF-NOW2")
@@ -47,14 +48,16 @@ def test_a_petition_received_in_the_future_is_refused_before_anything_is_sent(se
     petition = tmp_path / "future.json"
     petition.write_text(json.dumps({**WAGE, "received_at": "2026-12-31T09:00:00+08:00"},
                                    ensure_ascii=False))
-    done = served.cli("intake", str(petition), "--registration-no", "XF-NOW3", check=False)
+    done = served.cli("intake", str(petition), "--registration-no", "XF-NOW3", "--actor",
+                      "qian.hui", check=False)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "received_at" in done.stderr and "is in the future" in done.stderr
     assert served.cli("show", "XF-NOW3", check=False).returncode == 2  # nothing stored
 
 
 def test_a_number_taken_by_another_petitioner_is_refused_before_anything_is_sent(served):
-    done = served.cli("intake", "--registration-no", "XF-NOW1", "--name", "王五",
+    done = served.cli("intake", "--actor", "qian.hui", "--registration-no", "XF-NOW1",
+                      "--name", "王五",
                       "--id-number", "142601198001019999", "--category", "complaint",
                       "--channel", "letter", "--subject", "另一件事", check=False)
     assert done.returncode == 2 and "Traceback" not in done.stderr
@@ -69,7 +72,7 @@ def test_a_refusal_inside_the_intake_run_fails_it_at_once_with_the_reason(served
     deployment = served.get("/deployments/name/petition-intake/intake")
     run = served.post(f"/deployments/{deployment['id']}/create_flow_run", {"parameters": {
         "petition": {**WAGE, "received_at": "2026-12-31T09:00:00+08:00"},
-        "registration_no": "XF-NOW4"}})
+        "registration_no": "XF-NOW4", "actor": "qian.hui"}})
     served.wait_for(lambda: (served.get(f"/flow_runs/{run['id']}") or {}).get(
         "state", {}).get("type") in ("COMPLETED", "FAILED", "CRASHED"), 240, "the intake run")
     state = served.get(f"/flow_runs/{run['id']}")["state"]

@@ -27,7 +27,7 @@ def _messages(app):  # type: ignore[no-untyped-def]
 
 
 def _assigned(app) -> str:  # type: ignore[no-untyped-def]
-    case = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
+    case = s.register(app, WAGE, registration_no="XF-1", actor="qian.hui")
     s.route_and_assign(app, case.id, actor="intake")  # queues the assignment to lin.na
     return case.id
 
@@ -152,7 +152,7 @@ def test_without_a_key_messages_become_eml_files_written_once(app, tmp_path):
 
 def test_each_owning_leader_gets_one_digest_a_working_day(app):
     data = {**WAGE, "headcount": 12, "representatives": 3}
-    case = s.register(app, data, registration_no="XF-G", actor="clerk")
+    case = s.register(app, data, registration_no="XF-G", actor="qian.hui")
     s.route_and_assign(app, case.id, actor="intake")
     assert queue_digests(app) == 1 and queue_digests(app) == 0
     digest = _messages(app)[("digest", "zhao.gang")]

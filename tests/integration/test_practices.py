@@ -73,14 +73,14 @@ def test_reception_notices_and_reminders_go_once_on_working_days_after_the_holid
 def test_a_reception_petition_is_registered_with_the_leader_on_duty(app):
     _set(app, "2026-11-10 09:30")
     case = s.register(app, {**WAGE, "channel": "reception", "received_at": None},
-                      registration_no="XF-R1", actor="clerk")
+                      registration_no="XF-R1", actor="qian.hui")
     case = s.route_and_assign(app, case.id, actor="intake")
     assert (case.responder, case.leader) == ("gao.jian", "gao.jian")
     assert case.petition.channel.value == "reception"
     _set(app, "2026-11-11 09:30")
     with pytest.raises(RuleViolation, match="no leader reception day"):
         s.register(app, {**WAGE, "channel": "reception", "received_at": None},
-                   registration_no="XF-R2", actor="clerk")
+                   registration_no="XF-R2", actor="qian.hui")
     with app.uow() as uow:
         assert [c.registration_no for c in uow.all_cases()] == ["XF-R1"]
 
@@ -144,10 +144,10 @@ def test_signals_go_into_the_weekly_digest_once_and_one_becomes_a_petition(app):
                   if subject == "digest:2026-W53") == ["gao.jian", "ma.yun"]
     _set(app, "2027-01-05 10:00")
     case = s.register(app, {**WAGE, "received_at": None, "subject": one.summary},
-                      registration_no="XF-S1", actor="clerk", signal=one.id)
+                      registration_no="XF-S1", actor="qian.hui", signal=one.id)
     with pytest.raises(RuleViolation, match="already promoted"):
         s.register(app, {**WAGE, "received_at": None}, registration_no="XF-S2",
-                   actor="clerk", signal=one.id)
+                   actor="qian.hui", signal=one.id)
     with app.uow() as uow:
         history = [r.type for r in uow.history_of(uow.cases.get("XF-S1"))]
         assert uow.practices.signal(one.id).case_id == case.id  # type: ignore[union-attr]
@@ -193,7 +193,7 @@ def _body(path: Path) -> str:
 def test_a_key_period_fires_extra_reminders_and_raises_the_breach(app):
     _set(app, "2026-09-21 09:00")
     case = s.register(app, {**WAGE, "received_at": None}, registration_no="XF-K1",
-                      actor="clerk")
+                      actor="qian.hui")
     case = s.route_and_assign(app, case.id, actor="intake")
     s.act(app, case.id, s.ActRequest(s.Act.ACK, str(case.responder)))
     s.act(app, case.id, s.ActRequest(s.Act.ACCEPT, str(case.responder), reason="受理"))

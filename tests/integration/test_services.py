@@ -48,7 +48,7 @@ def test_two_sweepers_at_once_fire_each_rung_once_without_deadlock(app):
     for i in range(40):
         petitioner = {**WAGE["petitioner"], "id_number": f"1426011980010{i:05d}"}
         case = s.register(app, {**WAGE, "petitioner": petitioner}, registration_no=f"XF-{i}",
-                          actor="clerk")
+                          actor="qian.hui")
         s.route_and_assign(app, case.id, actor="intake")
         ids.append(case.id)
     app.clock.advance(days=25)  # every case: several rungs of several clocks are due

@@ -50,9 +50,9 @@ def register(url: str, prefix: str) -> None:
         regno = f"{prefix}-{i:06d}"
         with SqlUnitOfWork(engine) as uow:
             case = Case.register(case_id=uuid.uuid4().hex, registration_no=regno,
-                                 petition=petition, policy=policy, actor="clerk", now=now)
+                                 petition=petition, policy=policy, actor="qian.hui", now=now)
             case.assign(route(petition, office.routing, office.org, uow.cases.workload()),
-                        actor="clerk", now=now, rules=rules)
+                        actor="qian.hui", now=now, rules=rules)
             uow.cases.add(case)
             uow.commit({case.id: case.schedule(rules, now)})
         print(f"ACK {regno}", flush=True)  # acknowledged only once it is committed

@@ -44,7 +44,7 @@ def test_a_wage_complaint_goes_from_intake_to_strike_off(office, rules):
 def test_every_event_carries_actor_time_and_stage(office, rules):
     case = new_case(office, rules)
     first = case.events[0]
-    assert (first.actor, first.stage, first.case_id) == ("clerk", "registered", "c1")
+    assert (first.actor, first.stage, first.case_id) == ("qian.hui", "registered", "c1")
     assert first.at == wage_petition().received_at
     assert first.as_record()["data"]["policy"] == "cn-2022"
 

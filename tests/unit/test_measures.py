@@ -58,9 +58,9 @@ def _month(office, rules) -> list[Case]:  # type: ignore[no-untyped-def]
                           case_id="C"), rules, "2026-03-06 10:00", None)
     petition = wage_petition("2026-03-25 09:00", petitioner=other, subject="再次反映加班费")
     d = Case.register(case_id="D", registration_no="XF-D", petition=petition,
-                      policy=rules.policy, actor="clerk", now=petition.received_at,
+                      policy=rules.policy, actor="qian.hui", now=petition.received_at,
                       repeat_of="B")
-    d.assign(route(petition, office.routing, office.org, {}, is_repeat=True), actor="clerk",
+    d.assign(route(petition, office.routing, office.org, {}, is_repeat=True), actor="qian.hui",
              now=petition.received_at, rules=rules)
     _handled(d, rules, "2026-03-26 10:00", "2026-04-10 10:00")
     _fire_due(d, rules, at("2026-04-30 10:00"))  # the rating window lapses

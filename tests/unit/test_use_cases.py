@@ -26,17 +26,17 @@ def _outbox(app: App) -> list[tuple[str, str]]:
 
 
 def test_a_retried_registration_returns_the_case_already_there(app):
-    first = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
-    again = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
+    first = s.register(app, WAGE, registration_no="XF-1", actor="qian.hui")
+    again = s.register(app, WAGE, registration_no="XF-1", actor="qian.hui")
     assert again.id == first.id
     other = {**WAGE, "petitioner": {**WAGE["petitioner"], "name": "王五",
                                     "id_number": "142601198001019999"}}
     with pytest.raises(DuplicateRegistration):
-        s.register(app, other, registration_no="XF-1", actor="clerk")
+        s.register(app, other, registration_no="XF-1", actor="qian.hui")
 
 
 def test_routing_twice_assigns_once_and_tells_the_responder_once(app):
-    case = s.register(app, WAGE, registration_no="XF-1", actor="clerk")
+    case = s.register(app, WAGE, registration_no="XF-1", actor="qian.hui")
     s.route_and_assign(app, case.id, actor="intake")
     s.route_and_assign(app, case.id, actor="lifecycle")
     assert _outbox(app) == [("assignment", "lin.na")]

@@ -1,0 +1,205 @@
+"""Who may do what to a case (petition-rules.md, "Who may do what"): one table of each act
+against the relations to the case that permit it, and one function that says whether a
+person may take an act on a case now, with the reason when not. Every entrance (the CLI,
+the lifecycle's forms, the web workplace, the API) reaches it through the use case, before
+anything changes.
+
+Refused, whatever the table says: an unknown person; anyone in the accusation's accused set
+(told that there is no such case: they do not learn it exists); a recused person, or one with
+a declared interest. Nobody reviews their own decision.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domain.accused import accused_set
+from domain.acts import PETITIONERS_ACTS, Act
+from domain.case import Case
+from domain.errors import CaseNotFound, NotPermitted
+from domain.org import OrgChart
+from domain.routing import barred_person
+
+
+class Relation(enum.Enum):
+    OFFICE_STAFF = "office_staff"    # 信访工作机构: the petition office's people
+    OFFICE_HEAD = "office_head"      # its head
+    RESPONDER = "responder"          # 首问责任人
+    UNIT_HEAD = "unit_head"          # the handling unit's head (本单位负责人)
+    UNIT_LEADER = "unit_leader"      # the handling unit's leader in charge (分管领导)
+    OWNING_LEADER = "owning_leader"  # 包案领导
+    REVIEWER = "reviewer"            # the level above the handling unit (复查)
+    RE_REVIEWER = "re_reviewer"      # the level above that (复核)
+    TOP = "top"                      # the mine head or party secretary an escalation reached
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    Relation.OFFICE_STAFF: "信访办工作人员", Relation.OFFICE_HEAD: "信访办负责人",
+    Relation.RESPONDER: "首问责任人", Relation.UNIT_HEAD: "承办单位负责人",
+    Relation.UNIT_LEADER: "承办单位分管领导", Relation.OWNING_LEADER: "包案领导",
+    Relation.REVIEWER: "复查机关（承办单位上一级）", Relation.RE_REVIEWER: "复核机关（再上一级）",
+    Relation.TOP: "矿长、党委书记（已升级至本人）",
+}
+
+R = Relation
+_HANDLERS = frozenset({R.RESPONDER, R.UNIT_HEAD, R.OWNING_LEADER, R.TOP})
+_BEHALF = frozenset({R.OFFICE_STAFF})
+
+# Each act, and the relations that permit it.
+PERMITTED: dict[Act, frozenset[Relation]] = {
+    Act.ACK: frozenset({R.RESPONDER}),
+    Act.ACCEPT: _HANDLERS,
+    Act.DECLINE: _HANDLERS,
+    Act.ASSIGN_LEADER: frozenset({R.OFFICE_HEAD, R.UNIT_HEAD, R.UNIT_LEADER, R.TOP}),
+    Act.LEADER_ACCEPT: frozenset({R.OWNING_LEADER}),
+    Act.PAUSE: _HANDLERS | {R.REVIEWER, R.RE_REVIEWER},
+    Act.RESUME: _HANDLERS | {R.REVIEWER, R.RE_REVIEWER},
+    Act.EXTEND: _HANDLERS,
+    Act.REPORT: frozenset({R.RESPONDER, R.UNIT_HEAD, R.OWNING_LEADER}),
+    Act.CLOSE: _HANDLERS,
+    Act.RATE: _BEHALF,
+    Act.REQUEST_REVIEW: _BEHALF,
+    Act.REQUEST_RE_REVIEW: _BEHALF,
+    Act.WITHDRAW: _BEHALF,
+    Act.DECIDE_REVIEW: frozenset({R.REVIEWER}),
+    Act.DECIDE_RE_REVIEW: frozenset({R.RE_REVIEWER}),
+    Act.STRIKE_OFF: frozenset({R.OFFICE_STAFF}),
+}
+
+
+def reviewers(org: OrgChart, case: Case) -> frozenset[str]:
+    """Who decides a review (复查): the level above the handling unit, its leader in charge
+    (分管领导); if none may, the mine head and the party secretary. Never the one who
+    decided the case, nor anyone barred."""
+    barred = _barred(org, case)
+    unit = org.units.get(case.unit or "")
+    first = {unit.leader} if unit is not None and unit.leader else set()
+    first -= barred | {case.deciders.get("decision", "")}
+    return frozenset(first or ({org.mine_head, org.party_secretary} - barred
+                               - {case.deciders.get("decision", "")}))
+
+
+def re_reviewers(org: OrgChart, case: Case) -> frozenset[str]:
+    """Who decides a re-review (复核): the level above the reviewers, the mine head and the
+    party secretary; never one who decided the case or its review, nor anyone barred."""
+    decided = {case.deciders.get("decision", ""), case.deciders.get("review", "")}
+    return frozenset({org.mine_head, org.party_secretary} - _barred(org, case) - decided)
+
+
+def _barred(org: OrgChart, case: Case) -> set[str]:
+    return set(accused_set(org, case.petition).persons) | set(case.recused)
+
+
+def relations(org: OrgChart, case: Case, person: str) -> frozenset[Relation]:
+    """Every relation ``person`` holds to ``case`` (before any bar is applied)."""
+    held: set[Relation] = set()
+    unit = org.units.get(case.unit or "")
+    if person in org.office_staff:
+        held.add(R.OFFICE_STAFF)
+    if person == org.office_head:
+        held.add(R.OFFICE_HEAD)
+    if person == case.responder:
+        held.add(R.RESPONDER)
+    if unit is not None and person == unit.head:
+        held.add(R.UNIT_HEAD)
+    if unit is not None and person == unit.leader:
+        held.add(R.UNIT_LEADER)
+    if person == case.leader:
+        held.add(R.OWNING_LEADER)
+    if person in case.escalated_to:
+        held.add(R.TOP)
+    if person in reviewers(org, case):
+        held.add(R.REVIEWER)
+    if person in re_reviewers(org, case):
+        held.add(R.RE_REVIEWER)
+    return frozenset(held)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Why a person may take an act: the relation it is taken as, and whether it is the
+    petitioner's own act entered for them."""
+
+    relation: Relation
+    on_behalf_of_petitioner: bool
+
+
+def check(org: OrgChart, case: Case, person: str, act: Act) -> Permission:
+    """Whether ``person`` may take ``act`` on ``case`` now. Raises ``CaseNotFound`` for
+    anyone in the accused set and ``NotPermitted`` (naming why) otherwise."""
+    if person not in org.people:
+        raise NotPermitted(case.ref, f"'{person}' is nobody in the org chart; act as "
+                           "yourself, by your person id")
+    if person in accused_set(org, case.petition):
+        raise CaseNotFound(case.ref)
+    bar = barred_person(org, case.petition, person, case.recused)
+    if bar is not None:
+        raise NotPermitted(case.ref, f"'{person}' may not act on it ({bar.reason})")
+    may = PERMITTED[act] & relations(org, case, person)
+    if not may:
+        raise NotPermitted(case.ref, f"'{person}' may not '{act.command}' it: only its "
+                           f"{_who(PERMITTED[act])} may ({_holders(org, case, act)})")
+    relation = min(may, key=lambda r: list(Relation).index(r))
+    return Permission(relation, act in PETITIONERS_ACTS)
+
+
+def check_registrar(org: OrgChart, person: str) -> None:
+    """Registering (登记) is the petition office's: ``person`` must be one of its staff."""
+    if person not in org.people:
+        raise NotPermitted("intake", f"'{person}' is nobody in the org chart")
+    if person not in org.office_staff:
+        raise NotPermitted("intake", f"'{person}' may not register petitions: that is for "
+                           f"the petition office's staff ({', '.join(sorted(org.office_staff))})")
+
+
+def holders(org: OrgChart, case: Case, act: Act) -> list[str]:
+    """Who may take ``act`` on ``case`` now (for the forms' hints and refusals)."""
+    barred = _barred(org, case)
+    return sorted(p for p in org.people if p not in barred
+                  and PERMITTED[act] & relations(org, case, p))
+
+
+def _who(allowed: Iterable[Relation]) -> str:
+    names = [r.value.replace("_", " ") for r in Relation if r in set(allowed)]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _holders(org: OrgChart, case: Case, act: Act) -> str:
+    found = holders(org, case, act)
+    return ", ".join(found) if found else "nobody may, now"
+
+
+class Sight(enum.Enum):
+    """How much of a case a person may see (the web workplace shows no more)."""
+
+    NONE = 0      # not that it exists: the accused set, the recused, the unrelated
+    OUTLINE = 1   # its number, stage, unit, holders and deadlines; no accuser, no material
+    MATERIAL = 2  # and its subject, content and petitioner, personal data masked
+    FULL = 3      # and the petitioner's phone, ID number and address: the handlers
+
+    def __ge__(self, other: Sight) -> bool:
+        return self.value >= other.value
+
+
+_CHAIN = frozenset({R.RESPONDER, R.UNIT_HEAD, R.UNIT_LEADER, R.OWNING_LEADER, R.REVIEWER,
+                    R.RE_REVIEWER, R.TOP})
+
+
+def sight(org: OrgChart, case: Case, person: str) -> Sight:
+    """What of ``case`` ``person`` may see. The handling chain sees all of it; the petition
+    office and the mine's top team (who supervise) see an accusation's outline only, and
+    another petition without the petitioner's personal data; anyone else nothing."""
+    if person not in org.people or barred_person(org, case.petition, person, case.recused):
+        return Sight.NONE
+    if relations(org, case, person) & _CHAIN:
+        return Sight.FULL
+    supervisors = org.office_staff | {org.mine_head, org.party_secretary}
+    if person in supervisors:
+        return Sight.OUTLINE if case.petition.is_accusation else Sight.MATERIAL
+    return Sight.NONE
