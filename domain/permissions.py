@@ -20,6 +20,7 @@ from domain.acts import PETITIONERS_ACTS, Act
 from domain.case import Case
 from domain.errors import CaseNotFound, NotPermitted
 from domain.org import OrgChart
+from domain.petition import Petition
 from domain.routing import barred_person
 
 
@@ -149,13 +150,19 @@ def check(org: OrgChart, case: Case, person: str, act: Act) -> Permission:
     return Permission(relation, act in PETITIONERS_ACTS)
 
 
-def check_registrar(org: OrgChart, person: str) -> None:
-    """Registering (登记) is the petition office's: ``person`` must be one of its staff."""
+def check_registrar(org: OrgChart, person: str, petition: Petition | None = None) -> None:
+    """Registering (登记) is the petition office's: ``person`` must be one of its staff, and
+    not in the accused set of the accusation being registered (it is handed to a colleague
+    who is not: the registrar's name is on the case)."""
     if person not in org.people:
         raise NotPermitted("intake", f"'{person}' is nobody in the org chart")
     if person not in org.office_staff:
         raise NotPermitted("intake", f"'{person}' may not register petitions: that is for "
                            f"the petition office's staff ({', '.join(sorted(org.office_staff))})")
+    if petition is not None and person in accused_set(org, petition):
+        others = sorted(org.office_staff - accused_set(org, petition).persons)
+        raise NotPermitted("intake", f"'{person}' may not register this accusation: it names "
+                           f"them or their unit; one of {', '.join(others) or 'nobody'} does")
 
 
 def holders(org: OrgChart, case: Case, act: Act) -> list[str]:

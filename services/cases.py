@@ -164,9 +164,9 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
     needs one held on its day; ``signal`` promotes an information officer's signal, in the
     same transaction. ``via``: the channel it came through, on its audit events."""
     now = app.clock.now()
-    check_registrar(app.office.org, actor)
     check_text(registration_no, "registration_no")
     petition = check_petition(app, data, now)
+    check_registrar(app.office.org, actor, petition)
     with app.uow() as uow:
         try:
             existing = uow.cases.get(registration_no, lock=False)

@@ -41,7 +41,7 @@ def test_an_unknown_person_is_refused_and_nothing_changes(app):
     case_id = in_handling(app)
     before = len(events_of(app, case_id))
     s.act(app, case_id, s.ActRequest(s.Act.REPORT, "lin.na", summary="已核实"))
-    with pytest.raises(NotPermitted, match="'nobody.x' is nobody in the org chart"):
+    with pytest.raises(NotPermitted, match=r"'nobody\.x' is nobody in the org chart"):
         s.act(app, case_id, s.ActRequest(s.Act.CLOSE, "nobody.x", outcome="reject",
                                          summary="不予支持", resolution="explained"))
     _unchanged(app, case_id, before + 1)
