@@ -12,7 +12,7 @@ from cli.home import app as make_app
 from cli.views import print_header
 from domain.errors import ConfigError
 from services.bootstrap import App
-from services.cases import check_number, check_petition, new_registration_no
+from services.cases import check_intake, check_number, new_registration_no
 from services.files import load_json
 
 
@@ -42,9 +42,9 @@ def submit(a: App, data: dict[str, Any], registration_no: str | None, actor: str
     submitted), pin its receipt to now when it has none, run the intake deployment and
     print the case."""
     now = a.clock.now()
-    petition = check_petition(a, data, now)
-    data = {**data, "received_at": data.get("received_at") or now.isoformat()}
     number = registration_no or new_registration_no(a)
+    petition = check_intake(a, data, number, actor, now)
+    data = {**data, "received_at": data.get("received_at") or now.isoformat()}
     check_number(a, number, petition)
     runs().intake(data, number, actor, signal, timeout, via())
     with a.uow() as uow:

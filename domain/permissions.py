@@ -150,19 +150,31 @@ def check(org: OrgChart, case: Case, person: str, act: Act) -> Permission:
     return Permission(relation, act in PETITIONERS_ACTS)
 
 
-def check_registrar(org: OrgChart, person: str, petition: Petition | None = None) -> None:
-    """Registering (登记) is the petition office's: ``person`` must be one of its staff, and
-    not in the accused set of the accusation being registered (it is handed to a colleague
-    who is not: the registrar's name is on the case)."""
+def registrars(org: OrgChart, petition: Petition | None = None,
+               accusation_unit: str | None = None) -> frozenset[str]:
+    """Who may register (登记) ``petition``: the petition office's staff; for an accusation,
+    also the staff of the unit that takes accusations (who register one against the petition
+    office itself); never anyone in its accused set."""
+    staff = set(org.office_staff)
+    if petition is None or not petition.is_accusation:
+        return frozenset(staff)
+    if accusation_unit in org.units:
+        unit = org.units[accusation_unit]  # type: ignore[index]
+        staff |= {p.id for p in org.people.values() if org.is_within(p.unit, unit.id)}
+        staff |= {unit.head} if unit.head else set()
+    return frozenset(staff - accused_set(org, petition).persons)
+
+
+def check_registrar(org: OrgChart, person: str, petition: Petition | None = None,
+                    accusation_unit: str | None = None, ref: str = "intake") -> None:
+    """``person`` may register ``petition`` (``registrars``) as ``ref``, or
+    ``NotPermitted`` naming who may."""
     if person not in org.people:
-        raise NotPermitted("intake", f"'{person}' is nobody in the org chart")
-    if person not in org.office_staff:
-        raise NotPermitted("intake", f"'{person}' may not register petitions: that is for "
-                           f"the petition office's staff ({', '.join(sorted(org.office_staff))})")
-    if petition is not None and person in accused_set(org, petition):
-        others = sorted(org.office_staff - accused_set(org, petition).persons)
-        raise NotPermitted("intake", f"'{person}' may not register this accusation: it names "
-                           f"them or their unit; one of {', '.join(others) or 'nobody'} does")
+        raise NotPermitted(ref, f"'{person}' is nobody in the org chart")
+    may = registrars(org, petition, accusation_unit)
+    if person not in may:
+        raise NotPermitted(ref, f"'{person}' may not register this petition: that is "
+                           f"for {', '.join(sorted(may)) or 'nobody here'}")
 
 
 def holders(org: OrgChart, case: Case, act: Act) -> list[str]:

@@ -41,9 +41,21 @@ from services.ports import Runs
 from services.practices import promote_in
 from storage.ports import UnitOfWork
 
-__all__ = ["Act", "ActRequest", "ActResult", "act", "act_and_wake", "check_number",
-           "check_petition",
-           "commit", "new_registration_no", "preview_route", "register", "route_and_assign"]
+__all__ = [
+    "Act",
+    "ActRequest",
+    "ActResult",
+    "act",
+    "act_and_wake",
+    "check_intake",
+    "check_number",
+    "check_petition",
+    "commit",
+    "new_registration_no",
+    "preview_route",
+    "register",
+    "route_and_assign",
+]
 
 
 @dataclass(frozen=True)
@@ -156,6 +168,18 @@ def check_number(app: App, registration_no: str, petition: Petition) -> None:
         raise DuplicateRegistration(registration_no)
 
 
+def check_intake(app: App, data: Mapping[str, Any], registration_no: str, actor: str,
+                 now: dt.datetime) -> Petition:
+    """Everything registering ``data`` under ``registration_no`` by ``actor`` at ``now``
+    checks before anything is stored (or submitted to the intake run): the petition, its
+    number, and that ``actor`` may register it."""
+    check_text(registration_no, "registration_no")
+    petition = check_petition(app, data, now)
+    check_registrar(app.office.org, actor, petition, app.office.routing.accusation_unit,
+                    ref=registration_no)
+    return petition
+
+
 def register(app: App, data: Mapping[str, Any], *, registration_no: str,
              actor: str, signal: str | None = None, via: str = "") -> Case:
     """Register (登记) a petition; persisted when this returns. Registering the same number
@@ -164,9 +188,7 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
     needs one held on its day; ``signal`` promotes an information officer's signal, in the
     same transaction. ``via``: the channel it came through, on its audit events."""
     now = app.clock.now()
-    check_text(registration_no, "registration_no")
-    petition = check_petition(app, data, now)
-    check_registrar(app.office.org, actor, petition)
+    petition = check_intake(app, data, registration_no, actor, now)
     with app.uow() as uow:
         try:
             existing = uow.cases.get(registration_no, lock=False)

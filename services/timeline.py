@@ -17,7 +17,7 @@ from storage.chain import AuditRow
 _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "resolution",
                 "rating", "by", "new_due", "reason", "overdue", "approver", "to_unit", "clock",
                 "key_period", "summary", "day", "items", "late", "issue", "registration_no",
-                "risk")
+                "risk", "on_behalf_of", "via")
 
 
 _MATERIAL = ("summary", "reason")  # what an accusation's timeline keeps from the Prefect UI
