@@ -29,6 +29,9 @@ def check_config(config: ConfigOpt = None) -> None:
     out.print(f"ok: {len(office.org.units)} units, {len(office.org.people)} people, "
               f"{len(office.routing.rules)} routing rules, policies "
               f"{', '.join(office.policies.ids())} (default {office.policies.default_id})")
+    if office.org.office is None:
+        warn(["org.yaml names no petition_office: nobody may register petitions or enter "
+              "the petitioner's own acts"])
 
 
 @reports_errors
