@@ -2,7 +2,9 @@
 responder → unit head → owning leader → mine head → party secretary.
 
 A role that resolves to nobody, or to someone barred (the accused, a recused person), is
-not dropped: it is recorded and the rung goes one level up. Past the top it is an error.
+not dropped: it is recorded and the rung goes one level up. Past the top it goes to the
+office's ``beyond_top`` recipients (the discipline office, the superior petition bureau);
+when none of them may either, it is an error the sweeper records and alarms on.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ def holder_of(role: Role, holders: Holders, org: OrgChart) -> str | None:
         return holders.leader
     if role is Role.MINE_HEAD:
         return org.mine_head
+    if role is Role.BEYOND_TOP:
+        return org.beyond_top[0] if org.beyond_top else None
     return org.party_secretary
 
 
@@ -119,5 +123,11 @@ def resolve(role: Role, holders: Holders, org: OrgChart,
                 return person, current, skips
             skips.append(Skip(current, why))
         current = current.above()
-    raise NoRecipient(f"nobody from {role.value} up to the party secretary may receive this "
-                      f"escalation ({'; '.join(f'{s.role.value}: {s.reason}' for s in skips)})")
+    for person in org.beyond_top:  # past the top of the chain
+        why = bar(person)
+        if why is None:
+            return person, Role.BEYOND_TOP, skips
+        skips.append(Skip(Role.BEYOND_TOP, f"{person}: {why}"))
+    why = "; ".join(f"{s.role.value}: {s.reason}" for s in skips)
+    raise NoRecipient(f"nobody from {role.value} up to the party secretary, nor beyond the "
+                      f"top (escalation.beyond_top), may receive this escalation ({why})")

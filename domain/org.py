@@ -44,6 +44,8 @@ class OrgChart:
     mine_head: str
     party_secretary: str
     office: str | None = None
+    # Who an escalation goes to when nobody up the chain may receive it, in order.
+    beyond_top: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for unit in self.units.values():
@@ -63,6 +65,10 @@ class OrgChart:
                 raise ConfigError(f"unknown person '{getattr(self, role)}'", field=role)
         if self.office is not None and self.office not in self.units:
             raise ConfigError(f"unknown unit '{self.office}'", field="petition_office")
+        for i, pid in enumerate(self.beyond_top):
+            if pid not in self.people:
+                raise ConfigError(f"unknown person '{pid}'",
+                                  field=f"escalation.beyond_top[{i}]")
         for unit in self.units.values():
             seen = {unit.id}
             for ancestor in self.ancestors(unit.id):
@@ -119,7 +125,7 @@ class OrgChart:
 def org_from_mapping(data: object) -> OrgChart:
     """An org chart from plain data (see deploy/config/org.yaml)."""
     f = Fields(data, "", ("units", "people", "mine_head", "party_secretary",
-                          "petition_office"))
+                          "petition_office", "escalation"))
     units: dict[str, Unit] = {}
     for path, item in f.items("units"):
         u = Fields(item, path, ("id", "name", "head", "leader", "parent"))
@@ -155,4 +161,12 @@ def org_from_mapping(data: object) -> OrgChart:
     office = f.text("petition_office") if f.has("petition_office") else None
     if office is not None and office not in units:
         raise ConfigError(f"unknown unit '{office}'", field="petition_office")
-    return OrgChart(units, people, f.text("mine_head"), f.text("party_secretary"), office)
+    beyond: tuple[str, ...] = ()
+    if f.has("escalation"):
+        e = Fields(f.raw("escalation"), "escalation", ("beyond_top",))
+        beyond = e.text_list("beyond_top")
+        for i, pid in enumerate(beyond):
+            if pid not in people:
+                raise ConfigError(f"unknown person '{pid}'", field=f"escalation.beyond_top[{i}]")
+    return OrgChart(units, people, f.text("mine_head"), f.text("party_secretary"), office,
+                    beyond)

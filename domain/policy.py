@@ -72,16 +72,22 @@ class Role(enum.Enum):
     OWNING_LEADER = "owning_leader"
     MINE_HEAD = "mine_head"
     PARTY_SECRETARY = "party_secretary"
+    # Past the top of the chain: the recipients an office names for an escalation nobody in
+    # the chain may receive (org.yaml ``escalation.beyond_top``: the discipline office, the
+    # superior petition bureau 上级信访部门). Not itself a rung of the chain.
+    BEYOND_TOP = "beyond_top"
 
     @property
     def label(self) -> str:
         return {"responder": "首问责任人", "unit_head": "责任单位负责人",
                 "owning_leader": "包案领导", "mine_head": "矿长",
-                "party_secretary": "党委书记"}[self.value]
+                "party_secretary": "党委书记", "beyond_top": "上级机关"}[self.value]
 
     def above(self) -> Role | None:
-        """The next role up the chain, or None at the top."""
-        chain = list(Role)
+        """The next role up the chain, or None at the top (the party secretary)."""
+        chain = [r for r in Role if r is not Role.BEYOND_TOP]
+        if self not in chain:
+            return None
         i = chain.index(self)
         return chain[i + 1] if i + 1 < len(chain) else None
 

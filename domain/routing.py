@@ -184,26 +184,36 @@ class PriorCase:
     category: Category
     concerns_unit: str | None
     subject: str
+    content: str = ""
+
+
+def same_matter(a_subject: str, a_content: str, b_subject: str, b_content: str) -> float:
+    """How alike two petitions' matters are, 0 to 1: the likeness (difflib's ratio) of
+    their subjects, or of subject and content together, whichever is higher."""
+    subjects = difflib.SequenceMatcher(None, a_subject, b_subject).ratio()
+    if not (a_content and b_content):
+        return subjects
+    whole = difflib.SequenceMatcher(None, f"{a_subject}\n{a_content}",
+                                    f"{b_subject}\n{b_content}").ratio()
+    return max(subjects, whole)
 
 
 def find_repeat(petition: Petition, earlier: Iterable[PriorCase],
                 similarity: float) -> str | None:
-    """The earlier case this petition repeats (same petitioner, same matter), or None.
-
-    Same matter: same category and either the same concerned unit or subjects at least
-    ``similarity`` alike (difflib ratio). The most alike earlier case wins.
-    """
+    """The earlier case this petition repeats (重复信访: same petitioner, same matter), or
+    None. Same matter: the same category, and subjects (or subject and content together) at
+    least ``similarity`` alike (``same_matter``); the most alike earlier case wins. Being
+    about the same unit is not the same matter: a gas-safety complaint does not repeat a
+    wage complaint about the same team. A petition may also name the case it repeats
+    (``repeat_of``)."""
     identity = petition.petitioner.identity()
     best: tuple[float, str] | None = None
     for prior in earlier:
         if prior.petitioner_identity != identity or prior.category is not petition.category:
             continue
-        ratio = difflib.SequenceMatcher(None, prior.subject, petition.subject).ratio()
-        same_unit = bool(petition.concerns_unit) and prior.concerns_unit == petition.concerns_unit
-        if same_unit or ratio >= similarity:
-            score = max(ratio, 1.0 if same_unit else 0.0)
-            if best is None or score > best[0]:
-                best = (score, prior.case_id)
+        score = same_matter(petition.subject, petition.content, prior.subject, prior.content)
+        if score >= similarity and (best is None or score > best[0]):
+            best = (score, prior.case_id)
     return best[1] if best else None
 
 

@@ -91,7 +91,8 @@ class MemoryCases(SeenCases):
     def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
         return [PriorCase(r["id"], petitioner_identity, Category(r["category"]),
                           r["body"]["petition"]["concerns_unit"],
-                          r["body"]["petition"]["subject"])
+                          r["body"]["petition"]["subject"],
+                          r["body"]["petition"]["content"])
                 for r in self.data.cases.values()
                 if r["petitioner_identity"] == petitioner_identity]
 

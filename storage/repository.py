@@ -67,7 +67,8 @@ class SqlCaseRepository(SeenCases):
         rows = self.conn.execute(select(cases.c.id, cases.c.category, cases.c.body).where(
             cases.c.petitioner_identity == petitioner_identity))
         return [PriorCase(r.id, petitioner_identity, Category(r.category),
-                          r.body["petition"]["concerns_unit"], r.body["petition"]["subject"])
+                          r.body["petition"]["concerns_unit"], r.body["petition"]["subject"],
+                          r.body["petition"]["content"])
                 for r in rows]
 
     def workload(self) -> dict[str, int]:

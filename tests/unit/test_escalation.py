@@ -96,10 +96,15 @@ def test_nobody_left_up_the_chain_is_an_error_not_a_silence(office, rules):
     from domain.escalation import Holders, resolve
     from domain.policy import Role
 
+    barred = {"wang.fang", "gao.jian", "ma.yun"}
+    person, reached, skips = resolve(Role.UNIT_HEAD, Holders("hr", "zheng.tao", None),
+                                     office.org, lambda p: "accused" if p in barred else None)
+    assert (person, reached) == ("xu.jing", Role.BEYOND_TOP)  # beyond the top, not dropped
+    assert [s.role for s in skips][-1] is Role.PARTY_SECRETARY
+    barred |= {"xu.jing", "group.xinfang"}
     with pytest.raises(NoRecipient, match="party_secretary: accused"):
         resolve(Role.UNIT_HEAD, Holders("hr", "zheng.tao", None), office.org,
-                lambda person: "accused" if person in {"wang.fang", "gao.jian", "ma.yun"}
-                else None)
+                lambda p: "accused" if p in barred else None)
 
 
 def test_an_accusation_against_a_unit_head_is_handled_outside_her_unit(office, rules):
