@@ -60,7 +60,9 @@ class CaseState:
                  resolution: Resolution | None = None,
                  reports: list[CompletionReport] | None = None,
                  signal: str | None = None, deciders: dict[str, str] | None = None,
-                 escalated_to: set[str] | None = None) -> None:
+                 escalated_to: set[str] | None = None,
+                 rung_failures: dict[str, tuple[int, dt.datetime]] | None = None,
+                 known_due: dict[str, str] | None = None) -> None:
         self.id = id
         self.registration_no = registration_no
         self.petition = petition
@@ -87,6 +89,10 @@ class CaseState:
         self.deciders = dict(deciders or {})
         # The top of the chain (mine head, party secretary) an escalation reached.
         self.escalated_to = set(escalated_to or set())
+        # "clock/rung" → (failed attempts, not before): a rung that could not fire waits.
+        self.rung_failures = dict(rung_failures or {})
+        # clock → the due date people were last told (ISO), to tell them if it moves.
+        self.known_due = dict(known_due or {})
         self.events: list[DomainEvent] = []
 
     @property

@@ -41,6 +41,9 @@ class EventType(enum.Enum):
     ESCALATED = "Escalated"
     ESCALATION_ROLE_UNRESOLVED = "EscalationRoleUnresolved"
     COMPLETION_REPORTED = "CompletionReported"    # 完成任务报告
+    RUNG_FAILED = "RungFailed"                    # a rung that could not fire; retried
+    ROUTING_FAILED = "RoutingFailed"              # into the triage queue (待分办)
+    DUE_DATE_REVISED = "DueDateRevised"           # the calendar under a due date changed
     # The office's practices; their subject is a journal (a reception, a day's zero
     # reports, a signal), not a case.
     RECEPTION_ANNOUNCED = "ReceptionAnnounced"    # staff told of a 领导接待日

@@ -7,6 +7,7 @@ once, fires the due rungs with ``fire``, and stores ``remaining`` as the new sch
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
@@ -24,6 +25,7 @@ from domain.policy import DeadlineKind, Role, Rung, RungLevel
 from domain.stages import Action, Stage
 
 K = DeadlineKind
+RETRY_FIRST, RETRY_MOST = dt.timedelta(minutes=5), dt.timedelta(hours=6)
 _LEVEL_EVENT = {RungLevel.REMINDER: EventType.DEADLINE_REMINDER,
                 RungLevel.WARNING: EventType.DEADLINE_WARNING,
                 RungLevel.BREACH: EventType.DEADLINE_BREACHED,
@@ -32,9 +34,30 @@ _LEVEL_EVENT = {RungLevel.REMINDER: EventType.DEADLINE_REMINDER,
 
 class RungFiring(ClockBook):
     def schedule(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
-        """Every rung not yet fired on a running (not paused) clock, soonest first."""
-        return pending_rungs(self.deadlines(rules, now), rules.policy, self.fired,
-                             rules.key_periods)
+        """Every rung not yet fired on a running (not paused) clock, soonest first; a rung
+        that failed to fire waits until its retry."""
+        pending = pending_rungs(self.deadlines(rules, now), rules.policy, self.fired,
+                                rules.key_periods)
+        if not self.rung_failures:
+            return pending
+        delayed = [dataclasses.replace(d, fire_at=max(
+            d.fire_at, pendulum.instance(self.rung_failures[f"{d.clock}/{d.name}"][1])))
+            if f"{d.clock}/{d.name}" in self.rung_failures else d for d in pending]
+        return sorted(delayed, key=lambda d: (d.fire_at, d.clock, d.name))
+
+    def rung_failed(self, clock: str, name: str, *, reason: str, actor: str,
+                    now: dt.datetime) -> pendulum.DateTime:
+        """Record that a due rung could not fire (nobody may receive it, a configuration
+        error...), with the reason, and when it is tried again: 5 minutes, then doubling,
+        at most 6 hours. Returns that instant."""
+        key = f"{clock}/{name}"
+        attempt = self.rung_failures.get(key, (0, now))[0] + 1
+        retry_at: pendulum.DateTime = as_utc(now).add(
+            seconds=min(RETRY_FIRST * 2 ** (attempt - 1), RETRY_MOST).total_seconds())
+        self.rung_failures[key] = (attempt, retry_at)
+        self._record(self._stage, EventType.RUNG_FAILED, actor, now, clock=clock, rung=name,
+                     reason=reason[:500], attempt=attempt, retry_at=retry_at.isoformat())
+        return retry_at
 
     def due_rungs(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
         """The rungs whose time has come at ``now``."""

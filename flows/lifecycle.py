@@ -51,13 +51,15 @@ async def lifecycle(case_id: str) -> str:
 
 @flow(name="deadline-sweeper", persist_result=True)
 async def sweeper(limit: int = 500) -> int:
-    """Fire every due reminder, warning, breach and escalation exactly once."""
-    fired = tasks.sweep_due(f"sweeper@{socket.gethostname()}", limit)
-    for f in fired:
+    """Fire every due reminder, warning, breach and escalation exactly once. A rung that
+    cannot fire holds back no other: it is recorded, the office alarmed, and it is retried."""
+    swept = tasks.sweep_due(f"sweeper@{socket.gethostname()}", limit)
+    for f in swept.fired:
         tasks.announce(f)
-    if fired:
-        get_run_logger().info("fired %d rung event(s)", len(fired))
-    return len(fired)
+    if swept.fired or swept.failed:
+        get_run_logger().info("fired %d rung event(s); %d rung(s) could not fire",
+                              len(swept.fired), len(swept.failed))
+    return len(swept.fired)
 
 
 @flow(name="outbox-sender", persist_result=True)

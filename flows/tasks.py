@@ -188,9 +188,15 @@ def apply_step(case_id: str, key: str, stage: str, request: dict[str, Any]) -> d
 
 
 @task(cache_policy=NONE, retries=2, retry_delay_seconds=1)  # a rolled-back claim is free
-def sweep_due(sweeper: str, limit: int) -> list[sweep.Fired]:
-    """Claim and fire every due rung (state, audit event, queued message: one commit)."""
-    return sweep.sweep(app(), sweeper=sweeper, limit=limit)
+def sweep_due(sweeper: str, limit: int) -> sweep.Swept:
+    """Claim and fire every due rung (state, audit event, queued message: one commit). A
+    rung that cannot fire is recorded, alarmed and retried later by the sweep itself."""
+    swept = sweep.sweep(app(), sweeper=sweeper, limit=limit)
+    for f in swept.failed:
+        get_run_logger().warning("case %s: rung %s/%s could not fire (%s); retried at %s, "
+                                 "%s alarmed", f.ref, f.clock, f.rung, f.reason,
+                                 f.retry_at.isoformat(), f.alarmed or "nobody")
+    return swept
 
 
 def announce(fired: sweep.Fired) -> None:

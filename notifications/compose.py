@@ -176,6 +176,9 @@ def context(kind: str, recipient: str, payload: Mapping[str, Any], case: Case | 
         "practice": dict(d.get("practice") or {}),
         "failed": {"kind": "", "recipient": "", "ref": "", "error": "",
                    **(d.get("failed") or {})},
+        # an alarm to the office (services.alerts): what the engine could not do alone
+        "alert": {"code": "", "ref": "", "reason": "", "clock": "", "rung": "",
+                  "retry_at": "", "stage": "", **(d.get("alert") or {})},
     }
     return ctx
 

@@ -116,14 +116,12 @@ class ActResult:
         return self.status == "applied"
 
 
-def commit(app: App, uow: UnitOfWork, now: dt.datetime,
-           schedules: Mapping[str, Sequence[DueRung]] | None = None) -> None:
-    """Queue the messages of every changed case's new events, derive the rung schedule of
-    each (unless ``schedules`` gives it) and commit it all."""
-    changed = uow.cases.changed()
-    messages = plan(e for case in changed for e in case.events)
-    by_id = {c.id: c for c in changed}
-    for m in messages:  # the domain never plans these; if it ever did, nothing is written
+def queue_events(app: App, uow: UnitOfWork, cases: Sequence[Case]) -> None:
+    """Queue the messages the new events of ``cases`` cause. A message for anyone in the
+    case's accused set is refused (the domain never plans one): nothing is written."""
+    messages = plan(e for case in cases for e in case.events)
+    by_id = {c.id: c for c in cases}
+    for m in messages:
         case = by_id.get(m.case_id)
         if case is not None and m.recipient in accused_set(app.office.org, case.petition):
             raise ConfidentialityViolation(case.ref, f"a {m.kind} message would reach "
@@ -131,6 +129,14 @@ def commit(app: App, uow: UnitOfWork, now: dt.datetime,
     uow.queue([{"key": m.key, "case_id": m.case_id, "kind": m.kind, "recipient": m.recipient,
                 "urgent": int(m.urgent), "payload": dict(m.payload), "queued_at": m.queued_at}
                for m in messages])
+
+
+def commit(app: App, uow: UnitOfWork, now: dt.datetime,
+           schedules: Mapping[str, Sequence[DueRung]] | None = None) -> None:
+    """Queue the messages of every changed case's new events, derive the rung schedule of
+    each (unless ``schedules`` gives it) and commit it all."""
+    changed = uow.cases.changed()
+    queue_events(app, uow, changed)
     given = dict(schedules or {})
     for case in changed:
         if case.id not in given:

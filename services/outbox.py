@@ -34,6 +34,7 @@ from notifications.transports import (
     TransientError,
     Transport,
 )
+from services.alerts import alert_recipient
 from services.bootstrap import App
 from storage.ports import OutboxRow
 
@@ -176,15 +177,11 @@ def _dead(app: App, row: OutboxRow, attempts: int, error: str, now: dt.datetime)
     to ``alert_to``, or, where that person may not be told of the case (an accusation
     against them), the office's head, the confidential letters desk, the mine head or the
     party secretary, whoever first may."""
-    office = app.office
     with app.uow() as uow:
         uow.settle_message(row.id, status="dead", attempts=attempts, error=error[:2000],
                            note="not delivered: see error")
         case = uow.cases.get(row.case_id, lock=False) if _is_case(row.case_id) else None
-        alert_to = first_allowed(case, office.org, [
-            office.notify.alert_to, office.org.office_head,
-            office.notify.confidential_letters_to, office.org.mine_head,
-            office.org.party_secretary]) if office.notify.alert_to else None
+        alert_to = alert_recipient(app, case)
         if alert_to and row.kind != "dead_letter":
             uow.queue([{"key": f"dead:{row.key}", "case_id": row.case_id, "kind": "dead_letter",
                         "recipient": alert_to, "urgent": 1, "queued_at": now,

@@ -3,12 +3,19 @@ from the database; and the open cases' rungs derived anew when the configuration
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 from dataclasses import dataclass
 
+from domain.case import Case
 from domain.deadlines import standing
+from domain.escalation import DueRung
+from domain.instants import format_local
+from services.alerts import raise_alarm
 from services.bootstrap import App
-from services.cases import commit
+from services.cases import commit, queue_events
 from storage.chain import Break
+from storage.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -24,13 +31,36 @@ class Fired:
     stage: str
 
 
-def sweep(app: App, *, sweeper: str, limit: int = 500) -> list[Fired]:
-    """Claim the due rungs and fire each exactly once, in one transaction with its audit
-    events and queued messages. Each case's schedule is derived once: what is due is read
-    from it, and what remains after firing is stored. A claimed rung that is no longer
-    pending (the case moved on since it was scheduled) is dropped."""
+@dataclass(frozen=True)
+class Failed:
+    """A due rung that could not fire: why, when it is tried again, who was alarmed."""
+
+    case_id: str
+    ref: str
+    clock: str
+    rung: str
+    reason: str
+    retry_at: dt.datetime
+    alarmed: str | None
+
+
+@dataclass(frozen=True)
+class Swept:
+    fired: list[Fired]
+    failed: list[Failed]
+
+
+def sweep(app: App, *, sweeper: str, limit: int = 500) -> Swept:
+    """Claim the due rungs and fire each exactly once, with its audit events and queued
+    messages. Each case fires in a savepoint of its own, and each case's schedule is derived
+    once: what is due is read from it, and what remains after firing is stored. A rung that
+    cannot fire (nobody may receive it, a configuration error, anything raised) holds back
+    no other: its case's savepoint is undone, the others of the case fire without it, and
+    the failure is an audit event with the reason, an alarm to the office, and a retry with
+    backoff. A claimed rung that is no longer pending (the case moved on) is dropped."""
     now = app.clock.now()
     fired: list[Fired] = []
+    failed: list[Failed] = []
     with app.uow() as uow:
         uow.one_sweep_at_a_time()  # two sweepers at once deadlocked without it (200 cases)
         by_case: dict[str, set[tuple[str, str]]] = {}
@@ -38,21 +68,80 @@ def sweep(app: App, *, sweeper: str, limit: int = 500) -> list[Fired]:
             by_case.setdefault(rung.case_id, set()).add((rung.clock, rung.rung))
         schedules = {}
         for case_id, claimed in by_case.items():
-            case = uow.cases.get(case_id)
-            rules = app.rules_for(case)
-            schedule = case.schedule(rules, now)
-            for due in schedule:
-                if due.fire_at > now or (due.clock, due.name) not in claimed:
-                    continue
-                before = len(case.events)
-                case.fire_rung(due.clock, due.name, actor=sweeper, now=now, rules=rules,
-                               schedule=schedule)
-                fired += [Fired(case.id, case.ref, due.clock, due.name, e.type.value,
-                                e.data.get("recipient"), e.stage)
-                          for e in case.events[before:]]
-            schedules[case.id] = case.remaining(schedule)
+            bad: dict[tuple[str, str], Exception] = {}
+            while True:
+                try:
+                    with uow.savepoint():
+                        case, schedule, done = _fire(app, uow, case_id, claimed - set(bad),
+                                                     sweeper, now)
+                    break
+                except _RungError as e:
+                    uow.cases.forget(case_id)
+                    bad[e.rung] = e.cause
+            fired += done
+            if bad:  # the failed rungs wait for their retry: derive the schedule anew
+                failed += _failed(app, uow, case, bad, sweeper, now)
+                schedules[case.id] = case.schedule(app.rules_for(case), now)
+            else:
+                schedules[case.id] = case.remaining(schedule)
         commit(app, uow, now, schedules)
-    return fired
+    return Swept(fired, failed)
+
+
+class _RungError(Exception):
+    def __init__(self, rung: tuple[str, str], cause: Exception) -> None:
+        super().__init__(f"{rung}: {cause}")
+        self.rung, self.cause = rung, cause
+
+
+def _fire(app: App, uow: UnitOfWork, case_id: str, claimed: set[tuple[str, str]],
+          sweeper: str, now: dt.datetime) -> tuple[Case, list[DueRung], list[Fired]]:
+    """Fire the claimed due rungs of one case (its messages queued); a failure names the
+    rung it came from."""
+    case = uow.cases.get(case_id)
+    rules = app.rules_for(case)
+    schedule = case.schedule(rules, now)
+    done: list[Fired] = []
+    for due in schedule:
+        if due.fire_at > now or (due.clock, due.name) not in claimed:
+            continue
+        before = len(case.events)
+        try:
+            case.fire_rung(due.clock, due.name, actor=sweeper, now=now, rules=rules,
+                           schedule=schedule)
+            queue_events(app, uow, [_only(case, before)])
+        except Exception as e:  # anything a rung raises is that rung's failure
+            raise _RungError((due.clock, due.name), e) from e
+        done += [Fired(case.id, case.ref, due.clock, due.name, e.type.value,
+                       e.data.get("recipient"), e.stage) for e in case.events[before:]]
+    return case, schedule, done
+
+
+def _only(case: Case, since: int) -> Case:
+    """The case with only the events recorded since ``since`` pending (for planning their
+    messages alone)."""
+    view = copy.copy(case)
+    view.events = case.events[since:]
+    return view
+
+
+def _failed(app: App, uow: UnitOfWork, case: Case, bad: dict[tuple[str, str], Exception],
+            sweeper: str, now: dt.datetime) -> list[Failed]:
+    """Record each rung that could not fire on ``case``, schedule its retry and alarm."""
+    out = []
+    for (clock, rung), cause in sorted(bad.items()):
+        reason = f"{type(cause).__name__}: {cause}"
+        retry_at = case.rung_failed(clock, rung, reason=reason, actor=sweeper, now=now)
+        uow.unclaim(case.id, clock, rung)
+        attempt = case.rung_failures[f"{clock}/{rung}"][0]
+        told = None
+        if attempt == 1 or attempt % 5 == 0:  # at once, then again while it keeps failing
+            # The alarm says what failed, not who is accused: the reason is in the audit.
+            told = raise_alarm(app, uow, case, "rung_failed", f"{clock}/{rung}/{attempt}",
+                               now, clock=clock, rung=rung, reason=type(cause).__name__,
+                               retry_at=format_local(retry_at))
+        out.append(Failed(case.id, case.ref, clock, rung, reason, retry_at, told))
+    return out
 
 
 def reschedule_open(app: App) -> int:

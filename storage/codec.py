@@ -79,6 +79,8 @@ def to_row(case: Case) -> dict[str, Any]:
         "signal": case.signal,
         "deciders": case.deciders,
         "escalated_to": sorted(case.escalated_to),
+        "rung_failures": {k: [n, _t(at)] for k, (n, at) in case.rung_failures.items()},
+        "known_due": case.known_due,
     }
     return {"id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
             "policy_id": case.policy_id, "unit": case.unit, "responder": case.responder,
@@ -110,7 +112,10 @@ def from_row(row: Any) -> Case:
                 reports=[CompletionReport(r["clock"], r["actor"], _at(r["at"]), r["summary"])
                          for r in b.get("reports", [])],
                 signal=b.get("signal"), deciders=b.get("deciders") or {},
-                escalated_to=set(b.get("escalated_to") or ()))
+                escalated_to=set(b.get("escalated_to") or ()),
+                rung_failures={k: (int(n), _at(at))
+                               for k, (n, at) in (b.get("rung_failures") or {}).items()},
+                known_due=b.get("known_due") or {})
 
 
 def _at(value: str) -> dt.datetime:

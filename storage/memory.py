@@ -10,11 +10,12 @@ storage suite itself runs on SQLite and PostgreSQL only.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace, TracebackType
 from typing import Any, Self
@@ -29,7 +30,7 @@ from domain.signals import Signal
 from domain.zero_report import ZeroReport
 from storage import codec
 from storage.chain import GENESIS, AuditRow, Break, chain_rows, check_chain
-from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, Wait
+from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, UnitOfWork, Wait
 
 
 @dataclass
@@ -53,6 +54,16 @@ class _Data:
     zero_reports: dict[tuple[str, dt.date], ZeroReport] = field(default_factory=dict)
     signals: dict[str, Signal] = field(default_factory=dict)
     last_id: int = 0
+
+    def snapshot(self) -> _Data:
+        """A copy to restore on rollback. Case rows and audit rows are replaced, never
+        changed in place, so only the containers and the rows that are changed in place
+        (rungs, messages, runs) are copied."""
+        return _Data(dict(self.cases), list(self.audit), dict(self.heads),
+                     {k: copy.copy(r) for k, r in self.rungs.items()},
+                     {k: dict(m) for k, m in self.outbox.items()}, dict(self.requests),
+                     {k: dict(r) for k, r in self.runs.items()}, dict(self.zero_reports),
+                     dict(self.signals), self.last_id)
 
     def next_id(self) -> int:
         self.last_id += 1
@@ -191,7 +202,7 @@ class MemoryUnitOfWork:
 
     def __enter__(self) -> Self:
         self.store.lock.acquire()
-        self._before = copy.deepcopy(self.store.data)
+        self._before = self.store.data.snapshot()
         self.data = self.store.data
         self.cases = MemoryCases(self.data)
         self.practices = MemoryPractices(self.data)
@@ -213,12 +224,27 @@ class MemoryUnitOfWork:
             self.cases.save(case, schedules[case.id])
         self._done = True
         # What follows in the same block is a new transaction, as with SQLAlchemy.
-        self._before = copy.deepcopy(self.data)
+        self._before = self.data.snapshot()
         self._done = False
         self.store.data = self.data
 
     def one_sweep_at_a_time(self) -> None:
         """Units of work on this store already take turns."""
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[object]:
+        before = self.data.snapshot()
+        try:
+            yield self
+        except BaseException:
+            self.store.data = self.data = before
+            self.cases.data = self.practices.data = before
+            raise
+
+    def unclaim(self, case_id: str, clock: str, rung: str) -> None:
+        row = self.data.rungs.get((case_id, clock, rung))
+        if row is not None:
+            row.claimed_at = row.claimed_by = None
 
     def claim_due(self, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]:
         due = sorted(((k, r) for k, r in self.data.rungs.items()
@@ -333,3 +359,8 @@ class MemoryUnitOfWork:
         breaks = [b for subject in sorted(set(heads) | set(chains))
                   if (b := check_chain(subject, chains.get(subject, []), heads.get(subject)))]
         return len(set(heads) | set(chains)), breaks
+
+
+def _keeps_the_port(store: MemoryStore) -> UnitOfWork:
+    """Never called: mypy checks here that the fake keeps ``ports.UnitOfWork``."""
+    return store.uow()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -89,6 +90,12 @@ class SeenCases:
         self.seen[case.id] = case
         return case
 
+    def forget(self, case_id: str) -> None:
+        """Drop a case loaded here (its changes were rolled back): the next ``get`` reads
+        it afresh."""
+        self.seen.pop(case_id, None)
+        self._new.discard(case_id)
+
 
 class CaseRepository(Protocol):
     def add(self, case: Case) -> None:
@@ -100,6 +107,9 @@ class CaseRepository(Protocol):
 
     def changed(self) -> list[Case]:
         """The cases of this unit of work that commit must write: new or with new events."""
+
+    def forget(self, case_id: str) -> None:
+        """Drop a case loaded here whose changes were rolled back."""
 
     def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
         """Earlier cases of one petitioner, for repeat detection."""
@@ -148,6 +158,12 @@ class UnitOfWork(Protocol):
         then commit."""
 
     def one_sweep_at_a_time(self) -> None: ...
+
+    def savepoint(self) -> AbstractContextManager[object]:
+        """A part of the transaction that an exception undoes alone (the rest stays)."""
+
+    def unclaim(self, case_id: str, clock: str, rung: str) -> None:
+        """A claimed rung that did not fire: unclaimed, so it is scheduled again."""
     def claim_due(self, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]: ...
 
     def reschedule(self, case_id: str, schedule: Sequence[DueRung]) -> None:

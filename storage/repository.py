@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Self
 
@@ -195,6 +196,15 @@ class SqlUnitOfWork:
 
     def claim_due(self, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]:
         return claim_due(self.conn, now, sweeper, limit)
+
+    def savepoint(self) -> AbstractContextManager[object]:
+        return self.conn.begin_nested()
+
+    def unclaim(self, case_id: str, clock: str, rung: str) -> None:
+        t = rung_schedule.c
+        self.conn.execute(update(rung_schedule).where(and_(
+            t.case_id == case_id, t.clock == clock, t.rung == rung))
+            .values(claimed_at=None, claimed_by=None))
 
     def queue(self, messages: list[dict[str, Any]]) -> int:
         """Queue outbox rows in this transaction; a key already queued is skipped. Returns

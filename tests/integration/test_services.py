@@ -56,7 +56,7 @@ def test_two_sweepers_at_once_fire_each_rung_once_without_deadlock(app):
 
     def sweeper(name: str) -> None:
         try:
-            while sweep(app, sweeper=name, limit=7):
+            while sweep(app, sweeper=name, limit=7).fired:
                 pass
         except BaseException as e:  # reported below
             errors.append(e)
@@ -75,3 +75,22 @@ def test_two_sweepers_at_once_fire_each_rung_once_without_deadlock(app):
                 fired[(case_id, e.data["clock"], e.data["rung"])] += 1
     assert fired and max(fired.values()) == 1
     assert {c for c, _, _ in fired} == set(ids)
+
+
+def test_a_poisoned_case_holds_back_no_other_rung_on_the_database(app):
+    """Savepoints on SQLite and PostgreSQL: the poisoned case's failure is undone alone."""
+    from tests.unit.test_sweep_faults import poisoned_office
+
+    poisoned, others = poisoned_office(app, 10)
+    app.clock.advance(days=75)  # type: ignore[attr-defined]
+    swept = sweep(app, sweeper="sweeper-test")
+    assert {f.case_id for f in swept.failed} == {poisoned}
+    assert {f.case_id for f in swept.fired} >= set(others)
+    for case_id in others:
+        assert "escalate-secretary" in {e.data.get("rung") for e in events_of(app, case_id)}
+    assert sweep(app, sweeper="sweeper-test").failed == []  # retried later, not now
+    with app.uow() as uow:
+        poisoned_case = uow.cases.get(poisoned, lock=False)
+        kinds = [m.kind for m in uow.messages(limit=5000) if m.case_id == poisoned]
+    assert len(poisoned_case.rung_failures) == len(swept.failed)
+    assert kinds.count("alert") == len(swept.failed)

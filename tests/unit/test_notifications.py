@@ -113,7 +113,7 @@ def test_every_kind_renders_in_both_languages(office, rules):
     case = new_case(office, rules)
     kinds = ["assignment", "leader_request", "reminder", "warning", "breach", "escalation",
              "extension", "extension_notice", "acceptance_notice", "decline_notice",
-             "decision_notice", "rating_request", "digest", "dead_letter"]
+             "decision_notice", "rating_request", "digest", "dead_letter", "alert"]
     for language in ("zh", "en"):
         for kind in kinds:
             to = PETITIONER if kind.endswith(("notice", "request")) and kind != \
@@ -122,6 +122,13 @@ def test_every_kind_renders_in_both_languages(office, rules):
                                                    "rows": [], "failed": {}},
                            language=language)
             assert mail.subject and mail.text.strip() and "<html" in mail.html
+    for code in ("rung_failed", "triage", "run_healed"):
+        for language in ("zh", "en"):
+            mail = _render(office, case, "alert", "li.ming", {"alert": {
+                "code": code, "ref": case.ref, "reason": "nobody may receive it"}},
+                language=language)
+            assert (case.ref in mail.subject and "nobody may receive it" in mail.text) \
+                or code == "run_healed"
 
 
 def test_every_practice_message_renders_its_facts_in_both_languages(office):

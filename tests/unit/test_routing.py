@@ -118,7 +118,8 @@ def test_the_same_team_is_not_the_same_matter():
     """A wage complaint, then a gas-safety complaint about the same team by the same man:
     not a repeat (and so no leader for it); the same wage matter again is one."""
     wage = PriorCase("c-wage", wage_petition().petitioner.identity(), Category.COMPLAINT,
-                     "mining1", "2026年6月、7月工资未按时足额发放", "6月、7月工资比往月少发约三千元")
+                     "mining1", "2026年6月、7月工资未按时足额发放",
+                     "6月、7月工资比往月少发约三千元")
     gas = wage_petition(subject="井下瓦斯监测探头长期失灵", content="综采一队工作面瓦斯探头失灵",
                         concerns_unit="mining1")
     again = wage_petition(subject="再次反映6月、7月工资未足额发放",

@@ -78,10 +78,10 @@ def test_a_bad_action_changes_nothing(app):
 def test_one_sweep_fires_every_due_rung_of_a_case_once_with_its_messages(app):
     case_id = in_handling(app)
     app.clock.advance(days=65)  # type: ignore[attr-defined]
-    fired = sweep(app, sweeper="a")
+    fired = sweep(app, sweeper="a").fired
     assert [f.rung for f in fired if f.recipient] == ["reminder", "warning", "breach",
                                                       "escalate-leader"]
-    assert sweep(app, sweeper="b") == []
+    assert sweep(app, sweeper="b").fired == []
     with app.uow() as uow:
         assert {r for _, r in uow.cases.get(case_id).fired} >= {"reminder", "warning",
                                                                 "breach", "escalate-leader"}
