@@ -140,6 +140,16 @@ def withdraw_cmd(ref: Ref, actor: Actor, reason: Reason = "") -> None:
 
 
 @reports_errors
+def assign_cmd(ref: Ref, actor: Actor,
+               unit: Annotated[str, typer.Option(help="The unit to hand it to.")],
+               responder: Annotated[str | None, typer.Option(
+                   help="Its first responder (default: the unit's least loaded).")] = None
+               ) -> None:
+    """分办: the petition office assigns a case from the triage queue (待分办) by hand."""
+    run_act(ref, ActRequest(Act.ASSIGN, actor, unit=unit, responder=responder))
+
+
+@reports_errors
 def strike_off_cmd(ref: Ref, actor: Actor, note: Reason = "") -> None:
     """销号: strike the settled case off the ledger."""
     run_act(ref, ActRequest(Act.STRIKE_OFF, actor, reason=note))
@@ -158,7 +168,7 @@ COMMANDS: dict[Act, Callable[..., Any]] = {
     Act.DECIDE_RE_REVIEW: _decision(Act.DECIDE_RE_REVIEW, "The re-review opinion (复核意见), "
                                     "final; --class re-classes it."),
     Act.STRIKE_OFF: strike_off_cmd,
-    Act.REPORT: report_completion_cmd, Act.WITHDRAW: withdraw_cmd,
+    Act.REPORT: report_completion_cmd, Act.WITHDRAW: withdraw_cmd, Act.ASSIGN: assign_cmd,
 }
 
 

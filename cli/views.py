@@ -21,6 +21,11 @@ def print_header(console: Console, case: Case) -> None:
     console.print(f"{case.ref} ({case.id}) {case.stage.value} {case.stage.label}",
                   highlight=False)
     console.print(f"  {case.petition.subject}", highlight=False)
+    if case.triage is not None:
+        console.print(f"  待分办 (triage): no rule could route it: {case.triage}; assign it "
+                      f"with `petitions assign {case.ref} --unit UNIT --actor ID`",
+                      highlight=False, markup=False)
+        return
     console.print(f"  unit {case.unit}  responder {case.responder}  leader {case.leader or '-'}"
                   + (f"  repeat of {case.repeat_of}" if case.repeat_of else ""),
                   highlight=False)

@@ -32,6 +32,7 @@ class Act(enum.Enum):
     STRIKE_OFF = "strike_off"                # 销号
     REPORT = "report"                        # 完成任务报告
     WITHDRAW = "withdraw"                    # 撤回 (the petitioner's)
+    ASSIGN = "assign"                        # 分办 by hand, from the triage queue
 
     @property
     def actions(self) -> tuple[Action, ...]:
@@ -62,6 +63,7 @@ _ACTIONS: dict[Act, tuple[Action, ...]] = {
     Act.STRIKE_OFF: (Action.STRIKE_OFF,),
     Act.REPORT: (Action.REPORT_COMPLETION,),
     Act.WITHDRAW: (Action.WITHDRAW,),
+    Act.ASSIGN: (Action.ASSIGN,),
 }
 # The petitioner's own acts: office staff enter them on the petitioner's behalf.
 PETITIONERS_ACTS = frozenset({Act.RATE, Act.REQUEST_REVIEW, Act.REQUEST_RE_REVIEW,

@@ -76,6 +76,7 @@ class Case(RungFiring):
         self._check_decision(decision, rules.org)
         self.unit, self.responder = decision.unit, decision.responder
         self.leader, self.leader_reasons = decision.leader, decision.leader_reasons
+        self.triage = None
         self._open(K.FIRST_RESPONSE, now)
         self._open(K.ROUTING_OBJECTION, now)
         self._record(target, EventType.CASE_ASSIGNED, actor, now, unit=decision.unit,
@@ -84,6 +85,15 @@ class Case(RungFiring):
         for bar in decision.bars:
             self._record(target, EventType.PERSON_RECUSED, actor, now, person=bar.who,
                          reason=bar.reason, role="routing")
+
+    def into_triage(self, reason: str, *, actor: str, now: dt.datetime) -> None:
+        """No rule could route it (every unit or leader that could take it is barred, say):
+        it waits, registered, in the triage queue (待分办) for the office to assign by hand.
+        Its acceptance-notice clock keeps running. Recorded once."""
+        self._target(Action.ASSIGN)  # only a registered case waits for routing
+        if self.triage is None:
+            self.triage = reason
+            self._record(self._stage, EventType.ROUTING_FAILED, actor, now, reason=reason)
 
     def object_to_routing(self, decision: RoutingDecision, *, reason: str, actor: str,
                           now: dt.datetime, rules: CaseRules) -> None:

@@ -62,7 +62,8 @@ class CaseState:
                  signal: str | None = None, deciders: dict[str, str] | None = None,
                  escalated_to: set[str] | None = None,
                  rung_failures: dict[str, tuple[int, dt.datetime]] | None = None,
-                 known_due: dict[str, str] | None = None) -> None:
+                 known_due: dict[str, str] | None = None, triage: str | None = None
+                 ) -> None:
         self.id = id
         self.registration_no = registration_no
         self.petition = petition
@@ -93,6 +94,8 @@ class CaseState:
         self.rung_failures = dict(rung_failures or {})
         # clock → the due date people were last told (ISO), to tell them if it moves.
         self.known_due = dict(known_due or {})
+        # Why no rule could route it: it waits in the triage queue (待分办) for the office.
+        self.triage = triage
         self.events: list[DomainEvent] = []
 
     @property

@@ -71,6 +71,7 @@ PERMITTED: dict[Act, frozenset[Relation]] = {
     Act.DECIDE_REVIEW: frozenset({R.REVIEWER}),
     Act.DECIDE_RE_REVIEW: frozenset({R.RE_REVIEWER}),
     Act.STRIKE_OFF: frozenset({R.OFFICE_STAFF}),
+    Act.ASSIGN: frozenset({R.OFFICE_STAFF}),
 }
 
 

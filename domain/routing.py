@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from domain.accused import accused_set
-from domain.errors import ConfigError, RoutingError
+from domain.errors import ConfidentialityViolation, ConfigError, RoutingError
 from domain.fields import Fields, parse_enum
 from domain.org import OrgChart, Person
 from domain.petition import Category, Channel, Petition
@@ -141,6 +141,33 @@ def route(petition: Petition, rules: RoutingRules, org: OrgChart,
     reasons = rules.leader.reasons(petition, is_repeat)
     leader = _leader_for(org, petition, unit, bars) if reasons else None
     return RoutingDecision(unit, responder, rule_id, leader, reasons, tuple(bars))
+
+
+def assign_by_hand(petition: Petition, unit: str, responder: str | None, rules: RoutingRules,
+                   org: OrgChart, workload: Mapping[str, int], *,
+                   is_repeat: bool = False) -> RoutingDecision:
+    """The office's own routing of a petition from the triage queue: ``unit`` (never one in
+    the accused set), its first responder (``responder``, a member of it, or the least
+    loaded), and the owning leader the rules require when one may (else none yet: the
+    office names one before acceptance)."""
+    org.unit(unit)
+    if barred_unit(org, petition, unit):
+        raise ConfidentialityViolation("triage", f"unit '{unit}' is in the accusation's "
+                                       "accused set")
+    bars: list[Bar] = []
+    if responder is None:
+        responder = _least_loaded(org, petition, unit, workload, bars)
+    elif org.person(responder).unit != unit:
+        raise RoutingError(f"'{responder}' is not of unit '{unit}'")
+    elif (bar := barred_person(org, petition, responder)) is not None:
+        raise ConfidentialityViolation("triage", f"'{responder}' may not handle it "
+                                       f"({bar.reason})")
+    reasons = rules.leader.reasons(petition, is_repeat)
+    try:
+        leader = _leader_for(org, petition, unit, bars) if reasons else None
+    except RoutingError:
+        leader = None
+    return RoutingDecision(unit, responder, "assigned by hand", leader, reasons, tuple(bars))
 
 
 def _least_loaded(org: OrgChart, petition: Petition, unit: str, workload: Mapping[str, int],

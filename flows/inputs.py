@@ -36,6 +36,9 @@ class StepInput(RunInput):
     days: int | None = Field(None, ge=1, description="extend: calendar days")
     approver: str | None = Field(None, description="extend: who approved it")
     pause_reason: Literal["hearing", "awaiting_materials", "appraisal"] | None = None
+    unit: str | None = Field(None, description="assign: the unit to hand it to (分办)")
+    responder: str | None = Field(None, description="assign: its first responder "
+                                  "(default: the unit's least loaded)")
     request_id: str = Field("", description="Set by the CLI for an action it already "
                             "applied; leave empty on this form")
 
@@ -49,11 +52,18 @@ def _choices(*stages: Stage) -> Any:
 
 
 # The stages each form is shown in.
+TRIAGE = (Stage.REGISTERED,)
 FIRST_RESPONSE = (Stage.ASSIGNED, Stage.ACKNOWLEDGED)
 LEADER_OWNERSHIP = (Stage.LEADER_PENDING,)
 HANDLING = (Stage.HANDLING,)
 FEEDBACK = (Stage.DECIDED, Stage.RATED, Stage.REVIEWED, Stage.RE_REVIEWED)
 REVIEW = (Stage.UNDER_REVIEW, Stage.UNDER_RE_REVIEW)
+
+
+class Triage(StepInput):
+    """待分办: no rule could route it; the petition office assigns it by hand."""
+
+    act: _choices(*TRIAGE)  # type: ignore[valid-type]
 
 
 class FirstResponse(StepInput):
@@ -88,13 +98,13 @@ class Review(StepInput):
 
 
 FORMS: dict[type[StepInput], tuple[Stage, ...]] = {
-    FirstResponse: FIRST_RESPONSE, LeaderOwnership: LEADER_OWNERSHIP, Handling: HANDLING,
-    Feedback: FEEDBACK, Review: REVIEW}
+    Triage: TRIAGE, FirstResponse: FIRST_RESPONSE, LeaderOwnership: LEADER_OWNERSHIP,
+    Handling: HANDLING, Feedback: FEEDBACK, Review: REVIEW}
 STEP_INPUT: dict[Stage, type[StepInput]] = {
     stage: form for form, stages in FORMS.items() for stage in stages}
 
 
 def step_input(stage: Stage) -> type[StepInput]:
-    """The form a case in ``stage`` waits on (registered and closed cases wait on none)."""
+    """The form a case in ``stage`` waits on (a closed case waits on none)."""
     return STEP_INPUT[stage]
 

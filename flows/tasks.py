@@ -102,7 +102,7 @@ def route_and_assign(case_id: str) -> dict[str, Any]:
     return {"case_id": case.id, "registration_no": case.registration_no,
             "stage": case.stage.value, "unit": case.unit, "responder": case.responder,
             "leader": case.leader, "leader_reasons": list(case.leader_reasons),
-            "repeat_of": case.repeat_of}
+            "repeat_of": case.repeat_of, "triage": case.triage}
 
 
 @task(cache_key_fn=_keyed("start", "case_id"), persist_result=True, retries=3,

@@ -9,7 +9,7 @@ import dataclasses
 import datetime as dt
 import enum
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from domain.errors import (
     CaseNotFound,
     ConfidentialityViolation,
     DuplicateRegistration,
+    RoutingError,
     RuleViolation,
 )
 from domain.escalation import DueRung
@@ -31,10 +32,11 @@ from domain.permissions import check, check_registrar
 from domain.petition import Channel, Petition, check_received, petition_from_mapping
 from domain.policy import DeadlinePolicy
 from domain.reception import at_reception
-from domain.routing import RoutingDecision, find_repeat, route
+from domain.routing import RoutingDecision, assign_by_hand, find_repeat, route
 from domain.stages import Stage
 from domain.text import check_text
 from notifications.plan import plan
+from services.alerts import raise_alarm
 from services.bootstrap import App
 from services.config import Office
 from services.ports import Runs
@@ -73,6 +75,8 @@ class ActRequest:
     approver: str | None = None
     pause_reason: str | None = None
     resolution: str | None = None  # 三个到位: resolved | explained | assisted
+    unit: str | None = None        # assign: the unit the office hands it to
+    responder: str | None = None   # assign: its first responder (default: least loaded)
     # Names the request so it is applied once however often it arrives (the CLI commits it
     # and then hands the same request to the case's run). Empty: no such guard.
     request_id: str = ""
@@ -85,6 +89,7 @@ class ActRequest:
                 "leader": self.leader, "outcome": self.outcome, "summary": self.summary,
                 "rating": self.rating, "days": self.days, "approver": self.approver,
                 "pause_reason": self.pause_reason, "resolution": self.resolution,
+                "unit": self.unit, "responder": self.responder,
                 "request_id": self.request_id}
 
     @classmethod
@@ -97,7 +102,7 @@ class ActRequest:
         for field in ("reason", "summary"):
             check_text(getattr(self, field), field)
         for field in ("actor", "leader", "approver", "outcome", "rating", "pause_reason",
-                      "resolution", "request_id", "via"):
+                      "resolution", "unit", "responder", "request_id", "via"):
             value = getattr(self, field)
             if value is not None:
                 check_text(str(value), field, limit=128)
@@ -156,6 +161,8 @@ def check_petition(app: App, data: Mapping[str, Any], now: dt.datetime | None = 
     now = now or app.clock.now()
     petition = petition_from_mapping(data, received_at=now)
     check_received(petition, now)
+    if petition.concerns_unit is not None:
+        app.office.org.unit(petition.concerns_unit)  # an unknown unit is bad input
     if petition.channel is Channel.RECEPTION:
         app.office.practices.reception.require_held_on(local_date(petition.received_at),
                                                        app.office.calendar)
@@ -221,15 +228,24 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
 
 def route_and_assign(app: App, case_id: str, *, actor: str) -> Case:
     """Route a registered case and hand it to its first responder (and owning leader when
-    the rules require one). A case already assigned is returned as it is."""
+    the rules require one). A case already assigned is returned as it is. A case no rule
+    can route waits in the triage queue (待分办), the office alarmed once; it is tried
+    again each time (a configuration put right routes it)."""
     now = app.clock.now()
     with app.uow() as uow:
         case = uow.cases.get(case_id)
         if case.stage is not Stage.REGISTERED:
             return case
         rules = app.rules_for(case)
-        decision = route(case.petition, app.office.routing, app.office.org,
-                         uow.cases.workload(), is_repeat=case.repeat_of is not None)
+        try:
+            decision = route(case.petition, app.office.routing, app.office.org,
+                             uow.cases.workload(), is_repeat=case.repeat_of is not None)
+        except RoutingError as e:
+            if case.triage is None:  # once: the office is told, and assigns it by hand
+                case.into_triage(str(e), actor=actor, now=now)
+                raise_alarm(app, uow, case, "triage", "triage", now, reason=str(e))
+                commit(app, uow, now)
+            return case
         if case.petition.channel is Channel.RECEPTION:
             day = app.office.practices.reception.require_held_on(
                 local_date(case.petition.received_at), app.office.calendar)
@@ -256,7 +272,7 @@ def act(app: App, ref: str, req: ActRequest, *, in_stage: Stage | None = None) -
         if in_stage is not None and case.stage is not in_stage:
             return ActResult(case.id, case.ref, case.stage, case.version, "superseded")
         since = len(case.events)
-        _apply(app, case, req, now)
+        _apply(app, case, req, now, uow.cases.workload)
         facts = {"via": req.via} if req.via else {}
         if permission.on_behalf_of_petitioner:
             facts["on_behalf_of"] = "petitioner"
@@ -328,7 +344,8 @@ def _enum(kind: type[enum.Enum], value: str | None, case: Case, what: str) -> An
         raise RuleViolation(case.ref, f"{what} '{text}' is not one of: {allowed}") from None
 
 
-def _apply(app: App, case: Case, r: ActRequest, now: dt.datetime) -> None:
+def _apply(app: App, case: Case, r: ActRequest, now: dt.datetime,
+           workload: Callable[[], dict[str, int]]) -> None:
     rules = app.rules_for(case)
     a, who = r.act, r.actor
     if a is Act.ACK:
@@ -372,3 +389,8 @@ def _apply(app: App, case: Case, r: ActRequest, now: dt.datetime) -> None:
         case.strike_off(actor=who, now=now, rules=rules, note=r.reason)
     elif a is Act.WITHDRAW:
         case.withdraw(reason=r.reason, actor=who, now=now)
+    elif a is Act.ASSIGN:
+        decision = assign_by_hand(case.petition, _need(r.unit, case, "the unit"),
+                                  r.responder or None, app.office.routing, app.office.org,
+                                  workload(), is_repeat=case.repeat_of is not None)
+        case.assign(decision, actor=who, now=now, rules=rules)

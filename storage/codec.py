@@ -81,6 +81,7 @@ def to_row(case: Case) -> dict[str, Any]:
         "escalated_to": sorted(case.escalated_to),
         "rung_failures": {k: [n, _t(at)] for k, (n, at) in case.rung_failures.items()},
         "known_due": case.known_due,
+        "triage": case.triage,
     }
     return {"id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
             "policy_id": case.policy_id, "unit": case.unit, "responder": case.responder,
@@ -115,7 +116,7 @@ def from_row(row: Any) -> Case:
                 escalated_to=set(b.get("escalated_to") or ()),
                 rung_failures={k: (int(n), _at(at))
                                for k, (n, at) in (b.get("rung_failures") or {}).items()},
-                known_due=b.get("known_due") or {})
+                known_due=b.get("known_due") or {}, triage=b.get("triage"))
 
 
 def _at(value: str) -> dt.datetime:
