@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -27,6 +27,9 @@ from rich.table import Table
 from domain.errors import PetitionError
 from services.ports import Runs
 from services.settings import Settings
+
+if TYPE_CHECKING:  # the app and its database are not loaded by the calendar's commands
+    from services.bootstrap import App
 
 # Piped output keeps full rows (a terminal uses its own width).
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -68,7 +71,7 @@ class _PrefectOnFirstUse:
 
     @functools.cached_property
     def _runs(self) -> Runs:
-        from flows.runs import PrefectRuns  # the CLI's one door to Prefect (see above)
+        from flows.engine import PrefectRuns  # the CLI's one door to Prefect (see above)
 
         return PrefectRuns(settings())
 
@@ -78,6 +81,9 @@ class _PrefectOnFirstUse:
     def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
                signal: str | None, timeout: float, via: str) -> None:
         self._runs.intake(petition, registration_no, actor, signal, timeout, via)
+
+    def heal(self, app: App, case_id: str) -> list[str]:
+        return self._runs.heal(app, case_id)
 
 
 def runs() -> Runs:

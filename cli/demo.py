@@ -36,9 +36,9 @@ from domain.case import Case
 from domain.errors import ConfigError
 from domain.instants import format_local, local
 from domain.stages import Stage
+from flows.engine import PrefectRuns
 from flows.lifecycle import intake, sweeper
 from flows.prefect_env import api_url, configure
-from flows.runs import PrefectRuns
 from flows.tasks import app as engine_app
 from services.bootstrap import bootstrap
 from services.cases import ActRequest, act_and_wake, new_registration_no

@@ -9,6 +9,7 @@ import typer
 from cli.common import out, reports_errors, say, settings
 from cli.home import app as make_app
 from domain.errors import ConfigError
+from flows.heal import reconcile
 from flows.prefect_env import configure, require_server
 from flows.runs import failure, run_deployment
 from flows.serve import serve
@@ -18,6 +19,7 @@ from services.schema import migrated
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve_cmd)
     app.command("sweep")(sweep_cmd)
+    app.command("reconcile")(reconcile_cmd)
 
 
 @reports_errors
@@ -43,3 +45,17 @@ def sweep_cmd(timeout: Annotated[float, typer.Option(help="Seconds to wait.")] =
     if state is None or not state.is_completed():
         raise ConfigError(f"sweeper {failure(run)}")
     say(f"sweeper run {run.name}: {state.result()} rung event(s) fired")
+
+
+@reports_errors
+def reconcile_cmd() -> None:
+    """Bring every case's lifecycle run back in step with its case now (the served engine
+    does it every PETITIONS_RECONCILE_SECONDS and at start): a run missing, ended, or
+    waiting at a stage the case has left."""
+    s = settings()
+    require_server(s)
+    configure(s)
+    healed = reconcile(migrated(make_app()))
+    for h in healed:
+        say(f"{h.ref}: {h.what}")
+    say(f"{len(healed)} run(s) brought back in step")

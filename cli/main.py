@@ -18,7 +18,7 @@ GROUPS: dict[str, str] = {
     "calendar": "cli.calendar", "policy": "cli.policy",
     "check-config": "cli.office", "route": "cli.office",
     "db": "cli.admin", "audit": "cli.admin",
-    "serve": "cli.engine", "sweep": "cli.engine",
+    "serve": "cli.engine", "sweep": "cli.engine", "reconcile": "cli.engine",
     "clock": "cli.clock", "intake": "cli.intake",
     **{act.command: "cli.actions" for act in Act},
     "show": "cli.cases", "list": "cli.cases",

@@ -45,10 +45,19 @@ class StepInput(RunInput):
     def request(self) -> ActRequest:
         return ActRequest.from_dict(self.model_dump())  # each step narrows ``act``
 
+    @property
+    def is_sync(self) -> bool:
+        return bool(self.act == SYNC)  # type: ignore[attr-defined]
+
+
+# Every form also takes this: the run reads the case again and waits at its current stage
+# (``flows.heal`` answers it to a run left waiting at a stage the case has left).
+SYNC = "sync"
+
 
 def _choices(*stages: Stage) -> Any:
-    """The ``act`` field's type: the acts the domain allows in ``stages``."""
-    return Literal[tuple(a.value for a in acts_in(stages))]
+    """The ``act`` field's type: the acts the domain allows in ``stages``, and ``sync``."""
+    return Literal[(*(a.value for a in acts_in(stages)), SYNC)]
 
 
 # The stages each form is shown in.

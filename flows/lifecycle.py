@@ -43,6 +43,9 @@ async def lifecycle(case_id: str) -> str:
         key, stage = tasks.wait_at(case_id, step.stage.value)
         form = step_input(Stage(stage))
         answer = await asuspend_flow_run(wait_for_input=form, key=key)
+        if answer.is_sync:  # brought back in step: read the case again (flows.heal)
+            tasks.close_wait(case_id, key)
+            continue
         outcome = tasks.apply_step(case_id, key, stage, answer.request().as_dict())
         tasks.close_wait(case_id, key)
         if outcome["result"] == "refused":
@@ -72,11 +75,20 @@ async def sender(limit: int = 200) -> str:
     return report
 
 
+@flow(name="lifecycle-reconciler", persist_result=True)
+async def reconciler() -> list[str]:
+    """Every few minutes: each case's lifecycle run brought back in step with the case
+    (a run missing, ended, or waiting at a stage the case has left)."""
+    return tasks.reconcile()
+
+
 @flow(name="daily-checks", persist_result=True)
 async def daily_checks() -> dict[str, int]:
-    """Every morning: the audit chains, the overdue deadlines, the dead letters. A broken
-    audit chain fails the run, so it shows red in the UI (and can trigger an automation)."""
+    """Every morning: the audit chains, the overdue deadlines, the dead letters, the runs
+    brought back in step. A broken audit chain fails the run, so it shows red in the UI
+    (and can trigger an automation)."""
     summary = tasks.daily_checks()
+    summary["runs_healed"] = len(tasks.reconcile())
     get_run_logger().info("daily checks: %s", summary)
     if summary["broken_chains"]:
         raise RuntimeError(f"{summary['broken_chains']} case audit chain(s) are broken; "

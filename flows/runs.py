@@ -1,7 +1,6 @@
 """Prefect runs from outside a flow: creating a run of a served deployment, waiting for it,
 waking a case's suspended lifecycle run after an action was committed, and reading a
-Prefect Secret block. ``PrefectRuns`` is the ``services.ports.Runs`` the CLI and the demo
-hand to the use cases."""
+Prefect Secret block."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
@@ -17,8 +15,6 @@ from prefect.exceptions import NotPausedError, PrefectException
 from prefect.flow_runs import resume_flow_run
 
 from domain.errors import PetitionError
-from flows.prefect_env import api_url, configure, healthy, require_server
-from services.settings import Settings
 
 INTAKE_DEPLOYMENT = "petition-intake/intake"
 
@@ -83,36 +79,6 @@ def read_secret(name: str) -> str | None:
     """The value of the Prefect Secret block ``name``."""
     value = Secret.load(name).get()  # type: ignore[union-attr]
     return str(value) if value else None
-
-
-class PrefectRuns:
-    """The engine's runs on the office's Prefect server (``services.ports.Runs``)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        configure(settings)
-
-    def wake(self, run_id: str, request: Mapping[str, Any]) -> str | None:
-        # A refused connection fails at once; a busy server gets 5 s (1 s proved too short
-        # under load: 3 of 200 runs were left waiting).
-        if not healthy(api_url(self.settings), timeout=5.0):
-            return ("no Prefect server answers; the lifecycle run follows when `petitions "
-                    "serve` runs and the case is next acted on")
-        try:
-            return wake(run_id, request)
-        except (httpx.HTTPError, OSError) as e:  # no server, or it did not answer in time
-            return f"no answer from the Prefect server: {e}"
-
-    def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
-               signal: str | None, timeout: float, via: str) -> None:
-        require_server(self.settings)
-        run = run_deployment(INTAKE_DEPLOYMENT,
-                             {"petition": dict(petition), "registration_no": registration_no,
-                              "actor": actor, "signal": signal, "via": via},
-                             f"intake:{registration_no}", timeout)
-        state = run.state
-        if state is None or not state.is_completed():
-            raise IntakeFailed(registration_no, failure(run))
 
 
 class IntakeFailed(PetitionError):

@@ -21,7 +21,8 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
 from domain.instants import LOCAL_ZONE
-from flows.lifecycle import daily_checks, intake, lifecycle, sender, sweeper
+from flows.heal import reconcile
+from flows.lifecycle import daily_checks, intake, lifecycle, reconciler, sender, sweeper
 from flows.office import daily_zero_report, office_practices
 from flows.prefect_env import (
     api_url,
@@ -31,7 +32,7 @@ from flows.prefect_env import (
     stop,
     wait_until_healthy,
 )
-from flows.tasks import app, start_lifecycle
+from flows.tasks import app
 from services.settings import Settings
 from services.sweep import reschedule_open
 
@@ -99,6 +100,9 @@ def _serve_deployments(settings: Settings, say: Say, sweep_seconds: int) -> None
             description="领导接待日 notices, 每日零报告 alerts, the weekly 信访信息参考"),
         daily_zero_report.to_deployment(  # type: ignore[list-item]
             name="report", description="每日零报告: run it with your unit's report"),
+        reconciler.to_deployment(  # type: ignore[list-item]
+            name="reconciler", interval=settings.reconcile_seconds,
+            description="Each case's lifecycle run brought back in step with the case"),
         daily_checks.to_deployment(  # type: ignore[list-item]
             name="daily-checks", schedule=Cron("0 7 * * *", timezone=LOCAL_ZONE),
             description="Audit chains, overdue deadlines, dead letters; reschedules rungs"),
@@ -107,10 +111,6 @@ def _serve_deployments(settings: Settings, say: Say, sweep_seconds: int) -> None
         d.apply()
     a = app()
     reschedule_open(a)  # the key periods or ladders may have changed since the last run
-    with a.uow() as uow:
-        orphans = uow.without_run()
-    for case_id in orphans:  # an intake cut short: its lifecycle starts now
-        start_lifecycle.fn(case_id)
-    if orphans:
-        say(f"started the lifecycle of {len(orphans)} case(s) whose intake was cut short")
+    for healed in reconcile(a):  # runs missing, ended or left behind while serve was down
+        say(f"{healed.ref}: {healed.what}")
     prefect_serve(*deployments, pause_on_shutdown=False, limit=None, query_seconds=2)

@@ -24,6 +24,7 @@ from prefect.events import emit_event
 
 from domain.errors import ConcurrentUpdate, PetitionError
 from domain.stages import Stage
+from flows.heal import reconcile as heal_all
 from flows.runs import create_run, read_secret
 from services import cases, outbox, sweep
 from services.bootstrap import App, bootstrap
@@ -232,3 +233,12 @@ def daily_checks() -> dict[str, int]:
     return {"chains_checked": d.chains_checked, "broken_chains": len(d.breaks),
             "overdue_deadlines": d.overdue_deadlines, "dead_letters": d.dead_letters,
             "rescheduled": d.rescheduled}
+
+
+@task(cache_policy=NONE)
+def reconcile() -> list[str]:
+    """Every run brought back in step with its case (``flows.heal``)."""
+    healed = heal_all(app())
+    for h in healed:
+        get_run_logger().warning("case %s: %s", h.ref, h.what)
+    return [f"{h.ref}: {h.what}" for h in healed]

@@ -326,6 +326,10 @@ def act_and_wake(app: App, ref: str, req: ActRequest, runs: Runs) -> Acted:
     with app.uow() as uow:
         run_id = uow.run_of(result.case_id)
     why = runs.wake(run_id, req.as_dict()) if run_id is not None else None
+    if why is not None:  # a run left behind is brought back in step at once
+        healed = runs.heal(app, result.case_id)
+        if healed:
+            why += "; " + "; ".join(healed)
     return Acted(result, req, why)
 
 

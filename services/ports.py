@@ -4,7 +4,10 @@ port: the CLI, the demo and the web workplace pass in ``flows.engine.PrefectRuns
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from services.bootstrap import App
 
 
 class Runs(Protocol):
@@ -17,3 +20,7 @@ class Runs(Protocol):
                signal: str | None, timeout: float, via: str) -> None:
         """Register, route and assign a petition through the intake deployment, and wait
         for it. A refused or failed intake raises a ``PetitionError`` with the reason."""
+
+    def heal(self, app: App, case_id: str) -> list[str]:
+        """Bring the case's run back in step with the case (``flows.heal``), when waking
+        it failed; what was done."""

@@ -61,6 +61,8 @@ class Settings:
     # How often the served engine checks the practices (reception notices, zero reports,
     # the weekly digest); each is due at a configured local time.
     practices_seconds: int = 300
+    # How often the served engine brings lifecycle runs back in step with their cases.
+    reconcile_seconds: int = 300
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **given: Any) -> Settings:

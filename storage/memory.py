@@ -316,6 +316,13 @@ class MemoryUnitOfWork:
                                             "waits": 0, "wait_key": None, "wait_stage": None,
                                             "wait_open": False})
 
+    def replace_run(self, case_id: str, flow_run_id: str, at: dt.datetime) -> None:
+        self.data.runs[case_id] = {"flow_run_id": flow_run_id, "started_at": at, "waits": 0,
+                                   "wait_key": None, "wait_stage": None, "wait_open": False}
+
+    def runs(self) -> dict[str, str]:
+        return {cid: str(r["flow_run_id"]) for cid, r in self.data.runs.items()}
+
     def wait_of(self, case_id: str) -> Wait | None:
         r = self.data.runs.get(case_id)
         return Wait(r["waits"], r["wait_key"], r["wait_stage"], r["wait_open"]) if r else None

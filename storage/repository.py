@@ -286,6 +286,15 @@ class SqlUnitOfWork:
             self.conn.execute(insert(lifecycle_runs).values(
                 case_id=case_id, flow_run_id=flow_run_id, started_at=at))
 
+    def replace_run(self, case_id: str, flow_run_id: str, at: dt.datetime) -> None:
+        self.conn.execute(update(lifecycle_runs).where(lifecycle_runs.c.case_id == case_id)
+                          .values(flow_run_id=flow_run_id, started_at=at, waits=0,
+                                  wait_key=None, wait_stage=None, wait_open=False))
+
+    def runs(self) -> dict[str, str]:
+        return {r.case_id: r.flow_run_id for r in self.conn.execute(
+            select(lifecycle_runs.c.case_id, lifecycle_runs.c.flow_run_id))}
+
     def wait_of(self, case_id: str) -> Wait | None:
         """The wait the case's run was last suspended on (or about to be)."""
         row = self.conn.execute(select(

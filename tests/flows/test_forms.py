@@ -9,7 +9,7 @@ import typer.main
 from cli.main import GROUPS, build
 from domain.acts import Act, acts_in
 from domain.stages import Action, Stage, allowed_actions, can
-from flows.inputs import FORMS, STEP_INPUT
+from flows.inputs import FORMS, STEP_INPUT, SYNC
 
 # What no person takes through a form: the sweeper's moves and those with no act yet.
 SYSTEM = {Action.FIRE_RUNG, Action.EXPIRE_RATING, Action.RECUSE, Action.OBJECT_ROUTING}
@@ -17,7 +17,8 @@ SYSTEM = {Action.FIRE_RUNG, Action.EXPIRE_RATING, Action.RECUSE, Action.OBJECT_R
 
 def _offered(form: type) -> set[str]:
     act = form.model_json_schema()["properties"]["act"]  # type: ignore[attr-defined]
-    return set(act["enum"]) if "enum" in act else {act["const"]}  # one choice: a const
+    assert SYNC in act["enum"]  # every form takes "read the case again"
+    return set(act["enum"]) - {SYNC}
 
 
 def test_every_act_a_form_offers_is_allowed_in_a_stage_it_is_shown_in():

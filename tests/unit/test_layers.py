@@ -146,3 +146,16 @@ print(" ".join(loaded[:5]))
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_the_calendar_commands_load_no_database_library():
+    code = """
+import sys
+from cli.main import build
+build("calendar"); build("policy")
+print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "prefect"))[:5]))
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

@@ -1,0 +1,55 @@
+"""Runs heal: a lifecycle run left waiting at a stage its case has left (the engine was
+killed between an action's commit and its resume, and the case moved on), or one that
+ended, is brought back in step by the reconcile step (at ``serve`` start, on its schedule,
+``petitions reconcile``)."""
+
+from __future__ import annotations
+
+from tests.conftest import SAMPLE_OFFICE
+from tests.flows.conftest import Engine
+
+WAGE = str(SAMPLE_OFFICE / "samples" / "wage-complaint.json")
+
+
+def _intake(served: Engine, number: str) -> dict:  # type: ignore[type-arg]
+    served.cli("intake", WAGE, "--registration-no", number, "--actor", "qian.hui")
+    case = served.case(number)
+    served.paused_at(case["id"], "assigned-")
+    return case
+
+
+def test_a_run_left_behind_while_the_engine_was_down_waits_again_at_the_cases_stage(served):
+    case = _intake(served, "XF-H1")
+    served.kill()  # SIGKILL: serve, its Prefect server, its runner, all at once
+    acked = served.cli("ack", "XF-H1", "--actor", case["responder"])
+    assert "not resumed now" in acked.stderr  # committed; no server to wake the run
+    served.cli("accept", "XF-H1", "--actor", case["responder"], "-r", "受理")
+    assert served.case("XF-H1")["stage"] == "handling"  # two stages on; the run at assigned
+    served.start()  # reconciles at start
+    synced = served.paused_at(case["id"], "handling-")
+    done = served.cli("report-completion", "XF-H1", "--actor", case["responder"],
+                      "--summary", "已核实")
+    assert "not resumed" not in done.stderr  # the handling form takes it
+
+    def waits_at_the_next() -> bool:
+        details = served.run_of(case["id"])["state"].get("state_details") or {}
+        key = details.get("pause_key") or ""
+        return key.startswith("handling-") and key != synced["state"]["state_details"][
+            "pause_key"]
+
+    served.wait_for(waits_at_the_next, 240, "the run to apply it and wait again")
+
+
+def test_an_ended_run_is_replaced_by_a_new_one_waiting_at_the_cases_stage(served):
+    case = _intake(served, "XF-H2")
+    old = served.run_of(case["id"])
+    served.post(f"/flow_runs/{old['id']}/set_state",
+                {"state": {"type": "CANCELLED", "name": "Cancelled"}, "force": True})
+    served.wait_for(lambda: served.get(f"/flow_runs/{old['id']}")["state"]["type"]
+                    == "CANCELLED", 60, "the run cancelled")
+    healed = served.cli("reconcile")
+    assert "XF-H2: a new run, its run was Cancelled" in healed.stdout
+    new = served.paused_at(case["id"], "assigned-")
+    assert new["id"] != old["id"]
+    served.cli("ack", "XF-H2", "--actor", case["responder"])
+    served.paused_at(case["id"], "acknowledged-")
