@@ -11,6 +11,7 @@ permanent one (other 4xx, no address) goes to ``dead`` with its error, and the o
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,20 +112,32 @@ def _envelope(app: App, row: OutboxRow, case: Case | None, renderer: Renderer,
 
 def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
             read_secret: SecretReader | None = None) -> Report:
-    """Deliver every message whose time has come. Returns what happened, by outcome."""
+    """Deliver every message whose time has come. Returns what happened, by outcome.
+
+    Fenced: the batch is claimed under a token of its own, and each message's claim is
+    renewed just before it is sent. A message another sender has reclaimed meanwhile (this
+    batch took longer than the reclaim window) is left to it, and only the claim's holder
+    settles a message: no message goes out twice from two live senders."""
     transport = transport or transport_for(app, read_secret)
     renderer = Renderer(app.office.notify.language, app.office.templates)
     notify = app.office.notify
-    now = app.clock.now()
+    token = uuid.uuid4().hex
     counts: Counter[str] = Counter()
     with app.uow() as uow:
-        claimed = uow.claim_messages(now, limit)
+        claimed = uow.claim_messages(app.clock.now(), limit, token)
         uow.commit()
     for row in claimed:
+        now = app.clock.now()
+        with app.uow() as uow:
+            held = uow.renew_claim(row.id, token, now)
+            uow.commit()
+        if not held:
+            counts["overtaken"] += 1  # another sender reclaimed it: theirs to send
+            continue
         urgent = bool(row.urgent) and notify.urgent_bypasses_quiet_hours
         allowed = now if urgent else next_allowed(now, notify.quiet, app.office.calendar)
         if allowed > now:
-            _settle(app, row.id, status="queued", next_attempt_at=allowed,
+            _settle(app, row.id, token, status="queued", next_attempt_at=allowed,
                     note=f"held for quiet hours until {format_local(allowed)}")
             counts["held"] += 1
             continue
@@ -135,20 +148,22 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
         except TransientError as e:
             attempts = row.attempts + 1
             if attempts >= MAX_ATTEMPTS:
-                _dead(app, row, attempts, f"gave up after {attempts} attempts: {e}", now)
+                _dead(app, row, token, attempts, f"gave up after {attempts} attempts: {e}",
+                      now)
                 counts["dead"] += 1
                 continue
             wait = dt.timedelta(seconds=e.retry_after) if e.retry_after is not None \
                 else backoff(attempts)
-            _settle(app, row.id, status="queued", attempts=attempts, error=str(e)[:2000],
-                    next_attempt_at=now + wait, note=f"retry {attempts} after {wait}")
+            _settle(app, row.id, token, status="queued", attempts=attempts,
+                    error=str(e)[:2000], next_attempt_at=now + wait,
+                    note=f"retry {attempts} after {wait}")
             counts["retrying"] += 1
         except (PermanentError, _Undeliverable, Barred, PetitionError, TemplateError) as e:
-            _dead(app, row, row.attempts + 1, str(e), now)
+            _dead(app, row, token, row.attempts + 1, str(e), now)
             counts["dead"] += 1
         else:
-            _settle(app, row.id, status="sent", attempts=row.attempts + 1, sent_at=now,
-                    ref=ref, error=None, note=None)
+            _settle(app, row.id, token, status="sent", attempts=row.attempts + 1,
+                    sent_at=now, ref=ref, error=None, note=None)
             counts["sent"] += 1
     return Report(counts)
 
@@ -166,20 +181,22 @@ def _case(app: App, case_id: str) -> Case | None:
         return uow.cases.get(case_id, lock=False)
 
 
-def _settle(app: App, message_id: int, **values: object) -> None:
+def _settle(app: App, message_id: int, token: str, **values: object) -> None:
     with app.uow() as uow:
-        uow.settle_message(message_id, **values)
+        uow.settle_message(message_id, token, **values)
         uow.commit()
 
 
-def _dead(app: App, row: OutboxRow, attempts: int, error: str, now: dt.datetime) -> None:
+def _dead(app: App, row: OutboxRow, token: str, attempts: int, error: str,
+          now: dt.datetime) -> None:
     """A dead letter, and (unless it is itself an alert) a message to the office about it:
     to ``alert_to``, or, where that person may not be told of the case (an accusation
     against them), the office's head, the confidential letters desk, the mine head or the
     party secretary, whoever first may."""
     with app.uow() as uow:
-        uow.settle_message(row.id, status="dead", attempts=attempts, error=error[:2000],
-                           note="not delivered: see error")
+        if not uow.settle_message(row.id, token, status="dead", attempts=attempts,
+                                  error=error[:2000], note="not delivered: see error"):
+            return  # another sender holds it now
         case = uow.cases.get(row.case_id, lock=False) if _is_case(row.case_id) else None
         alert_to = alert_recipient(app, case)
         if alert_to and row.kind != "dead_letter":

@@ -268,11 +268,11 @@ class MemoryUnitOfWork:
             self.data.outbox[mid] = {
                 "id": mid, "status": "queued", "attempts": 0, "sent_at": None, "error": None,
                 "next_attempt_at": m["queued_at"], "claimed_at": None, "ref": None,
-                "note": None, **m}
+                "note": None, "claim_token": None, **m}
             n += 1
         return n
 
-    def claim_messages(self, now: dt.datetime, limit: int,
+    def claim_messages(self, now: dt.datetime, limit: int, token: str,
                        stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]:
         due = [m for m in self.data.outbox.values()
                if (m["status"] == "queued" and m["next_attempt_at"] <= now)
@@ -280,12 +280,24 @@ class MemoryUnitOfWork:
         due.sort(key=lambda m: (m["next_attempt_at"], m["id"]))
         claimed = []
         for m in due[:limit]:
+            m.update(status="sending", claimed_at=now, claim_token=token)
             claimed.append(OutboxRow(**m))
-            m.update(status="sending", claimed_at=now)
         return claimed
 
-    def settle_message(self, message_id: int, **values: Any) -> None:
-        self.data.outbox[message_id].update(values)
+    def renew_claim(self, message_id: int, token: str, now: dt.datetime) -> bool:
+        m = self.data.outbox[message_id]
+        if m.get("claim_token") != token or m["status"] != "sending":
+            return False
+        m["claimed_at"] = now
+        return True
+
+    def settle_message(self, message_id: int, token: str | None = None,
+                       **values: Any) -> bool:
+        m = self.data.outbox[message_id]
+        if token is not None and m.get("claim_token") != token:
+            return False
+        m.update(values)
+        return True
 
     def messages(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]:
         rows = [m for m in self.data.outbox.values() if not status or m["status"] == status]

@@ -65,6 +65,7 @@ class OutboxRow:
     claimed_at: dt.datetime | None
     ref: str | None
     note: str | None
+    claim_token: str | None = None
 
 
 class SeenCases:
@@ -171,9 +172,17 @@ class UnitOfWork(Protocol):
         record that a rung fired)."""
 
     def queue(self, messages: list[dict[str, Any]]) -> int: ...
-    def claim_messages(self, now: dt.datetime, limit: int,
-                       stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]: ...
-    def settle_message(self, message_id: int, **values: Any) -> None: ...
+    def claim_messages(self, now: dt.datetime, limit: int, token: str,
+                       stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]:
+        """Claim due messages under ``token`` (and those whose claim went stale)."""
+
+    def renew_claim(self, message_id: int, token: str, now: dt.datetime) -> bool:
+        """Renew the claim just before sending: whether ``token`` still holds it (False:
+        another sender reclaimed it; it must not be sent here)."""
+
+    def settle_message(self, message_id: int, token: str | None = None,
+                       **values: Any) -> bool:
+        """Record what became of a message, if ``token`` (when given) still holds it."""
     def messages(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]: ...
     def has_message(self, key: str) -> bool: ...
     def outbox_counts(self) -> dict[str, int]: ...

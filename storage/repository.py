@@ -224,7 +224,7 @@ class SqlUnitOfWork:
     def reschedule(self, case_id: str, schedule: Sequence[DueRung]) -> None:
         self.cases._reschedule(case_id, schedule)
 
-    def claim_messages(self, now: dt.datetime, limit: int,
+    def claim_messages(self, now: dt.datetime, limit: int, token: str,
                        stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]:
         """Claim queued messages whose time has come (and any a crashed sender left in
         ``sending`` for longer than ``stale``), oldest first. Each claim is a guarded UPDATE,
@@ -239,14 +239,25 @@ class SqlUnitOfWork:
             done = self.conn.execute(update(outbox).where(and_(
                 outbox.c.id == r.id, outbox.c.status == r.status,
                 or_(outbox.c.claimed_at.is_(None), outbox.c.claimed_at == r.claimed_at)))
-                .values(status="sending", claimed_at=now))
+                .values(status="sending", claimed_at=now, claim_token=token))
             if done.rowcount == 1:
-                claimed.append(OutboxRow(**r._mapping))
+                claimed.append(OutboxRow(**{**r._mapping, "status": "sending",
+                                            "claimed_at": now, "claim_token": token}))
         return claimed
 
-    def settle_message(self, message_id: int, **values: Any) -> None:
+    def renew_claim(self, message_id: int, token: str, now: dt.datetime) -> bool:
+        done = self.conn.execute(update(outbox).where(and_(
+            outbox.c.id == message_id, outbox.c.claim_token == token,
+            outbox.c.status == "sending")).values(claimed_at=now))
+        return bool(done.rowcount == 1)
+
+    def settle_message(self, message_id: int, token: str | None = None,
+                       **values: Any) -> bool:
         """Record what became of a claimed message (sent, retry, held, dead)."""
-        self.conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+        query = update(outbox).where(outbox.c.id == message_id)
+        if token is not None:
+            query = query.where(outbox.c.claim_token == token)
+        return bool(self.conn.execute(query.values(**values)).rowcount == 1)
 
     def messages(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]:
         """Outbox rows, newest first."""

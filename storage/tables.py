@@ -153,6 +153,8 @@ outbox = Table(
     # next_attempt_at (a retry, or held for quiet hours), or dead (a permanent failure).
     Column("next_attempt_at", UTCDateTime()),
     Column("claimed_at", UTCDateTime()),
+    # Who holds the claim (a token per claim): only the holder sends and settles it.
+    Column("claim_token", String(32)),
     Column("ref", String(500)),   # the provider's message id, or the .eml file
     Column("note", String(200)),  # e.g. held for quiet hours until ...
     # Partial: WHERE status = 'queued' (migration 0003), WHERE status IN ('queued',

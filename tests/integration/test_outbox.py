@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 import threading
+import time
 
 import pendulum
 import pytest
@@ -164,3 +165,47 @@ def test_each_owning_leader_gets_one_digest_a_working_day(app):
 @pytest.fixture(autouse=True)
 def _no_real_sendgrid(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.delenv("PETITIONS_SENDGRID_API_KEY", raising=False)
+
+
+def test_a_sender_overtaken_past_the_reclaim_window_sends_nothing_twice(app, httpserver):
+    """A slow SendGrid (1.5 s an answer) and nine messages. The first sender claims all
+    nine, sends one, and then stalls past the ten-minute reclaim window; a second sender
+    reclaims the eight and sends them. When the first wakes, it sends none of them again:
+    every message goes out exactly once."""
+    for i in range(9):
+        with app.uow() as uow:
+            uow.queue([{"key": f"k{i}", "case_id": "", "kind": "digest", "recipient": "lin.na",
+                        "urgent": 1, "payload": {"rows": []}, "queued_at": app.clock.now()}])
+            uow.commit()
+    sent: list[str] = []
+
+    def slow(request: Request) -> Response:
+        sent.append(request.get_json()["custom_args"]["outbox_key"])
+        time.sleep(1.5)
+        return Response("", status=202)
+
+    httpserver.expect_request("/v3/mail/send").respond_with_handler(slow)
+    reports = {}
+    first = threading.current_thread()
+    calls = {"n": 0}
+    real_now = app.clock.now
+
+    def stalls() -> object:  # the first sender's third look at the clock: between messages
+        if threading.current_thread() is first:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                app.clock.advance(minutes=11)  # type: ignore[attr-defined]
+                second = threading.Thread(target=lambda: reports.setdefault(
+                    "b", deliver(app, _sendgrid(httpserver, timeout=30), limit=100)))
+                second.start()
+                second.join(300)
+        return real_now()
+
+    app.clock.now = stalls  # type: ignore[method-assign]
+    reports["a"] = deliver(app, _sendgrid(httpserver, timeout=30), limit=100)
+    assert sorted(sent) == sorted(set(sent)), "a message went out twice"
+    assert sorted(sent) == [f"k{i}" for i in range(9)]
+    assert (reports["a"].counts["sent"], reports["a"].counts["overtaken"]) == (1, 8)
+    assert reports["b"].counts["sent"] == 8
+    with app.uow() as uow:
+        assert {m.status for m in uow.messages(limit=100)} == {"sent"}

@@ -98,12 +98,17 @@ def test_a_rung_is_claimed_once_and_a_message_key_queued_once(office, rules, uow
     with uows() as uow:
         assert uow.claim_due(at("2026-03-02 12:30"), "b", 10) == []
         assert uow.queue([row]) == 0
-        claimed = uow.claim_messages(at("2026-03-02 09:00"), 10)
+        claimed = uow.claim_messages(at("2026-03-02 09:00"), 10, "a")
         uow.commit()
     with uows() as uow:
         assert [m.key for m in claimed] == ["k1"]
-        assert uow.claim_messages(at("2026-03-02 09:01"), 10) == []  # claimed, not stale
-        assert [m.key for m in uow.claim_messages(at("2026-03-02 09:20"), 10)] == ["k1"]
+        assert uow.claim_messages(at("2026-03-02 09:01"), 10, "b") == []  # held, not stale
+        assert [m.key for m in uow.claim_messages(at("2026-03-02 09:20"), 10, "b")] == ["k1"]
+        # the first holder is fenced off: it may neither renew nor settle it any more
+        assert not uow.renew_claim(claimed[0].id, "a", at("2026-03-02 09:21"))
+        assert not uow.settle_message(claimed[0].id, "a", status="sent")
+        assert uow.renew_claim(claimed[0].id, "b", at("2026-03-02 09:21"))
+        assert uow.settle_message(claimed[0].id, "b", status="sent")
 
 
 def test_a_request_id_is_recorded_once_and_runs_and_waits_are_kept(office, rules, uows):
