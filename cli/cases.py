@@ -14,7 +14,8 @@ from services.reading import case_and_history, open_case_rows
 from services.timeline import case_summary
 
 Ref = Annotated[str, typer.Argument(help="Case id or registration number.")]
-LIST_COLUMNS = ("ref", "stage", "unit", "responder", "leader", "deadline", "due", "overdue")
+LIST_COLUMNS = ("ref", "stage", "unit", "responder", "leader", "deadline", "due", "overdue",
+                "warning")
 
 
 def register(app: typer.Typer) -> None:

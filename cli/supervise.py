@@ -43,14 +43,15 @@ def timeline_cmd(ref: Annotated[str, typer.Argument(help="Case id or registratio
         emit([{"case": case.ref, "kind": "event", **e} for e in t["events"]]
              + [{"case": case.ref, "kind": "deadline", "when": d["due"],
                  "stage": case.stage.value, "event": d["deadline"], "actor": d["held_by"],
-                 "detail": f"{d['limit']}; {d['state']}; {d['extended']}".strip("; ")}
+                 "detail": "; ".join(x for x in (d["limit"], d["state"], d["extended"],
+                                                 d["warning"]) if x)}
                 for d in t["deadlines"]], "csv")
         return
     print_header(out, case)
     out.print(table(t["deadlines"], ("deadline", "limit", "due", "state", "extended",
-                                     "breached_at", "held_by"), title="deadlines",
+                                     "breached_at", "held_by", "warning"), title="deadlines",
                     headers=("deadline", "limit", "due", "state", "extended", "breached at",
-                             "held by")))
+                             "held by", "warning")))
     out.print(table(t["events"], EVENT_COLUMNS, title="events"))
 
 

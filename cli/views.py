@@ -12,7 +12,7 @@ from domain.case import Case, CaseRules
 from services.timeline import deadline_rows, event_rows
 from storage.chain import AuditRow
 
-DEADLINE_COLUMNS = ("deadline", "limit", "due", "state", "extended")
+DEADLINE_COLUMNS = ("deadline", "limit", "due", "state", "extended", "warning")
 EVENT_COLUMNS = ("when", "stage", "event", "actor", "detail")
 
 

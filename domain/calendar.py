@@ -274,14 +274,19 @@ class WorkingCalendar:
         return total
 
     # --- warnings -----------------------------------------------------------------
+    def estimated_years(self, first: dt.date, last: dt.date) -> tuple[int, ...]:
+        """The years in [first, last] with no official schedule (only an estimate)."""
+        return tuple(y for y in range(min(first.year, last.year),
+                                      max(first.year, last.year) + 1)
+                     if not self.is_official(y))
+
     def warnings_for(self, first: dt.date, last: dt.date) -> list[str]:
         """A warning per year in [first, last] that has no official schedule."""
         return [
             f"{year} has no official holiday schedule (the State Council notice is not "
             f"loaded; working days are estimated from {self.year(year).source}); load it "
             "with an override file and check this date again"
-            for year in range(min(first.year, last.year), max(first.year, last.year) + 1)
-            if not self.is_official(year)
+            for year in self.estimated_years(first, last)
         ]
 
 

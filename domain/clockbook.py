@@ -104,6 +104,7 @@ class ClockBook(CaseState):
         c = self._running()
         if self._paused(c):
             raise ClockError(self.ref, f"the {c.kind.value} clock is already paused")
+        self.known_due.pop(c.key, None)  # moved by this act, and said so: not revised
         self.ledger.append(LedgerEntry(EntryKind.PAUSE, c.key, as_utc(now), actor,
                                        reason.value, why, pause_reason=reason))
         self._record(target, EventType.CLOCK_PAUSED, actor, now, clock=c.key,
@@ -117,6 +118,7 @@ class ClockBook(CaseState):
             raise ClockError(self.ref, f"the {c.kind.value} clock is not paused")
         since = next(e.at for e in reversed(self.ledger)
                      if e.clock == c.key and e.kind is EntryKind.PAUSE)
+        self.known_due.pop(c.key, None)
         self.ledger.append(LedgerEntry(EntryKind.RESUME, c.key, as_utc(now), actor, "resume",
                                        basis.strip()))
         self._record(target, EventType.CLOCK_RESUMED, actor, now, clock=c.key,
@@ -151,6 +153,7 @@ class ClockBook(CaseState):
         if view.state is DeadlineState.BREACHED:
             raise ExtensionRefused(self.ref, f"the handling limit passed on {view.due_date}; "
                                    "an extension is approved before it")
+        self.known_due.pop(c.key, None)
         self.ledger.append(LedgerEntry(EntryKind.EXTEND, c.key, as_utc(now), actor,
                                        reason.strip(), rule.basis, extension=period,
                                        approver=approver))
@@ -176,3 +179,26 @@ class ClockBook(CaseState):
         if c is not None and self._paused(c):
             raise ClockError(self.ref, f"the {kind.value} clock is paused; resume it first")
         self._close(kind, now, Closing.DONE)
+
+    def revise_due_dates(self, rules: CaseRules, now: dt.datetime, *, actor: str) -> bool:
+        """Compare each running duty's due date with the one known before. A date first
+        seen is noted; one that moved without anyone's act (the office loaded a year's
+        official holiday schedule, the calendar file changed) is recorded with the old and
+        the new date, so that the people holding the case are told. Returns whether what
+        is known changed."""
+        changed = False
+        for v in self.deadlines(rules, now):
+            if v.kind.is_window or v.closed_at is not None or v.paused_since is not None:
+                continue
+            new = v.due_date.isoformat()
+            old = self.known_due.get(v.key)
+            if old == new:
+                continue
+            self.known_due[v.key] = new
+            changed = True
+            if old is not None:
+                self._record(self._stage, EventType.DUE_DATE_REVISED, actor, now, clock=v.key,
+                             kind=v.kind.value, old_due=old, new_due=new,
+                             estimated=list(v.estimated), responder_now=self.responder,
+                             leader_now=self.leader)
+        return changed

@@ -115,6 +115,9 @@ class DeadlineView:
     pauses: tuple[tuple[dt.datetime, dt.datetime | None], ...]
     closed_at: dt.datetime | None
     warnings: tuple[str, ...]
+    # Years counted across whose holiday schedule is only estimated: the due date may move
+    # when the State Council publishes it (shown wherever the date is).
+    estimated: tuple[int, ...] = ()
 
 
 def pauses_of(clock: Clock, entries: Sequence[LedgerEntry]) -> list[tuple[dt.datetime,
@@ -175,7 +178,9 @@ def evaluate(clock: Clock, entries: Sequence[LedgerEntry], policy: DeadlinePolic
         state=state, overdue=overdue, paused_since=paused_since, extensions=extensions,
         pauses=tuple(pauses), closed_at=clock.closed_at,
         warnings=tuple(calendar.warnings_for(local_date(clock.started_at),
-                                             local_date(due_at - _EPS))))
+                                             local_date(due_at - _EPS))),
+        estimated=calendar.estimated_years(local_date(clock.started_at),
+                                           local_date(due_at - _EPS)))
 
 
 # A day-unit due instant is 24:00 local, which is 00:00 of the next day: step back a
@@ -269,3 +274,15 @@ def state_text(v: DeadlineView) -> str:
 def due_text(v: DeadlineView) -> str:
     """The due date for day periods, the local due time for hour periods (for people)."""
     return v.due_date.isoformat() if v.period.unit.is_daily else format_local(v.due_at)
+
+
+def estimate_note(v: DeadlineView, language: str = "zh") -> str:
+    """What a person is told of a due date counted across an estimated year: "" when its
+    calendar is official."""
+    if not v.estimated:
+        return ""
+    years = "、".join(str(y) for y in v.estimated)
+    if language == "zh":
+        return f"{years}年节假日安排尚未公布，期限可能调整"
+    return f"the {', '.join(map(str, v.estimated))} holiday schedule is not published yet; " \
+           "this date may change"

@@ -149,21 +149,29 @@ def case_facts(case: Case, org: OrgChart, recipient: str, language: str) -> dict
 
 def context(kind: str, recipient: str, payload: Mapping[str, Any], case: Case | None,
             org: OrgChart, *, office: str, language: str, to_name: str,
-            deadlines: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Everything a template may use for one message."""
+            deadlines: Mapping[str, str] | None = None,
+            notes: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Everything a template may use for one message. ``deadlines``: each deadline kind's
+    due date as people read it; ``notes``: the warning of those counted across a year whose
+    holiday schedule is only estimated."""
     d = dict(payload)
     deadlines = dict(deadlines or {})
+    notes = dict(notes or {})
+    clock_kind = str(d.get("kind") or d.get("clock") or "").split("@")[0]
     ctx: dict[str, Any] = {
         "office": office, "kind": kind, "to": {"name": to_name,
                                                "petitioner": recipient == PETITIONER},
         "at": local_text(d.get("at")), "actor": person_name(org, d.get("actor")),
         "case": case_facts(case, org, recipient, language) if case is not None else None,
-        "deadline": {"name": _deadline_name(d.get("clock"), language),
-                     "rung": d.get("rung") or "", "due": deadlines.get(d.get("clock") or "", ""),
-                     "overdue": d.get("overdue") or ""},
+        "deadline": {"name": _deadline_name(clock_kind or None, language),
+                     "rung": d.get("rung") or "", "due": deadlines.get(clock_kind, ""),
+                     "overdue": d.get("overdue") or "",
+                     "warning": notes.get(clock_kind, "")},
         "extension": {"by": d.get("by") or "", "new_due": d.get("new_due") or "",
                       "reason": d.get("reason") or "",
-                      "approver": person_name(org, d.get("approver"))},
+                      "approver": person_name(org, d.get("approver")),
+                      "warning": notes.get("handling", "")},
+        "revised": {"old": d.get("old_due") or "", "new": d.get("new_due") or ""},
         "decision": {"outcome": _label(Outcome, d.get("outcome"), language),
                      "resolution": _label(Resolution, d.get("resolution"), language),
                      "summary": d.get("summary") or ""},

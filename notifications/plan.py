@@ -68,6 +68,10 @@ def messages_for(event: DomainEvent) -> list[Message]:
                 + msg("extension", d.get("approver")))
     if t in (E.DECISION_ISSUED, E.REVIEW_DECIDED, E.RE_REVIEW_DECIDED):
         return msg("decision_notice", PETITIONER) + msg("rating_request", PETITIONER)
+    if t is E.DUE_DATE_REVISED:
+        revised = f"{d.get('clock')}/{d.get('new_due')}"
+        return (msg("due_revised", d.get("responder_now"), occurrence=revised)
+                + msg("due_revised", d.get("leader_now"), occurrence=revised))
     if t in _RUNG_KIND:
         rung = f"{d.get('clock')}/{d.get('rung')}"  # a rung fires once: its key is stable
         return msg(_RUNG_KIND[t], d.get("recipient"),

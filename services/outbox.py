@@ -20,7 +20,7 @@ import pendulum
 from jinja2 import TemplateError
 
 from domain.case import Case
-from domain.deadlines import due_text, standing
+from domain.deadlines import due_text, estimate_note, standing
 from domain.errors import ConfigError, PetitionError
 from domain.instants import format_local, local
 from notifications.compose import Barred, address_of, context, digest_row, letters_desk
@@ -98,10 +98,14 @@ def _envelope(app: App, row: OutboxRow, case: Case | None, renderer: Renderer,
                                 "letters_to, confidential_letters_to)"
                                 if address.letter else ""))
     deadlines: dict[str, str] = {}
+    notes: dict[str, str] = {}
     if case is not None:
-        deadlines = {v.kind.value: due_text(v) for v in case.deadlines(app.rules_for(case), now)}
+        views = case.deadlines(app.rules_for(case), now)
+        deadlines = {v.kind.value: due_text(v) for v in views}
+        notes = {v.kind.value: estimate_note(v, notify.language) for v in views}
     ctx = context(row.kind, row.recipient, row.payload, case, office.org, office=office.name,
-                  language=notify.language, to_name=address.name, deadlines=deadlines)
+                  language=notify.language, to_name=address.name, deadlines=deadlines,
+                  notes=notes)
     content = renderer.render(row.kind, ctx)
     subject = content.subject
     if address.letter:  # printed and posted by the office

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.case import Case
-from domain.deadlines import standing
+from domain.deadlines import estimate_note, standing
 from domain.instants import format_duration, format_local
 from services.bootstrap import App
 from storage.chain import AuditRow
@@ -37,6 +37,7 @@ def open_case_rows(app: App, *, overdue_only: bool = False) -> list[dict[str, An
                      "unit": case.unit, "responder": case.responder, "leader": case.leader,
                      "deadline": nxt.kind.value if nxt else None,
                      "due": format_local(nxt.due_at) if nxt else None,
+                     "warning": estimate_note(nxt) if nxt else "",
                      "overdue": format_duration(s.overdue_by) if s.overdue else None,
                      "overdue_seconds": s.overdue_by.total_seconds() if s.overdue else 0})
     if overdue_only:
@@ -58,7 +59,7 @@ def overdue_rows(app: App) -> list[dict[str, Any]]:
                          "unit_name": unit.name if unit else "",
                          "leader": case.leader or "", "responder": case.responder or "",
                          "stage": case.stage.value, "deadline": v.kind.value,
-                         "due": v.due_date.isoformat(),
+                         "due": v.due_date.isoformat(), "warning": estimate_note(v),
                          "overdue": format_duration(v.overdue),
                          "overdue_seconds": int(v.overdue.total_seconds())})
     rows.sort(key=lambda r: -int(r["overdue_seconds"]))

@@ -14,7 +14,7 @@ import pendulum
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from domain.case import Case
-from domain.deadlines import DeadlineState, due_text, state_text
+from domain.deadlines import DeadlineState, due_text, estimate_note, state_text
 from domain.instants import format_local
 from domain.stages import Stage
 from services.bootstrap import App
@@ -62,6 +62,7 @@ def case_bars(app: App, case: Case, audit: list[AuditRow], now: dt.datetime
             continue
         held = holders.get(v.kind.value)
         marks.append({"label": v.kind.label, "kind": v.kind.value, "due": due_text(v),
+                      "warning": estimate_note(v) if v.closed_at is None else "",
                       "state": state_text(v), "state_label": v.state.label,
                       "x": _pct(v.due_at, start, span), "colour": COLOURS.get(v.state, "#777"),
                       "held_by": f"{held['responder']} / {held['leader'] or '-'}"

@@ -144,18 +144,27 @@ def _failed(app: App, uow: UnitOfWork, case: Case, bad: dict[tuple[str, str], Ex
     return out
 
 
+CALENDAR_ACTOR = "calendar"
+
+
 def reschedule_open(app: App) -> int:
     """Derive every open case's pending rungs anew (after the key periods or a policy's
-    ladders changed in the configuration). It rewrites rung rows as a sweep does, so it
+    ladders changed in the configuration), and its due dates: a date that moved because
+    the calendar changed (an office loaded a year's official schedule) is an audit event,
+    and the people holding the case are told. It rewrites rung rows as a sweep does, so it
     takes the sweepers' turn. Returns how many cases were rescheduled."""
     now = app.clock.now()
     with app.uow() as uow:
         uow.one_sweep_at_a_time()
-        cases = uow.open_cases()
-        for case in cases:
-            uow.reschedule(case.id, case.schedule(app.rules_for(case), now))
-        uow.commit()
-    return len(cases)
+        ids = [c.id for c in uow.open_cases()]
+        for case_id in ids:
+            case = uow.cases.get(case_id)
+            if case.revise_due_dates(app.rules_for(case), now, actor=CALENDAR_ACTOR):
+                uow.cases.touch(case.id)
+            else:
+                uow.reschedule(case.id, case.schedule(app.rules_for(case), now))
+        commit(app, uow, now)
+    return len(ids)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from domain.case import Case, CaseRules
-from domain.deadlines import due_text, state_text
+from domain.deadlines import due_text, estimate_note, state_text
 from domain.instants import format_local
 from storage.chain import AuditRow
 
@@ -44,7 +44,8 @@ def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime) -> list[dict[s
         ext = "; ".join(f"+{e.extension} ({e.reason}, approved by {e.approver})"
                         for e in v.extensions if e.extension)
         rows.append({"deadline": v.kind.value, "limit": str(v.period), "due": due_text(v),
-                     "state": state_text(v), "extended": ext})
+                     "state": state_text(v), "extended": ext,
+                     "warning": estimate_note(v) if v.closed_at is None else ""})
     return rows
 
 
@@ -65,8 +66,8 @@ def artifact_table(case: Case, rules: CaseRules, audit_rows: list[AuditRow],
                if held else "")
         deadlines.append({"kind": "deadline", "when": d["due"], "what": d["deadline"],
                           "stage": case.stage.value, "who": who, "detail":
-                          f"{d['limit']}; {d['state']}" + (f"; {d['extended']}"
-                                                          if d["extended"] else "")})
+                          "; ".join(x for x in (d["limit"], d["state"], d["extended"],
+                                                d["warning"]) if x)})
     return events + deadlines
 
 
@@ -116,6 +117,7 @@ def case_summary(case: Case, rules: CaseRules, audit: list[AuditRow],
     return {"id": case.id, "registration_no": case.registration_no,
             "stage": case.stage.value, "unit": case.unit, "responder": case.responder,
             "leader": case.leader, "policy": case.policy_id, "repeat_of": case.repeat_of,
-            "subject": case.petition.subject,
-            "deadlines": deadline_rows(case, rules, now),
+            "subject": case.petition.subject, "triage": case.triage,
+            "deadlines": (rows := deadline_rows(case, rules, now)),
+            "warnings": sorted({r["warning"] for r in rows if r["warning"]}),
             "events": event_rows(audit)}

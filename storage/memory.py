@@ -131,6 +131,7 @@ class MemoryCases(SeenCases):
         case.version += 1
         case.events.clear()
         self._new.discard(case.id)
+        self._touched.discard(case.id)
 
 
 def reschedule(data: _Data, case_id: str, schedule: Sequence[DueRung]) -> None:

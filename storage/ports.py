@@ -75,13 +75,20 @@ class SeenCases:
     def __init__(self) -> None:
         self.seen: dict[str, Case] = {}
         self._new: set[str] = set()
+        self._touched: set[str] = set()
 
     def add(self, case: Case) -> None:
         self.seen[case.id] = case
         self._new.add(case.id)
 
     def changed(self) -> list[Case]:
-        return [c for c in self.seen.values() if c.events or c.id in self._new]
+        return [c for c in self.seen.values()
+                if c.events or c.id in self._new or c.id in self._touched]
+
+    def touch(self, case_id: str) -> None:
+        """Write this loaded case at commit though it recorded no event (what it knows
+        changed)."""
+        self._touched.add(case_id)
 
     def _already(self, ref: str) -> Case | None:
         return next((c for c in self.seen.values() if ref in (c.id, c.registration_no)),
@@ -96,6 +103,7 @@ class SeenCases:
         it afresh."""
         self.seen.pop(case_id, None)
         self._new.discard(case_id)
+        self._touched.discard(case_id)
 
 
 class CaseRepository(Protocol):
@@ -111,6 +119,9 @@ class CaseRepository(Protocol):
 
     def forget(self, case_id: str) -> None:
         """Drop a case loaded here whose changes were rolled back."""
+
+    def touch(self, case_id: str) -> None:
+        """Write this loaded case at commit though it recorded no event."""
 
     def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
         """Earlier cases of one petitioner, for repeat detection."""

@@ -102,6 +102,7 @@ class SqlCaseRepository(SeenCases):
         case.version += 1
         case.events.clear()
         self._new.discard(case.id)
+        self._touched.discard(case.id)
 
     def _insert(self, case: Case, values: dict[str, Any]) -> None:
         # The unique constraint decides, also between two clerks registering at once; the

@@ -113,7 +113,8 @@ def test_every_kind_renders_in_both_languages(office, rules):
     case = new_case(office, rules)
     kinds = ["assignment", "leader_request", "reminder", "warning", "breach", "escalation",
              "extension", "extension_notice", "acceptance_notice", "decline_notice",
-             "decision_notice", "rating_request", "digest", "dead_letter", "alert"]
+             "decision_notice", "rating_request", "digest", "dead_letter", "alert",
+             "due_revised"]
     for language in ("zh", "en"):
         for kind in kinds:
             to = PETITIONER if kind.endswith(("notice", "request")) and kind != \
