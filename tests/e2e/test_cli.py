@@ -205,3 +205,36 @@ def test_outbox_send_writes_eml_files_and_outbox_lists_them(home):
     assert "lin.na" in listed.stdout and "1 sent" in listed.stdout
     assert len(list((home / "outbox").glob("*.eml"))) == 1
     assert bad.returncode == 2 and "unknown status 'lost'" in bad.stderr
+
+
+def test_a_due_date_in_an_estimated_year_is_flagged_by_every_command(home):
+    import pendulum
+
+    from services import cases as services
+    from services.bootstrap import bootstrap
+    from services.clock import FileClock
+    from services.schema import migrated
+    from services.settings import Settings
+
+    home.mkdir()
+    clock = FileClock(home / "clock")
+    clock.set(pendulum.datetime(2026, 12, 21, 10, 0, tz="Asia/Shanghai"))
+    app = migrated(bootstrap(Settings(home=home, config_dir=SAMPLE_OFFICE), clock=clock))
+    petition = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
+    del petition["received_at"]
+    case = services.register(app, petition, registration_no="XF-E2", actor="qian.hui")
+    services.route_and_assign(app, case.id, actor="intake")
+    app.engine.dispose()  # type: ignore[union-attr]
+    env = {"config_dir": str(SAMPLE_OFFICE), "simulated_clock": "1"}
+    note = "2027年节假日安排尚未公布，期限可能调整"
+    shown = json.loads(run("show", "XF-E2", "--json", home=home, **env).stdout)
+    assert shown["warnings"] == [note]
+    listed = json.loads(run("list", "--json", home=home, **env).stdout)
+    assert listed[0]["deadline"] == "first_response" and listed[0]["warning"] == ""
+    assert "warning" in run("show", "XF-E2", home=home, **env).stdout  # the table's column
+    timeline = json.loads(run("timeline", "XF-E2", "--format", "json", home=home,
+                              **env).stdout)
+    assert note in {d["warning"] for d in timeline["deadlines"]}
+    report = home / "report.html"
+    assert run("report", "--html", str(report), home=home, **env).returncode == 0
+    assert note in report.read_text()
