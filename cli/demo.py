@@ -38,7 +38,7 @@ from domain.instants import format_local, local
 from domain.stages import Stage
 from flows.engine import PrefectRuns
 from flows.lifecycle import intake, sweeper
-from flows.prefect_env import api_url, configure
+from flows.prefect_env import api_url, configure, tied_to_parent
 from flows.tasks import app as engine_app
 from services.bootstrap import bootstrap
 from services.cases import ActRequest, act_and_wake, new_registration_no
@@ -100,7 +100,8 @@ class Demo:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", "from cli.main import main; main()", "serve"],
                 env={**os.environ}, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL)
+                stdin=subprocess.DEVNULL,  # dies with the demo, however the demo ends
+                preexec_fn=tied_to_parent(signal.SIGTERM, new_session=False))
         started = time.monotonic()
         with self.console.status("starting the engine (Prefect server, deployments)") as s:
             while not self._deployed():

@@ -87,11 +87,21 @@ def environment(home: Path, pg: str, port: int, name: str = "cluster") -> dict[s
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}  # reaped by ``down`` in this process
 
 
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> int:
+def _spawn(args: list[str], env: dict[str, str], log: Path, tied: bool = False) -> int:
+    """Start a child in a session of its own. ``tied``: it is killed when this process
+    dies, however it dies (tests: an interrupted run leaves no server or worker behind;
+    workers have been seen to ignore SIGTERM for over 35 s, so they get SIGKILL)."""
+    preexec = None
+    if tied:
+        sys.path.insert(0, str(ROOT))
+        from flows.prefect_env import tied_to_parent
+
+        preexec = tied_to_parent(signal.SIGKILL)
     with log.open("ab") as out:
         proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=ROOT, start_new_session=True)
+                                cwd=ROOT, start_new_session=preexec is None,
+                                preexec_fn=preexec)
     _CHILDREN[proc.pid] = proc
     return proc.pid
 
@@ -113,7 +123,9 @@ def _run(args: list[str], env: dict[str, str]) -> None:
 
 
 def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str],
-       name: str = "cluster") -> dict:  # type: ignore[type-arg]
+       name: str = "cluster", tied: bool = False) -> dict:  # type: ignore[type-arg]
+    """Start the cluster. ``tied``: its server and workers die with this process (the
+    tests); from the command line they outlive ``up`` until ``down``."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "prefect").mkdir(exist_ok=True)
     port = port or _free_port()
@@ -124,7 +136,7 @@ def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str
                    "env": env, "pids": {}}
     state["pids"]["server"] = _spawn(
         [str(bin_ / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
-         str(port)], env, home / "server.log")
+         str(port)], env, home / "server.log", tied)
     (home / "cluster.json").write_text(json.dumps(state, indent=2))
     started = time.monotonic()
     while not _healthy(env["PREFECT_API_URL"]):
@@ -148,7 +160,7 @@ def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str
         state["pids"][f"worker-{i}"] = _spawn(
             [str(bin_ / "prefect"), "worker", "start", "--pool", "petitions", "--type",
              "process", "--name", f"worker-{i}", "--prefetch-seconds", "5"], env,
-            home / f"worker-{i}.log")
+            home / f"worker-{i}.log", tied)
     (home / "cluster.json").write_text(json.dumps(state, indent=2))
     print(f"up in {time.monotonic() - started:.0f} s: server {env['PREFECT_API_URL']}, "
           f"{workers} worker(s); state in {home / 'cluster.json'}")

@@ -73,11 +73,22 @@ def require_server(settings: Settings) -> str:
     return url
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the server gets SIGTERM when ``petitions serve`` dies, even by SIGKILL."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    os.setsid()  # Ctrl-C in the terminal reaches serve, which stops the server in order
+def tied_to_parent(sig: int = signal.SIGTERM, *, new_session: bool = True
+                   ) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that ties a child process to the process starting it (Linux): the
+    child gets ``sig`` when its parent dies, even by SIGKILL, so nothing outlives it. With
+    ``new_session`` it also leaves the terminal's process group (Ctrl-C reaches the parent,
+    which stops its children in order). None where this cannot be done."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def tie() -> None:  # pragma: no cover - runs in the child before exec
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, sig)  # PR_SET_PDEATHSIG
+        if new_session:
+            os.setsid()
+
+    return tie
 
 
 def start_server(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
@@ -86,7 +97,7 @@ def start_server(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     args = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
             "--port", str(settings.prefect_port)]
     out = log.open("ab")
-    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    preexec = tied_to_parent(signal.SIGTERM)  # dies with ``petitions serve``
     return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, preexec_fn=preexec)
 

@@ -86,7 +86,7 @@ def bring_up(tmp_path_factory: pytest.TempPathFactory, name: str,
 
     (home / "clock").write_text(START.in_timezone("UTC").isoformat())
     state = script.up(home, pg, 2, None, {"PETITIONS_SIMULATED_CLOCK": "1", **extra},
-                      name=name)
+                      name=name, tied=True)  # an interrupted run leaves nothing behind
     try:
         yield Cluster(home, state)
     finally:

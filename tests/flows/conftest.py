@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from flows.prefect_env import tied_to_parent
 from tests.conftest import SAMPLE_OFFICE, post_json, wait_for
 
 START_TIMEOUT = 120.0
@@ -66,7 +67,8 @@ class Engine:
         with (self.home / "serve.log").open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", "from cli.main import main; main()", "serve"],
-                env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT)
+                env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=tied_to_parent(signal.SIGTERM, new_session=False))
         # Served and polled: the runner's first poll marks the deployment READY.
         self.wait_for(lambda: (self.get("/deployments/name/petition-lifecycle/lifecycle")
                                or {}).get("status") == "READY",
