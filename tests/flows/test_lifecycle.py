@@ -73,8 +73,7 @@ def test_an_action_in_the_wrong_stage_is_refused_and_the_run_stays_suspended(ser
 def test_an_answer_on_the_prefect_form_moves_the_case(served):
     case = served.case("XF-F1")
     run = served.paused_at(case["id"], "acknowledged-")
-    served.post(f"/flow_runs/{run['id']}/resume",
-                {"run_input": {"act": "accept", "actor": "lin.na", "reason": "受理告知书已寄出"}})
+    served.answer(run["id"], {"act": "accept", "actor": "lin.na", "reason": "受理告知书已寄出"})
     served.paused_at(case["id"], "handling-")
     after = served.case("XF-F1")
     assert after["stage"] == "handling"
@@ -84,9 +83,8 @@ def test_an_answer_on_the_prefect_form_moves_the_case(served):
 def test_a_form_answer_the_domain_refuses_leaves_the_case_and_asks_again(served):
     case = served.case("XF-F1")
     run = served.paused_at(case["id"], "handling-")
-    served.post(f"/flow_runs/{run['id']}/resume",
-                {"run_input": {"act": "extend", "actor": "lin.na", "days": 30,
-                               "approver": "nobody.here", "reason": "需现场核查"}})
+    served.answer(run["id"], {"act": "extend", "actor": "lin.na", "days": 30,
+                               "approver": "nobody.here", "reason": "需现场核查"})
     key = run["state"]["state_details"]["pause_key"]
     again = served.wait_for(lambda: served.paused_at(case["id"], "handling-")["state"][
         "state_details"]["pause_key"] != key, 240, "the run to wait again, at a new key")
@@ -99,9 +97,8 @@ def test_the_handler_files_the_completion_report_on_the_form(served):
     case = served.case("XF-F1")
     run = served.paused_at(case["id"], "handling-")
     key = run["state"]["state_details"]["pause_key"]
-    served.post(f"/flow_runs/{run['id']}/resume",
-                {"run_input": {"act": "report", "actor": "lin.na",
-                               "summary": "已核对9、10月工资表与考勤"}})
+    served.answer(run["id"], {"act": "report", "actor": "lin.na",
+                               "summary": "已核对9、10月工资表与考勤"})
     served.wait_for(lambda: served.paused_at(case["id"], "handling-")["state"][
         "state_details"]["pause_key"] != key, 240, "the run to wait again, still handling")
     last = served.case("XF-F1")["events"][-1]
@@ -131,9 +128,8 @@ def test_a_form_answered_after_rungs_fired_is_applied_once(served):
     key = run["state"]["state_details"]["pause_key"]
     # The run suspended before the sweeper fired the handling rungs: the case's version has
     # moved on since the form was shown, but not its stage. The answer still counts.
-    served.post(f"/flow_runs/{run['id']}/resume",
-                {"run_input": {"act": "close", "actor": "lin.na", "outcome": "support",
-                               "resolution": "resolved", "summary": "补发9、10月工资差额"}})
+    served.answer(run["id"], {"act": "close", "actor": "lin.na", "outcome": "support",
+                               "resolution": "resolved", "summary": "补发9、10月工资差额"})
     assert served.paused_at(case["id"], "decided-")["state"]["state_details"][
         "pause_key"] != key
     events = [e["event"] for e in served.case("XF-F1")["events"]]

@@ -5,27 +5,36 @@ ended, is brought back in step by the reconcile step (at ``serve`` start, on its
 
 from __future__ import annotations
 
-from tests.conftest import SAMPLE_OFFICE
+import json
+from pathlib import Path
+
+from tests.conftest import WAGE
 from tests.flows.conftest import Engine
 
-WAGE = str(SAMPLE_OFFICE / "samples" / "wage-complaint.json")
 
-
-def _intake(served: Engine, number: str) -> dict:  # type: ignore[type-arg]
-    served.cli("intake", WAGE, "--registration-no", number, "--actor", "qian.hui")
+def _intake(served: Engine, number: str, tmp_path: Path) -> dict:  # type: ignore[type-arg]
+    """A wage complaint of a petitioner of its own (no earlier case makes it a repeat)."""
+    petition = tmp_path / f"{number}.json"
+    petition.write_text(json.dumps({**WAGE, "petitioner": {
+        **WAGE["petitioner"], "id_number": f"1426011980{number[-2:]}09999"}},
+        ensure_ascii=False))
+    served.cli("intake", str(petition), "--registration-no", number, "--actor", "qian.hui")
     case = served.case(number)
     served.paused_at(case["id"], "assigned-")
     return case
 
 
-def test_a_run_left_behind_while_the_engine_was_down_waits_again_at_the_cases_stage(served):
-    case = _intake(served, "XF-H1")
+def test_a_run_left_behind_while_the_engine_was_down_waits_again_at_the_cases_stage(
+        served, tmp_path):
+    case = _intake(served, "XF-H1", tmp_path)
     served.kill()  # SIGKILL: serve, its Prefect server, its runner, all at once
-    acked = served.cli("ack", "XF-H1", "--actor", case["responder"])
-    assert "not resumed now" in acked.stderr  # committed; no server to wake the run
-    served.cli("accept", "XF-H1", "--actor", case["responder"], "-r", "受理")
-    assert served.case("XF-H1")["stage"] == "handling"  # two stages on; the run at assigned
-    served.start()  # reconciles at start
+    try:
+        acked = served.cli("ack", "XF-H1", "--actor", case["responder"])
+        assert "not resumed now" in acked.stderr  # committed; no server to wake the run
+        served.cli("accept", "XF-H1", "--actor", case["responder"], "-r", "受理")
+        assert served.case("XF-H1")["stage"] == "handling"  # two on; the run at assigned
+    finally:
+        served.start()  # reconciles at start
     synced = served.paused_at(case["id"], "handling-")
     done = served.cli("report-completion", "XF-H1", "--actor", case["responder"],
                       "--summary", "已核实")
@@ -40,8 +49,8 @@ def test_a_run_left_behind_while_the_engine_was_down_waits_again_at_the_cases_st
     served.wait_for(waits_at_the_next, 240, "the run to apply it and wait again")
 
 
-def test_an_ended_run_is_replaced_by_a_new_one_waiting_at_the_cases_stage(served):
-    case = _intake(served, "XF-H2")
+def test_an_ended_run_is_replaced_by_a_new_one_waiting_at_the_cases_stage(served, tmp_path):
+    case = _intake(served, "XF-H2", tmp_path)
     old = served.run_of(case["id"])
     served.post(f"/flow_runs/{old['id']}/set_state",
                 {"state": {"type": "CANCELLED", "name": "Cancelled"}, "force": True})

@@ -44,8 +44,8 @@ def test_the_accused_cannot_act_on_the_accusation_or_learn_it_exists(served, tmp
                           check=False)
         assert done.returncode == 2 and "no case 'XF-S2'" in done.stderr, done.stderr
     run = served.paused_at(case["id"], "assigned-")
-    served.post(f"/flow_runs/{run['id']}/resume", {"run_input": {
-        "act": "decline", "actor": "xu.jing", "reason": "查无实据"}})
+    served.answer(run["id"], {
+        "act": "decline", "actor": "xu.jing", "reason": "查无实据"})
     first = run["state"]["state_details"]["pause_key"]
 
     def waits_again() -> bool:
