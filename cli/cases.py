@@ -10,8 +10,9 @@ import typer
 from cli.common import Json, emit, out, reports_errors, say, table
 from cli.home import app as make_app
 from cli.views import print_case
-from services.reading import case_and_history, open_case_rows
-from services.timeline import case_summary
+from domain.permissions import Sight
+from services.reading import case_and_history, open_case_records, open_case_rows
+from services.records import case_record
 
 Ref = Annotated[str, typer.Argument(help="Case id or registration number.")]
 LIST_COLUMNS = ("ref", "stage", "unit", "responder", "leader", "deadline", "due", "overdue",
@@ -29,7 +30,7 @@ def show_cmd(ref: Ref, as_json: Json = False) -> None:
     a = make_app()
     case, audit = case_and_history(a, ref)
     if as_json:
-        emit(case_summary(case, a.rules_for(case), audit, a.clock.now()))
+        emit(case_record(a, case, Sight.FULL, a.clock.now(), audit))
         return
     print_case(out, case, a.rules_for(case), a.clock.now(), audit)
 
@@ -38,9 +39,10 @@ def show_cmd(ref: Ref, as_json: Json = False) -> None:
 def list_cmd(overdue: Annotated[bool, typer.Option(help="Only cases past a deadline.")] = False,
              as_json: Json = False) -> None:
     """Open cases with their next deadline (worst overdue first with --overdue)."""
-    rows = open_case_rows(make_app(), overdue_only=overdue)
+    a = make_app()
     if as_json:
-        emit(rows)
+        emit(open_case_records(a, overdue_only=overdue))
         return
+    rows = open_case_rows(a, overdue_only=overdue)
     out.print(table(rows, LIST_COLUMNS, headers=("case", *LIST_COLUMNS[1:])))
     say(f"{len(rows)} case(s)")

@@ -85,6 +85,9 @@ class _PrefectOnFirstUse:
     def heal(self, app: App, case_id: str) -> list[str]:
         return self._runs.heal(app, case_id)
 
+    def start(self, app: App, case_id: str) -> str | None:
+        return self._runs.start(app, case_id)
+
 
 def runs() -> Runs:
     """The engine's runs (Prefect), for the commands that start or wake them."""

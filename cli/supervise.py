@@ -12,8 +12,10 @@ from cli.common import Format, check_format, emit, out, parse_day, reports_error
 from cli.home import app as make_app
 from cli.views import EVENT_COLUMNS, print_header
 from domain.instants import local_date
+from domain.permissions import Sight
 from services.measures import kpis, measure_rows
 from services.reading import case_and_history, overdue_rows
+from services.records import case_record
 from services.report import render_report
 from services.timeline import timeline_of
 
@@ -37,7 +39,7 @@ def timeline_cmd(ref: Annotated[str, typer.Argument(help="Case id or registratio
     case, audit = case_and_history(a, ref)
     t = timeline_of(case, a.rules_for(case), audit, a.clock.now())
     if fmt == "json":
-        emit(t)
+        emit(case_record(a, case, Sight.FULL, a.clock.now(), audit))
         return
     if fmt == "csv":
         emit([{"case": case.ref, "kind": "event", **e} for e in t["events"]]

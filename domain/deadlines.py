@@ -286,3 +286,15 @@ def estimate_note(v: DeadlineView, language: str = "zh") -> str:
         return f"{years}年节假日安排尚未公布，期限可能调整"
     return f"the {', '.join(map(str, v.estimated))} holiday schedule is not published yet; " \
            "this date may change"
+
+
+def urgency(v: DeadlineView, now: dt.datetime) -> str:
+    """How a running deadline stands, for a person's queue: ``breached`` (past due),
+    ``near`` (in its last quarter, or the last day), ``paused`` or ``pending``."""
+    if v.overdue:
+        return "breached"
+    if v.paused_since is not None:
+        return "paused"
+    left = (v.due_at - as_utc(now)).total_seconds()
+    span = (v.due_at - as_utc(v.started_at)).total_seconds()
+    return "near" if left <= max(span / 4, 86400.0) else "pending"

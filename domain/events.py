@@ -54,6 +54,11 @@ class EventType(enum.Enum):
     SIGNAL_RECORDED = "SignalRecorded"            # 信访信息员
     SIGNAL_DIGESTED = "SignalDigested"            # in a weekly 《信访信息参考》
     SIGNAL_PROMOTED = "SignalPromoted"            # registered as a petition
+    # Access to the workplace; their subject is the journal ``access:<person or token>``.
+    PASSWORD_SET = "PasswordSet"
+    LOGIN_FAILED = "LoginFailed"
+    TOKEN_CREATED = "TokenCreated"
+    TOKEN_REVOKED = "TokenRevoked"
 
 
 @dataclass(frozen=True)

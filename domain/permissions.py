@@ -206,6 +206,9 @@ class Sight(enum.Enum):
     def __ge__(self, other: Sight) -> bool:
         return self.value >= other.value
 
+    def __lt__(self, other: Sight) -> bool:
+        return self.value < other.value
+
 
 _CHAIN = frozenset({R.RESPONDER, R.UNIT_HEAD, R.UNIT_LEADER, R.OWNING_LEADER, R.REVIEWER,
                     R.RE_REVIEWER, R.TOP})

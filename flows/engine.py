@@ -44,6 +44,15 @@ class PrefectRuns:
         if state is None or not state.is_completed():
             raise IntakeFailed(registration_no, failure(run))
 
+    def start(self, app: App, case_id: str) -> str | None:
+        if not healthy(api_url(self.settings), timeout=5.0):
+            return "no Prefect server answers; the run starts when it is back"
+        try:
+            reconcile(app, [case_id])
+        except (httpx.HTTPError, OSError) as e:
+            return f"no answer from the Prefect server: {e}"
+        return None
+
     def heal(self, app: App, case_id: str) -> list[str]:
         if not healthy(api_url(self.settings), timeout=5.0):
             return []

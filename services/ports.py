@@ -24,3 +24,7 @@ class Runs(Protocol):
     def heal(self, app: App, case_id: str) -> list[str]:
         """Bring the case's run back in step with the case (``flows.heal``), when waking
         it failed; what was done."""
+
+    def start(self, app: App, case_id: str) -> str | None:
+        """Start the case's lifecycle run (once); why not now, or None. A case whose run
+        could not start (Prefect down) is started by the reconcile step when it is back."""

@@ -10,7 +10,9 @@ from typing import Any
 from domain.case import Case
 from domain.deadlines import estimate_note, standing
 from domain.instants import format_duration, format_local
+from domain.permissions import Sight
 from services.bootstrap import App
+from services.records import case_record
 from storage.chain import AuditRow
 
 
@@ -43,6 +45,19 @@ def open_case_rows(app: App, *, overdue_only: bool = False) -> list[dict[str, An
     if overdue_only:
         rows.sort(key=lambda r: -float(r["overdue_seconds"]))
     return rows
+
+
+def open_case_records(app: App, *, overdue_only: bool = False) -> list[dict[str, Any]]:
+    """The open cases as structured records (``list --json``), by registration, or with
+    ``overdue_only`` only those past a deadline, worst first."""
+    now = app.clock.now()
+    with app.uow() as uow:
+        found = uow.open_cases()
+    records = [case_record(app, c, Sight.FULL, now) for c in found]
+    if overdue_only:
+        records = sorted((r for r in records if r["overdue_seconds"]),
+                         key=lambda r: -int(r["overdue_seconds"]))
+    return records
 
 
 def overdue_rows(app: App) -> list[dict[str, Any]]:

@@ -63,6 +63,15 @@ class Settings:
     practices_seconds: int = 300
     # How often the served engine brings lifecycle runs back in step with their cases.
     reconcile_seconds: int = 300
+    # The web workplace beside the engine (``petitions serve``): where it listens, the key
+    # its session cookies are signed with (default: a random one kept in HOME/web-secret),
+    # how long a login lasts, and whether its cookie is sent over HTTPS only (set it when
+    # the office's proxy terminates TLS).
+    web_port: int = 8000
+    web_host: str = "127.0.0.1"
+    web_secret: Secret | None = None
+    web_session_hours: float = 8.0
+    web_https_only: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **given: Any) -> Settings:

@@ -20,12 +20,12 @@ _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "
                 "risk", "on_behalf_of", "via")
 
 
-_MATERIAL = ("summary", "reason")  # what an accusation's timeline keeps from the Prefect UI
+MATERIAL_KEYS = ("summary", "reason")  # what an accusation's timeline keeps from the Prefect UI
 
 
 def _detail(data: dict[str, Any], restricted: bool = False) -> str:
     keys = [k for k in _DETAIL_KEYS if not (k == "unit" and "by" in data)  # a period's unit
-            and not (restricted and k in _MATERIAL)]
+            and not (restricted and k in MATERIAL_KEYS)]
     parts = [f"{k}={data[k]}" for k in keys if k in data and data[k] not in (None, "", [])]
     return " ".join(parts)
 
@@ -109,15 +109,3 @@ def timeline_of(case: Case, rules: CaseRules, audit: list[AuditRow],
     return {"id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
             "subject": case.petition.subject, "unit": case.unit, "responder": case.responder,
             "leader": case.leader, "events": event_rows(audit), "deadlines": deadlines}
-
-
-def case_summary(case: Case, rules: CaseRules, audit: list[AuditRow],
-                 now: dt.datetime) -> dict[str, Any]:
-    """A case as ``show --json`` gives it: where it is, its deadlines and its events."""
-    return {"id": case.id, "registration_no": case.registration_no,
-            "stage": case.stage.value, "unit": case.unit, "responder": case.responder,
-            "leader": case.leader, "policy": case.policy_id, "repeat_of": case.repeat_of,
-            "subject": case.petition.subject, "triage": case.triage,
-            "deadlines": (rows := deadline_rows(case, rules, now)),
-            "warnings": sorted({r["warning"] for r in rows if r["warning"]}),
-            "events": event_rows(audit)}

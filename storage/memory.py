@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import threading
 from collections import Counter
@@ -29,6 +30,7 @@ from domain.routing import PriorCase
 from domain.signals import Signal
 from domain.zero_report import ZeroReport
 from storage import codec
+from storage.access import TokenRow, UserRow
 from storage.chain import GENESIS, AuditRow, Break, chain_rows, check_chain
 from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, UnitOfWork, Wait
 
@@ -54,6 +56,8 @@ class _Data:
     zero_reports: dict[tuple[str, dt.date], ZeroReport] = field(default_factory=dict)
     signals: dict[str, Signal] = field(default_factory=dict)
     last_id: int = 0
+    users: dict[str, UserRow] = field(default_factory=dict)
+    tokens: dict[str, TokenRow] = field(default_factory=dict)
 
     def snapshot(self) -> _Data:
         """A copy to restore on rollback. Case rows and audit rows are replaced, never
@@ -63,7 +67,7 @@ class _Data:
                      {k: copy.copy(r) for k, r in self.rungs.items()},
                      {k: dict(m) for k, m in self.outbox.items()}, dict(self.requests),
                      {k: dict(r) for k, r in self.runs.items()}, dict(self.zero_reports),
-                     dict(self.signals), self.last_id)
+                     dict(self.signals), self.last_id, dict(self.users), dict(self.tokens))
 
     def next_id(self) -> int:
         self.last_id += 1
@@ -195,6 +199,46 @@ class MemoryPractices:
                                               s.detail, s.risk, case_id)
 
 
+class MemoryAccess:
+    def __init__(self, data: _Data) -> None:
+        self.data = data
+
+    def user(self, person_id: str) -> UserRow | None:
+        return self.data.users.get(person_id)
+
+    def set_password(self, person_id: str, password_hash: str, at: dt.datetime) -> None:
+        self.data.users[person_id] = UserRow(person_id, password_hash, at, 0, None)
+
+    def login_failed(self, person_id: str, at: dt.datetime) -> None:
+        u = self.data.users.get(person_id)
+        if u is not None:
+            self.data.users[person_id] = dataclasses.replace(
+                u, failed_logins=u.failed_logins + 1, last_failed_at=at)
+
+    def login_succeeded(self, person_id: str) -> None:
+        u = self.data.users.get(person_id)
+        if u is not None:
+            self.data.users[person_id] = dataclasses.replace(u, failed_logins=0)
+
+    def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None:
+        if name in self.data.tokens:
+            raise ValueError(f"token '{name}' exists")
+        self.data.tokens[name] = TokenRow(name, person_id, token_hash, at, None)
+
+    def token(self, name: str) -> TokenRow | None:
+        return self.data.tokens.get(name)
+
+    def tokens(self) -> list[TokenRow]:
+        return sorted(self.data.tokens.values(), key=lambda t: t.created_at)
+
+    def revoke_token(self, name: str, at: dt.datetime) -> bool:
+        t = self.data.tokens.get(name)
+        if t is None or t.revoked_at is not None:
+            return False
+        self.data.tokens[name] = dataclasses.replace(t, revoked_at=at)
+        return True
+
+
 class MemoryUnitOfWork:
     """One transaction on a ``MemoryStore``."""
 
@@ -207,6 +251,7 @@ class MemoryUnitOfWork:
         self.data = self.store.data
         self.cases = MemoryCases(self.data)
         self.practices = MemoryPractices(self.data)
+        self.access = MemoryAccess(self.data)
         self._done = False
         return self
 
@@ -239,7 +284,7 @@ class MemoryUnitOfWork:
             yield self
         except BaseException:
             self.store.data = self.data = before
-            self.cases.data = self.practices.data = before
+            self.cases.data = self.practices.data = self.access.data = before
             raise
 
     def unclaim(self, case_id: str, clock: str, rung: str) -> None:
@@ -358,6 +403,23 @@ class MemoryUnitOfWork:
 
     def open_cases(self) -> list[Case]:
         return [c for c in self.all_cases() if c.stage.value != "closed"]
+
+    def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
+                   stage: str | None = None, open_only: bool = True) -> list[Case]:
+        def wanted(r: dict[str, Any]) -> bool:
+            who = not (people or units) or r["responder"] in people or \
+                r["leader"] in people or r["unit"] in units
+            return who and (stage is None or r["stage"] == stage) and not (
+                open_only and r["stage"] == "closed")
+        rows = sorted((r for r in self.data.cases.values() if wanted(r)),
+                      key=lambda r: r["registered_at"])
+        return [codec.from_row(_row(r)) for r in rows]
+
+    def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
+                    ) -> list[OutboxRow]:
+        rows = [m for m in self.data.outbox.values()
+                if m["recipient"] == recipient and m["kind"] in kinds]
+        return [OutboxRow(**m) for m in sorted(rows, key=lambda m: -m["id"])[:limit]]
 
     def all_cases(self) -> list[Case]:
         rows = sorted(self.data.cases.values(), key=lambda r: r["registered_at"])

@@ -30,6 +30,7 @@ from domain.escalation import DueRung
 from domain.petition import Category
 from domain.routing import PriorCase
 from storage import codec
+from storage.access import SqlAccess
 from storage.audit import verify
 from storage.chain import GENESIS, AuditRow, Break, chain_rows
 from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, Wait
@@ -168,6 +169,7 @@ class SqlUnitOfWork:
         self.tx = self.conn.begin()
         self.cases = SqlCaseRepository(self.conn)
         self.practices = SqlPractices(self.conn)
+        self.access = SqlAccess(self.conn)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -341,6 +343,27 @@ class SqlUnitOfWork:
         rows = self.conn.execute(select(cases).where(cases.c.stage != "closed")
                                  .order_by(cases.c.registered_at))
         return [codec.from_row(r) for r in rows]
+
+    def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
+                   stage: str | None = None, open_only: bool = True) -> list[Case]:
+        query = select(cases).order_by(cases.c.registered_at)
+        who = [c.in_(list(people)) for c in (cases.c.responder, cases.c.leader) if people]
+        if units:
+            who.append(cases.c.unit.in_(list(units)))
+        if who:
+            query = query.where(or_(*who))
+        if stage is not None:
+            query = query.where(cases.c.stage == stage)
+        if open_only:
+            query = query.where(cases.c.stage != "closed")
+        return [codec.from_row(r) for r in self.conn.execute(query)]
+
+    def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
+                    ) -> list[OutboxRow]:
+        return [OutboxRow(**r._mapping) for r in self.conn.execute(
+            select(outbox).where(outbox.c.recipient == recipient,
+                                 outbox.c.kind.in_(list(kinds)))
+            .order_by(outbox.c.id.desc()).limit(limit))]
 
     def all_cases(self) -> list[Case]:
         rows = self.conn.execute(select(cases).order_by(cases.c.registered_at))

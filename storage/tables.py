@@ -226,3 +226,24 @@ signals = Table(
     Column("risk", String(16), nullable=False),
     Column("case_id", String(64)),
 )
+
+# The web workplace's logins: a person's argon2 password hash and wrong-password count.
+users = Table(
+    "users", metadata,
+    Column("person_id", String(64), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("last_failed_at", UTCDateTime()),
+)
+
+# Other systems' API tokens (a 12345 hotline, an online-petition platform): each acts as a
+# person; only the SHA-256 of the secret is kept; revoked ones stay as the record.
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("person_id", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+)

@@ -86,7 +86,7 @@ def test_the_letters_desk_of_an_accusation_against_it_is_another(served, tmp_pat
     assert "xu.jing@mine.example" in eml and "li.ming" not in eml
     timeline = json.loads(served.cli("timeline", "XF-S3B", "--format", "json").stdout)
     accepted = next(e for e in timeline["events"] if e["event"] == "CaseAccepted")
-    assert "via=cli:" in accepted["detail"]
+    assert accepted["data"]["via"].startswith("cli:")
 
 
 def test_text_that_is_not_text_or_too_long_is_refused_in_one_line(served, tmp_path):

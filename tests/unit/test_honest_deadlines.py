@@ -10,13 +10,14 @@ import datetime as dt
 import pendulum
 
 from domain.calendar import WorkingCalendar, YearSchedule
+from domain.permissions import Sight
 from domain.policy import DeadlineKind
 from services import cases as s
 from services.bootstrap import App
 from services.clock import FixedClock
 from services.reading import open_case_rows
+from services.records import case_record
 from services.sweep import reschedule_open
-from services.timeline import case_summary
 from tests.conftest import WAGE, events_of
 
 NOTE = "2027年节假日安排尚未公布，期限可能调整"
@@ -36,10 +37,9 @@ def test_a_due_date_in_an_estimated_year_says_so_wherever_it_is_shown(memory_app
     assert row["deadline"] == "first_response" and row["warning"] == ""  # due in 2026
     with app.uow() as uow:
         case = uow.cases.get(case_id, lock=False)
-        shown = case_summary(case, app.rules_for(case), uow.history_of(case),
-                             app.clock.now())
+        shown = case_record(app, case, Sight.FULL, app.clock.now(), uow.history_of(case))
     notice = next(d for d in shown["deadlines"] if d["deadline"] == "acceptance_notice")
-    assert notice["due"].startswith("2027-01") and notice["warning"] == NOTE
+    assert notice["due_date"].startswith("2027-01") and notice["warning"] == NOTE
     assert shown["warnings"] == [NOTE]
 
 

@@ -1,0 +1,148 @@
+"""Who may log in to the workplace, and the other systems that may call its API.
+
+Every person in the org chart may log in once a password is set (``petitions user
+set-password``): argon2 hashes (argon2-cffi), a minimum length, and wrong passwords counted
+and slowed (each attempt past the third waits longer, up to 30 s) and journaled. An API
+token (``petitions token create NAME --as ID``) acts as one person; only the SHA-256 of its
+random secret is kept, and it can be revoked. Every change is an event of the journal
+``access:<person>`` or ``access:token:<name>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from domain.errors import ConfigError, NotPermitted, RuleViolation
+from domain.events import DomainEvent
+from domain.events import EventType as E
+from domain.text import check_text
+from services.bootstrap import App
+from storage.ports import UnitOfWork
+
+MIN_PASSWORD = 10
+FREE_TRIES = 3
+MAX_DELAY = 30.0
+_HASHER = PasswordHasher()
+# Verified when the person has no password, so that a wrong name costs what a wrong
+# password costs (no telling which names exist by the time it takes).
+_NOBODY = _HASHER.hash(secrets.token_hex(16))
+_TOKEN_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+log = logging.getLogger("petitions.access")
+
+
+def _journal(uow: UnitOfWork, subject: str, type_: E, actor: str, now: dt.datetime,
+             **data: object) -> None:
+    uow.practices.append(subject, "access", [DomainEvent(type_, subject, actor, now,
+                                                         "access", data)])
+
+
+def set_password(app: App, person: str, password: str, *, actor: str) -> None:
+    """Set ``person``'s password (who set it is journaled, never the password)."""
+    app.office.org.person(person)
+    check_text(password, "password", limit=256)
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError(f"a password has at least {MIN_PASSWORD} characters",
+                          field="password")
+    now = app.clock.now()
+    with app.uow() as uow:
+        uow.access.set_password(person, _HASHER.hash(password), now)
+        _journal(uow, f"access:{person}", E.PASSWORD_SET, actor, now)
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class Login:
+    person: str | None  # who is logged in; None: refused
+    delay: float        # seconds this attempt was to wait (wrong passwords before it)
+
+
+def login_delay(app: App, person: str) -> float:
+    """How long an attempt to log in as ``person`` waits before it is checked: nothing for
+    the first tries, then 1 s doubling per wrong password, at most 30 s."""
+    with app.uow() as uow:
+        user = uow.access.user(person)
+    failed = user.failed_logins if user is not None else 0
+    return 0.0 if failed < FREE_TRIES else min(2.0 ** (failed - FREE_TRIES), MAX_DELAY)
+
+
+def check_login(app: App, person: str, password: str, *, via: str) -> str | None:
+    """The person if ``password`` is theirs, else None; a wrong one is counted and
+    journaled (the caller waits ``login_delay`` before calling)."""
+    now = app.clock.now()
+    with app.uow() as uow:
+        user = uow.access.user(person) if person in app.office.org.people else None
+        try:
+            _HASHER.verify(user.password_hash if user else _NOBODY, password)
+            ok = user is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        if ok:
+            uow.access.login_succeeded(person)
+        elif user is not None:
+            uow.access.login_failed(person, now)
+            _journal(uow, f"access:{person}", E.LOGIN_FAILED, person, now, via=via,
+                     failed=user.failed_logins + 1)
+            log.warning("wrong password for %s (%d in a row) via %s", person,
+                        user.failed_logins + 1, via)
+        uow.commit()
+    return person if ok else None
+
+
+def create_token(app: App, name: str, person: str, *, actor: str) -> str:
+    """A new API token ``name`` acting as ``person``: the secret is returned once
+    (``<name>.<secret>``) and only its SHA-256 is kept."""
+    if not _TOKEN_NAME.match(name):
+        raise ConfigError("a token name is 2-63 lower-case letters, digits, '.', '_' or "
+                          f"'-', got {name!r}", field="name")
+    app.office.org.person(person)
+    secret = secrets.token_urlsafe(32)
+    now = app.clock.now()
+    with app.uow() as uow:
+        if uow.access.token(name) is not None:
+            raise RuleViolation(f"token:{name}", "a token of that name exists (revoked "
+                                "ones too: choose another name)")
+        uow.access.add_token(name, person, _digest(secret), now)
+        _journal(uow, f"access:token:{name}", E.TOKEN_CREATED, actor, now, acts_as=person)
+        uow.commit()
+    return f"{name}.{secret}"
+
+
+def revoke_token(app: App, name: str, *, actor: str) -> None:
+    now = app.clock.now()
+    with app.uow() as uow:
+        if not uow.access.revoke_token(name, now):
+            raise RuleViolation(f"token:{name}", "no such token in force")
+        _journal(uow, f"access:token:{name}", E.TOKEN_REVOKED, actor, now)
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who an API request acts as, and through which token."""
+
+    person: str
+    token: str
+
+
+def authenticate_token(app: App, presented: str) -> Caller:
+    """The caller a presented token stands for; ``NotPermitted`` for anything else."""
+    name, _, secret = presented.partition(".")
+    with app.uow() as uow:
+        row = uow.access.token(name) if name and secret else None
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(
+            row.token_hash, _digest(secret)):
+        raise NotPermitted("api", "no valid token")
+    return Caller(row.person_id, row.name)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

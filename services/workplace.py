@@ -1,0 +1,203 @@
+"""What each person's workplace shows: their queue, the triage queue, a case as they may see
+it with the acts they may take, the leader's board. Every row passes the domain's
+``sight`` (the accused set sees nothing of an accusation; outside its handling chain no
+accuser and no material) and every offered act ``permissions.check``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.acts import Act, acts_in
+from domain.case import Case
+from domain.deadlines import due_text, estimate_note, standing, state_text, urgency
+from domain.errors import CaseNotFound, PetitionError
+from domain.instants import format_duration, format_local
+from domain.permissions import Relation, Sight, check, relations, sight
+from services.bootstrap import App
+from services.timeline import breach_holders, event_rows
+
+ACCUSATION_OUTLINE = "检举控告件（内容仅承办人可见）"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One case in a list: what any who may see it may see."""
+
+    ref: str
+    id: str
+    subject: str
+    stage: str
+    stage_label: str
+    unit: str
+    responder: str
+    leader: str
+    deadline: str
+    due: str
+    due_at: dt.datetime | None
+    urgency: str
+    overdue: str
+    overdue_seconds: int
+    warning: str
+    roles: tuple[str, ...] = ()
+
+
+def _name(app: App, pid: str | None) -> str:
+    person = app.office.org.people.get(pid or "")
+    return person.name if person else (pid or "")
+
+
+def row(app: App, case: Case, person: str, now: dt.datetime, seen: Sight) -> Row:
+    s = standing(case.deadlines(app.rules_for(case), now))
+    nxt = s.next
+    unit = app.office.org.units.get(case.unit or "")
+    subject = case.petition.subject if seen >= Sight.MATERIAL else ACCUSATION_OUTLINE
+    held = relations(app.office.org, case, person)
+    return Row(case.ref, case.id, subject, case.stage.value, case.stage.label,
+               unit.name if unit else "待分办", _name(app, case.responder),
+               _name(app, case.leader), nxt.kind.label if nxt else "",
+               due_text(nxt) if nxt else "", nxt.due_at if nxt else None,
+               urgency(nxt, now) if nxt else "", format_duration(s.overdue_by)
+               if s.overdue else "", int(s.overdue_by.total_seconds()),
+               estimate_note(nxt) if nxt else "",
+               tuple(r.label for r in Relation if r in held))
+
+
+def _sorted(rows: list[Row]) -> list[Row]:
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(rows, key=lambda r: (-r.overdue_seconds, r.due_at or far))
+
+
+def my_queue(app: App, person: str) -> list[Row]:
+    """The open cases ``person`` holds a part in (responder, owning leader, the head or the
+    leader in charge of the handling unit), by next due, the overdue first."""
+    org = app.office.org
+    units = [u.id for u in org.units.values() if person in (u.head, u.leader)]
+    now = app.clock.now()
+    with app.uow() as uow:
+        found = uow.find_cases(people=[person], units=units)
+    out = []
+    for case in found:
+        seen = sight(org, case, person)
+        if seen is not Sight.NONE:
+            out.append(row(app, case, person, now, seen))
+    return _sorted(out)
+
+
+def triage_queue(app: App, person: str) -> list[Row]:
+    """The petitions no rule could route (待分办), for the petition office's staff."""
+    if person not in app.office.org.office_staff:
+        return []
+    now = app.clock.now()
+    with app.uow() as uow:
+        found = [c for c in uow.find_cases(stage="registered") if c.triage is not None]
+    return _sorted([row(app, c, person, now, sight(app.office.org, c, person))
+                    for c in found if sight(app.office.org, c, person) is not Sight.NONE])
+
+
+@dataclass(frozen=True)
+class Board:
+    """A leader's page: the cases they own, those waiting for them to accept, and the
+    escalations sent to them."""
+
+    owned: list[Row]
+    to_accept: list[Row]
+    escalations: list[dict[str, str]] = field(default_factory=list)
+
+
+def leader_board(app: App, person: str) -> Board:
+    now = app.clock.now()
+    with app.uow() as uow:
+        owned = uow.find_cases(people=[person])
+        sent = uow.messages_to(person, ["escalation", "breach"], limit=30)
+        refs = {c.id: c for c in owned}
+        for m in sent:
+            if m.case_id and m.case_id not in refs:
+                try:
+                    refs[m.case_id] = uow.cases.get(m.case_id, lock=False)
+                except CaseNotFound:
+                    continue
+    org = app.office.org
+    mine = [row(app, c, person, now, sight(org, c, person)) for c in owned
+            if c.leader == person and sight(org, c, person) is not Sight.NONE]
+    escalations = []
+    for m in sent:
+        case = refs.get(m.case_id)
+        if case is None or sight(org, case, person) is Sight.NONE:
+            continue
+        escalations.append({"ref": case.ref, "kind": m.kind, "at": format_local(m.queued_at),
+                            "rung": str(m.payload.get("rung") or ""),
+                            "overdue": str(m.payload.get("overdue") or "")})
+    return Board(_sorted(mine), [r for r in _sorted(mine) if r.stage == "leader_pending"],
+                 escalations)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as one person may see it, and what they may do to it now."""
+
+    ref: str
+    id: str
+    sight: Sight
+    stage: str
+    stage_label: str
+    header: dict[str, str]
+    petition: dict[str, Any]
+    deadlines: list[dict[str, Any]]
+    events: list[dict[str, str]]
+    acts: list[Act]
+    triage: str | None
+
+
+def case_view(app: App, ref: str, person: str) -> CaseView:
+    """The case ``ref`` as ``person`` may see it; ``CaseNotFound`` when they may see
+    nothing of it (the accused do not learn it exists)."""
+    now = app.clock.now()
+    with app.uow() as uow:
+        case = uow.cases.get(ref, lock=False)
+        audit = uow.history_of(case)
+    org = app.office.org
+    seen = sight(org, case, person)
+    if seen is Sight.NONE:
+        raise CaseNotFound(ref)
+    rules = app.rules_for(case)
+    holders = breach_holders(audit)
+    deadlines = []
+    for v in case.deadlines(rules, now):
+        held = holders.get(v.key)
+        deadlines.append({
+            "key": v.key, "name": v.kind.label, "limit": str(v.period), "due": due_text(v),
+            "state": state_text(v), "state_label": v.state.label,
+            "urgency": urgency(v, now) if v.closed_at is None and not v.kind.is_window
+            else v.state.value,
+            "warning": estimate_note(v) if v.closed_at is None else "",
+            "extended": "; ".join(f"+{e.extension}（{e.reason}，{_name(app, e.approver)}批准）"
+                                  for e in v.extensions if e.extension),
+            "held_by": (f"{_name(app, held['responder'])} / {_name(app, held['leader'])}"
+                        f"（{held['at']} 超期）") if held else ""})
+    p = case.petition
+    petition: dict[str, Any] = {"category": p.category.label, "channel": p.channel.label,
+                                "received": format_local(p.received_at),
+                                "headcount": p.headcount}
+    if seen >= Sight.MATERIAL:
+        petition.update(subject=p.subject, content=p.content, petitioner=p.petitioner.name)
+    else:
+        petition.update(subject=ACCUSATION_OUTLINE, content="", petitioner="")
+    if seen >= Sight.FULL:
+        petition.update(phone=p.petitioner.phone or "", id_number=p.petitioner.id_number or "",
+                        address=p.petitioner.address or "")
+    unit = org.units.get(case.unit or "")
+    header = {"unit": unit.name if unit else "待分办", "responder": _name(app, case.responder),
+              "leader": _name(app, case.leader), "policy": case.policy_id,
+              "repeat_of": case.repeat_of or ""}
+    acts = []
+    for act in acts_in([case.stage]):
+        try:
+            check(org, case, person, act)
+        except PetitionError:
+            continue
+        acts.append(act)
+    return CaseView(case.ref, case.id, seen, case.stage.value, case.stage.label, header,
+                    petition, deadlines,
+                    event_rows(audit, restricted=seen < Sight.FULL), acts, case.triage)

@@ -1,0 +1,71 @@
+"""Logins and API tokens in SQL (``storage/memory.py`` keeps the same in memory)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from storage.tables import api_tokens, users
+
+
+@dataclass(frozen=True)
+class UserRow:
+    person_id: str
+    password_hash: str
+    updated_at: dt.datetime
+    failed_logins: int
+    last_failed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    name: str
+    person_id: str
+    token_hash: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class SqlAccess:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def user(self, person_id: str) -> UserRow | None:
+        row = self.conn.execute(select(users).where(users.c.person_id == person_id)).first()
+        return UserRow(**row._mapping) if row is not None else None
+
+    def set_password(self, person_id: str, password_hash: str, at: dt.datetime) -> None:
+        values = {"password_hash": password_hash, "updated_at": at, "failed_logins": 0,
+                  "last_failed_at": None}
+        done = self.conn.execute(update(users).where(users.c.person_id == person_id)
+                                 .values(**values))
+        if done.rowcount == 0:
+            self.conn.execute(insert(users).values(person_id=person_id, **values))
+
+    def login_failed(self, person_id: str, at: dt.datetime) -> None:
+        self.conn.execute(update(users).where(users.c.person_id == person_id).values(
+            failed_logins=users.c.failed_logins + 1, last_failed_at=at))
+
+    def login_succeeded(self, person_id: str) -> None:
+        self.conn.execute(update(users).where(users.c.person_id == person_id)
+                          .values(failed_logins=0))
+
+    def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None:
+        self.conn.execute(insert(api_tokens).values(name=name, person_id=person_id,
+                                                    token_hash=token_hash, created_at=at))
+
+    def token(self, name: str) -> TokenRow | None:
+        row = self.conn.execute(select(api_tokens).where(api_tokens.c.name == name)).first()
+        return TokenRow(**row._mapping) if row is not None else None
+
+    def tokens(self) -> list[TokenRow]:
+        return [TokenRow(**r._mapping) for r in self.conn.execute(
+            select(api_tokens).order_by(api_tokens.c.created_at))]
+
+    def revoke_token(self, name: str, at: dt.datetime) -> bool:
+        done = self.conn.execute(update(api_tokens).where(
+            api_tokens.c.name == name, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=at))
+        return bool(done.rowcount == 1)

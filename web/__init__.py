@@ -1,0 +1,1 @@
+"""The office workplace: pages and a JSON API over the use cases in ``services``."""

@@ -1,0 +1,119 @@
+"""Logging in and who a request acts as: sessions in signed, expiring, HttpOnly cookies
+(Starlette's SessionMiddleware, itsdangerous), a CSRF token per session checked on every
+form, wrong passwords slowed and journaled (``services.users``), and API tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from domain.errors import NotPermitted
+from services.bootstrap import App
+from services.settings import Settings
+from services.users import Caller, authenticate_token, check_login, login_delay
+from web.context import petitions, render
+
+router = APIRouter()
+
+
+def session_secret(settings: Settings) -> str:
+    """``PETITIONS_WEB_SECRET``, else a random key kept in ``HOME/web-secret`` (made on
+    first use, readable by its owner only), so every replica of one home signs alike."""
+    if settings.web_secret is not None:
+        return settings.web_secret.get_secret_value()
+    path: Path = settings.home / "web-secret"
+    if not path.exists():
+        settings.home.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip()
+
+
+class LoginRequired(Exception):
+    """A page asked for without a login: the browser is sent to the login page."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def check_csrf(request: Request, presented: str) -> None:
+    """A form's CSRF token must be this session's; anything else is refused (403)."""
+    expected = request.session.get("csrf")
+    if not expected or not presented or not secrets.compare_digest(str(expected), presented):
+        raise HTTPException(403, "the form's CSRF token is missing or not this session's")
+
+
+def person(request: Request) -> str:
+    """The logged-in person of a page request (to the login page otherwise)."""
+    who = request.session.get("person")
+    if not who or who not in petitions(request).office.org.people:
+        raise LoginRequired(request.url.path)
+    return str(who)
+
+
+def session_via(request: Request) -> str:
+    """The channel a page's action is recorded under: ``web:<session>``."""
+    return f"web:{request.session.get('sid', '?')}"
+
+
+Person = Annotated[str, Depends(person)]
+
+
+def api_caller(request: Request) -> Caller:
+    """The caller of an API request, by its bearer token; 401 without a valid one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "a bearer token is required (petitions token create)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return authenticate_token(petitions(request), token.strip())
+    except NotPermitted:
+        raise HTTPException(401, "the token is not valid (unknown or revoked)",
+                            headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", next=_safe(next), error="")
+
+
+@router.post("/login")
+async def login(request: Request, person_id: Annotated[str, Form()],
+                password: Annotated[str, Form()], csrf: Annotated[str, Form()] = "",
+                next: Annotated[str, Form()] = "/") -> Response:
+    check_csrf(request, csrf)
+    app: App = petitions(request)
+    who = person_id.strip()
+    delay = await run_in_threadpool(login_delay, app, who)
+    if delay:
+        await asyncio.sleep(delay)  # wrong passwords before this one: it waits
+    ok = await run_in_threadpool(check_login, app, who, password, via="web")
+    if ok is None:
+        return render(request, "login.html", status_code=401, next=_safe(next),
+                      error="编号或密码不正确")
+    request.session.clear()  # a new session for the new login (no fixation)
+    request.session.update(person=ok, sid=secrets.token_hex(8),
+                           csrf=secrets.token_urlsafe(24))
+    return RedirectResponse(_safe(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+def _safe(target: str) -> str:
+    """Only a path of this site (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"

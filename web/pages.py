@@ -1,0 +1,216 @@
+"""The workplace's pages: 我的待办, 案件, 登记, 领导, and the practices. Each calls the same use
+case as the CLI (an action commits, then wakes the case's run) and shows only what the
+person may see."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from domain.acts import Act
+from domain.deadlines import due_text, estimate_note, state_text
+from domain.errors import CaseNotFound, PetitionError
+from domain.outcomes import Outcome, Rating, Resolution
+from domain.petition import Category, Channel
+from services import cases, practices, workplace
+from services.bootstrap import App
+from web.auth import Person, check_csrf, session_via
+from web.context import petitions, render, runs
+
+router = APIRouter()
+
+OUTCOMES = [(o.value, o.label) for o in Outcome]
+CLASSES = [(r.value, r.label) for r in Resolution]
+RATINGS = [(r.value, r.label) for r in Rating if r is not Rating.EXPIRED_UNRATED]
+PAUSES = [("hearing", "听证"), ("awaiting_materials", "等待补充材料"), ("appraisal", "鉴定检测")]
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue(request: Request, me: Person) -> Response:
+    app = petitions(request)
+    return render(request, "queue.html", rows=workplace.my_queue(app, me),
+                  triage=workplace.triage_queue(app, me))
+
+
+@router.get("/cases/{ref}", response_class=HTMLResponse)
+def case_page(request: Request, ref: str, me: Person) -> Response:
+    app = petitions(request)
+    try:
+        view = workplace.case_view(app, ref, me)
+    except CaseNotFound:
+        return render(request, "error.html", status_code=404, message=f"没有信访件 {ref}")
+    org = app.office.org
+    return render(request, "case.html", case=view, outcomes=OUTCOMES, classes=CLASSES,
+                  ratings=RATINGS, pauses=PAUSES,
+                  people=sorted(org.people.values(), key=lambda p: p.id),
+                  units=sorted(org.units.values(), key=lambda u: u.id))
+
+
+_FIELDS = ("reason", "leader", "outcome", "summary", "rating", "approver", "pause_reason",
+           "resolution", "unit", "responder")
+
+
+@router.post("/cases/{ref}/act")
+async def act(request: Request, ref: str, me: Person) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    app = petitions(request)
+    fields: dict[str, Any] = {k: str(form[k]).strip() or None for k in _FIELDS if k in form}
+    try:
+        what = Act(str(form.get("act", "")))
+        days = str(form.get("days") or "").strip()
+        req = cases.ActRequest(what, me, days=int(days) if days else None, via=session_via(
+            request), **{k: (v if v is not None else "") if k in ("reason", "summary") else v
+                         for k, v in fields.items()})
+        done = cases.act_and_wake(app, ref, req, runs(request))
+    except (ValueError, PetitionError) as e:
+        request.session["flash"] = {"error": True, "text": _one_line(e)}
+    else:
+        note = f"（流程稍后跟进：{done.not_woken}）" if done.not_woken else ""
+        request.session["flash"] = {"error": False,
+                                    "text": f"{done.result.ref}：已{what.command}，"
+                                            f"现为{done.result.stage.label}{note}"}
+    return RedirectResponse(f"/cases/{ref}", status_code=303)
+
+
+def _one_line(e: Exception) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+@router.get("/intake", response_class=HTMLResponse)
+def intake_page(request: Request, me: Person) -> Response:
+    return _intake_form(request, me, {}, "")
+
+
+def _intake_form(request: Request, me: str, values: dict[str, str], error: str,
+                 status_code: int = 200) -> Response:
+    app = petitions(request)
+    if me not in app.office.org.office_staff:
+        return render(request, "error.html", status_code=403,
+                      message="登记由信访办工作人员办理")
+    return render(request, "intake.html", status_code=status_code, values=values,
+                  error=error, channels=[(c.value, c.label) for c in Channel],
+                  categories=[(c.value, c.label) for c in Category],
+                  units=sorted(app.office.org.units.values(), key=lambda u: u.id))
+
+
+@router.post("/intake", response_class=HTMLResponse)
+async def intake(request: Request, me: Person, background: BackgroundTasks) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(request, form.get("csrf", ""))
+    app = petitions(request)
+    try:
+        data = petition_data(form)
+        number = cases.new_registration_no(app)
+        case = cases.register(app, data, registration_no=number, actor=me,
+                              via=session_via(request))
+        case = cases.route_and_assign(app, case.id, actor="intake")
+    except (ValueError, PetitionError) as e:
+        return _intake_form(request, me, form, _one_line(e), status_code=422)
+    background.add_task(_start, app, request, case.id)
+    view = workplace.case_view(app, case.id, me)
+    return render(request, "intake_done.html", case=view, reasons=case.leader_reasons,
+                  repeat=case.repeat_of)
+
+
+def _start(app: App, request: Request, case_id: str) -> None:
+    """The lifecycle run, right after the page; if Prefect is down, the reconcile step
+    starts it when it is back."""
+    runs(request).start(app, case_id)
+
+
+def petition_data(form: dict[str, str]) -> dict[str, Any]:
+    """The intake form as the petition mapping ``services.cases.register`` reads."""
+    def text(name: str) -> str | None:
+        return form.get(name, "").strip() or None
+
+    petitioner = {k: text(k) for k in ("name", "phone", "id_number", "address", "email")}
+    data: dict[str, Any] = {
+        "petitioner": {k: v for k, v in petitioner.items() if v},
+        "channel": text("channel"), "category": text("category"), "subject": text("subject"),
+        "content": form.get("content", ""), "concerns_unit": text("concerns_unit"),
+        "accused_persons": [a.strip() for a in form.get("accused_persons", "").replace(
+            "，", ",").split(",") if a.strip()],
+        "key_person": form.get("key_person") == "on"}
+    for field in ("headcount", "representatives"):
+        if text(field):
+            data[field] = int(form[field])
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@router.get("/leader", response_class=HTMLResponse)
+def leader(request: Request, me: Person) -> Response:
+    return render(request, "leader.html", board=workplace.leader_board(petitions(request), me))
+
+
+@router.get("/zero-report", response_class=HTMLResponse)
+def zero_report(request: Request, me: Person) -> Response:
+    app = petitions(request)
+    today = app.clock.now()
+    from domain.instants import local_date
+
+    day = local_date(today)
+    mine = app.office.org.people[me].unit
+    listed = mine in app.office.practices.zero_report.units
+    return render(request, "zero_report.html", rows=practices.zero_report_status(app, day),
+                  day=day.isoformat(), unit=mine if listed else None)
+
+
+@router.post("/zero-report")
+async def file_zero_report(request: Request, me: Person, csrf: Annotated[str, Form()],
+                           items: Annotated[int, Form()] = 0,
+                           summary: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    app = petitions(request)
+    try:
+        r = practices.file_zero_report(app, unit=app.office.org.people[me].unit,
+                                       reporter=me, items=items, summary=summary)
+        text = f"{r.day} 已报告：{'无情况' if r.nothing else f'{r.items} 件'}" + (
+            "（迟报）" if r.late else "")
+        request.session["flash"] = {"error": False, "text": text}
+    except PetitionError as e:
+        request.session["flash"] = {"error": True, "text": _one_line(e)}
+    return RedirectResponse("/zero-report", status_code=303)
+
+
+@router.get("/reception", response_class=HTMLResponse)
+def reception(request: Request, me: Person) -> Response:
+    app = petitions(request)
+    from domain.instants import local_date
+
+    first = local_date(app.clock.now())
+    rows = practices.reception_items(app, first, first.add(days=90))
+    names = {p.id: p.name for p in app.office.org.people.values()}
+    return render(request, "reception.html", rows=rows, names=names)
+
+
+@router.get("/signals", response_class=HTMLResponse)
+def signals(request: Request, me: Person) -> Response:
+    app = petitions(request)
+    rules = app.office.practices.information
+    officer = me in rules.officers
+    reader = me in rules.readers or me in app.office.org.office_staff
+    rows = practices.signal_items(app, None) if reader else [
+        s for s in practices.signal_items(app, None) if s["officer"] == me]
+    return render(request, "signals.html", rows=rows, officer=officer,
+                  units=sorted(app.office.org.units.values(), key=lambda u: u.id))
+
+
+@router.post("/signals")
+async def record_signal(request: Request, me: Person, csrf: Annotated[str, Form()],
+                        unit: Annotated[str, Form()], summary: Annotated[str, Form()],
+                        detail: Annotated[str, Form()] = "",
+                        risk: Annotated[str, Form()] = "low") -> Response:
+    check_csrf(request, csrf)
+    try:
+        s = practices.new_signal(petitions(request), officer=me, unit=unit, summary=summary,
+                                 detail=detail, risk=risk)
+        request.session["flash"] = {"error": False, "text": f"已记录 {s.id}"}
+    except PetitionError as e:
+        request.session["flash"] = {"error": True, "text": _one_line(e)}
+    return RedirectResponse("/signals", status_code=303)
+
+
+__all__ = ["due_text", "estimate_note", "router", "state_text"]
