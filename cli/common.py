@@ -16,7 +16,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -25,11 +25,11 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.errors import PetitionError
-from services.ports import Runs
+from services.ports import Runs, RunsOnFirstUse
 from services.settings import Settings
 
 if TYPE_CHECKING:  # the app and its database are not loaded by the calendar's commands
-    from services.bootstrap import App
+    pass
 
 # Piped output keeps full rows (a terminal uses its own width).
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -65,40 +65,22 @@ def office_dir(config: Path | None) -> Path:
     return config or settings().office_dir
 
 
-class _PrefectOnFirstUse:
-    """The engine's runs on the office's Prefect server, loaded when first used: a refused
-    action answers before Prefect is ever imported."""
+def _prefect_runs() -> Runs:
+    from flows.engine import PrefectRuns  # the CLI's one door to Prefect (see above)
 
-    @functools.cached_property
-    def _runs(self) -> Runs:
-        from flows.engine import PrefectRuns  # the CLI's one door to Prefect (see above)
-
-        return PrefectRuns(settings())
-
-    def wake(self, run_id: str, request: Mapping[str, Any]) -> str | None:
-        return self._runs.wake(run_id, request)
-
-    def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
-               signal: str | None, timeout: float, via: str) -> None:
-        self._runs.intake(petition, registration_no, actor, signal, timeout, via)
-
-    def heal(self, app: App, case_id: str) -> list[str]:
-        return self._runs.heal(app, case_id)
-
-    def start(self, app: App, case_id: str) -> str | None:
-        return self._runs.start(app, case_id)
+    return PrefectRuns(settings())
 
 
 def runs() -> Runs:
     """The engine's runs (Prefect), for the commands that start or wake them."""
-    return _PrefectOnFirstUse()
+    return RunsOnFirstUse(_prefect_runs)
 
 
 def prefect_secret(name: str) -> str | None:
     """The value of a Prefect Secret block (the SendGrid key may be kept in one)."""
     from flows.runs import read_secret  # the same door: only when a key is kept in a block
 
-    _PrefectOnFirstUse()._runs  # noqa: B018 - points Prefect at the office's server
+    _prefect_runs()  # points Prefect at the office's server
     return read_secret(name)
 
 

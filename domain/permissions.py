@@ -214,6 +214,11 @@ _CHAIN = frozenset({R.RESPONDER, R.UNIT_HEAD, R.UNIT_LEADER, R.OWNING_LEADER, R.
                     R.RE_REVIEWER, R.TOP})
 
 
+def supervisors(org: OrgChart) -> frozenset[str]:
+    """Who supervises the office's work (督查): the petition office and the mine's top team."""
+    return frozenset(org.office_staff | {org.mine_head, org.party_secretary})
+
+
 def sight(org: OrgChart, case: Case, person: str) -> Sight:
     """What of ``case`` ``person`` may see. The handling chain sees all of it; the petition
     office and the mine's top team (who supervise) see an accusation's outline only, and
@@ -222,7 +227,6 @@ def sight(org: OrgChart, case: Case, person: str) -> Sight:
         return Sight.NONE
     if relations(org, case, person) & _CHAIN:
         return Sight.FULL
-    supervisors = org.office_staff | {org.mine_head, org.party_secretary}
-    if person in supervisors:
+    if person in supervisors(org):
         return Sight.OUTLINE if case.petition.is_accusation else Sight.MATERIAL
     return Sight.NONE

@@ -102,18 +102,48 @@ def start_server(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
                             stdin=subprocess.DEVNULL, preexec_fn=preexec)
 
 
+def start_web(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """Start the office workplace (``web.main:create_app`` under uvicorn) as a child on
+    ``PETITIONS_WEB_HOST``:``PETITIONS_WEB_PORT``, pointed at this engine's server."""
+    env = {**os.environ, **prefect_environment(settings)}
+    args = [sys.executable, "-m", "uvicorn", "web.main:create_app", "--factory",
+            "--host", settings.web_host, "--port", str(settings.web_port),
+            "--proxy-headers", "--timeout-graceful-shutdown", "10"]
+    out = log.open("ab")
+    return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, preexec_fn=tied_to_parent(signal.SIGTERM))
+
+
+def web_address(settings: Settings) -> str:
+    host = settings.web_host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{settings.web_port}"
+
+
+def web_healthy(url: str, timeout: float = 2.0) -> bool:
+    """Whether the workplace at ``url`` answers ``/healthz``."""
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 def wait_until_healthy(proc: subprocess.Popen[bytes], url: str, timeout: float,
-                       tick: Callable[[float], None], log: Path) -> None:
-    """Poll ``/health`` until the server answers; fail early if it exits."""
+                       tick: Callable[[float], None], log: Path,
+                       check: Callable[[str], bool] = healthy, what: str = "the Prefect server"
+                       ) -> None:
+    """Poll ``check(url)`` (``/health``) until the server answers; fail early if it
+    exits."""
     started = time.monotonic()
-    while not healthy(url):
+    while not check(url):
         waited = time.monotonic() - started
         if proc.poll() is not None:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise ConfigError(f"the Prefect server exited with code {proc.returncode} while "
+            raise ConfigError(f"{what} exited with code {proc.returncode} while "
                               f"starting; its log ends:\n{tail}", source=str(log))
         if waited > timeout:
-            raise ConfigError(f"the Prefect server did not answer within {timeout:.0f} s",
+            raise ConfigError(f"{what} did not answer within {timeout:.0f} s",
                               source=str(log))
         tick(waited)
         time.sleep(0.5)

@@ -29,8 +29,11 @@ from flows.prefect_env import (
     configure,
     healthy,
     start_server,
+    start_web,
     stop,
     wait_until_healthy,
+    web_address,
+    web_healthy,
 )
 from flows.tasks import app
 from services.settings import Settings
@@ -53,6 +56,7 @@ def serve(settings: Settings, say: Say, *, sweep_seconds: int,
     url = api_url(settings)
     log = settings.prefect_home / "server.log"
     proc: subprocess.Popen[bytes] | None = None
+    web: subprocess.Popen[bytes] | None = None
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if healthy(url):
@@ -66,13 +70,33 @@ def serve(settings: Settings, say: Say, *, sweep_seconds: int,
                                        f"starting the Prefect server at {url}: {s:.0f} s"),
                                    log)
             say(f"Prefect server ready at {url.removesuffix('/api')}")
+        if settings.web_port:
+            web = _start_web(settings, say)
         _serve_deployments(settings, say, sweep_seconds)
     except KeyboardInterrupt:
         say("stopping")
     finally:
+        if web is not None:
+            stop(web)
+            say("office workplace stopped")
         if proc is not None:
             stop(proc)
             say("Prefect server stopped")
+
+
+def _start_web(settings: Settings, say: Say) -> subprocess.Popen[bytes]:
+    """The office workplace beside the engine (``PETITIONS_WEB_PORT=0``: none)."""
+    log = settings.home / "web.log"
+    address = web_address(settings)
+    proc = start_web(settings, log)
+    try:
+        wait_until_healthy(proc, address, SERVER_START_TIMEOUT, lambda _s: None, log,
+                           check=web_healthy, what="the office workplace")
+    except BaseException:
+        stop(proc)
+        raise
+    say(f"office workplace at {address}/ (log: {log})")
+    return proc
 
 
 class _Silent:

@@ -3,7 +3,7 @@ port: the CLI, the demo and the web workplace pass in ``flows.engine.PrefectRuns
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -28,3 +28,31 @@ class Runs(Protocol):
     def start(self, app: App, case_id: str) -> str | None:
         """Start the case's lifecycle run (once); why not now, or None. A case whose run
         could not start (Prefect down) is started by the reconcile step when it is back."""
+
+
+class RunsOnFirstUse:
+    """``Runs`` made by ``factory`` when first used: an entrance hands this out so that a
+    refused action answers before the engine (Prefect) is ever imported."""
+
+    def __init__(self, factory: Callable[[], Runs]) -> None:
+        self._factory = factory
+        self._made: Runs | None = None
+
+    @property
+    def _runs(self) -> Runs:
+        if self._made is None:
+            self._made = self._factory()
+        return self._made
+
+    def wake(self, run_id: str, request: Mapping[str, Any]) -> str | None:
+        return self._runs.wake(run_id, request)
+
+    def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
+               signal: str | None, timeout: float, via: str) -> None:
+        self._runs.intake(petition, registration_no, actor, signal, timeout, via)
+
+    def heal(self, app: App, case_id: str) -> list[str]:
+        return self._runs.heal(app, case_id)
+
+    def start(self, app: App, case_id: str) -> str | None:
+        return self._runs.start(app, case_id)

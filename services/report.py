@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from domain.case import Case
 from domain.deadlines import DeadlineState, due_text, estimate_note, state_text
 from domain.instants import format_local
+from domain.permissions import Sight, sight
 from domain.stages import Stage
 from services.bootstrap import App
 from services.measures import kpis
@@ -79,14 +80,21 @@ def _unit_name(app: App, unit: str | None) -> str:
     return found.name if found else (unit or "")
 
 
-def render_report(app: App, start: dt.date, end: dt.date, unit: str | None) -> str:
+def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
+                  viewer: str | None = None) -> str:
+    """The page; with ``viewer``, only the cases they may see (the CLI, run by the
+    server's operator, shows every case)."""
     now = app.clock.now()
-    ms = kpis(app, start, end, unit)
+    ms = kpis(app, start, end, unit, viewer)
+    org = app.office.org
     with app.uow() as uow:
         checked, breaks = uow.audit_check()
-        cases = [c for c in uow.all_cases() if unit is None or c.unit == unit]
+        cases = [c for c in uow.all_cases() if (unit is None or c.unit == unit) and (
+            viewer is None or sight(org, c, viewer) is not Sight.NONE)]
         bars = [case_bars(app, c, uow.events_of(c.id), now) for c in cases]
-    overdue = [r for r in overdue_rows(app) if unit is None or r["unit"] == unit]
+    shown = {c.id for c in cases}
+    overdue = [r for r in overdue_rows(app) if (unit is None or r["unit"] == unit)
+               and r["id"] in shown]
     env = Environment(loader=PackageLoader("services", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(("html",)), trim_blocks=True,
                       lstrip_blocks=True)

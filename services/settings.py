@@ -66,7 +66,7 @@ class Settings:
     # The web workplace beside the engine (``petitions serve``): where it listens, the key
     # its session cookies are signed with (default: a random one kept in HOME/web-secret),
     # how long a login lasts, and whether its cookie is sent over HTTPS only (set it when
-    # the office's proxy terminates TLS).
+    # the office's proxy terminates TLS). PETITIONS_WEB_PORT=0 serves no workplace.
     web_port: int = 8000
     web_host: str = "127.0.0.1"
     web_secret: Secret | None = None

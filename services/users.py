@@ -146,3 +146,11 @@ def authenticate_token(app: App, presented: str) -> Caller:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_rows(app: App) -> list[dict[str, str | None]]:
+    """Every API token: its name, whom it acts as, when made and revoked (no secret)."""
+    with app.uow() as uow:
+        rows = uow.access.tokens()
+    return [{"name": t.name, "acts_as": t.person_id, "created_at": t.created_at.isoformat(),
+             "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None} for t in rows]

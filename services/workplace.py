@@ -9,16 +9,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.accused import accused_set
 from domain.acts import Act, acts_in
 from domain.case import Case
 from domain.deadlines import due_text, estimate_note, standing, state_text, urgency
 from domain.errors import CaseNotFound, PetitionError
+from domain.events import EventType as E
 from domain.instants import format_duration, format_local
 from domain.permissions import Relation, Sight, check, relations, sight
 from services.bootstrap import App
+from services.practices import signal_items
+from services.records import OUTLINE_SUBJECT
 from services.timeline import breach_holders, event_rows
-
-ACCUSATION_OUTLINE = "检举控告件（内容仅承办人可见）"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def row(app: App, case: Case, person: str, now: dt.datetime, seen: Sight) -> Row
     s = standing(case.deadlines(app.rules_for(case), now))
     nxt = s.next
     unit = app.office.org.units.get(case.unit or "")
-    subject = case.petition.subject if seen >= Sight.MATERIAL else ACCUSATION_OUTLINE
+    subject = case.petition.subject if seen >= Sight.MATERIAL else OUTLINE_SUBJECT
     held = relations(app.office.org, case, person)
     return Row(case.ref, case.id, subject, case.stage.value, case.stage.label,
                unit.name if unit else "待分办", _name(app, case.responder),
@@ -148,6 +150,7 @@ class CaseView:
     events: list[dict[str, str]]
     acts: list[Act]
     triage: str | None
+    reasons: list[str]
 
 
 def case_view(app: App, ref: str, person: str) -> CaseView:
@@ -183,14 +186,18 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
     if seen >= Sight.MATERIAL:
         petition.update(subject=p.subject, content=p.content, petitioner=p.petitioner.name)
     else:
-        petition.update(subject=ACCUSATION_OUTLINE, content="", petitioner="")
+        petition.update(subject=OUTLINE_SUBJECT, content="", petitioner="")
     if seen >= Sight.FULL:
         petition.update(phone=p.petitioner.phone or "", id_number=p.petitioner.id_number or "",
                         address=p.petitioner.address or "")
     unit = org.units.get(case.unit or "")
+    assigned = [r.data for r in audit if r.type == E.CASE_ASSIGNED.value]
     header = {"unit": unit.name if unit else "待分办", "responder": _name(app, case.responder),
               "leader": _name(app, case.leader), "policy": case.policy_id,
-              "repeat_of": case.repeat_of or ""}
+              "repeat_of": case.repeat_of or "",
+              "rule": str(assigned[-1].get("rule") or "") if assigned else ""}
+    reasons = ([f"分办规则：{header['rule']}"] if header["rule"] else []) + [
+        f"领导包案：{r}" for r in case.leader_reasons]
     acts = []
     for act in acts_in([case.stage]):
         try:
@@ -200,4 +207,39 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
         acts.append(act)
     return CaseView(case.ref, case.id, seen, case.stage.value, case.stage.label, header,
                     petition, deadlines,
-                    event_rows(audit, restricted=seen < Sight.FULL), acts, case.triage)
+                    event_rows(audit, restricted=seen < Sight.FULL), acts, case.triage,
+                    reasons)
+
+
+@dataclass(frozen=True)
+class SignalBoard:
+    """信息员: the signals a person may read, whether they may report one, and when the
+    weekly digest goes out."""
+
+    rows: list[dict[str, Any]]
+    officer: bool
+    digest_note: str
+
+
+def signal_board(app: App, person: str) -> SignalBoard:
+    """Readers of the digest and the petition office see every signal, an officer their
+    own; nobody sees a signal that became an accusation against them (as in the digest)."""
+    org = app.office.org
+    rules = app.office.practices.information
+    rows = signal_items(app, None)
+    if person not in rules.readers and person not in org.office_staff:
+        rows = [r for r in rows if r["officer"] == person]
+    hidden = set()
+    with app.uow() as uow:
+        for ref in {r["case"] for r in rows if r["case"]}:
+            try:
+                case = uow.cases.get(ref, lock=False)
+            except CaseNotFound:
+                continue
+            if person in accused_set(org, case.petition):
+                hidden.add(ref)
+    readers = "、".join(_name(app, p) for p in rules.readers) or "（未配置）"
+    note = (f"周报《信访信息参考》每周{'一二三四五六日'[rules.weekday]} {rules.at:%H:%M} "
+            f"编发上周信息，报送 {readers}。")
+    return SignalBoard([r for r in rows if r["case"] not in hidden],
+                       person in rules.officers, note)

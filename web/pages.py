@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.acts import Act
-from domain.deadlines import due_text, estimate_note, state_text
+from domain.deadlines import PauseReason
 from domain.errors import CaseNotFound, PetitionError
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.petition import Category, Channel
@@ -24,14 +24,40 @@ router = APIRouter()
 OUTCOMES = [(o.value, o.label) for o in Outcome]
 CLASSES = [(r.value, r.label) for r in Resolution]
 RATINGS = [(r.value, r.label) for r in Rating if r is not Rating.EXPIRED_UNRATED]
-PAUSES = [("hearing", "听证"), ("awaiting_materials", "等待补充材料"), ("appraisal", "鉴定检测")]
+PAUSES = [(p.value, p.label) for p in PauseReason]
+CHOICES = {"outcome": OUTCOMES, "resolution": CLASSES, "rating": RATINGS,
+           "pause_reason": PAUSES}
+_REASON, _SUMMARY = ("reason", "理由"), ("summary", "办理情况")
+_DECIDE = [("outcome", "处理结果"), ("resolution", "三个到位"), _SUMMARY]
+# Each act's form: its button, and the fields it needs (services.cases._apply reads them).
+ACT_FORMS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    Act.ACK.value: ("首问复命（确认收到）", []),
+    Act.ACCEPT.value: ("受理", [("reason", "受理告知（可选）")]),
+    Act.DECLINE.value: ("不予受理", [_REASON]),
+    Act.ASSIGN_LEADER.value: ("指定包案领导", [("leader", "包案领导"), _REASON]),
+    Act.LEADER_ACCEPT.value: ("领导接案", []),
+    Act.PAUSE.value: ("暂停计时", [("pause_reason", "暂停事由"), ("reason", "依据")]),
+    Act.RESUME.value: ("恢复计时", [("reason", "依据")]),
+    Act.EXTEND.value: ("延期", [("days", "延长天数"), ("approver", "批准人"), _REASON]),
+    Act.CLOSE.value: ("办结答复", _DECIDE),
+    Act.RATE.value: ("录入满意度评价（代信访人）", [("rating", "评价")]),
+    Act.REQUEST_REVIEW.value: ("申请复查（代信访人）", [_REASON]),
+    Act.DECIDE_REVIEW.value: ("复查决定", _DECIDE),
+    Act.REQUEST_RE_REVIEW.value: ("申请复核（代信访人）", [_REASON]),
+    Act.DECIDE_RE_REVIEW.value: ("复核决定", _DECIDE),
+    Act.STRIKE_OFF.value: ("销号", [("reason", "说明")]),
+    Act.REPORT.value: ("完成任务报告", [_SUMMARY]),
+    Act.WITHDRAW.value: ("撤回（代信访人）", [_REASON]),
+    Act.ASSIGN.value: ("分办", [("unit", "承办单位"), ("responder", "首问责任人")]),
+}
 
 
 @router.get("/", response_class=HTMLResponse)
 def queue(request: Request, me: Person) -> Response:
     app = petitions(request)
     return render(request, "queue.html", rows=workplace.my_queue(app, me),
-                  triage=workplace.triage_queue(app, me))
+                  triage=workplace.triage_queue(app, me),
+                  show_triage=me in app.office.org.office_staff)
 
 
 @router.get("/cases/{ref}", response_class=HTMLResponse)
@@ -42,8 +68,7 @@ def case_page(request: Request, ref: str, me: Person) -> Response:
     except CaseNotFound:
         return render(request, "error.html", status_code=404, message=f"没有信访件 {ref}")
     org = app.office.org
-    return render(request, "case.html", case=view, outcomes=OUTCOMES, classes=CLASSES,
-                  ratings=RATINGS, pauses=PAUSES,
+    return render(request, "case.html", case=view, forms=ACT_FORMS, choices=CHOICES,
                   people=sorted(org.people.values(), key=lambda p: p.id),
                   units=sorted(org.units.values(), key=lambda u: u.id))
 
@@ -111,7 +136,7 @@ async def intake(request: Request, me: Person, background: BackgroundTasks) -> R
         return _intake_form(request, me, form, _one_line(e), status_code=422)
     background.add_task(_start, app, request, case.id)
     view = workplace.case_view(app, case.id, me)
-    return render(request, "intake_done.html", case=view, reasons=case.leader_reasons,
+    return render(request, "intake_done.html", case=view, reasons=view.reasons,
                   repeat=case.repeat_of)
 
 
@@ -189,12 +214,9 @@ def reception(request: Request, me: Person) -> Response:
 @router.get("/signals", response_class=HTMLResponse)
 def signals(request: Request, me: Person) -> Response:
     app = petitions(request)
-    rules = app.office.practices.information
-    officer = me in rules.officers
-    reader = me in rules.readers or me in app.office.org.office_staff
-    rows = practices.signal_items(app, None) if reader else [
-        s for s in practices.signal_items(app, None) if s["officer"] == me]
-    return render(request, "signals.html", rows=rows, officer=officer,
+    board = workplace.signal_board(app, me)
+    return render(request, "signals.html", rows=board.rows, officer=board.officer,
+                  digest_note=board.digest_note,
                   units=sorted(app.office.org.units.values(), key=lambda u: u.id))
 
 
@@ -212,5 +234,3 @@ async def record_signal(request: Request, me: Person, csrf: Annotated[str, Form(
         request.session["flash"] = {"error": True, "text": _one_line(e)}
     return RedirectResponse("/signals", status_code=303)
 
-
-__all__ = ["due_text", "estimate_note", "router", "state_text"]

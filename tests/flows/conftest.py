@@ -54,9 +54,11 @@ class Engine:
         self.home = home
         self.port = _free_port()
         self.api = f"http://127.0.0.1:{self.port}/api"
+        self.web = f"http://127.0.0.1:{_free_port()}"  # the office workplace beside it
         self.env = {**os.environ, "PETITIONS_HOME": str(home),
                     "PETITIONS_CONFIG_DIR": str(SAMPLE_OFFICE),
                     "PETITIONS_PREFECT_PORT": str(self.port),
+                    "PETITIONS_WEB_PORT": self.web.rsplit(":", 1)[1],
                     "PETITIONS_SIMULATED_CLOCK": "1", "PETITIONS_SWEEP_SECONDS": "3600"}
         for name in ("PREFECT_API_URL", "PETITIONS_DATABASE_URL"):
             self.env.pop(name, None)
@@ -95,11 +97,11 @@ class Engine:
             time.sleep(0.2)
 
     # --- the CLI and the API ---------------------------------------------------------
-    def cli(self, *args: str, check: bool = True, **extra_env: str
+    def cli(self, *args: str, check: bool = True, stdin: str | None = None, **extra_env: str
             ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([sys.executable, "-c", "from cli.main import main; main()",
                                *args], env={**self.env, **extra_env}, capture_output=True,
-                              text=True, timeout=180)
+                              text=True, timeout=180, input=stdin)
         if check and done.returncode != 0:
             raise AssertionError(f"petitions {' '.join(args)} → {done.returncode}\n"
                                  f"{done.stdout}\n{done.stderr}")

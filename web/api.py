@@ -1,0 +1,206 @@
+"""The JSON API (``/api/v1``) for other systems — a 12345 hotline, an online-petition
+platform — authenticated by per-system tokens (``petitions token create NAME --as ID``).
+A token acts as its person: the same permission check and the same sight as that person
+in the workplace. Shapes are ``services.records`` (the CLI's ``--json`` too)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.acts import Act
+from domain.errors import CaseNotFound, NotPermitted, PetitionError
+from domain.permissions import Sight, sight
+from domain.petition import Category, Channel
+from services import cases, supervision
+from services.bootstrap import App
+from services.measures import measure_rows
+from services.records import case_record
+from services.users import Caller
+from web.auth import api_caller
+from web.context import petitions, runs
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+Token = Annotated[Caller, Depends(api_caller)]
+
+
+class PetitionerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    email: str | None = None
+
+
+class IntakeIn(BaseModel):
+    """A petition to register. ``registration_no`` is the pushing system's own number
+    when it has one: pushing the same number again (a retry) returns the case already
+    registered under it."""
+
+    model_config = ConfigDict(extra="forbid")
+    registration_no: str | None = Field(None, description="default: a new XF- number")
+    petitioner: PetitionerIn
+    channel: Channel
+    category: Category
+    subject: str
+    content: str = ""
+    received_at: str | None = Field(None, description="ISO 8601 with zone; default now")
+    concerns_unit: str | None = None
+    accused_persons: list[str] = []
+    headcount: int = 1
+    representatives: int = 1
+    key_person: bool = False
+    repeat_of: str | None = None
+
+
+class ActionIn(BaseModel):
+    """An action on a case (the same acts as the CLI's commands and the case page's
+    forms). ``request_id`` makes a retried request apply once."""
+
+    model_config = ConfigDict(extra="forbid")
+    act: Act
+    reason: str = ""
+    leader: str | None = None
+    outcome: str | None = None
+    summary: str = ""
+    rating: str | None = None
+    days: int | None = None
+    approver: str | None = None
+    pause_reason: str | None = None
+    resolution: str | None = None
+    unit: str | None = None
+    responder: str | None = None
+    request_id: str = ""
+
+
+def _refused(e: PetitionError) -> HTTPException:
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if isinstance(e, CaseNotFound):
+        return HTTPException(404, text)
+    if isinstance(e, NotPermitted):
+        return HTTPException(403, text)
+    return HTTPException(422, text)
+
+
+def _visible(app: App, ref: str, who: str) -> tuple[Any, Sight]:
+    with app.uow() as uow:
+        try:
+            case = uow.cases.get(ref, lock=False)
+        except CaseNotFound:
+            raise HTTPException(404, f"no case {ref!r}") from None
+        seen = sight(app.office.org, case, who)
+        if seen is Sight.NONE:  # the accused learn nothing, not even that it exists
+            raise HTTPException(404, f"no case {ref!r}")
+        return case, seen
+
+
+@router.post("/intake", status_code=201)
+def intake(body: IntakeIn, request: Request, caller: Token,
+           background: BackgroundTasks) -> dict[str, Any]:
+    """Register a petition, route it and assign its first responder; its lifecycle run
+    starts right after. Answers the case as the caller may see it."""
+    app = petitions(request)
+    data = body.model_dump(mode="json", exclude_none=True, exclude={"registration_no"})
+    try:
+        case = cases.register(app, data, registration_no=body.registration_no or
+                              cases.new_registration_no(app), actor=caller.person,
+                              via=f"api:{caller.token}")
+        case = cases.route_and_assign(app, case.id, actor="intake")
+    except PetitionError as e:
+        raise _refused(e) from None
+    background.add_task(runs(request).start, app, case.id)
+    return case_record(app, case, sight(app.office.org, case, caller.person),
+                       app.clock.now())
+
+
+@router.get("/cases")
+def list_cases(request: Request, caller: Token,
+               stage: Annotated[str | None, Query(description="a stage name")] = None,
+               unit: Annotated[str | None, Query(description="a unit id")] = None,
+               overdue: Annotated[bool, Query(description="only cases past a due")] = False,
+               open_only: Annotated[bool, Query(alias="open")] = True,
+               limit: Annotated[int, Query(ge=1, le=500)] = 50,
+               offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    """The cases the caller may see, oldest registration first, a page at a time."""
+    app = petitions(request)
+    org = app.office.org
+    if unit is not None and unit not in org.units:
+        raise HTTPException(422, f"unknown unit {unit!r}")
+    now = app.clock.now()
+    with app.uow() as uow:
+        found = uow.find_cases(units=[unit] if unit else (), stage=stage,
+                               open_only=open_only)
+    records = []
+    for case in found:
+        seen = sight(org, case, caller.person)
+        if seen is Sight.NONE:
+            continue
+        record = case_record(app, case, seen, now)
+        if not overdue or record["overdue_seconds"] > 0:
+            records.append(record)
+    return {"total": len(records), "offset": offset, "limit": limit,
+            "cases": records[offset:offset + limit]}
+
+
+@router.get("/cases/{ref}")
+def get_case(ref: str, request: Request, caller: Token) -> dict[str, Any]:
+    """A case by id or registration number, as the caller may see it."""
+    app = petitions(request)
+    case, seen = _visible(app, ref, caller.person)
+    return case_record(app, case, seen, app.clock.now())
+
+
+@router.get("/cases/{ref}/timeline")
+def get_timeline(ref: str, request: Request, caller: Token) -> dict[str, Any]:
+    """The case with every audit event and who held it at each breach."""
+    app = petitions(request)
+    case, seen = _visible(app, ref, caller.person)
+    with app.uow() as uow:
+        audit = uow.history_of(case)
+    return case_record(app, case, seen, app.clock.now(), audit)
+
+
+@router.post("/cases/{ref}/actions")
+def post_action(ref: str, body: ActionIn, request: Request, caller: Token) -> dict[str, Any]:
+    """Take an action as the token's person: checked, committed, then the case's run is
+    resumed. ``not_woken`` says why the run was not resumed now (nothing is lost)."""
+    app = petitions(request)
+    _visible(app, ref, caller.person)
+    fields = body.model_dump(exclude={"act", "request_id"})
+    request_id = f"api:{caller.token}:{body.request_id}" if body.request_id else ""
+    try:
+        req = cases.ActRequest(body.act, caller.person, request_id=request_id,
+                               via=f"api:{caller.token}", **fields)
+        done = cases.act_and_wake(app, ref, req, runs(request))
+    except PetitionError as e:
+        raise _refused(e) from None
+    case, seen = _visible(app, ref, caller.person)
+    return {"case": case_record(app, case, seen, app.clock.now()),
+            "not_woken": done.not_woken}
+
+
+@router.get("/measures")
+def get_measures(request: Request, caller: Token,
+                 start: Annotated[dt.date | None, Query(alias="from")] = None,
+                 end: Annotated[dt.date | None, Query(alias="to")] = None,
+                 unit: str | None = None) -> JSONResponse:
+    """The measures for petitions received in the period (default: the period that holds
+    data), each with numerator and denominator. For supervisors."""
+    app = petitions(request)
+    try:
+        supervision.check_supervisor(app, caller.person)
+        first, last = supervision.data_period(app)
+        a, b = start or first, end or last
+        if a > b:
+            raise HTTPException(422, f"the period starts ({a}) after it ends ({b})")
+        view = supervision.overview(app, caller.person, a, b, unit)
+    except PetitionError as e:
+        raise _refused(e) from None
+    return JSONResponse({"from": a.isoformat(), "to": b.isoformat(), "unit": unit,
+                         "measures": measure_rows(view.measures),
+                         "overdue": view.overdue})

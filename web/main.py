@@ -1,0 +1,66 @@
+"""The office workplace: ``create_app()`` builds the FastAPI application that
+``petitions serve`` runs (``uvicorn web.main:create_app --factory``). It keeps no state of
+its own — sessions are signed cookies, everything else is the database — so several
+replicas can stand behind the office's proxy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from services.bootstrap import App, bootstrap
+from services.ports import Runs, RunsOnFirstUse
+from services.schema import migrated
+from services.settings import Settings
+from web import api, auth, pages, supervise
+from web.auth import LoginRequired, session_secret
+
+
+def _prefect_runs(settings: Settings) -> Runs:
+    from flows.engine import PrefectRuns  # the engine, on first use only
+
+    return PrefectRuns(settings)
+
+
+def create_app(app: App | None = None, runs: Runs | None = None) -> FastAPI:
+    """The web application over ``app`` (by default the installation's, from the
+    environment, its schema brought up to date) and the engine's ``runs``."""
+    petitions = app if app is not None else migrated(bootstrap())
+    settings = petitions.settings
+    web = FastAPI(title="petition-engine", version="1",
+                  description="The petition office's workplace and its JSON API (/api/v1).",
+                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    web.state.petitions = petitions
+    web.state.runs = runs if runs is not None else RunsOnFirstUse(
+        lambda: _prefect_runs(settings))
+    web.add_middleware(SessionMiddleware, secret_key=session_secret(settings),
+                       session_cookie="petitions_session",
+                       max_age=int(settings.web_session_hours * 3600), same_site="lax",
+                       https_only=settings.web_https_only)
+    web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")),
+              name="static")
+
+    @web.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={exc.path}", status_code=303)
+
+    @web.get("/healthz", include_in_schema=False)
+    def healthz() -> Response:
+        return PlainTextResponse("ok")
+
+    @web.middleware("http")
+    async def no_caching(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        if not request.url.path.startswith("/static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    for router in (auth.router, pages.router, supervise.router, api.router):
+        web.include_router(router)
+    return web
