@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from domain.acts import Act
+from domain.case import Case
 from domain.deadlines import PauseReason
 from domain.errors import CaseNotFound, PetitionError
 from domain.outcomes import Outcome, Rating, Resolution
@@ -89,14 +91,16 @@ async def act(request: Request, ref: str, me: Person) -> Response:
         req = cases.ActRequest(what, me, days=int(days) if days else None, via=session_via(
             request), **{k: (v if v is not None else "") if k in ("reason", "summary") else v
                          for k, v in fields.items()})
-        done = cases.act_and_wake(app, ref, req, runs(request))
+        # in a worker thread: the engine's client (Prefect) is synchronous here, and the
+        # event loop keeps serving other people meanwhile
+        done = await run_in_threadpool(cases.act_and_wake, app, ref, req, runs(request))
     except (ValueError, PetitionError) as e:
         request.session["flash"] = {"error": True, "text": _one_line(e)}
     else:
         note = f"（流程稍后跟进：{done.not_woken}）" if done.not_woken else ""
         request.session["flash"] = {"error": False,
-                                    "text": f"{done.result.ref}：已{what.command}，"
-                                            f"现为{done.result.stage.label}{note}"}
+                                    "text": f"{done.result.ref}：{ACT_FORMS[what.value][0]}"
+                                            f"已办理，现为{done.result.stage.label}{note}"}
     return RedirectResponse(f"/cases/{ref}", status_code=303)
 
 
@@ -127,17 +131,20 @@ async def intake(request: Request, me: Person, background: BackgroundTasks) -> R
     check_csrf(request, form.get("csrf", ""))
     app = petitions(request)
     try:
-        data = petition_data(form)
-        number = cases.new_registration_no(app)
-        case = cases.register(app, data, registration_no=number, actor=me,
-                              via=session_via(request))
-        case = cases.route_and_assign(app, case.id, actor="intake")
+        case = await run_in_threadpool(_register, app, form, me, session_via(request))
     except (ValueError, PetitionError) as e:
         return _intake_form(request, me, form, _one_line(e), status_code=422)
     background.add_task(_start, app, request, case.id)
-    view = workplace.case_view(app, case.id, me)
+    view = await run_in_threadpool(workplace.case_view, app, case.id, me)
     return render(request, "intake_done.html", case=view, reasons=view.reasons,
                   repeat=case.repeat_of)
+
+
+def _register(app: App, form: dict[str, str], me: str, via: str) -> Case:
+    """Register and route the petition of the intake form, in the request."""
+    case = cases.register(app, petition_data(form), registration_no=cases.new_registration_no(
+        app), actor=me, via=via)
+    return cases.route_and_assign(app, case.id, actor="intake")
 
 
 def _start(app: App, request: Request, case_id: str) -> None:
@@ -184,9 +191,9 @@ def zero_report(request: Request, me: Person) -> Response:
 
 
 @router.post("/zero-report")
-async def file_zero_report(request: Request, me: Person, csrf: Annotated[str, Form()],
-                           items: Annotated[int, Form()] = 0,
-                           summary: Annotated[str, Form()] = "") -> Response:
+def file_zero_report(request: Request, me: Person, csrf: Annotated[str, Form()],
+                     items: Annotated[int, Form()] = 0,
+                     summary: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
     app = petitions(request)
     try:
@@ -221,10 +228,10 @@ def signals(request: Request, me: Person) -> Response:
 
 
 @router.post("/signals")
-async def record_signal(request: Request, me: Person, csrf: Annotated[str, Form()],
-                        unit: Annotated[str, Form()], summary: Annotated[str, Form()],
-                        detail: Annotated[str, Form()] = "",
-                        risk: Annotated[str, Form()] = "low") -> Response:
+def record_signal(request: Request, me: Person, csrf: Annotated[str, Form()],
+                  unit: Annotated[str, Form()], summary: Annotated[str, Form()],
+                  detail: Annotated[str, Form()] = "",
+                  risk: Annotated[str, Form()] = "low") -> Response:
     check_csrf(request, csrf)
     try:
         s = practices.new_signal(petitions(request), officer=me, unit=unit, summary=summary,

@@ -110,7 +110,7 @@ def test_nothing_of_a_case_without_a_login_or_a_token(site):
 
 
 def test_a_form_without_this_sessions_csrf_token_is_refused_and_changes_nothing(site):
-    app, runs, web = site
+    app, _, web = site
     case_id = wage_case(app)
     responder = login(web, "lin.na")
     other = login(web, "zheng.tao")

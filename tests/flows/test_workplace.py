@@ -1,0 +1,173 @@
+"""The office workplace in a real browser (Debian's Chromium through Selenium), served by
+``petitions serve`` beside the engine: the clerk registers a petition and sees its
+routing; the responder finds it in the queue, acknowledges and accepts it, and the case's
+Prefect run follows; a person in an accusation's accused set cannot find it; a supervisor
+sees the measures. Screenshots go to ``PETITIONS_TEST_ARTIFACTS`` (default
+``artifacts/screenshots``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.stages import Stage
+from tests.conftest import ROOT, SAMPLE_OFFICE
+from tests.flows.conftest import Engine
+
+PASSWORD = "workplace-2026"
+SHOTS = Path(os.environ.get("PETITIONS_TEST_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
+WAIT = 60  # seconds: a page on a loaded two-core machine
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver_path):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium and chromium-driver are required in CI (.ci/run installs "
+                        "them)")
+        pytest.skip("chromium and chromium-driver are not installed (apt-get install -y "
+                    "chromium chromium-driver fonts-wqy-microhei)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                 "--window-size=1280,1000", "--lang=zh-CN"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    driver.set_page_load_timeout(WAIT)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def office(served: Engine) -> Engine:
+    served.cli("clock", "set", "2026-11-25T09:00+08:00")
+    for who in ("wu.lei", "lin.na", "zheng.tao", "zhang.hua", "luo.jun", "li.ming"):
+        served.cli("user", "set-password", who, "--password-stdin", stdin=PASSWORD + "\n")
+    return served
+
+
+def _wait(driver, what, probe):  # type: ignore[no-untyped-def]
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, WAIT, poll_frequency=0.2).until(
+        lambda d: probe(d), message=f"waiting for {what}")
+
+
+def _by_id(driver, element_id):  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    return _wait(driver, f"#{element_id}", lambda d: (d.find_elements(By.ID, element_id)
+                                                      or [None])[0])
+
+
+def login(driver, site: Engine, who: str) -> None:  # type: ignore[no-untyped-def]
+    driver.delete_all_cookies()
+    driver.get(f"{site.web}/login")
+    _by_id(driver, "person_id").send_keys(who)
+    _by_id(driver, "password").send_keys(PASSWORD)
+    _by_id(driver, "login").click()
+    assert who in _by_id(driver, "me").text
+
+
+def shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def test_the_clerk_registers_and_the_responder_acknowledges_and_accepts(office, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    login(d, office, "wu.lei")
+    d.get(f"{office.web}/intake")
+    for field, value in (("name", "赵大勇"), ("phone", "13900001111"),
+                         ("subject", "井下津贴三个月未发放"),
+                         ("content", "本人在综采一队工作，2026年8月至10月的井下津贴未发放。")):
+        _by_id(d, field).send_keys(value)
+    Select(_by_id(d, "channel")).select_by_value("visit")
+    Select(_by_id(d, "category")).select_by_value("complaint")
+    _by_id(d, "register").click()
+    unit = _by_id(d, "routed-unit").text
+    responder = _by_id(d, "routed-responder").text
+    ref = _by_id(d, "new-ref").text
+    assert unit and unit != "待分办" and responder
+    assert "分办规则" in _by_id(d, "reasons").text
+    assert "首问复命" in _by_id(d, "deadlines").text
+    shot(d, "1-clerk-registered")
+
+    case = office.case(ref)
+    assert case["stage"] == "assigned" and office.case(ref)["petition"]["phone"] == "13900001111"
+    office.paused_at(case["id"], "assigned-")  # its lifecycle run started right after
+    office.cli("user", "set-password", case["responder"], "--password-stdin",
+               stdin=PASSWORD + "\n")
+
+    login(d, office, case["responder"])
+    row = _wait(d, "the case in my queue", lambda d: d.find_elements(
+        By.CSS_SELECTOR, f'#my-queue tr[data-ref="{ref}"]'))[0]
+    assert "井下津贴" in row.text
+    shot(d, "2-responder-queue")
+    row.find_element(By.LINK_TEXT, ref).click()
+    _by_id(d, "do-ack").click()
+    _wait(d, "acknowledged", lambda d: _by_id(d, "case-stage").text
+          == Stage.ACKNOWLEDGED.label)
+    office.paused_at(case["id"], "acknowledged-")
+    details = _by_id(d, "act-accept").find_element(By.XPATH, "..")
+    if details.get_attribute("open") is None:  # the first act's form is open already
+        details.find_element(By.TAG_NAME, "summary").click()
+    _by_id(d, "do-accept").click()
+    _wait(d, "accepted", lambda d: _by_id(d, "case-stage").text == Stage.HANDLING.label)
+    assert ref in _by_id(d, "flash").text
+    shot(d, "3-responder-accepted")
+    office.paused_at(case["id"], "handling-")  # the run followed both actions
+    after = office.case(ref)
+    assert after["stage"] == "handling"
+    assert [e["event"] for e in after["events"]].count("CaseAccepted") == 1
+
+
+def test_the_accused_cannot_find_the_accusation(office, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    petition = json.loads((SAMPLE_OFFICE / "samples" / "accusation.json").read_text())
+    petition["received_at"] = "2026-11-25T08:30:00+08:00"
+    path = tmp_path / "accusation.json"
+    path.write_text(json.dumps(petition, ensure_ascii=False))
+    office.cli("intake", str(path), "--registration-no", "XF-W2", "--actor", "wu.lei")
+    d = browser
+    for who in ("zhang.hua", "luo.jun"):  # the accused unit head and his team
+        login(d, office, who)
+        for page in ("/", "/leader", "/cases/XF-W2"):
+            d.get(f"{office.web}{page}")
+            _by_id(d, "me")
+            assert "XF-W2" not in d.find_element(By.TAG_NAME, "main").text.replace(
+                "没有信访件 XF-W2", "")
+            assert "截留" not in d.page_source
+        assert "没有信访件" in _by_id(d, "error").text
+    shot(d, "4-accused-sees-nothing")
+
+
+def test_the_supervisor_sees_the_measures(office, browser):
+    from selenium.webdriver.common.by import By
+
+    d = browser
+    login(d, office, "li.ming")
+    d.find_element(By.LINK_TEXT, "督查").click()
+    rows = _wait(d, "the measures", lambda d: d.find_elements(By.CSS_SELECTOR,
+                                                              "#measures tbody tr"))
+    assert len(rows) >= 7
+    assert "审计链完整" in _by_id(d, "audit").text
+    shot(d, "5-supervisor-measures")
+    d.get(f"{office.web}/cases/XF-W2")
+    assert "检举控告件（内容仅承办人可见）" in _by_id(d, "case-subject").text
+    assert "截留" not in d.page_source
