@@ -47,6 +47,7 @@ from services.outbox import deliver, queue_digests
 from services.schema import migrated
 from services.settings import Settings
 from services.timeline import event_rows
+from services.users import set_password
 
 SAMPLE_OFFICE = Path(__file__).resolve().parents[1] / "deploy" / "config"
 
@@ -56,6 +57,7 @@ def register(app: typer.Typer) -> None:
 
 
 WEEKDAYS = "一二三四五六日"
+DEMO_PASSWORD = "demo-xinfang-2026"  # the demo's throw-away office only
 
 
 def _free_port() -> int:
@@ -64,16 +66,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 class Demo:
     """The served engine in a child process, and the script played against it."""
 
     def __init__(self, home: Path, config: Path, console: Console, port: int | None = None,
-                 ready_timeout: float = 300.0, settle_timeout: float = 300.0) -> None:
+                 ready_timeout: float = 300.0, settle_timeout: float = 300.0,
+                 web_port: int = 0) -> None:
         self.home, self.config, self.console = home, config, console
         self.port = port or _free_port()
+        self.web_port = web_port  # 0: no office workplace
         self.ready_timeout, self.settle_timeout = ready_timeout, settle_timeout
         self.env = {"PETITIONS_HOME": str(home), "PETITIONS_CONFIG_DIR": str(config),
                     "PETITIONS_SIMULATED_CLOCK": "1", "PETITIONS_PREFECT_PORT": str(self.port),
+                    "PETITIONS_WEB_PORT": str(web_port),
                     # the script sweeps and delivers at each moment itself
                     "PETITIONS_SWEEP_SECONDS": "86400", "PETITIONS_SEND_SECONDS": "86400"}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -126,6 +140,27 @@ class Demo:
                 return bool(json.loads(r.read()).get("id"))
         except OSError:
             return False
+
+    def open_workplace(self) -> None:
+        """Give every person of the demo's office the demo password, and say how to log in
+        to the workplace (served beside the engine)."""
+        for person in self.app.office.org.people:
+            set_password(self.app, person, DEMO_PASSWORD, actor="demo")
+        with self.app.uow() as uow:
+            handled = [c for c in uow.all_cases() if c.responder]
+        responder = (handled[0].responder if handled else None) or CLERK
+        org = self.app.office.org
+        head = org.units["office"].head if "office" in org.units else None
+        who = [(CLERK, "登记 (the intake clerk)"), (responder, "首问 (a first responder)"),
+               *([(head, "督查 (the petition office's head)")] if head else []),
+               (org.mine_head, "领导 (the mine head)")]
+        self.console.rule("the office workplace", align="left")
+        self.console.print(
+            f"open            http://127.0.0.1:{self.web_port}/  (while the engine serves)\n"
+            f"password        {DEMO_PASSWORD}  (every person of the demo office)\n" +
+            "\n".join(f"log in as       {pid:<12} {org.people[pid].name}: {role}"
+                      for pid, role in who),
+            highlight=False, markup=False)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -312,7 +347,11 @@ def demo_cmd(
     port: Annotated[int | None, typer.Option(help="The demo's Prefect server port "
                                              "(default: a free one).")] = None,
     keep_serving: Annotated[bool, typer.Option(
-        help="Keep the engine and its UI running after the demo, until Ctrl-C.")] = False,
+        help="Keep the engine, its UI and the office workplace running after the demo, "
+        "until Ctrl-C; the demo's people can log in to the workplace.")] = False,
+    web_port: Annotated[int, typer.Option(
+        help="The office workplace's port with --keep-serving (default 8000, or a free one "
+        "when 8000 is taken).")] = 8000,
 ) -> None:
     """A petition office's 100 days on a throw-away PETITIONS_HOME: four petitions in
     Chinese through every stage, reminders, a breach escalated, an extension, a review."""
@@ -323,13 +362,16 @@ def demo_cmd(
     if not (config / "org.yaml").exists():
         raise ConfigError("no office configuration here (org.yaml missing)", source=str(config))
     out.print(f"demo home: {home}", highlight=False)
-    demo = Demo(home, config.resolve(), out, port)
+    if keep_serving and not _port_free(web_port):
+        web_port = _free_port()
+    demo = Demo(home, config.resolve(), out, port, web_port=web_port if keep_serving else 0)
     ok = False
     try:
         demo.start()
         demo.play()
         ok = demo.report()
         if keep_serving and demo.proc is not None:
+            demo.open_workplace()
             out.print("the engine keeps serving; Ctrl-C stops it", highlight=False)
             demo.proc.wait()
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ import pendulum
 
 from domain.case_state import CaseRules
 from domain.clockbook import ClockBook
-from domain.deadlines import Closing, DeadlineView, evaluate
+from domain.deadlines import Closing, DeadlineState, DeadlineView, evaluate
 from domain.errors import RuleViolation
 from domain.escalation import DueRung, pending_rungs, resolve
 from domain.events import EventType
@@ -91,6 +91,14 @@ class RungFiring(ClockBook):
         else:
             self._escalate(due.rung, view, actor, now, rules, target, due.key_period)
         self.fired.add((clock, name))
+
+    def next_due(self, rules: CaseRules, now: dt.datetime) -> dt.datetime | None:
+        """The soonest due instant of a duty still running on a running clock (overdue
+        ones included): what each person's queue is ordered by. None: nothing runs."""
+        return min((v.due_at for v in self.deadlines(rules, now)
+                    if v.closed_at is None and not v.kind.is_window
+                    and v.state in (DeadlineState.PENDING, DeadlineState.BREACHED)),
+                   default=None)
 
     def remaining(self, schedule: Iterable[DueRung]) -> list[DueRung]:
         """``schedule`` (taken before firing) without the rungs fired since and those of

@@ -137,16 +137,21 @@ def queue_events(app: App, uow: UnitOfWork, cases: Sequence[Case]) -> None:
 
 
 def commit(app: App, uow: UnitOfWork, now: dt.datetime,
-           schedules: Mapping[str, Sequence[DueRung]] | None = None) -> None:
-    """Queue the messages of every changed case's new events, derive the rung schedule of
-    each (unless ``schedules`` gives it) and commit it all."""
+           schedules: Mapping[str, Sequence[DueRung]] | None = None,
+           dues: Mapping[str, dt.datetime | None] | None = None) -> None:
+    """Queue the messages of every changed case's new events, derive the rung schedule and
+    the next due instant of each (unless ``schedules`` gives it; ``dues`` may give those
+    of unchanged cases too) and commit it all."""
     changed = uow.cases.changed()
     queue_events(app, uow, changed)
     given = dict(schedules or {})
+    due = dict(dues or {})
     for case in changed:
         if case.id not in given:
             given[case.id] = case.schedule(app.rules_for(case), now)
-    uow.commit(given)
+        if case.id not in due:
+            due[case.id] = case.next_due(app.rules_for(case), now)
+    uow.commit(given, due)
 
 
 def new_registration_no(app: App) -> str:

@@ -157,13 +157,15 @@ def reschedule_open(app: App) -> int:
     with app.uow() as uow:
         uow.one_sweep_at_a_time()
         ids = [c.id for c in uow.open_cases()]
+        dues = {}
         for case_id in ids:
             case = uow.cases.get(case_id)
             if case.revise_due_dates(app.rules_for(case), now, actor=CALENDAR_ACTOR):
                 uow.cases.touch(case.id)
             else:
                 uow.reschedule(case.id, case.schedule(app.rules_for(case), now))
-        commit(app, uow, now)
+                dues[case.id] = case.next_due(app.rules_for(case), now)
+        commit(app, uow, now, dues=dues)
     return len(ids)
 
 

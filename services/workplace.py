@@ -71,20 +71,31 @@ def _sorted(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (-r.overdue_seconds, r.due_at or far))
 
 
-def my_queue(app: App, person: str) -> list[Row]:
+QUEUE_PAGE = 100  # rows a queue shows at once, the soonest due first
+
+
+@dataclass(frozen=True)
+class Queue:
+    rows: list[Row]
+    total: int  # open cases in the queue, shown or not
+
+
+def my_queue(app: App, person: str, limit: int = QUEUE_PAGE) -> Queue:
     """The open cases ``person`` holds a part in (responder, owning leader, the head or the
-    leader in charge of the handling unit), by next due, the overdue first."""
+    leader in charge of the handling unit), by next due, the overdue first: the first
+    ``limit`` of them, ordered in the database by each case's stored next due instant."""
     org = app.office.org
     units = [u.id for u in org.units.values() if person in (u.head, u.leader)]
     now = app.clock.now()
     with app.uow() as uow:
-        found = uow.find_cases(people=[person], units=units)
+        found = uow.find_cases(people=[person], units=units, by_due=True, limit=limit)
+        total = uow.count_cases(people=[person], units=units)
     out = []
     for case in found:
         seen = sight(org, case, person)
         if seen is not Sight.NONE:
             out.append(row(app, case, person, now, seen))
-    return _sorted(out)
+    return Queue(_sorted(out), total)
 
 
 def triage_queue(app: App, person: str) -> list[Row]:
@@ -111,7 +122,7 @@ class Board:
 def leader_board(app: App, person: str) -> Board:
     now = app.clock.now()
     with app.uow() as uow:
-        owned = uow.find_cases(people=[person])
+        owned = uow.find_cases(people=[person], by_due=True, limit=QUEUE_PAGE)
         sent = uow.messages_to(person, ["escalation", "breach"], limit=30)
         refs = {c.id: c for c in owned}
         for m in sent:

@@ -32,7 +32,7 @@ from domain.zero_report import ZeroReport
 from storage import codec
 from storage.access import TokenRow, UserRow
 from storage.chain import GENESIS, AuditRow, Break, chain_rows, check_chain
-from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, UnitOfWork, Wait
+from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, UnitOfWork, Wait
 
 
 @dataclass
@@ -115,7 +115,8 @@ class MemoryCases(SeenCases):
         return dict(Counter(r["responder"] for r in self.data.cases.values()
                             if r["stage"] != "closed" and r["responder"] is not None))
 
-    def save(self, case: Case, schedule: Sequence[DueRung]) -> None:
+    def save(self, case: Case, schedule: Sequence[DueRung],
+             due: dt.datetime | object | None = KEEP) -> None:
         new = case.id in self._new
         stored = self.data.cases.get(case.id)
         if new and (stored is not None or any(
@@ -129,8 +130,10 @@ class MemoryCases(SeenCases):
         for r in rows:
             self.data.audit.append(AuditRow(id=self.data.next_id(), **r))
         head = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (last_seq, last_hash)
+        kept = stored.get("next_due_at") if stored is not None else None
         self.data.cases[case.id] = {**codec.to_row(case), "version": case.version + 1,
-                                    "audit_seq": head[0], "audit_head": head[1]}
+                                    "audit_seq": head[0], "audit_head": head[1],
+                                    "next_due_at": kept if due is KEEP else due}
         reschedule(self.data, case.id, schedule)
         case.version += 1
         case.events.clear()
@@ -263,11 +266,16 @@ class MemoryUnitOfWork:
         finally:
             self.store.lock.release()
 
-    def commit(self, schedules: Mapping[str, Sequence[DueRung]] | None = None) -> None:
+    def commit(self, schedules: Mapping[str, Sequence[DueRung]] | None = None,
+               dues: Mapping[str, dt.datetime | None] | None = None) -> None:
+        dues = dict(dues or {})
         for case in self.cases.changed():
             if schedules is None or case.id not in schedules:
                 raise ValueError(f"case {case.ref} changed but no rung schedule was given")
-            self.cases.save(case, schedules[case.id])
+            self.cases.save(case, schedules[case.id], dues.pop(case.id, KEEP))
+        for case_id, due in dues.items():
+            if case_id in self.data.cases:
+                self.data.cases[case_id]["next_due_at"] = due
         self._done = True
         # What follows in the same block is a new transaction, as with SQLAlchemy.
         self._before = self.data.snapshot()
@@ -405,15 +413,28 @@ class MemoryUnitOfWork:
         return [c for c in self.all_cases() if c.stage.value != "closed"]
 
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
-                   stage: str | None = None, open_only: bool = True) -> list[Case]:
+                   stage: str | None = None, open_only: bool = True, by_due: bool = False,
+                   limit: int | None = None) -> list[Case]:
+        rows = self._found(people, units, stage, open_only)
+        if by_due:
+            rows.sort(key=lambda r: (r.get("next_due_at") is None,
+                                     r.get("next_due_at") or r["registered_at"],
+                                     r["registered_at"]))
+        return [codec.from_row(_row(r)) for r in rows[:limit]]
+
+    def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
+                    stage: str | None = None, open_only: bool = True) -> int:
+        return len(self._found(people, units, stage, open_only))
+
+    def _found(self, people: Sequence[str], units: Sequence[str], stage: str | None,
+               open_only: bool) -> list[dict[str, Any]]:
         def wanted(r: dict[str, Any]) -> bool:
             who = not (people or units) or r["responder"] in people or \
                 r["leader"] in people or r["unit"] in units
             return who and (stage is None or r["stage"] == stage) and not (
                 open_only and r["stage"] == "closed")
-        rows = sorted((r for r in self.data.cases.values() if wanted(r)),
+        return sorted((r for r in self.data.cases.values() if wanted(r)),
                       key=lambda r: r["registered_at"])
-        return [codec.from_row(_row(r)) for r in rows]
 
     def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
                     ) -> list[OutboxRow]:

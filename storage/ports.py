@@ -26,6 +26,7 @@ from storage.chain import AuditRow, Break
 
 # A message claimed by a sender is reclaimed after this long (the sender died).
 STALE_CLAIM = dt.timedelta(minutes=10)
+KEEP: object = object()  # a case's stored next due instant, left as it is
 
 
 @dataclass(frozen=True)
@@ -181,10 +182,12 @@ class UnitOfWork(Protocol):
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None: ...
 
-    def commit(self, schedules: Mapping[str, Sequence[DueRung]] | None = None) -> None:
+    def commit(self, schedules: Mapping[str, Sequence[DueRung]] | None = None,
+               dues: Mapping[str, dt.datetime | None] | None = None) -> None:
         """Write every changed case with its new events and the pending rungs given for it
         in ``schedules`` (by case id; a changed case without one is a programming error),
-        then commit."""
+        and the next due instant ``dues`` gives for a case (changed or not; a case not in
+        it keeps the one it has), then commit."""
 
     def one_sweep_at_a_time(self) -> None: ...
 
@@ -233,9 +236,15 @@ class UnitOfWork(Protocol):
     def open_cases(self) -> list[Case]: ...
 
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
-                   stage: str | None = None, open_only: bool = True) -> list[Case]:
+                   stage: str | None = None, open_only: bool = True, by_due: bool = False,
+                   limit: int | None = None) -> list[Case]:
         """Cases some of ``people`` respond to or own, or of ``units`` (either may be
-        empty: no such condition; both empty: every case), in ``stage`` if given."""
+        empty: no such condition; both empty: every case), in ``stage`` if given; oldest
+        registration first, or ``by_due``: soonest next due first (none last)."""
+
+    def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
+                    stage: str | None = None, open_only: bool = True) -> int:
+        """How many ``find_cases`` would find."""
 
     def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
                     ) -> list[OutboxRow]:

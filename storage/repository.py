@@ -12,6 +12,7 @@ from typing import Any, Self
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
     and_,
     delete,
     func,
@@ -33,7 +34,7 @@ from storage import codec
 from storage.access import SqlAccess
 from storage.audit import verify
 from storage.chain import GENESIS, AuditRow, Break, chain_rows
-from storage.ports import STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, Wait
+from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, Wait
 from storage.practices import SqlPractices
 from storage.tables import (
     applied_requests,
@@ -81,7 +82,8 @@ class SqlCaseRepository(SeenCases):
         return {r[0]: int(r[1]) for r in rows}
 
     # --- writing ------------------------------------------------------------------------
-    def _save(self, case: Case, schedule: Sequence[DueRung]) -> None:
+    def _save(self, case: Case, schedule: Sequence[DueRung],
+              due: dt.datetime | object | None = KEEP) -> None:
         head = self.conn.execute(select(cases.c.audit_seq, cases.c.audit_head).where(
             cases.c.id == case.id)).first() if case.id not in self._new else None
         last_seq, last_hash = (head.audit_seq, head.audit_head) if head else (0, GENESIS)
@@ -89,6 +91,8 @@ class SqlCaseRepository(SeenCases):
         new_seq, new_head = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (last_seq,
                                                                                last_hash)
         values = {**codec.to_row(case), "audit_seq": new_seq, "audit_head": new_head}
+        if due is not KEEP:
+            values["next_due_at"] = due
         if case.id in self._new:
             self._insert(case, values)
         else:
@@ -180,13 +184,18 @@ class SqlUnitOfWork:
         finally:
             self.conn.close()
 
-    def commit(self, schedules: Mapping[str, Sequence[DueRung]] | None = None) -> None:
+    def commit(self, schedules: Mapping[str, Sequence[DueRung]] | None = None,
+               dues: Mapping[str, dt.datetime | None] | None = None) -> None:
         """Write every changed case with its events and the rungs ``schedules`` gives for
-        it, then commit."""
+        it, and the next due instants ``dues`` gives, then commit."""
+        dues = dict(dues or {})
         for case in self.cases.changed():
             if schedules is None or case.id not in schedules:
                 raise ValueError(f"case {case.ref} changed but no rung schedule was given")
-            self.cases._save(case, schedules[case.id])
+            self.cases._save(case, schedules[case.id], dues.pop(case.id, KEEP))
+        for case_id, due in dues.items():  # an index, not the case's state: no version
+            self.conn.execute(update(cases).where(cases.c.id == case_id)
+                              .values(next_due_at=due))
         self.tx.commit()
 
     def one_sweep_at_a_time(self) -> None:
@@ -345,18 +354,20 @@ class SqlUnitOfWork:
         return [codec.from_row(r) for r in rows]
 
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
-                   stage: str | None = None, open_only: bool = True) -> list[Case]:
-        query = select(cases).order_by(cases.c.registered_at)
-        who = [c.in_(list(people)) for c in (cases.c.responder, cases.c.leader) if people]
-        if units:
-            who.append(cases.c.unit.in_(list(units)))
-        if who:
-            query = query.where(or_(*who))
-        if stage is not None:
-            query = query.where(cases.c.stage == stage)
-        if open_only:
-            query = query.where(cases.c.stage != "closed")
+                   stage: str | None = None, open_only: bool = True, by_due: bool = False,
+                   limit: int | None = None) -> list[Case]:
+        order = (cases.c.next_due_at.is_(None), cases.c.next_due_at, cases.c.registered_at) \
+            if by_due else (cases.c.registered_at,)
+        query = _found(select(cases), people, units, stage, open_only).order_by(*order)
+        if limit is not None:
+            query = query.limit(limit)
         return [codec.from_row(r) for r in self.conn.execute(query)]
+
+    def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
+                    stage: str | None = None, open_only: bool = True) -> int:
+        query = _found(select(func.count()).select_from(cases), people, units, stage,
+                       open_only)
+        return int(self.conn.execute(query).scalar_one())
 
     def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
                     ) -> list[OutboxRow]:
@@ -382,3 +393,17 @@ class SqlUnitOfWork:
 
     def audit_check(self) -> tuple[int, list[Break]]:
         return verify(self.conn)
+
+
+def _found(query: Select[Any], people: Sequence[str], units: Sequence[str],
+           stage: str | None, open_only: bool) -> Select[Any]:
+    who = [c.in_(list(people)) for c in (cases.c.responder, cases.c.leader) if people]
+    if units:
+        who.append(cases.c.unit.in_(list(units)))
+    if who:
+        query = query.where(or_(*who))
+    if stage is not None:
+        query = query.where(cases.c.stage == stage)
+    if open_only:
+        query = query.where(cases.c.stage != "closed")
+    return query

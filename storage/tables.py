@@ -98,6 +98,9 @@ cases = Table(
     Column("audit_seq", Integer, nullable=False),
     Column("audit_head", String(64), nullable=False),
     Column("body", JSONB, nullable=False),
+    # The soonest due instant of a running duty (``Case.next_due``), as the use cases gave
+    # it at the case's last commit: each person's queue is ordered and paged by it.
+    Column("next_due_at", UTCDateTime(), index=True),
 )
 
 audit_events = Table(

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.acts import Act
+from domain.deadlines import standing
 from domain.errors import CaseNotFound, NotPermitted, PetitionError
 from domain.permissions import Sight, sight
 from domain.petition import Category, Channel
@@ -135,16 +136,12 @@ def list_cases(request: Request, caller: Token,
     with app.uow() as uow:
         found = uow.find_cases(units=[unit] if unit else (), stage=stage,
                                open_only=open_only)
-    records = []
-    for case in found:
-        seen = sight(org, case, caller.person)
-        if seen is Sight.NONE:
-            continue
-        record = case_record(app, case, seen, now)
-        if not overdue or record["overdue_seconds"] > 0:
-            records.append(record)
-    return {"total": len(records), "offset": offset, "limit": limit,
-            "cases": records[offset:offset + limit]}
+    shown = [(c, s) for c in found if (s := sight(org, c, caller.person)) is not Sight.NONE]
+    if overdue:
+        shown = [(c, s) for c, s in shown
+                 if standing(c.deadlines(app.rules_for(c), now)).overdue]
+    return {"total": len(shown), "offset": offset, "limit": limit,
+            "cases": [case_record(app, c, s, now) for c, s in shown[offset:offset + limit]]}
 
 
 @router.get("/cases/{ref}")

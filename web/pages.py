@@ -57,7 +57,8 @@ ACT_FORMS: dict[str, tuple[str, list[tuple[str, str]]]] = {
 @router.get("/", response_class=HTMLResponse)
 def queue(request: Request, me: Person) -> Response:
     app = petitions(request)
-    return render(request, "queue.html", rows=workplace.my_queue(app, me),
+    mine = workplace.my_queue(app, me)
+    return render(request, "queue.html", rows=mine.rows, total=mine.total,
                   triage=workplace.triage_queue(app, me),
                   show_triage=me in app.office.org.office_staff)
 

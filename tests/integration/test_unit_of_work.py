@@ -135,3 +135,26 @@ def test_every_chain_verifies(office, rules, uows):
         _save(uows, rules, new_case(office, rules, case_id=f"c{i}"))
     with uows() as uow:
         assert uow.audit_check() == (3, [])
+
+
+def test_a_queue_comes_soonest_due_first_and_pages_in_the_store(office, rules, uows):
+    """The next due instant given at commit orders ``find_cases(by_due=True)``; a case
+    with none comes last; ``dues`` alone moves an unchanged case (no new version)."""
+    now = at("2026-03-02 09:00")
+    made = [new_case(office, rules, case_id=f"q{i}") for i in range(3)]
+    with uows() as uow:
+        for case in made:
+            uow.cases.add(case)
+        uow.commit(schedules_of(uow, rules), {"q0": at("2026-03-09 09:00"),
+                                              "q1": at("2026-03-03 09:00"), "q2": None})
+    with uows() as uow:
+        found = uow.find_cases(people=["lin.na"], by_due=True)
+        assert [c.id for c in found] == ["q1", "q0", "q2"]
+        assert [c.id for c in uow.find_cases(people=["lin.na"], by_due=True, limit=2)] == [
+            "q1", "q0"]
+        assert uow.count_cases(people=["lin.na"]) == 3
+        assert uow.count_cases(people=["nobody"]) == 0
+        uow.commit({}, {"q2": now})
+    with uows() as uow:
+        assert [c.id for c in uow.find_cases(by_due=True)] == ["q2", "q1", "q0"]
+        assert uow.cases.get("q2").version == 1
