@@ -139,13 +139,11 @@ def queue_events(app: App, uow: UnitOfWork, cases: Sequence[Case]) -> None:
 def commit(app: App, uow: UnitOfWork, now: dt.datetime,
            schedules: Mapping[str, Sequence[DueRung]] | None = None,
            dues: Mapping[str, dt.datetime | None] | None = None) -> None:
-    """Queue the messages of every changed case's new events, derive the rung schedule and
-    the next due instant of each (unless ``schedules`` gives it; ``dues`` may give those
-    of unchanged cases too) and commit it all."""
+    """Queue every changed case's messages, derive its rung schedule and next due instant
+    (unless given; ``dues`` may hold unchanged cases' too) and commit it all."""
     changed = uow.cases.changed()
     queue_events(app, uow, changed)
-    given = dict(schedules or {})
-    due = dict(dues or {})
+    given, due = dict(schedules or {}), dict(dues or {})
     for case in changed:
         if case.id not in given:
             given[case.id] = case.schedule(app.rules_for(case), now)

@@ -1,9 +1,12 @@
-"""Logins and API tokens in SQL (``storage/memory.py`` keeps the same in memory)."""
+"""Logins and API tokens: in SQL (``SqlAccess``) and in the in-memory store's data
+(``MemoryAccess``, for the use-case tests), keeping one contract."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -69,3 +72,48 @@ class SqlAccess:
             api_tokens.c.name == name, api_tokens.c.revoked_at.is_(None))
             .values(revoked_at=at))
         return bool(done.rowcount == 1)
+
+
+class AccessData(Protocol):
+    users: dict[str, UserRow]
+    tokens: dict[str, TokenRow]
+
+
+class MemoryAccess:
+    def __init__(self, data: AccessData) -> None:
+        self.data = data
+
+    def user(self, person_id: str) -> UserRow | None:
+        return self.data.users.get(person_id)
+
+    def set_password(self, person_id: str, password_hash: str, at: dt.datetime) -> None:
+        self.data.users[person_id] = UserRow(person_id, password_hash, at, 0, None)
+
+    def login_failed(self, person_id: str, at: dt.datetime) -> None:
+        u = self.data.users.get(person_id)
+        if u is not None:
+            self.data.users[person_id] = dataclasses.replace(
+                u, failed_logins=u.failed_logins + 1, last_failed_at=at)
+
+    def login_succeeded(self, person_id: str) -> None:
+        u = self.data.users.get(person_id)
+        if u is not None:
+            self.data.users[person_id] = dataclasses.replace(u, failed_logins=0)
+
+    def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None:
+        if name in self.data.tokens:
+            raise ValueError(f"token '{name}' exists")
+        self.data.tokens[name] = TokenRow(name, person_id, token_hash, at, None)
+
+    def token(self, name: str) -> TokenRow | None:
+        return self.data.tokens.get(name)
+
+    def tokens(self) -> list[TokenRow]:
+        return sorted(self.data.tokens.values(), key=lambda t: t.created_at)
+
+    def revoke_token(self, name: str, at: dt.datetime) -> bool:
+        t = self.data.tokens.get(name)
+        if t is None or t.revoked_at is not None:
+            return False
+        self.data.tokens[name] = dataclasses.replace(t, revoked_at=at)
+        return True

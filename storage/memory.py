@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import datetime as dt
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace, TracebackType
+from types import TracebackType
 from typing import Any, Self
 
 from domain.case import Case
@@ -30,8 +29,9 @@ from domain.routing import PriorCase
 from domain.signals import Signal
 from domain.zero_report import ZeroReport
 from storage import codec
-from storage.access import TokenRow, UserRow
-from storage.chain import GENESIS, AuditRow, Break, chain_rows, check_chain
+from storage.access import MemoryAccess, TokenRow, UserRow
+from storage.chain import GENESIS, AuditRow, chain_rows
+from storage.memory_reads import MemoryReads, _row
 from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, UnitOfWork, Wait
 
 
@@ -83,10 +83,6 @@ class MemoryStore:
 
     def uow(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self)
-
-
-def _row(values: Mapping[str, Any]) -> Any:
-    return SimpleNamespace(**values)
 
 
 class MemoryCases(SeenCases):
@@ -202,48 +198,10 @@ class MemoryPractices:
                                               s.detail, s.risk, case_id)
 
 
-class MemoryAccess:
-    def __init__(self, data: _Data) -> None:
-        self.data = data
-
-    def user(self, person_id: str) -> UserRow | None:
-        return self.data.users.get(person_id)
-
-    def set_password(self, person_id: str, password_hash: str, at: dt.datetime) -> None:
-        self.data.users[person_id] = UserRow(person_id, password_hash, at, 0, None)
-
-    def login_failed(self, person_id: str, at: dt.datetime) -> None:
-        u = self.data.users.get(person_id)
-        if u is not None:
-            self.data.users[person_id] = dataclasses.replace(
-                u, failed_logins=u.failed_logins + 1, last_failed_at=at)
-
-    def login_succeeded(self, person_id: str) -> None:
-        u = self.data.users.get(person_id)
-        if u is not None:
-            self.data.users[person_id] = dataclasses.replace(u, failed_logins=0)
-
-    def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None:
-        if name in self.data.tokens:
-            raise ValueError(f"token '{name}' exists")
-        self.data.tokens[name] = TokenRow(name, person_id, token_hash, at, None)
-
-    def token(self, name: str) -> TokenRow | None:
-        return self.data.tokens.get(name)
-
-    def tokens(self) -> list[TokenRow]:
-        return sorted(self.data.tokens.values(), key=lambda t: t.created_at)
-
-    def revoke_token(self, name: str, at: dt.datetime) -> bool:
-        t = self.data.tokens.get(name)
-        if t is None or t.revoked_at is not None:
-            return False
-        self.data.tokens[name] = dataclasses.replace(t, revoked_at=at)
-        return True
-
-
-class MemoryUnitOfWork:
+class MemoryUnitOfWork(MemoryReads):
     """One transaction on a ``MemoryStore``."""
+
+    practices: MemoryPractices
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -408,60 +366,6 @@ class MemoryUnitOfWork:
                        if r["stage"] != "closed" and r["id"] not in self.data.runs),
                       key=lambda r: r["registered_at"])
         return [r["id"] for r in rows[:limit]]
-
-    def open_cases(self) -> list[Case]:
-        return [c for c in self.all_cases() if c.stage.value != "closed"]
-
-    def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
-                   stage: str | None = None, open_only: bool = True, by_due: bool = False,
-                   limit: int | None = None) -> list[Case]:
-        rows = self._found(people, units, stage, open_only)
-        if by_due:
-            rows.sort(key=lambda r: (r.get("next_due_at") is None,
-                                     r.get("next_due_at") or r["registered_at"],
-                                     r["registered_at"]))
-        return [codec.from_row(_row(r)) for r in rows[:limit]]
-
-    def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
-                    stage: str | None = None, open_only: bool = True) -> int:
-        return len(self._found(people, units, stage, open_only))
-
-    def _found(self, people: Sequence[str], units: Sequence[str], stage: str | None,
-               open_only: bool) -> list[dict[str, Any]]:
-        def wanted(r: dict[str, Any]) -> bool:
-            who = not (people or units) or r["responder"] in people or \
-                r["leader"] in people or r["unit"] in units
-            return who and (stage is None or r["stage"] == stage) and not (
-                open_only and r["stage"] == "closed")
-        return sorted((r for r in self.data.cases.values() if wanted(r)),
-                      key=lambda r: r["registered_at"])
-
-    def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
-                    ) -> list[OutboxRow]:
-        rows = [m for m in self.data.outbox.values()
-                if m["recipient"] == recipient and m["kind"] in kinds]
-        return [OutboxRow(**m) for m in sorted(rows, key=lambda m: -m["id"])[:limit]]
-
-    def all_cases(self) -> list[Case]:
-        rows = sorted(self.data.cases.values(), key=lambda r: r["registered_at"])
-        return [codec.from_row(_row(r)) for r in rows]
-
-    def history_of(self, case: Case) -> list[AuditRow]:
-        before = self.practices.events(f"signal:{case.signal}") if case.signal else []
-        return [*before, *self.events_of(case.id)]
-
-    def events_of(self, case_id: str) -> list[AuditRow]:
-        return self.practices.events(case_id)
-
-    def audit_check(self) -> tuple[int, list[Break]]:
-        heads = {**{r["id"]: (r["audit_seq"], r["audit_head"]) for r in self.data.cases.values()},
-                 **self.data.heads}
-        chains: dict[str, list[AuditRow]] = {}
-        for row in sorted(self.data.audit, key=lambda r: r.id):
-            chains.setdefault(row.case_id, []).append(row)
-        breaks = [b for subject in sorted(set(heads) | set(chains))
-                  if (b := check_chain(subject, chains.get(subject, []), heads.get(subject)))]
-        return len(set(heads) | set(chains)), breaks
 
 
 def _keeps_the_port(store: MemoryStore) -> UnitOfWork:

@@ -12,7 +12,6 @@ from typing import Any, Self
 from sqlalchemy import (
     Connection,
     Engine,
-    Select,
     and_,
     delete,
     func,
@@ -32,10 +31,10 @@ from domain.petition import Category
 from domain.routing import PriorCase
 from storage import codec
 from storage.access import SqlAccess
-from storage.audit import verify
-from storage.chain import GENESIS, AuditRow, Break, chain_rows
+from storage.chain import GENESIS, chain_rows
 from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, Wait
 from storage.practices import SqlPractices
+from storage.reads import SqlReads
 from storage.tables import (
     applied_requests,
     audit_events,
@@ -162,7 +161,7 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     return [ClaimedRung(r.case_id, r.clock, r.rung, r.fire_at) for r in rows]
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(SqlReads):
     """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
 
     def __init__(self, engine: Engine) -> None:
@@ -346,64 +345,3 @@ class SqlUnitOfWork:
                  .where(lifecycle_runs.c.case_id.is_(None), cases.c.stage != "closed")
                  .order_by(cases.c.registered_at).limit(limit))
         return list(self.conn.execute(query).scalars())
-
-    def open_cases(self) -> list[Case]:
-        """Every case not closed (read only: nothing is locked)."""
-        rows = self.conn.execute(select(cases).where(cases.c.stage != "closed")
-                                 .order_by(cases.c.registered_at))
-        return [codec.from_row(r) for r in rows]
-
-    def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
-                   stage: str | None = None, open_only: bool = True, by_due: bool = False,
-                   limit: int | None = None) -> list[Case]:
-        order = (cases.c.next_due_at.is_(None), cases.c.next_due_at, cases.c.registered_at) \
-            if by_due else (cases.c.registered_at,)
-        query = _found(select(cases), people, units, stage, open_only).order_by(*order)
-        if limit is not None:
-            query = query.limit(limit)
-        return [codec.from_row(r) for r in self.conn.execute(query)]
-
-    def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
-                    stage: str | None = None, open_only: bool = True) -> int:
-        query = _found(select(func.count()).select_from(cases), people, units, stage,
-                       open_only)
-        return int(self.conn.execute(query).scalar_one())
-
-    def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
-                    ) -> list[OutboxRow]:
-        return [OutboxRow(**r._mapping) for r in self.conn.execute(
-            select(outbox).where(outbox.c.recipient == recipient,
-                                 outbox.c.kind.in_(list(kinds)))
-            .order_by(outbox.c.id.desc()).limit(limit))]
-
-    def all_cases(self) -> list[Case]:
-        rows = self.conn.execute(select(cases).order_by(cases.c.registered_at))
-        return [codec.from_row(r) for r in rows]
-
-    def history_of(self, case: Case) -> list[AuditRow]:
-        """The case's audit rows, after those of the signal it was promoted from (the
-        information officer's report and the digest it was in)."""
-        before = self.practices.events(f"signal:{case.signal}") if case.signal else []
-        return [*before, *self.events_of(case.id)]
-
-    def events_of(self, case_id: str) -> list[AuditRow]:
-        """The case's audit rows, in order."""
-        return [AuditRow(**r._mapping) for r in self.conn.execute(select(audit_events).where(
-            audit_events.c.case_id == case_id).order_by(audit_events.c.seq))]
-
-    def audit_check(self) -> tuple[int, list[Break]]:
-        return verify(self.conn)
-
-
-def _found(query: Select[Any], people: Sequence[str], units: Sequence[str],
-           stage: str | None, open_only: bool) -> Select[Any]:
-    who = [c.in_(list(people)) for c in (cases.c.responder, cases.c.leader) if people]
-    if units:
-        who.append(cases.c.unit.in_(list(units)))
-    if who:
-        query = query.where(or_(*who))
-    if stage is not None:
-        query = query.where(cases.c.stage == stage)
-    if open_only:
-        query = query.where(cases.c.stage != "closed")
-    return query

@@ -14,6 +14,7 @@ from domain.acts import Act
 from domain.case import Case
 from domain.deadlines import PauseReason
 from domain.errors import CaseNotFound, PetitionError
+from domain.instants import local_date
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.petition import Category, Channel
 from services import cases, practices, workplace
@@ -181,10 +182,7 @@ def leader(request: Request, me: Person) -> Response:
 @router.get("/zero-report", response_class=HTMLResponse)
 def zero_report(request: Request, me: Person) -> Response:
     app = petitions(request)
-    today = app.clock.now()
-    from domain.instants import local_date
-
-    day = local_date(today)
+    day = local_date(app.clock.now())
     mine = app.office.org.people[me].unit
     listed = mine in app.office.practices.zero_report.units
     return render(request, "zero_report.html", rows=practices.zero_report_status(app, day),
@@ -211,8 +209,6 @@ def file_zero_report(request: Request, me: Person, csrf: Annotated[str, Form()],
 @router.get("/reception", response_class=HTMLResponse)
 def reception(request: Request, me: Person) -> Response:
     app = petitions(request)
-    from domain.instants import local_date
-
     first = local_date(app.clock.now())
     rows = practices.reception_items(app, first, first.add(days=90))
     names = {p.id: p.name for p in app.office.org.people.values()}
