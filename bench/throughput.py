@@ -68,7 +68,7 @@ def embedded(n: int) -> float:
     port = _free_port()
     env = {"PETITIONS_HOME": str(home), "PETITIONS_CONFIG_DIR": str(ROOT / "deploy" / "config"),
            "PETITIONS_PREFECT_PORT": str(port), "PETITIONS_SWEEP_SECONDS": "86400",
-           "PETITIONS_SEND_SECONDS": "86400"}
+           "PETITIONS_SEND_SECONDS": "86400", "PETITIONS_WEB_PORT": "0"}
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("PETITIONS_", "PREFECT_"))}
     with (home / "serve.log").open("ab") as log:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from domain.case import Case
 from domain.errors import ConfigError
 from domain.instants import end_of_local_day
 from domain.measures import Measure, Period, measures
@@ -18,15 +19,20 @@ def kpis(app: App, start: dt.date, end: dt.date, unit: str | None,
     """The measures for petitions received from ``start`` to ``end`` (local dates), judged
     at the end of the period, or now if the period is not over. With ``viewer``, over the
     cases they may see only (an accused supervisor does not count their accusation)."""
-    if unit is not None and unit not in app.office.org.units:
-        raise ConfigError(f"unknown unit '{unit}'; units: {', '.join(app.office.org.units)}")
-    period = Period(start, end, unit)
     with app.uow() as uow:
         cases = uow.all_cases()
     if viewer is not None:
         cases = [c for c in cases if sight(app.office.org, c, viewer) is not Sight.NONE]
+    return measures_of(app, cases, start, end, unit)
+
+
+def measures_of(app: App, cases: list[Case], start: dt.date, end: dt.date,
+                unit: str | None) -> list[Measure]:
+    """``kpis`` over the given cases."""
+    if unit is not None and unit not in app.office.org.units:
+        raise ConfigError(f"unknown unit '{unit}'; units: {', '.join(app.office.org.units)}")
     judged = min(end_of_local_day(end), app.clock.now())
-    return measures(cases, period, app.rules_for, judged)
+    return measures(cases, Period(start, end, unit), app.rules_for, judged)
 
 
 def measure_rows(ms: list[Measure]) -> list[dict[str, Any]]:

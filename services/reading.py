@@ -64,7 +64,7 @@ def overdue_rows(app: App) -> list[dict[str, Any]]:
     """Every open deadline past due, worst first."""
     now = app.clock.now()
     with app.uow() as uow:
-        cases = uow.open_cases()
+        cases = uow.find_cases(due_before=now)  # those past their stored next due
     rows = []
     for case in cases:
         unit = app.office.org.units.get(case.unit or "")

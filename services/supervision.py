@@ -8,12 +8,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import NotPermitted
+from domain.case import Case
+from domain.errors import ConfigError, NotPermitted
 from domain.instants import local_date
 from domain.measures import Measure
 from domain.permissions import Sight, sight, supervisors
 from services.bootstrap import App
-from services.measures import kpis
+from services.measures import measures_of
 from services.reading import overdue_rows
 
 
@@ -28,7 +29,11 @@ def data_period(app: App) -> tuple[dt.date, dt.date]:
     """From the first to the last local day a petition was received on; this month so far
     when there is none."""
     with app.uow() as uow:
-        received = [c.petition.received_at for c in uow.all_cases()]
+        return _span(app, uow.all_cases())
+
+
+def _span(app: App, cases: list[Case]) -> tuple[dt.date, dt.date]:
+    received = [c.petition.received_at for c in cases]
     if not received:
         today = local_date(app.clock.now())
         return today.replace(day=1), today
@@ -56,31 +61,40 @@ def _grouped(rows: list[dict[str, Any]], key: str, names: dict[str, str]
     return sorted(groups.items(), key=lambda g: (-len(g[1]), -g[1][0]["overdue_seconds"]))
 
 
-def visible_overdue(app: App, person: str, unit: str | None = None) -> list[dict[str, Any]]:
-    """The overdue deadlines of the cases ``person`` may see, worst first."""
+def visible_overdue(app: App, person: str, unit: str | None = None,
+                    hidden: set[str] | None = None) -> list[dict[str, Any]]:
+    """The overdue deadlines of the cases ``person`` may see, worst first (``hidden``: the
+    ids of the cases they may not, when the caller knows them)."""
     rows = [r for r in overdue_rows(app) if unit is None or r["unit"] == unit]
-    if not rows:
-        return rows
-    with app.uow() as uow:
-        cases = {c.id: c for c in uow.open_cases()}
-    org = app.office.org
-    return [r for r in rows if r["id"] in cases
-            and sight(org, cases[r["id"]], person) is not Sight.NONE]
+    if hidden is None:
+        with app.uow() as uow:
+            hidden = {c.id for c in uow.find_cases(due_before=app.clock.now())
+                      if sight(app.office.org, c, person) is Sight.NONE}
+    return [r for r in rows if r["id"] not in hidden]
 
 
-def overview(app: App, person: str, start: dt.date, end: dt.date,
+def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
              unit: str | None) -> Overview:
+    """督查 for ``person``: the measures for petitions received from ``start`` to ``end``
+    (default: the period that holds data), the overdue deadlines grouped, the audit
+    chain check; over the cases ``person`` may see."""
     check_supervisor(app, person)
-    ms = kpis(app, start, end, unit, viewer=person)
-    overdue = visible_overdue(app, person, unit)
     org = app.office.org
-    units = {u.id: u.name for u in org.units.values()}
-    people = {p.id: p.name for p in org.people.values()}
     with app.uow() as uow:
+        everything = uow.all_cases()
         checked, breaks = uow.audit_check()
-        hidden = {c.id for c in uow.all_cases() if sight(org, c, person) is Sight.NONE}
+    visible = [c for c in everything if sight(org, c, person) is not Sight.NONE]
+    hidden = {c.id for c in everything} - {c.id for c in visible}
+    first, last = _span(app, visible)
+    start, end = start or first, end or last
+    if start > end:
+        raise ConfigError(f"the period starts ({start}) after it ends ({end})", field="from")
+    ms = measures_of(app, visible, start, end, unit)
+    overdue = visible_overdue(app, person, unit, hidden)
     shown = [f"{b.case_id} #{b.seq}: {b.problem}" for b in breaks if b.case_id not in hidden]
     if len(shown) < len(breaks):
         shown.append(f"{len(breaks) - len(shown)} break(s) in cases you may not see")
+    units = {u.id: u.name for u in org.units.values()}
+    people = {p.id: p.name for p in org.people.values()}
     return Overview(start, end, unit, ms, overdue, _grouped(overdue, "unit", units),
                     _grouped(overdue, "leader", people), checked, shown)

@@ -186,7 +186,7 @@ def daily_checks(app: App) -> DailyChecks:
     with app.uow() as uow:
         checked, breaks = uow.audit_check()
         overdue = sum(len(standing(c.deadlines(app.rules_for(c), now)).overdue)
-                      for c in uow.open_cases())
+                      for c in uow.find_cases(due_before=now))
         dead = uow.outbox_counts().get("dead", 0)
     return DailyChecks(checked, breaks, overdue, dead, rescheduled)
 

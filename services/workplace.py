@@ -50,6 +50,11 @@ def _name(app: App, pid: str | None) -> str:
     return person.name if person else (pid or "")
 
 
+def _named(app: App, pid: str | None) -> str:
+    """A person as the workplace names a holder: name and login id."""
+    return f"{_name(app, pid)}（{pid}）" if pid else ""
+
+
 def row(app: App, case: Case, person: str, now: dt.datetime, seen: Sight) -> Row:
     s = standing(case.deadlines(app.rules_for(case), now))
     nxt = s.next
@@ -203,8 +208,9 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
                         address=p.petitioner.address or "")
     unit = org.units.get(case.unit or "")
     assigned = [r.data for r in audit if r.type == E.CASE_ASSIGNED.value]
-    header = {"unit": unit.name if unit else "待分办", "responder": _name(app, case.responder),
-              "leader": _name(app, case.leader), "policy": case.policy_id,
+    header = {"unit": unit.name if unit else "待分办",
+              "responder": _named(app, case.responder), "leader": _named(app, case.leader),
+              "policy": case.policy_id,
               "repeat_of": case.repeat_of or "",
               "rule": str(assigned[-1].get("rule") or "") if assigned else ""}
     reasons = ([f"分办规则：{header['rule']}"] if header["rule"] else []) + [

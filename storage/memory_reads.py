@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -26,13 +27,19 @@ class MemoryReads:
 
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
-                   limit: int | None = None) -> list[Case]:
+                   limit: int | None = None, due_before: dt.datetime | None = None,
+                   offset: int = 0
+                   ) -> list[Case]:
         rows = self._found(people, units, stage, open_only)
+        if due_before is not None:
+            rows = [r for r in rows if r.get("next_due_at") is None
+                    or r["next_due_at"] < due_before]
         if by_due:
             rows.sort(key=lambda r: (r.get("next_due_at") is None,
                                      r.get("next_due_at") or r["registered_at"],
                                      r["registered_at"]))
-        return [codec.from_row(_row(r)) for r in rows[:limit]]
+        end = None if limit is None else offset + limit
+        return [codec.from_row(_row(r)) for r in rows[offset:end]]
 
     def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                     stage: str | None = None, open_only: bool = True) -> int:
@@ -46,7 +53,7 @@ class MemoryReads:
             return who and (stage is None or r["stage"] == stage) and not (
                 open_only and r["stage"] == "closed")
         return sorted((r for r in self.data.cases.values() if wanted(r)),
-                      key=lambda r: r["registered_at"])
+                      key=lambda r: (r["registered_at"], r["id"]))
 
     def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
                     ) -> list[OutboxRow]:

@@ -4,6 +4,7 @@ check. Mixed into ``storage.repository.SqlUnitOfWork``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,12 +31,19 @@ class SqlReads:
 
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
-                   limit: int | None = None) -> list[Case]:
-        order = (cases.c.next_due_at.is_(None), cases.c.next_due_at, cases.c.registered_at) \
-            if by_due else (cases.c.registered_at,)
+                   limit: int | None = None, due_before: dt.datetime | None = None,
+                   offset: int = 0
+                   ) -> list[Case]:
+        order = (cases.c.next_due_at.is_(None), cases.c.next_due_at, cases.c.registered_at,
+                 cases.c.id) if by_due else (cases.c.registered_at, cases.c.id)
         query = _found(select(cases), people, units, stage, open_only).order_by(*order)
+        if due_before is not None:
+            query = query.where(or_(cases.c.next_due_at.is_(None),
+                                    cases.c.next_due_at < due_before))
         if limit is not None:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         return [codec.from_row(r) for r in self.conn.execute(query)]
 
     def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),

@@ -127,21 +127,34 @@ def list_cases(request: Request, caller: Token,
                open_only: Annotated[bool, Query(alias="open")] = True,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
                offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
-    """The cases the caller may see, oldest registration first, a page at a time."""
+    """The cases the caller may see, oldest registration first, a page at a time;
+    ``more`` says whether another page follows."""
     app = petitions(request)
     org = app.office.org
     if unit is not None and unit not in org.units:
         raise HTTPException(422, f"unknown unit {unit!r}")
     now = app.clock.now()
+    page: list[tuple[Any, Sight]] = []
+    skipped, batch, at = 0, 500, 0
     with app.uow() as uow:
-        found = uow.find_cases(units=[unit] if unit else (), stage=stage,
-                               open_only=open_only)
-    shown = [(c, s) for c in found if (s := sight(org, c, caller.person)) is not Sight.NONE]
-    if overdue:
-        shown = [(c, s) for c, s in shown
-                 if standing(c.deadlines(app.rules_for(c), now)).overdue]
-    return {"total": len(shown), "offset": offset, "limit": limit,
-            "cases": [case_record(app, c, s, now) for c, s in shown[offset:offset + limit]]}
+        while len(page) <= limit:  # one more than the page: is there another?
+            found = uow.find_cases(units=[unit] if unit else (), stage=stage,
+                                   open_only=open_only, offset=at, limit=batch,
+                                   due_before=now if overdue else None)
+            at += batch
+            for case in found:
+                seen = sight(org, case, caller.person)
+                if seen is Sight.NONE or (overdue and not standing(
+                        case.deadlines(app.rules_for(case), now)).overdue):
+                    continue
+                if skipped < offset:
+                    skipped += 1
+                elif len(page) <= limit:
+                    page.append((case, seen))
+            if len(found) < batch:
+                break
+    return {"offset": offset, "limit": limit, "more": len(page) > limit,
+            "cases": [case_record(app, c, s, now) for c, s in page[:limit]]}
 
 
 @router.get("/cases/{ref}")
@@ -190,14 +203,10 @@ def get_measures(request: Request, caller: Token,
     data), each with numerator and denominator. For supervisors."""
     app = petitions(request)
     try:
-        supervision.check_supervisor(app, caller.person)
-        first, last = supervision.data_period(app)
-        a, b = start or first, end or last
-        if a > b:
-            raise HTTPException(422, f"the period starts ({a}) after it ends ({b})")
-        view = supervision.overview(app, caller.person, a, b, unit)
+        view = supervision.overview(app, caller.person, start, end, unit)
     except PetitionError as e:
         raise _refused(e) from None
-    return JSONResponse({"from": a.isoformat(), "to": b.isoformat(), "unit": unit,
+    return JSONResponse({"from": view.start.isoformat(), "to": view.end.isoformat(),
+                         "unit": unit,
                          "measures": measure_rows(view.measures),
                          "overdue": view.overdue})

@@ -23,20 +23,18 @@ router = APIRouter(prefix="/supervise")
 NOT_SUPERVISOR = "督查页面仅信访办与矿领导班子可见"
 
 
-def _period(request: Request, me: str, start: str | None, end: str | None,
-            unit: str | None) -> tuple[dt.date, dt.date, str | None]:
-    app = petitions(request)
-    supervision.check_supervisor(app, me)
-    first, last = supervision.data_period(app) if not (start and end) else (None, None)
+def _period(request: Request, me: str, start: str | None, end: str | None
+            ) -> tuple[dt.date | None, dt.date | None]:
+    """The period asked for (None: the period that holds data); supervisors only."""
+    supervision.check_supervisor(petitions(request), me)
     try:
-        a = dt.date.fromisoformat(start) if start else first
-        b = dt.date.fromisoformat(end) if end else last
+        a = dt.date.fromisoformat(start) if start else None
+        b = dt.date.fromisoformat(end) if end else None
     except ValueError:
         raise PetitionError("dates are YYYY-MM-DD") from None
-    assert a is not None and b is not None
-    if a > b:
+    if a is not None and b is not None and a > b:
         raise PetitionError(f"the period starts ({a}) after it ends ({b})")
-    return a, b, unit or None
+    return a, b
 
 
 @router.get("", response_class=HTMLResponse)
@@ -44,8 +42,8 @@ def supervise(request: Request, me: Person, start: str | None = None, end: str |
               unit: str | None = None) -> Response:
     app = petitions(request)
     try:
-        a, b, u = _period(request, me, start, end, unit)
-        view = supervision.overview(app, me, a, b, u)
+        a, b = _period(request, me, start, end)
+        view = supervision.overview(app, me, a, b, unit or None)
     except NotPermitted:
         return render(request, "error.html", status_code=403,
                       message=NOT_SUPERVISOR)
@@ -58,9 +56,13 @@ def supervise(request: Request, me: Person, start: str | None = None, end: str |
 @router.get("/report.html", response_class=HTMLResponse)
 async def report(request: Request, me: Person, start: str | None = None,
                  end: str | None = None, unit: str | None = None) -> Response:
+    app = petitions(request)
     try:
-        a, b, u = _period(request, me, start, end, unit)
-        page = await run_in_threadpool(render_report, petitions(request), a, b, u, me)
+        a, b = _period(request, me, start, end)
+        if a is None or b is None:
+            first, last = await run_in_threadpool(supervision.data_period, app)
+            a, b = a or first, b or last
+        page = await run_in_threadpool(render_report, app, a, b, unit or None, me)
     except NotPermitted:
         return render(request, "error.html", status_code=403, message=NOT_SUPERVISOR)
     except PetitionError as e:
@@ -86,13 +88,14 @@ def measures_export(request: Request, me: Person, fmt: str, start: str | None = 
     if fmt not in ("csv", "json"):
         return JSONResponse({"detail": f"unknown format {fmt!r}; csv or json"}, 404)
     try:
-        a, b, u = _period(request, me, start, end, unit)
-        rows = measure_rows(supervision.overview(petitions(request), me, a, b, u).measures)
+        a, b = _period(request, me, start, end)
+        view = supervision.overview(petitions(request), me, a, b, unit or None)
+        rows = measure_rows(view.measures)
     except NotPermitted as e:
         return JSONResponse({"detail": str(e)}, 403)
     except PetitionError as e:
         return JSONResponse({"detail": str(e)}, 422)
-    return _export(rows, fmt, f"measures-{a}-{b}")
+    return _export(rows, fmt, f"measures-{view.start}-{view.end}")
 
 
 @router.get("/overdue.{fmt}")

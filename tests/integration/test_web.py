@@ -196,7 +196,7 @@ def test_the_accused_are_shown_nothing_of_the_accusation(site):
         assert c.get("/api/v1/cases/XF-A", headers=bearer).status_code == 404
         assert c.get("/api/v1/cases/XF-A/timeline", headers=bearer).status_code == 404
         listed = c.get("/api/v1/cases?open=false", headers=bearer).json()
-        assert listed["total"] == 0 and "截留" not in str(listed)
+        assert listed["cases"] == [] and not listed["more"] and "截留" not in str(listed)
     supervisor = login(web, "li.ming")
     page = supervisor.get("/cases/XF-A").text
     assert "检举控告件（内容仅承办人可见）" in page and "截留" not in page
@@ -222,8 +222,15 @@ def test_intake_through_the_api_is_routed_at_once_and_idempotent(site):
                                          "received_at": "2026-12-01T09:00:00+08:00"},
                  headers=bearer)
     assert bad.status_code == 422 and "received_at" in bad.json()["detail"]
-    listed = c.get("/api/v1/cases", headers=bearer).json()
-    assert [x["registration_no"] for x in listed["cases"]] == ["HL-20261120-1"]
+    for n in (2, 3):
+        assert c.post("/api/v1/intake", json={**body, "registration_no": f"HL-{n}"},
+                      headers=bearer).status_code == 201
+    listed = c.get("/api/v1/cases?limit=2", headers=bearer).json()
+    rest = c.get("/api/v1/cases?limit=2&offset=2", headers=bearer).json()
+    assert len(listed["cases"]) == 2 and listed["more"]  # one clock instant: any order,
+    assert len(rest["cases"]) == 1 and not rest["more"]  # but each case on one page
+    assert {x["registration_no"] for x in listed["cases"] + rest["cases"]} == {
+        "HL-20261120-1", "HL-2", "HL-3"}
     assert "phone" not in listed["cases"][0]["petition"]  # the office: no personal data
     timeline = c.get("/api/v1/cases/HL-20261120-1/timeline", headers=bearer).json()
     assert [e["event"] for e in timeline["events"]][:2] == ["CaseRegistered", "CaseAssigned"]
@@ -274,3 +281,24 @@ def test_the_login_goes_back_only_to_this_site(site):
                                   "csrf": csrf_of(c.get("/login").text),
                                   "next": "//evil.example/"})
     assert done.headers["location"] == "/"
+
+
+def test_the_practices_pages_file_a_zero_report_and_a_signal(site):
+    _, _, web = site
+    reporter = login(web, "luo.jun")  # 综采一队, an information officer too
+    page = reporter.get("/zero-report")
+    assert page.status_code == 200 and 'id="zero-form"' in page.text
+    done = reporter.post("/zero-report", data={"csrf": csrf_of(page.text), "items": "0"})
+    assert done.status_code == 303
+    assert "已报告：无情况" in reporter.get("/zero-report").text
+    again = reporter.post("/zero-report", data={"csrf": csrf_of(page.text), "items": "0"})
+    assert again.status_code == 303 and "already reported" in reporter.get(
+        "/zero-report").text
+    form = reporter.get("/signals")
+    assert 'id="signal-form"' in form.text and "信访信息参考" in form.text
+    reporter.post("/signals", data={"csrf": csrf_of(form.text), "unit": "mining1",
+                                    "summary": "职工议论夜班补贴", "risk": "medium"})
+    assert "职工议论夜班补贴" in reporter.get("/signals").text
+    assert "职工议论夜班补贴" in login(web, "li.ming").get("/signals").text  # the office
+    assert "职工议论夜班补贴" not in login(web, "lin.na").get("/signals").text
+    assert login(web, "lin.na").get("/reception").status_code == 200
