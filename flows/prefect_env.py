@@ -55,10 +55,11 @@ def configure(settings: Settings) -> None:
         context.refresh_global_settings_context()
 
 
-def healthy(url: str, timeout: float = 1.0) -> bool:
-    """Whether a Prefect server answers at ``url`` (its ``/health`` endpoint)."""
+def healthy(url: str, timeout: float = 1.0, path: str = "/health") -> bool:
+    """Whether a Prefect server answers at ``url`` (its ``/health`` endpoint; the
+    workplace's is ``/healthz``)."""
     try:
-        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:
+        with urllib.request.urlopen(f"{url}{path}", timeout=timeout) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -118,15 +119,6 @@ def web_address(settings: Settings) -> str:
     host = settings.web_host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     return f"http://{shown}:{settings.web_port}"
-
-
-def web_healthy(url: str, timeout: float = 2.0) -> bool:
-    """Whether the workplace at ``url`` answers ``/healthz``."""
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=timeout) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def wait_until_healthy(proc: subprocess.Popen[bytes], url: str, timeout: float,

@@ -33,7 +33,6 @@ from flows.prefect_env import (
     stop,
     wait_until_healthy,
     web_address,
-    web_healthy,
 )
 from flows.tasks import app
 from services.settings import Settings
@@ -91,7 +90,7 @@ def _start_web(settings: Settings, say: Say) -> subprocess.Popen[bytes]:
     proc = start_web(settings, log)
     try:
         wait_until_healthy(proc, address, SERVER_START_TIMEOUT, lambda _s: None, log,
-                           check=web_healthy, what="the office workplace")
+                           check=lambda u: healthy(u, 2.0, "/healthz"), what="the office workplace")
     except BaseException:
         stop(proc)
         raise

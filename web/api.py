@@ -5,12 +5,14 @@ in the workplace. Shapes are ``services.records`` (the CLI's ``--json`` too)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import typing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from domain.acts import Act
 from domain.deadlines import standing
@@ -59,24 +61,20 @@ class IntakeIn(BaseModel):
     repeat_of: str | None = None
 
 
-class ActionIn(BaseModel):
-    """An action on a case (the same acts as the CLI's commands and the case page's
-    forms). ``request_id`` makes a retried request apply once."""
+def _action_model() -> type[BaseModel]:
+    """The body of an action: ``services.cases.ActRequest``'s fields but who acts and
+    through what (the token says both), so a field added there is one here too."""
+    hints = typing.get_type_hints(cases.ActRequest)
+    fields: dict[str, Any] = {f.name: (hints[f.name], f.default)
+                              for f in dataclasses.fields(cases.ActRequest)
+                              if f.name not in ("act", "actor", "via")}
+    return create_model("ActionIn", __config__=ConfigDict(extra="forbid"),
+                        __doc__="An action on a case (the CLI's acts, the case page's "
+                        "forms). `request_id` makes a retried request apply once.",
+                        act=(Act, ...), **fields)
 
-    model_config = ConfigDict(extra="forbid")
-    act: Act
-    reason: str = ""
-    leader: str | None = None
-    outcome: str | None = None
-    summary: str = ""
-    rating: str | None = None
-    days: int | None = None
-    approver: str | None = None
-    pause_reason: str | None = None
-    resolution: str | None = None
-    unit: str | None = None
-    responder: str | None = None
-    request_id: str = ""
+
+ActionIn = _action_model()
 
 
 def _refused(e: PetitionError) -> HTTPException:
@@ -176,16 +174,18 @@ def get_timeline(ref: str, request: Request, caller: Token) -> dict[str, Any]:
 
 
 @router.post("/cases/{ref}/actions")
-def post_action(ref: str, body: ActionIn, request: Request, caller: Token) -> dict[str, Any]:
+def post_action(ref: str, body: ActionIn,  # type: ignore[valid-type]
+                request: Request, caller: Token) -> dict[str, Any]:
     """Take an action as the token's person: checked, committed, then the case's run is
     resumed. ``not_woken`` says why the run was not resumed now (nothing is lost)."""
     app = petitions(request)
     _visible(app, ref, caller.person)
-    fields = body.model_dump(exclude={"act", "request_id"})
-    request_id = f"api:{caller.token}:{body.request_id}" if body.request_id else ""
+    given: dict[str, Any] = body.model_dump()  # type: ignore[attr-defined]
+    act, own_id = given.pop("act"), given.pop("request_id")
+    request_id = f"api:{caller.token}:{own_id}" if own_id else ""
     try:
-        req = cases.ActRequest(body.act, caller.person, request_id=request_id,
-                               via=f"api:{caller.token}", **fields)
+        req = cases.ActRequest(act, caller.person, request_id=request_id,
+                               via=f"api:{caller.token}", **given)
         done = cases.act_and_wake(app, ref, req, runs(request))
     except PetitionError as e:
         raise _refused(e) from None

@@ -163,6 +163,9 @@ def test_an_act_the_person_may_not_take_is_403_and_changes_nothing(site):
     assert c.get("/api/v1/cases/XF-1", headers=bearer).status_code == 200
     refused = c.post("/api/v1/cases/XF-1/actions", json={"act": "ack"}, headers=bearer)
     assert refused.status_code == 403 and "li.ming" in refused.json()["detail"]
+    posing = c.post("/api/v1/cases/XF-1/actions", json={"act": "ack", "actor": "lin.na"},
+                    headers=bearer)  # the token says who acts, never the body
+    assert posing.status_code == 422
     assert stage_of(app, "XF-1") == "assigned" and runs.woken == []
     mine = users.create_token(app, "lin", "lin.na", actor="test")
     done = c.post("/api/v1/cases/XF-1/actions", json={"act": "ack", "request_id": "r1"},
