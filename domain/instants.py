@@ -17,9 +17,11 @@ LOCAL_TZ = pendulum.timezone(LOCAL_ZONE)
 
 def as_utc(value: dt.datetime) -> pendulum.DateTime:
     """The same instant in UTC; a naive datetime is refused, never guessed."""
+    if isinstance(value, pendulum.DateTime) and value.tzinfo is pendulum.UTC:
+        return value  # already one (most calls: a due date, an event's instant)
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"instant {value.isoformat()} has no time zone; pass an aware time")
-    return pendulum.instance(value).in_timezone("UTC")
+    return pendulum.instance(value).in_timezone(pendulum.UTC)
 
 
 def local(value: dt.datetime) -> pendulum.DateTime:

@@ -32,8 +32,8 @@ class MemoryReads:
                    ) -> list[Case]:
         rows = self._found(people, units, stage, open_only)
         if due_before is not None:
-            rows = [r for r in rows if r.get("next_due_at") is None
-                    or r["next_due_at"] < due_before]
+            rows = [r for r in rows if r.get("next_due_at") is not None
+                    and r["next_due_at"] < due_before]
         if by_due:
             rows.sort(key=lambda r: (r.get("next_due_at") is None,
                                      r.get("next_due_at") or r["registered_at"],

@@ -243,8 +243,8 @@ class UnitOfWork(Protocol):
         """Cases some of ``people`` respond to or own, or of ``units`` (either may be
         empty: no such condition; both empty: every case), in ``stage`` if given; oldest
         registration first, or ``by_due``: soonest next due first (none last). With
-        ``due_before``: only those whose stored next due is before it, or unknown (every
-        case that may have an overdue deadline then)."""
+        ``due_before``: only those whose stored next due is before it (every case that
+        may have an overdue deadline then; none runs when it is unknown)."""
 
     def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                     stage: str | None = None, open_only: bool = True) -> int:

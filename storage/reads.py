@@ -38,8 +38,7 @@ class SqlReads:
                  cases.c.id) if by_due else (cases.c.registered_at, cases.c.id)
         query = _found(select(cases), people, units, stage, open_only).order_by(*order)
         if due_before is not None:
-            query = query.where(or_(cases.c.next_due_at.is_(None),
-                                    cases.c.next_due_at < due_before))
+            query = query.where(cases.c.next_due_at < due_before)
         if limit is not None:
             query = query.limit(limit)
         if offset:
