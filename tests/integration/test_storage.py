@@ -208,3 +208,20 @@ def test_the_newest_revision_is_read_as_alembic_reads_it(engine):
         command.downgrade(cfg, "0005")
     assert stored_revision(engine) == "0005"
     assert upgrade_if_behind(engine) is True and stored_revision(engine) == head()
+
+
+def test_an_open_case_from_before_the_due_index_is_never_missed(office, rules, uow_factory,
+                                                                 engine):
+    """Migration 0009: an open case stored before it starts with its registration instant
+    as its next due, so "past its next due" finds it until the real one is stored."""
+    case = new_case(office, rules)
+    saved(uow_factory, case)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    upgrade(engine)
+    with uow_factory() as uow:
+        found = uow.find_cases(due_before=at("2026-03-02 09:01"))
+        assert [c.id for c in found] == [case.id]
+        assert uow.find_cases(due_before=at("2026-03-02 08:59")) == []
