@@ -1,5 +1,6 @@
 """A petition waits suspended for days: under the served runner its lifecycle run must stay
-suspended, with the same wait, for minutes on end — and then still take an action. (With
+suspended, with the same wait, across a restart of the engine and for minutes on end — and
+then still take an action. (With
 Prefect 3.9.1 the runner cancelled a suspended run seconds after it suspended; this test
 is what judges the next upgrade.)"""
 
@@ -24,6 +25,8 @@ def test_a_suspended_lifecycle_run_stays_suspended_under_the_runner(served: Engi
     case = served.case("XF-STAY")
     run = served.paused_at(case["id"], "assigned-")
     key = run["state"]["state_details"]["pause_key"]
+    served.stop()  # and across a restart of the engine, as every night's deploy may do
+    served.start()
     watched_until = time.monotonic() + STAY
     seen = 0
     while time.monotonic() < watched_until:
