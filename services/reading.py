@@ -10,7 +10,7 @@ from typing import Any
 from domain.case import Case
 from domain.deadlines import estimate_note, standing
 from domain.instants import format_duration, format_local
-from domain.permissions import Sight
+from domain.permissions import Sight, sight
 from services.bootstrap import App
 from services.records import case_record
 from storage.chain import AuditRow
@@ -60,11 +60,14 @@ def open_case_records(app: App, *, overdue_only: bool = False) -> list[dict[str,
     return records
 
 
-def overdue_rows(app: App) -> list[dict[str, Any]]:
-    """Every open deadline past due, worst first."""
+def overdue_rows(app: App, seen_by: str | None = None) -> list[dict[str, Any]]:
+    """Every open deadline past due, worst first; with ``seen_by``, of the cases that
+    person may see only."""
     now = app.clock.now()
     with app.uow() as uow:
         cases = uow.find_cases(due_before=now)  # those past their stored next due
+    if seen_by is not None:
+        cases = [c for c in cases if sight(app.office.org, c, seen_by) is not Sight.NONE]
     rows = []
     for case in cases:
         unit = app.office.org.units.get(case.unit or "")

@@ -61,16 +61,9 @@ def _grouped(rows: list[dict[str, Any]], key: str, names: dict[str, str]
     return sorted(groups.items(), key=lambda g: (-len(g[1]), -g[1][0]["overdue_seconds"]))
 
 
-def visible_overdue(app: App, person: str, unit: str | None = None,
-                    hidden: set[str] | None = None) -> list[dict[str, Any]]:
-    """The overdue deadlines of the cases ``person`` may see, worst first (``hidden``: the
-    ids of the cases they may not, when the caller knows them)."""
-    rows = [r for r in overdue_rows(app) if unit is None or r["unit"] == unit]
-    if hidden is None:
-        with app.uow() as uow:
-            hidden = {c.id for c in uow.find_cases(due_before=app.clock.now())
-                      if sight(app.office.org, c, person) is Sight.NONE}
-    return [r for r in rows if r["id"] not in hidden]
+def visible_overdue(app: App, person: str, unit: str | None = None) -> list[dict[str, Any]]:
+    """The overdue deadlines of the cases ``person`` may see, worst first."""
+    return [r for r in overdue_rows(app, seen_by=person) if unit is None or r["unit"] == unit]
 
 
 def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
@@ -90,7 +83,7 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
     if start > end:
         raise ConfigError(f"the period starts ({start}) after it ends ({end})", field="from")
     ms = measures_of(app, visible, start, end, unit)
-    overdue = visible_overdue(app, person, unit, hidden)
+    overdue = visible_overdue(app, person, unit)
     shown = [f"{b.case_id} #{b.seq}: {b.problem}" for b in breaks if b.case_id not in hidden]
     if len(shown) < len(breaks):
         shown.append(f"{len(breaks) - len(shown)} break(s) in cases you may not see")

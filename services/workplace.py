@@ -71,7 +71,12 @@ def row(app: App, case: Case, person: str, now: dt.datetime, seen: Sight) -> Row
                tuple(r.label for r in Relation if r in held))
 
 
-def _sorted(rows: list[Row]) -> list[Row]:
+def _rows(app: App, cases: list[Case], person: str) -> list[Row]:
+    """The rows of the cases ``person`` may see (the others left out, unsaid), by next
+    due, the overdue first."""
+    now, org = app.clock.now(), app.office.org
+    rows = [row(app, c, person, now, seen) for c in cases
+            if (seen := sight(org, c, person)) is not Sight.NONE]
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     return sorted(rows, key=lambda r: (-r.overdue_seconds, r.due_at or far))
 
@@ -89,29 +94,20 @@ def my_queue(app: App, person: str, limit: int = QUEUE_PAGE) -> Queue:
     """The open cases ``person`` holds a part in (responder, owning leader, the head or the
     leader in charge of the handling unit), by next due, the overdue first: the first
     ``limit`` of them, ordered in the database by each case's stored next due instant."""
-    org = app.office.org
-    units = [u.id for u in org.units.values() if person in (u.head, u.leader)]
-    now = app.clock.now()
+    units = [u.id for u in app.office.org.units.values() if person in (u.head, u.leader)]
     with app.uow() as uow:
         found = uow.find_cases(people=[person], units=units, by_due=True, limit=limit)
         total = uow.count_cases(people=[person], units=units)
-    out = []
-    for case in found:
-        seen = sight(org, case, person)
-        if seen is not Sight.NONE:
-            out.append(row(app, case, person, now, seen))
-    return Queue(_sorted(out), total)
+    return Queue(_rows(app, found, person), total)
 
 
 def triage_queue(app: App, person: str) -> list[Row]:
     """The petitions no rule could route (待分办), for the petition office's staff."""
     if person not in app.office.org.office_staff:
         return []
-    now = app.clock.now()
     with app.uow() as uow:
         found = [c for c in uow.find_cases(stage="registered") if c.triage is not None]
-    return _sorted([row(app, c, person, now, sight(app.office.org, c, person))
-                    for c in found if sight(app.office.org, c, person) is not Sight.NONE])
+    return _rows(app, found, person)
 
 
 @dataclass(frozen=True)
@@ -125,7 +121,6 @@ class Board:
 
 
 def leader_board(app: App, person: str) -> Board:
-    now = app.clock.now()
     with app.uow() as uow:
         owned = uow.find_cases(people=[person], by_due=True, limit=QUEUE_PAGE)
         sent = uow.messages_to(person, ["escalation", "breach"], limit=30)
@@ -137,8 +132,7 @@ def leader_board(app: App, person: str) -> Board:
                 except CaseNotFound:
                     continue
     org = app.office.org
-    mine = [row(app, c, person, now, sight(org, c, person)) for c in owned
-            if c.leader == person and sight(org, c, person) is not Sight.NONE]
+    mine = _rows(app, [c for c in owned if c.leader == person], person)
     escalations = []
     for m in sent:
         case = refs.get(m.case_id)
@@ -147,8 +141,7 @@ def leader_board(app: App, person: str) -> Board:
         escalations.append({"ref": case.ref, "kind": m.kind, "at": format_local(m.queued_at),
                             "rung": str(m.payload.get("rung") or ""),
                             "overdue": str(m.payload.get("overdue") or "")})
-    return Board(_sorted(mine), [r for r in _sorted(mine) if r.stage == "leader_pending"],
-                 escalations)
+    return Board(mine, [r for r in mine if r.stage == "leader_pending"], escalations)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from services.measures import measure_rows
 from services.records import case_record
 from services.users import Caller
 from web.auth import api_caller
-from web.context import petitions, runs
+from web.context import one_line, petitions, runs
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Token = Annotated[Caller, Depends(api_caller)]
@@ -78,7 +78,7 @@ ActionIn = _action_model()
 
 
 def _refused(e: PetitionError) -> HTTPException:
-    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    text = one_line(e)
     if isinstance(e, CaseNotFound):
         return HTTPException(404, text)
     if isinstance(e, NotPermitted):

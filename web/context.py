@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from domain.permissions import supervisors
 from services.bootstrap import App
 from services.ports import Runs
 
@@ -22,6 +23,11 @@ def csrf_token(request: Request) -> str:
     if not token:
         token = request.session["csrf"] = secrets.token_urlsafe(24)
     return str(token)
+
+
+def one_line(e: Exception) -> str:
+    """A refusal as the person is shown it: its first line."""
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
 def petitions(request: Request) -> App:
@@ -49,7 +55,7 @@ def render(request: Request, template: str, *, status_code: int = 200,
         if any(who in (u.leader,) for u in org.units.values()) or who in (
                 org.mine_head, org.party_secretary):
             menu.append(("/leader", "领导"))
-        if who in org.office_staff or who in (org.mine_head, org.party_secretary):
+        if who in supervisors(org):
             menu.append(("/supervise", "督查"))
         menu += [("/zero-report", "每日零报告"), ("/reception", "接待日"),
                  ("/signals", "信息员")]

@@ -20,7 +20,7 @@ from domain.petition import Category, Channel
 from services import cases, practices, workplace
 from services.bootstrap import App
 from web.auth import Person, check_csrf, session_via
-from web.context import petitions, render, runs
+from web.context import one_line, petitions, render, runs
 
 router = APIRouter()
 
@@ -97,17 +97,13 @@ async def act(request: Request, ref: str, me: Person) -> Response:
         # event loop keeps serving other people meanwhile
         done = await run_in_threadpool(cases.act_and_wake, app, ref, req, runs(request))
     except (ValueError, PetitionError) as e:
-        request.session["flash"] = {"error": True, "text": _one_line(e)}
+        request.session["flash"] = {"error": True, "text": one_line(e)}
     else:
         note = f"（流程稍后跟进：{done.not_woken}）" if done.not_woken else ""
         request.session["flash"] = {"error": False,
                                     "text": f"{done.result.ref}：{ACT_FORMS[what.value][0]}"
                                             f"已办理，现为{done.result.stage.label}{note}"}
     return RedirectResponse(f"/cases/{ref}", status_code=303)
-
-
-def _one_line(e: Exception) -> str:
-    return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
 @router.get("/intake", response_class=HTMLResponse)
@@ -135,7 +131,7 @@ async def intake(request: Request, me: Person, background: BackgroundTasks) -> R
     try:
         case = await run_in_threadpool(_register, app, form, me, session_via(request))
     except (ValueError, PetitionError) as e:
-        return _intake_form(request, me, form, _one_line(e), status_code=422)
+        return _intake_form(request, me, form, one_line(e), status_code=422)
     background.add_task(_start, app, request, case.id)
     view = await run_in_threadpool(workplace.case_view, app, case.id, me)
     return render(request, "intake_done.html", case=view, reasons=view.reasons,
@@ -202,7 +198,7 @@ def file_zero_report(request: Request, me: Person, csrf: Annotated[str, Form()],
             "（迟报）" if r.late else "")
         request.session["flash"] = {"error": False, "text": text}
     except PetitionError as e:
-        request.session["flash"] = {"error": True, "text": _one_line(e)}
+        request.session["flash"] = {"error": True, "text": one_line(e)}
     return RedirectResponse("/zero-report", status_code=303)
 
 
@@ -235,6 +231,6 @@ def record_signal(request: Request, me: Person, csrf: Annotated[str, Form()],
                                  detail=detail, risk=risk)
         request.session["flash"] = {"error": False, "text": f"已记录 {s.id}"}
     except PetitionError as e:
-        request.session["flash"] = {"error": True, "text": _one_line(e)}
+        request.session["flash"] = {"error": True, "text": one_line(e)}
     return RedirectResponse("/signals", status_code=303)
 
