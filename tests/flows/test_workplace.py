@@ -59,9 +59,12 @@ def office(served: Engine) -> Engine:
 
 
 def _wait(driver, what, probe):  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT, poll_frequency=0.2).until(
+    # An element read while the page after a form post replaces it goes stale: read again.
+    return WebDriverWait(driver, WAIT, poll_frequency=0.2, ignored_exceptions=(
+        NoSuchElementException, StaleElementReferenceException)).until(
         lambda d: probe(d), message=f"waiting for {what}")
 
 
