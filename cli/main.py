@@ -6,8 +6,10 @@ unknown command) loads them all."""
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import Annotated
 
 import typer
 
@@ -39,9 +41,14 @@ def build(command: str | None = None) -> typer.Typer:
                       add_completion=False)
 
     @app.callback()
-    def root() -> None:
+    def root(office: Annotated[str | None, typer.Option(
+            "--office", help="The office to act in, of an installation with several (a "
+            "group's and each mine's; default: $PETITIONS_OFFICE, else the root).",
+            show_default=False)] = None) -> None:
         """petition-engine: petitions (信访) through their stages, no deadline passing
         unnoticed."""
+        if office is not None:
+            os.environ["PETITIONS_OFFICE"] = office  # read with every other setting
 
     wanted = [GROUPS[command]] if command in GROUPS else sorted(set(GROUPS.values()))
     for name in wanted:

@@ -223,6 +223,8 @@ class Case(RungFiring):
         self._finish_timed(K.HANDLING, now)
         self.outcome, self.resolution = outcome, resolution
         self.deciders["decision"] = actor
+        for kind in (K.REVIEW_DECISION, K.RE_REVIEW_DECISION):  # a review decided up here
+            self._close(kind, now, Closing.DONE)
         self._open(K.RATING, now)
         self._open(K.REVIEW_REQUEST, now)
         self._record(target, EventType.DECISION_ISSUED, actor, now, outcome=outcome.value,
@@ -240,8 +242,10 @@ class Case(RungFiring):
         self._record(target, EventType.CASE_RATED, actor, now, rating=rating.value)
 
     def request_review(self, *, reason: str, actor: str, now: dt.datetime,
-                       rules: CaseRules) -> None:
-        """The petitioner asks for a review (复查, 第三十五条) within 30 days."""
+                       rules: CaseRules, referred: tuple[str, str] | None = None) -> None:
+        """The petitioner asks for a review (复查, 第三十五条) within 30 days. ``referred``:
+        the (office, case) a level up that decides it, on its own clocks (this case then
+        runs none until the opinion comes back)."""
         target = self._target(Action.REQUEST_REVIEW)
         why = _required(reason, self.ref, "a reason for the review")
         if self.rating is not None and self.rating.content:
@@ -250,8 +254,13 @@ class Case(RungFiring):
         self._window_open(K.REVIEW_REQUEST, rules, now, "request a review")
         self._close(K.REVIEW_REQUEST, now, Closing.DONE)
         self._close(K.RATING, now, Closing.CANCELLED)
-        self._open(K.REVIEW_DECISION, now)
-        self._record(target, EventType.REVIEW_REQUESTED, actor, now, reason=why)
+        if referred is None:
+            self._open(K.REVIEW_DECISION, now)
+            self._record(target, EventType.REVIEW_REQUESTED, actor, now, reason=why)
+            return
+        self.links["review_case"] = referred[1]
+        self._record(target, EventType.REVIEW_REQUESTED, actor, now, reason=why,
+                     decided_by_office=referred[0], review_case=referred[1])
 
     def _check_class(self, outcome: Outcome, resolution: Resolution | None) -> None:
         if resolution is not None and not resolution.fits(outcome):
@@ -265,42 +274,72 @@ class Case(RungFiring):
         return {"resolution": resolution.value}
 
     def decide_review(self, outcome: Outcome, *, summary: str, actor: str,
-                      now: dt.datetime, resolution: Resolution | None = None) -> None:
+                      now: dt.datetime, resolution: Resolution | None = None,
+                      above: tuple[str, str] | None = None) -> None:
         """The review opinion (复查意见), after the completion report; it may class the
-        outcome anew (三个到位)."""
+        outcome anew (三个到位). ``above``: the (office, case) a level up that decided it
+        (its completion report is there)."""
         target = self._target(Action.DECIDE_REVIEW)
         text = _required(summary, self.ref, "the review opinion's summary")
-        self._require_report(K.REVIEW_DECISION)
+        if above is None:
+            self._require_report(K.REVIEW_DECISION)
+        elif self.links.get("review_case") != above[1]:
+            raise RuleViolation(self.ref, f"its review is not decided in case {above[1]}")
         self._check_class(outcome, resolution)
         self._finish_timed(K.REVIEW_DECISION, now)
         extra = self._reclass(resolution)
         self.deciders["review"] = actor
         self._open(K.RE_REVIEW_REQUEST, now)
+        where = {"decided_by_office": above[0], "review_case": above[1]} if above else {}
         self._record(target, EventType.REVIEW_DECIDED, actor, now, outcome=outcome.value,
-                     summary=text, **extra)
+                     summary=text, **extra, **where)
+
+    def open_for_review(self, of: tuple[str, str, str], *, actor: str, now: dt.datetime,
+                        re_review: bool = False) -> None:
+        """This new case is the review (复查; ``re_review``: 复核) of ``of`` (office, case
+        id, reference), a decision of an office below: the opinion's 30 days run from now,
+        beside the handling clocks; its decision goes back to that case."""
+        if self.links or self._stage is not Stage.REGISTERED:
+            raise RuleViolation(self.ref, "only a newly registered case opens as a review")
+        kind = "re_review" if re_review else "review"
+        self.links[f"{kind}_of"] = of[1]
+        self._open(K.RE_REVIEW_DECISION if re_review else K.REVIEW_DECISION, now)
+        self._record(self._stage, EventType.REFERRED_UP, actor, now, kind=kind,
+                     from_office=of[0], case=of[1], ref=of[2])
 
     def request_re_review(self, *, reason: str, actor: str, now: dt.datetime,
-                          rules: CaseRules) -> None:
-        """Re-review (复核, 第三十六条) within 30 days of the review opinion."""
+                          rules: CaseRules, referred: tuple[str, str] | None = None) -> None:
+        """Re-review (复核, 第三十六条) within 30 days of the review opinion; ``referred``:
+        as for ``request_review``, two levels up."""
         target = self._target(Action.REQUEST_RE_REVIEW)
         why = _required(reason, self.ref, "a reason for the re-review")
         self._window_open(K.RE_REVIEW_REQUEST, rules, now, "request a re-review")
         self._close(K.RE_REVIEW_REQUEST, now, Closing.DONE)
-        self._open(K.RE_REVIEW_DECISION, now)
-        self._record(target, EventType.RE_REVIEW_REQUESTED, actor, now, reason=why)
+        where: dict[str, str] = {}
+        if referred is None:
+            self._open(K.RE_REVIEW_DECISION, now)
+        else:
+            self.links["re_review_case"] = referred[1]
+            where = {"decided_by_office": referred[0], "re_review_case": referred[1]}
+        self._record(target, EventType.RE_REVIEW_REQUESTED, actor, now, reason=why, **where)
 
     def decide_re_review(self, outcome: Outcome, *, summary: str, actor: str,
-                         now: dt.datetime, resolution: Resolution | None = None) -> None:
+                         now: dt.datetime, resolution: Resolution | None = None,
+                         above: tuple[str, str] | None = None) -> None:
         """The re-review opinion is final: the same matter is not accepted again."""
         target = self._target(Action.DECIDE_RE_REVIEW)
         text = _required(summary, self.ref, "the re-review opinion's summary")
-        self._require_report(K.RE_REVIEW_DECISION)
+        if above is None:
+            self._require_report(K.RE_REVIEW_DECISION)
+        elif self.links.get("re_review_case") != above[1]:
+            raise RuleViolation(self.ref, f"its re-review is not decided in case {above[1]}")
         self._check_class(outcome, resolution)
         self._finish_timed(K.RE_REVIEW_DECISION, now)
         extra = self._reclass(resolution)
         self.deciders["re_review"] = actor
+        where = {"decided_by_office": above[0], "re_review_case": above[1]} if above else {}
         self._record(target, EventType.RE_REVIEW_DECIDED, actor, now, outcome=outcome.value,
-                     summary=text, final=True, **extra)
+                     summary=text, final=True, **extra, **where)
 
     def strike_off(self, *, actor: str, now: dt.datetime, rules: CaseRules,
                    note: str = "") -> None:

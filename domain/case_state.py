@@ -62,7 +62,8 @@ class CaseState:
                  signal: str | None = None, deciders: dict[str, str] | None = None,
                  escalated_to: set[str] | None = None,
                  rung_failures: dict[str, tuple[int, dt.datetime]] | None = None,
-                 known_due: dict[str, str] | None = None, triage: str | None = None
+                 known_due: dict[str, str] | None = None, triage: str | None = None,
+                 office: str = "main", links: dict[str, str] | None = None
                  ) -> None:
         self.id = id
         self.registration_no = registration_no
@@ -96,6 +97,11 @@ class CaseState:
         self.known_due = dict(known_due or {})
         # Why no rule could route it: it waits in the triage queue (待分办) for the office.
         self.triage = triage
+        # The office (of the installation's tree) the case belongs to, and its links to
+        # cases of other offices: "review_of"/"review_case" (复查 decided a level up),
+        # "re_review_of"/"re_review_case", "handed_down_from"/"handed_down_to" (交办).
+        self.office = office
+        self.links = dict(links or {})
         self.events: list[DomainEvent] = []
 
     @property

@@ -44,6 +44,10 @@ class EventType(enum.Enum):
     RUNG_FAILED = "RungFailed"                    # a rung that could not fire; retried
     ROUTING_FAILED = "RoutingFailed"              # into the triage queue (待分办)
     DUE_DATE_REVISED = "DueDateRevised"           # the calendar under a due date changed
+    # Offices as a tree: a review decided a level up, a petition handed down (交办).
+    REFERRED_UP = "ReferredUp"                    # this case was opened for a lower one's
+    HANDED_DOWN = "HandedDown"                    # a lower office handles it in its case
+    RETURNED_UP = "ReturnedUp"                    # the lower office's decision came back
     # The office's practices; their subject is a journal (a reception, a day's zero
     # reports, a signal), not a case.
     RECEPTION_ANNOUNCED = "ReceptionAnnounced"    # staff told of a 领导接待日

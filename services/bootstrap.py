@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from domain.case import Case, CaseRules
+from domain.offices import OfficeTree
 from services.clock import Clock, configured
-from services.config import Office, load_office
+from services.config import Installation, Office, load_installation
 from services.package_cache import package_schedules
 from services.settings import Settings
 from storage.db import make_engine
@@ -20,28 +22,66 @@ from storage.repository import SqlUnitOfWork
 
 @dataclass
 class App:
-    """What every command, flow and page needs: the settings, the office, the clock and a
-    way to open a unit of work. ``engine`` is the SQL store's (None on the in-memory one)."""
+    """What every command, flow and page needs: the settings, the office it acts in, the
+    clock and a way to open a unit of work. ``engine`` is the SQL store's (None on the
+    in-memory one). ``installation``: every office of the tree (default: ``office`` alone);
+    a case lives under its own office's rules, whichever office the app acts in."""
 
     settings: Settings
     office: Office
     clock: Clock
     uow: Callable[[], UnitOfWork]
     engine: Engine | None = None
-    _rules: dict[str, CaseRules] = field(default_factory=dict)
+    installation: Installation | None = None
+    _rules: dict[tuple[str, str], CaseRules] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.installation is None:
+            self.installation = Installation.of(self.office)
+
+    @property
+    def offices(self) -> Installation:
+        assert self.installation is not None
+        return self.installation
+
+    @property
+    def tree(self) -> OfficeTree:
+        return self.offices.tree
+
+    def office_of(self, case: Case) -> Office:
+        """The office ``case`` belongs to."""
+        return self.offices.offices.get(case.office, self.office)
+
+    def at(self, office_id: str) -> App:
+        """This app acting in office ``office_id`` (same store, clock and settings)."""
+        if office_id == self.office.id:
+            return self
+        return dataclasses.replace(self, office=self.offices.office(office_id))
+
+    def for_person(self, person: str) -> App:
+        """This app acting in the office ``person`` belongs to (theirs, not another's)."""
+        home = self.tree.home(person)
+        return self.at(home) if home is not None else self
 
     def rules_for(self, case: Case) -> CaseRules:
-        """The rules a case lives under: the policy it was registered with."""
-        rules = self._rules.get(case.policy_id)
+        """The rules a case lives under: its office's, with the policy it was registered
+        with."""
+        office = self.office_of(case)
+        rules = self._rules.get((office.id, case.policy_id))
         if rules is None:
-            rules = CaseRules(self.office.policies.get(case.policy_id), self.office.calendar,
-                              self.office.org, self.office.practices.key_periods)
-            self._rules[case.policy_id] = rules
+            rules = CaseRules(office.policies.get(case.policy_id), office.calendar,
+                              office.org, office.practices.key_periods)
+            self._rules[(office.id, case.policy_id)] = rules
         return rules
 
 
-def sql_app(settings: Settings, office: Office, clock: Clock, engine: Engine) -> App:
-    """The app on an SQL database."""
+def sql_app(settings: Settings, office: Office | Installation, clock: Clock,
+            engine: Engine) -> App:
+    """The app on an SQL database, acting in ``office`` (an installation: in the office
+    ``PETITIONS_OFFICE`` names, else its root)."""
+    if isinstance(office, Installation):
+        return App(settings, office.office(settings.office), clock,
+                   lambda: SqlUnitOfWork(engine), engine, office)
     return App(settings, office, clock, lambda: SqlUnitOfWork(engine), engine)
 
 
@@ -50,6 +90,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     database's engine made (not connected), the configured clock. The schema is brought up
     to date by ``services.schema.migrated`` where a command writes."""
     settings = settings or Settings.from_env()
-    office = load_office(settings.office_dir, package_schedules(settings.cache_dir))
+    office = load_installation(settings.office_dir, package_schedules(settings.cache_dir))
     clock = clock or configured(settings.home, settings.simulated_clock)
     return sql_app(settings, office, clock, make_engine(settings.db_url))

@@ -9,7 +9,7 @@ import dataclasses
 import datetime as dt
 import enum
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +26,10 @@ from domain.errors import (
 )
 from domain.escalation import DueRung
 from domain.instants import local, local_date
+from domain.offices import check_in
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.periods import Period, Unit
-from domain.permissions import check, check_registrar
+from domain.permissions import check_registrar
 from domain.petition import Channel, Petition, check_received, petition_from_mapping
 from domain.policy import DeadlinePolicy
 from domain.reception import at_reception
@@ -41,6 +42,8 @@ from services.bootstrap import App
 from services.config import Office
 from services.ports import Runs
 from services.practices import promote_in
+from services.referrals import decided_up, refer_up
+from services.requests import ActRequest, ActResult
 from storage.ports import UnitOfWork
 
 __all__ = [
@@ -60,67 +63,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class ActRequest:
-    """One person's action on a case, with whatever that action needs."""
-
-    act: Act
-    actor: str
-    reason: str = ""
-    leader: str | None = None
-    outcome: str | None = None
-    summary: str = ""
-    rating: str | None = None
-    days: int | None = None
-    approver: str | None = None
-    pause_reason: str | None = None
-    resolution: str | None = None  # 三个到位: resolved | explained | assisted
-    unit: str | None = None        # assign: the unit the office hands it to
-    responder: str | None = None   # assign: its first responder (default: least loaded)
-    # Names the request so it is applied once however often it arrives (the CLI commits it
-    # and then hands the same request to the case's run). Empty: no such guard.
-    request_id: str = ""
-    # The channel it came through, recorded on its audit events: ``cli:<os user>``,
-    # ``prefect-ui``, ``web:<session>``, ``api:<token>``. Not part of a form's answer.
-    via: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"act": self.act.value, "actor": self.actor, "reason": self.reason,
-                "leader": self.leader, "outcome": self.outcome, "summary": self.summary,
-                "rating": self.rating, "days": self.days, "approver": self.approver,
-                "pause_reason": self.pause_reason, "resolution": self.resolution,
-                "unit": self.unit, "responder": self.responder,
-                "request_id": self.request_id}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ActRequest:
-        """The inverse of ``as_dict``."""
-        return cls(Act(data["act"]), **{k: v for k, v in data.items() if k != "act"})
-
-    def check_texts(self) -> None:
-        """Every free text within its limit and nothing but text (``domain.text``)."""
-        for field in ("reason", "summary"):
-            check_text(getattr(self, field), field)
-        for field in ("actor", "leader", "approver", "outcome", "rating", "pause_reason",
-                      "resolution", "unit", "responder", "request_id", "via"):
-            value = getattr(self, field)
-            if value is not None:
-                check_text(str(value), field, limit=128)
-
-
-@dataclass(frozen=True)
-class ActResult:
-    case_id: str
-    ref: str
-    stage: Stage
-    version: int
-    status: str = "applied"  # or "duplicate" (applied before), "superseded" (moved on)
-
-    @property
-    def applied(self) -> bool:
-        return self.status == "applied"
-
-
 def queue_events(app: App, uow: UnitOfWork, cases: Sequence[Case]) -> None:
     """Queue the messages the new events of ``cases`` cause. A message for anyone in the
     case's accused set is refused (the domain never plans one): nothing is written."""
@@ -128,7 +70,8 @@ def queue_events(app: App, uow: UnitOfWork, cases: Sequence[Case]) -> None:
     by_id = {c.id: c for c in cases}
     for m in messages:
         case = by_id.get(m.case_id)
-        if case is not None and m.recipient in accused_set(app.office.org, case.petition):
+        if case is not None and m.recipient in accused_set(app.office_of(case).org,
+                                                           case.petition):
             raise ConfidentialityViolation(case.ref, f"a {m.kind} message would reach "
                                            "someone in the accused set; nothing was done")
     uow.queue([{"key": m.key, "case_id": m.case_id, "kind": m.kind, "recipient": m.recipient,
@@ -220,6 +163,7 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
                              registration_no=registration_no, petition=petition,
                              policy=app.office.policies.in_force(petition.received_at.date()),
                              actor=actor, now=now, repeat_of=repeat, signal=signal)
+        case.office = app.office.id
         if via:
             case.attribute(0, via=via)
         uow.cases.add(case)
@@ -239,9 +183,9 @@ def route_and_assign(app: App, case_id: str, *, actor: str) -> Case:
         case = uow.cases.get(case_id)
         if case.stage is not Stage.REGISTERED:
             return case
-        rules = app.rules_for(case)
+        rules, office = app.rules_for(case), app.office_of(case)
         try:
-            decision = route(case.petition, app.office.routing, app.office.org,
+            decision = route(case.petition, office.routing, office.org,
                              uow.cases.workload(), is_repeat=case.repeat_of is not None)
         except RoutingError as e:
             if case.triage is None:  # once: the office is told, and assigns it by hand
@@ -250,9 +194,9 @@ def route_and_assign(app: App, case_id: str, *, actor: str) -> Case:
                 commit(app, uow, now)
             return case
         if case.petition.channel is Channel.RECEPTION:
-            day = app.office.practices.reception.require_held_on(
-                local_date(case.petition.received_at), app.office.calendar)
-            decision = at_reception(decision, day, case.petition, app.office.org)
+            day = office.practices.reception.require_held_on(
+                local_date(case.petition.received_at), office.calendar)
+            decision = at_reception(decision, day, case.petition, office.org)
         case.assign(decision, actor=actor, now=now, rules=rules)
         commit(app, uow, now)
         return case
@@ -271,11 +215,11 @@ def act(app: App, ref: str, req: ActRequest, *, in_stage: Stage | None = None) -
         case = uow.cases.get(ref)
         if req.request_id and uow.applied(req.request_id) is not None:
             return ActResult(case.id, case.ref, case.stage, case.version, "duplicate")
-        permission = check(app.office.org, case, req.actor, req.act)
+        permission = check_in(app.tree, case, req.actor, req.act)
         if in_stage is not None and case.stage is not in_stage:
             return ActResult(case.id, case.ref, case.stage, case.version, "superseded")
         since = len(case.events)
-        _apply(app, case, req, now, uow.cases.workload)
+        linked = _apply(app, uow, case, req, now)
         facts = {"via": req.via} if req.via else {}
         if permission.on_behalf_of_petitioner:
             facts["on_behalf_of"] = "petitioner"
@@ -283,7 +227,7 @@ def act(app: App, ref: str, req: ActRequest, *, in_stage: Stage | None = None) -
         if req.request_id:
             uow.record_request(req.request_id, case.id, req.act.value, case.version + 1, now)
         commit(app, uow, now)
-        return ActResult(case.id, case.ref, case.stage, case.version)
+        return ActResult(case.id, case.ref, case.stage, case.version, linked=linked)
 
 
 @dataclass(frozen=True)
@@ -333,6 +277,13 @@ def act_and_wake(app: App, ref: str, req: ActRequest, runs: Runs) -> Acted:
         healed = runs.heal(app, result.case_id)
         if healed:
             why += "; " + "; ".join(healed)
+    for other in result.linked:  # the case a level up opened, or the one below decided
+        with app.uow() as uow:
+            known = uow.run_of(other)
+        if known is None:
+            runs.start(app, other)
+        else:
+            runs.heal(app, other)
     return Acted(result, req, why)
 
 
@@ -351,9 +302,10 @@ def _enum(kind: type[enum.Enum], value: str | None, case: Case, what: str) -> An
         raise RuleViolation(case.ref, f"{what} '{text}' is not one of: {allowed}") from None
 
 
-def _apply(app: App, case: Case, r: ActRequest, now: dt.datetime,
-           workload: Callable[[], dict[str, int]]) -> None:
-    rules = app.rules_for(case)
+def _apply(app: App, uow: UnitOfWork, case: Case, r: ActRequest,
+           now: dt.datetime) -> tuple[str, ...]:
+    """Apply ``r`` to ``case``; the ids of the cases of other offices it opened or changed."""
+    rules, office = app.rules_for(case), app.office_of(case)
     a, who = r.act, r.actor
     if a is Act.ACK:
         case.acknowledge(actor=who, now=now)
@@ -383,21 +335,26 @@ def _apply(app: App, case: Case, r: ActRequest, now: dt.datetime,
         decide = {Act.CLOSE: case.decide, Act.DECIDE_REVIEW: case.decide_review,
                   Act.DECIDE_RE_REVIEW: case.decide_re_review}[a]
         decide(outcome, summary=r.summary, actor=who, now=now, resolution=resolution)
+        if a is Act.CLOSE:
+            origin = decided_up(uow, case, outcome, r.summary, resolution, who, now)
+            return (origin,) if origin else ()
     elif a is Act.REPORT:
         case.report_completion(summary=r.summary or r.reason, actor=who, now=now,
                                rules=rules)
     elif a is Act.RATE:
         case.rate(_enum(Rating, r.rating, case, "the rating"), actor=who, now=now, rules=rules)
-    elif a is Act.REQUEST_REVIEW:
-        case.request_review(reason=r.reason, actor=who, now=now, rules=rules)
-    elif a is Act.REQUEST_RE_REVIEW:
-        case.request_re_review(reason=r.reason, actor=who, now=now, rules=rules)
+    elif a in (Act.REQUEST_REVIEW, Act.REQUEST_RE_REVIEW):
+        request = case.request_review if a is Act.REQUEST_REVIEW else case.request_re_review
+        referred = refer_up(app, uow, case, a, who, now)
+        request(reason=r.reason, actor=who, now=now, rules=rules, referred=referred)
+        return (referred[1],) if referred else ()
     elif a is Act.STRIKE_OFF:
         case.strike_off(actor=who, now=now, rules=rules, note=r.reason)
     elif a is Act.WITHDRAW:
         case.withdraw(reason=r.reason, actor=who, now=now)
     elif a is Act.ASSIGN:
         decision = assign_by_hand(case.petition, _need(r.unit, case, "the unit"),
-                                  r.responder or None, app.office.routing, app.office.org,
-                                  workload(), is_repeat=case.repeat_of is not None)
+                                  r.responder or None, office.routing, office.org,
+                                  uow.cases.workload(), is_repeat=case.repeat_of is not None)
         case.assign(decision, actor=who, now=now, rules=rules)
+    return ()

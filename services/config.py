@@ -8,6 +8,7 @@ file, the line and the field.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from domain.calendar import PackageCalendar, WorkingCalendar
 from domain.errors import ConfigError, UnknownName
 from domain.fields import Fields
 from domain.key_periods import key_periods_from_list
+from domain.offices import SINGLE, OfficeNode, OfficeTree
 from domain.org import OrgChart, org_from_mapping
 from domain.policies import default_registry
 from domain.policy import PolicyRegistry
@@ -41,6 +43,48 @@ class Office:
     notify: NotifySettings = field(default_factory=NotifySettings)
     templates: Path | None = None  # the office's own templates (override the built-in)
     practices: Practices = field(default_factory=Practices)
+    id: str = SINGLE
+    parent: str | None = None  # the office above it in the installation's tree
+
+
+@dataclass(frozen=True)
+class Installation:
+    """The offices of one installation, by id, and their tree (one office: ``main``)."""
+
+    offices: Mapping[str, Office]
+    tree: OfficeTree
+
+    @classmethod
+    def of(cls, *offices: Office) -> Installation:
+        return cls({o.id: o for o in offices},
+                   OfficeTree({o.id: OfficeNode(o.id, o.name, o.org, o.parent)
+                               for o in offices}))
+
+    def office(self, office_id: str | None) -> Office:
+        """The office ``office_id`` (None: the root), or a ``ConfigError`` naming them."""
+        office_id = office_id or self.tree.root
+        if office_id not in self.offices:
+            raise ConfigError(f"unknown office '{office_id}'; offices: "
+                              f"{', '.join(self.offices)}", source="--office")
+        return self.offices[office_id]
+
+
+OFFICES = "offices"  # the folder of a tree's offices, one folder each (named by its id)
+
+
+def load_installation(directory: Path, package: PackageCalendar | None = None
+                      ) -> Installation:
+    """The installation configured in ``directory``: one office (its files right there,
+    id ``main``), or a tree (``offices/<id>/``, each an office folder whose ``office.yaml``
+    names its ``parent``; one root)."""
+    tree_dir = directory / OFFICES
+    if not tree_dir.is_dir():
+        return Installation.of(load_office(directory, package))
+    offices = [dataclasses.replace(load_office(sub, package), id=sub.name)
+               for sub in sorted(tree_dir.iterdir()) if sub.is_dir()]
+    if not offices:
+        raise ConfigError("no office folders", source=str(tree_dir))
+    return Installation.of(*offices)
 
 
 def load_policies(directory: Path | None) -> PolicyRegistry:
@@ -76,7 +120,7 @@ def load_office(directory: Path, package: PackageCalendar | None = None) -> Offi
 def _with_office_file(office: Office, data: Any) -> Office:
     """``office`` with its name, default policy and notification settings (``office.yaml``)."""
     f = Fields(data, "", ("name", "default_policy", "notifications", "reception",
-                          "zero_report", "information", "key_periods"))
+                          "zero_report", "information", "key_periods", "parent"))
     policies = office.policies
     if f.has("default_policy"):
         try:
@@ -101,4 +145,5 @@ def _with_office_file(office: Office, data: Any) -> Office:
         key_periods=key_periods_from_list(f.raw("key_periods"))
         if f.has("key_periods") else Practices().key_periods)
     return dataclasses.replace(office, policies=policies, notify=notify,
-                               name=f.text("name", office.name), practices=p)
+                               name=f.text("name", office.name), practices=p,
+                               parent=f.text("parent") if f.has("parent") else None)

@@ -41,6 +41,9 @@ class Settings:
 
     home: Path = field(default_factory=lambda: Path.home() / ".petitions")
     config_dir: Path | None = None
+    # The office a command acts in, of an installation with several (``--office``); the
+    # web workplace acts in each person's own office.
+    office: str | None = None
     database_url: str | None = None
     # The embedded Prefect server of ``petitions serve`` (127.0.0.1 only).
     prefect_port: int = 4200

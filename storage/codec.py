@@ -82,12 +82,13 @@ def to_row(case: Case) -> dict[str, Any]:
         "rung_failures": {k: [n, _t(at)] for k, (n, at) in case.rung_failures.items()},
         "known_due": case.known_due,
         "triage": case.triage,
+        "links": case.links,
     }
     return {"id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
             "policy_id": case.policy_id, "unit": case.unit, "responder": case.responder,
             "leader": case.leader, "category": case.petition.category.value,
             "petitioner_identity": case.petition.petitioner.identity(),
-            "registered_at": case.registered_at, "body": body}
+            "registered_at": case.registered_at, "office": case.office, "body": body}
 
 
 def from_row(row: Any) -> Case:
@@ -116,7 +117,8 @@ def from_row(row: Any) -> Case:
                 escalated_to=set(b.get("escalated_to") or ()),
                 rung_failures={k: (int(n), _at(at))
                                for k, (n, at) in (b.get("rung_failures") or {}).items()},
-                known_due=b.get("known_due") or {}, triage=b.get("triage"))
+                known_due=b.get("known_due") or {}, triage=b.get("triage"),
+                office=row.office, links=b.get("links") or {})
 
 
 def _at(value: str) -> dt.datetime:

@@ -101,6 +101,8 @@ cases = Table(
     # The soonest due instant of a running duty (``Case.next_due``), as the use cases gave
     # it at the case's last commit: each person's queue is ordered and paged by it.
     Column("next_due_at", UTCDateTime(), index=True),
+    # The office of the installation's tree the case belongs to (migration 0010).
+    Column("office", String(64), nullable=False, server_default="main", index=True),
 )
 
 audit_events = Table(
