@@ -30,7 +30,7 @@ from prefect.client.orchestration import get_client
 from rich.console import Console
 
 from cli.common import out, reports_errors
-from cli.demo_script import CLERK, PETITIONS, SCRIPT, START, Do, Moment
+from cli.demo_script import CLERK, PETITIONS, SCRIPT, START, Do, Moment, group_script
 from cli.views import print_case
 from domain.case import Case
 from domain.errors import ConfigError
@@ -43,6 +43,7 @@ from flows.tasks import app as engine_app
 from services.bootstrap import bootstrap
 from services.cases import ActRequest, act_and_wake, new_registration_no
 from services.clock import FileClock
+from services.config import OFFICES
 from services.outbox import deliver, queue_digests
 from services.schema import migrated
 from services.settings import Settings
@@ -85,7 +86,10 @@ class Demo:
         self.port = port or _free_port()
         self.web_port = web_port  # 0: no office workplace
         self.ready_timeout, self.settle_timeout = ready_timeout, settle_timeout
+        # A group (deploy/group): the petitions arrive at the sample mine, "mine-a".
+        self.group = (config / OFFICES).exists()
         self.env = {"PETITIONS_HOME": str(home), "PETITIONS_CONFIG_DIR": str(config),
+                    **({"PETITIONS_OFFICE": "mine-a"} if self.group else {}),
                     "PETITIONS_SIMULATED_CLOCK": "1", "PETITIONS_PREFECT_PORT": str(self.port),
                     "PETITIONS_WEB_PORT": str(web_port),
                     # the script sweeps and delivers at each moment itself
@@ -144,7 +148,8 @@ class Demo:
     def open_workplace(self) -> None:
         """Give every person of the demo's office the demo password, and say how to log in
         to the workplace (served beside the engine)."""
-        for person in self.app.office.org.people:
+        everyone = [p for o in self.app.offices.offices.values() for p in o.org.people]
+        for person in everyone:
             set_password(self.app, person, DEMO_PASSWORD, actor="demo")
         with self.app.uow() as uow:
             handled = [c for c in uow.all_cases() if c.responder]
@@ -157,7 +162,7 @@ class Demo:
         self.console.rule("the office workplace", align="left")
         self.console.print(
             f"open            http://127.0.0.1:{self.web_port}/  (while the engine serves)\n"
-            f"password        {DEMO_PASSWORD}  (every person of the demo office)\n" +
+            f"password        {DEMO_PASSWORD}  (every person of the demo's offices)\n" +
             "\n".join(f"log in as       {pid:<12} {org.people[pid].name}: {role}"
                       for pid, role in who),
             highlight=False, markup=False)
@@ -172,8 +177,8 @@ class Demo:
                 self.proc.wait()
 
     # --- the script ------------------------------------------------------------------
-    def play(self, script: tuple[Moment, ...] = SCRIPT) -> None:
-        for moment in script:
+    def play(self, script: tuple[Moment, ...] | None = None) -> None:
+        for moment in script or (group_script() if self.group else SCRIPT):
             at = local(self.clock.set(moment.at))
             self.console.rule(f"第{moment.day}天 {at.format('YYYY-MM-DD')} 周"
                               f"{WEEKDAYS[at.weekday()]} {at.format('HH:mm')}"
@@ -211,9 +216,9 @@ class Demo:
         if who == "@leader":
             return str(case.leader)
         if who == "@head":
-            return str(self.app.office.org.units[str(case.unit)].head)
+            return str(self.app.office_of(case).org.units[str(case.unit)].head)
         if who == "@unit_leader":
-            return str(self.app.office.org.units[str(case.unit)].leader)
+            return str(self.app.office_of(case).org.units[str(case.unit)].leader)
         return who
 
     def _act(self, do: Do) -> None:
@@ -224,7 +229,11 @@ class Demo:
                          request_id=f"demo:{case.id}:{case.version}", via="demo", **fields)
         with self.app.uow() as uow:
             wait = uow.wait_of(case.id)
-        why = act_and_wake(self.app, case.id, req, self.engine_runs).not_woken
+        acted = act_and_wake(self.app, case.id, req, self.engine_runs)
+        why = acted.not_woken
+        for other in acted.result.linked:  # the review case the group's office opened
+            if other not in self.refs.values():
+                self.refs[f"{do.case}-review"] = other
         if why is None and wait is not None and wait.key:
             # Until the run re-executes, Prefect and the database still show this wait
             # open: the next act on the case waits for the run's next wait instead.
@@ -359,8 +368,9 @@ def demo_cmd(
         home = Path(tempfile.mkdtemp(prefix="petitions-demo-"))
     elif home.exists() and any(home.iterdir()):
         raise ConfigError("the demo needs an empty or new folder", source=str(home))
-    if not (config / "org.yaml").exists():
-        raise ConfigError("no office configuration here (org.yaml missing)", source=str(config))
+    if not (config / "org.yaml").exists() and not (config / OFFICES).exists():
+        raise ConfigError(f"no office configuration here (org.yaml or {OFFICES} missing)",
+                          source=str(config))
     out.print(f"demo home: {home}", highlight=False)
     if keep_serving and not _port_free(web_port):
         web_port = _free_port()

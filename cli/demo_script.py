@@ -158,3 +158,36 @@ SCRIPT: tuple[Moment, ...] = (
            acts=(Do("wage", Act.STRIKE_OFF, CLERK, {"reason": "复核申请期届满"}),)),
     Moment(100, "09:00", "day 100"),
 )
+
+# The same hundred days at a mine of a group (``deploy/group``): the wage review is not
+# decided inside the mine but by the group's petition office, in a case of its own.
+GROUP_CLERK = "sx.pan"
+REVIEW = "wage-review"  # the group's case, opened by the mine's review request
+
+
+def group_script() -> tuple[Moment, ...]:
+    """``SCRIPT`` with the review decided a level up: the group's office routes the review
+    case to its legal department, whose responder accepts it, reports and issues the
+    review opinion; it comes back to the mine's case."""
+    replaced = {
+        (55, "16:00"): Moment(55, "16:00", "完成任务报告: the group's review handler reports",
+                              acts=(Do(REVIEW, Act.REPORT,
+                                       fields={"summary": "已调阅夜班考勤，津贴差额属实"}),)),
+        (56, "10:00"): Moment(56, "10:00", "80 %: warnings to the unit heads; 复查意见: the "
+                              "group's office finds for the petitioner, and the mine's case "
+                              "is reviewed",
+                              acts=(Do(REVIEW, Act.CLOSE, fields={
+                                  "outcome": "support", "summary": "补发夜班津贴640元",
+                                  "resolution": "resolved"}),)),
+    }
+    extra = (
+        Moment(29, "10:00", "复查 at the group: its legal department's responder replies and "
+               "accepts the review", acts=(Do(REVIEW, Act.ACK), Do(REVIEW, Act.ACCEPT, fields={
+                   "reason": "复查申请已受理，告知书已送达"}))),
+        Moment(60, "10:00", "评价, 销号: the group's review case",
+               acts=(Do(REVIEW, Act.RATE, GROUP_CLERK, {"rating": "satisfied"}),
+                     Do(REVIEW, Act.STRIKE_OFF, GROUP_CLERK,
+                        {"reason": "复查意见已送达，信访人满意"}))),
+    )
+    moments = [replaced.get((m.day, m.time), m) for m in SCRIPT] + list(extra)
+    return tuple(sorted(moments, key=lambda m: (m.day, m.time)))

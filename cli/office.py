@@ -12,7 +12,7 @@ from cli.common import ConfigOpt, office_dir, out, reports_errors, say, settings
 from domain.deadlines import due_text, state_text
 from services.cases import preview_route
 from services.clock import configured
-from services.config import load_office
+from services.config import load_installation
 from services.files import load_json
 from services.package_cache import package_schedules
 
@@ -24,14 +24,20 @@ def register(app: typer.Typer) -> None:
 
 @reports_errors
 def check_config(config: ConfigOpt = None) -> None:
-    """Load and validate every file of the office configuration."""
-    office = load_office(office_dir(config), package_schedules(settings().cache_dir))
-    out.print(f"ok: {len(office.org.units)} units, {len(office.org.people)} people, "
-              f"{len(office.routing.rules)} routing rules, policies "
-              f"{', '.join(office.policies.ids())} (default {office.policies.default_id})")
-    if office.org.office is None:
-        warn(["org.yaml names no petition_office: nobody may register petitions or enter "
-              "the petitioner's own acts"])
+    """Load and validate every file of the office configuration (of every office of a
+    tree)."""
+    offices = load_installation(office_dir(config), package_schedules(settings().cache_dir))
+    for office in offices.offices.values():
+        where = "" if len(offices.offices) == 1 else (
+            f"office {office.id} ({office.name}"
+            f"{', under ' + office.parent if office.parent else ', the root'}): ")
+        out.print(f"ok: {where}{len(office.org.units)} units, {len(office.org.people)} "
+                  f"people, {len(office.routing.rules)} routing rules, policies "
+                  f"{', '.join(office.policies.ids())} (default {office.policies.default_id})",
+                  highlight=False)
+        if office.org.office is None:
+            warn([f"{where}org.yaml names no petition_office: nobody may register "
+                  "petitions or enter the petitioner's own acts"])
 
 
 @reports_errors
@@ -45,7 +51,8 @@ def route_cmd(
     """Show where a petition goes: unit, first responder, owning leader, recusals, and the
     deadlines that start on registration. Nothing is stored."""
     s = settings()
-    office = load_office(office_dir(config), package_schedules(s.cache_dir))
+    office = load_installation(office_dir(config), package_schedules(s.cache_dir)
+                               ).office(s.office)
     now = configured(s.home, s.simulated_clock).now()
     p = preview_route(office, load_json(petition_file), now,
                       load_json(workload) if workload else {}, repeat=repeat)

@@ -38,7 +38,8 @@ class PrefectRuns:
         require_server(self.settings)
         run = run_deployment(INTAKE_DEPLOYMENT,
                              {"petition": dict(petition), "registration_no": registration_no,
-                              "actor": actor, "signal": signal, "via": via},
+                              "actor": actor, "signal": signal, "via": via,
+                              "office": self.settings.office},
                              f"intake:{registration_no}", timeout)
         state = run.state
         if state is None or not state.is_completed():

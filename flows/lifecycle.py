@@ -19,12 +19,14 @@ from flows.inputs import step_input
 
 @flow(name="petition-intake", persist_result=True)
 async def intake(petition: dict[str, Any], registration_no: str, actor: str,
-                 signal: str | None = None, via: str = "prefect-ui") -> dict[str, Any]:
+                 signal: str | None = None, via: str = "prefect-ui",
+                 office: str | None = None) -> dict[str, Any]:
     """登记 → 首问负责 (and 领导包案 when required) → the case's lifecycle run. ``actor``:
     who registers, one of the petition office's staff (their person id). ``signal``: the
     information officer's signal this petition is promoted from. ``via``: the channel (the
-    CLI sets its own; run from this form it is the Prefect UI)."""
-    case_id = tasks.register(petition, registration_no, actor, signal, via)
+    CLI sets its own; run from this form it is the Prefect UI). ``office``: the office it
+    is registered in, of an installation with several (default: the root)."""
+    case_id = tasks.register(petition, registration_no, actor, signal, via, office)
     routed = tasks.route_and_assign(case_id)
     routed["lifecycle_run"] = tasks.start_lifecycle(case_id)
     return routed

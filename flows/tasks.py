@@ -84,9 +84,11 @@ def wait_key(stage: Stage, n: int) -> str:
 @task(cache_key_fn=_keyed("register", "registration_no"), persist_result=True, retries=2,
       retry_delay_seconds=1, retry_condition_fn=unless_refused)
 def register(petition: dict[str, Any], registration_no: str, actor: str,
-             signal: str | None = None, via: str = "") -> str:
-    """登记: persisted before intake says anything back. Returns the case id."""
-    case = cases.register(app(), petition, registration_no=registration_no, actor=actor,
+             signal: str | None = None, via: str = "", office: str | None = None) -> str:
+    """登记 in ``office`` (default: the engine's): persisted before intake says anything
+    back. Returns the case id."""
+    a = app().at(office) if office else app()
+    case = cases.register(a, petition, registration_no=registration_no, actor=actor,
                           signal=signal, via=via)
     pause = app().settings.intake_pause_seconds
     if pause:  # fault injection for the reliability tests only

@@ -19,7 +19,7 @@ def alert_recipient(app: App, case: Case | None) -> str | None:
     """``notifications.alert_to``, or where that person may not be told of ``case``, the
     petition office's head, the confidential letters desk, the mine head or the party
     secretary: the first who may. None when no ``alert_to`` is configured."""
-    office = app.office
+    office = app.office_of(case) if case is not None else app.office
     if not office.notify.alert_to:
         return None
     return first_allowed(case, office.org, [

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from domain.case import Case, CaseRules
 from domain.offices import OfficeTree
+from domain.org import Person
 from services.clock import Clock, configured
 from services.config import Installation, Office, load_installation
 from services.package_cache import package_schedules
@@ -62,6 +63,19 @@ class App:
         """This app acting in the office ``person`` belongs to (theirs, not another's)."""
         home = self.tree.home(person)
         return self.at(home) if home is not None else self
+
+    def person(self, pid: str | None) -> Person | None:
+        """Anyone of the installation, by id (None for nobody)."""
+        home = self.tree.home(pid or "")
+        return self.tree.org(home).people[pid or ""] if home is not None else None
+
+    def in_scope(self, cases: Iterable[Case]) -> list[Case]:
+        """The cases of the office this app acts in and of the offices below it (all of
+        them, in a single-office installation)."""
+        if len(self.offices.offices) == 1:
+            return list(cases)
+        scope = set(self.tree.subtree(self.office.id))
+        return [c for c in cases if c.office in scope]
 
     def rules_for(self, case: Case) -> CaseRules:
         """The rules a case lives under: its office's, with the policy it was registered

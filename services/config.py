@@ -69,22 +69,34 @@ class Installation:
         return self.offices[office_id]
 
 
-OFFICES = "offices"  # the folder of a tree's offices, one folder each (named by its id)
+OFFICES = "offices.yaml"  # a tree of offices: each one's id, folder and parent
 
 
 def load_installation(directory: Path, package: PackageCalendar | None = None
                       ) -> Installation:
-    """The installation configured in ``directory``: one office (its files right there,
-    id ``main``), or a tree (``offices/<id>/``, each an office folder whose ``office.yaml``
-    names its ``parent``; one root)."""
-    tree_dir = directory / OFFICES
-    if not tree_dir.is_dir():
+    """The installation configured in ``directory``: one office (its files right there, id
+    ``main``), or a tree (``offices.yaml``: each office's ``id``, its configuration folder
+    ``path``, relative to ``directory``, and its ``parent``; one root)."""
+    tree_file = directory / OFFICES
+    if not tree_file.exists():
         return Installation.of(load_office(directory, package))
-    offices = [dataclasses.replace(load_office(sub, package), id=sub.name)
-               for sub in sorted(tree_dir.iterdir()) if sub.is_dir()]
+    return Installation.of(*load_file(tree_file, lambda d: _offices(directory, d, package)))
+
+
+def _offices(directory: Path, data: Any, package: PackageCalendar | None) -> list[Office]:
+    f = Fields(data, "", ("offices",))
+    offices: list[Office] = []
+    for path, item in f.items("offices"):
+        o = Fields(item, path, ("id", "path", "parent"))
+        office_id = o.text("id")
+        if any(x.id == office_id for x in offices):
+            raise ConfigError(f"office '{office_id}' is defined twice", field=o.at("id"))
+        office = load_office((directory / o.text("path")).resolve(), package)
+        offices.append(dataclasses.replace(
+            office, id=office_id, parent=o.text("parent") if o.has("parent") else None))
     if not offices:
-        raise ConfigError("no office folders", source=str(tree_dir))
-    return Installation.of(*offices)
+        raise ConfigError("an installation needs at least one office", field="offices")
+    return offices
 
 
 def load_policies(directory: Path | None) -> PolicyRegistry:
@@ -120,7 +132,7 @@ def load_office(directory: Path, package: PackageCalendar | None = None) -> Offi
 def _with_office_file(office: Office, data: Any) -> Office:
     """``office`` with its name, default policy and notification settings (``office.yaml``)."""
     f = Fields(data, "", ("name", "default_policy", "notifications", "reception",
-                          "zero_report", "information", "key_periods", "parent"))
+                          "zero_report", "information", "key_periods"))
     policies = office.policies
     if f.has("default_policy"):
         try:
@@ -145,5 +157,4 @@ def _with_office_file(office: Office, data: Any) -> Office:
         key_periods=key_periods_from_list(f.raw("key_periods"))
         if f.has("key_periods") else Practices().key_periods)
     return dataclasses.replace(office, policies=policies, notify=notify,
-                               name=f.text("name", office.name), practices=p,
-                               parent=f.text("parent") if f.has("parent") else None)
+                               name=f.text("name", office.name), practices=p)

@@ -10,7 +10,8 @@ from domain.case import Case
 from domain.errors import ConfigError
 from domain.instants import end_of_local_day
 from domain.measures import Measure, Period, measures
-from domain.permissions import Sight, sight
+from domain.offices import sight_in
+from domain.permissions import Sight
 from services.bootstrap import App
 
 
@@ -20,17 +21,18 @@ def kpis(app: App, start: dt.date, end: dt.date, unit: str | None,
     at the end of the period, or now if the period is not over. With ``viewer``, over the
     cases they may see only (an accused supervisor does not count their accusation)."""
     with app.uow() as uow:
-        cases = uow.all_cases()
+        cases = app.in_scope(uow.all_cases())
     if viewer is not None:
-        cases = [c for c in cases if sight(app.office.org, c, viewer) is not Sight.NONE]
+        cases = [c for c in cases if sight_in(app.tree, c, viewer) is not Sight.NONE]
     return measures_of(app, cases, start, end, unit)
 
 
 def measures_of(app: App, cases: list[Case], start: dt.date, end: dt.date,
                 unit: str | None) -> list[Measure]:
     """``kpis`` over the given cases."""
-    if unit is not None and unit not in app.office.org.units:
-        raise ConfigError(f"unknown unit '{unit}'; units: {', '.join(app.office.org.units)}")
+    units = [u for o in app.tree.subtree(app.office.id) for u in app.tree.org(o).units]
+    if unit is not None and unit not in units:
+        raise ConfigError(f"unknown unit '{unit}'; units: {', '.join(units)}")
     judged = min(end_of_local_day(end), app.clock.now())
     return measures(cases, Period(start, end, unit), app.rules_for, judged)
 

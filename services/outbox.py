@@ -86,9 +86,15 @@ class _Undeliverable(Exception):
     pass
 
 
-def _envelope(app: App, row: OutboxRow, case: Case | None, renderer: Renderer,
-              now: dt.datetime) -> Envelope:
-    office, notify = app.office, app.office.notify
+def _envelope(app: App, row: OutboxRow, case: Case | None,
+              renderers: dict[str, Renderer], now: dt.datetime) -> Envelope:
+    # Each office's letters desk, templates, language and sender: the case's, or (a
+    # practice's message) the recipient's.
+    office = app.office_of(case) if case is not None else app.for_person(row.recipient).office
+    notify = office.notify
+    renderer = renderers.get(office.id)
+    if renderer is None:
+        renderer = renderers[office.id] = Renderer(notify.language, office.templates)
     desk = letters_desk(case, office.org, notify.letters_to, notify.confidential_letters_to,
                         office.routing.accusation_unit) if case is not None else None
     address = address_of(row.recipient, case, office.org, desk)
@@ -123,7 +129,7 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
     batch took longer than the reclaim window) is left to it, and only the claim's holder
     settles a message: no message goes out twice from two live senders."""
     transport = transport or transport_for(app, read_secret)
-    renderer = Renderer(app.office.notify.language, app.office.templates)
+    renderers: dict[str, Renderer] = {}
     notify = app.office.notify
     token = uuid.uuid4().hex
     counts: Counter[str] = Counter()
@@ -147,7 +153,7 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
             continue
         try:
             case = _case(app, row.case_id)
-            envelope = _envelope(app, row, case, renderer, now)
+            envelope = _envelope(app, row, case, renderers, now)
             ref = transport.send(envelope)
         except TransientError as e:
             attempts = row.attempts + 1
@@ -226,7 +232,7 @@ def queue_digests(app: App) -> int:
         cases = uow.open_cases()
         by_leader: dict[str, list[Case]] = {}
         for case in cases:
-            if first_allowed(case, app.office.org, [case.leader]):  # never the accused
+            if first_allowed(case, app.office_of(case).org, [case.leader]):  # not the accused
                 by_leader.setdefault(str(case.leader), []).append(case)
         rows = []
         for leader, owned in sorted(by_leader.items()):

@@ -10,7 +10,8 @@ from typing import Any
 from domain.case import Case
 from domain.deadlines import estimate_note, standing
 from domain.instants import format_duration, format_local
-from domain.permissions import Sight, sight
+from domain.offices import sight_in
+from domain.permissions import Sight
 from services.bootstrap import App
 from services.records import case_record
 from storage.chain import AuditRow
@@ -65,15 +66,16 @@ def overdue_rows(app: App, seen_by: str | None = None) -> list[dict[str, Any]]:
     person may see only."""
     now = app.clock.now()
     with app.uow() as uow:
-        cases = uow.find_cases(due_before=now)  # those past their stored next due
+        cases = app.in_scope(uow.find_cases(due_before=now))  # past their stored next due
     if seen_by is not None:
-        cases = [c for c in cases if sight(app.office.org, c, seen_by) is not Sight.NONE]
+        cases = [c for c in cases if sight_in(app.tree, c, seen_by) is not Sight.NONE]
     rows = []
     for case in cases:
-        unit = app.office.org.units.get(case.unit or "")
+        unit = app.office_of(case).org.units.get(case.unit or "")
         for v in standing(case.deadlines(app.rules_for(case), now)).overdue:
             assert v.overdue is not None
-            rows.append({"case": case.ref, "id": case.id, "unit": case.unit or "",
+            rows.append({"case": case.ref, "id": case.id, "office": case.office,
+                         "unit": case.unit or "",
                          "unit_name": unit.name if unit else "",
                          "leader": case.leader or "", "responder": case.responder or "",
                          "stage": case.stage.value, "deadline": v.kind.value,

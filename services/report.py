@@ -16,7 +16,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from domain.case import Case
 from domain.deadlines import DeadlineState, due_text, estimate_note, state_text
 from domain.instants import format_local
-from domain.permissions import Sight, sight
+from domain.offices import sight_in
+from domain.permissions import Sight
 from domain.stages import Stage
 from services.bootstrap import App
 from services.measures import kpis
@@ -76,7 +77,8 @@ def case_bars(app: App, case: Case, audit: list[AuditRow], now: dt.datetime
 
 
 def _unit_name(app: App, unit: str | None) -> str:
-    found = app.office.org.units.get(unit or "")
+    home = next((o for o in app.tree.nodes if unit in app.tree.org(o).units), None)
+    found = app.tree.org(home).units.get(unit or "") if home else None
     return found.name if found else (unit or "")
 
 
@@ -86,11 +88,10 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
     server's operator, shows every case)."""
     now = app.clock.now()
     ms = kpis(app, start, end, unit, viewer)
-    org = app.office.org
     with app.uow() as uow:
         checked, breaks = uow.audit_check()
-        cases = [c for c in uow.all_cases() if (unit is None or c.unit == unit) and (
-            viewer is None or sight(org, c, viewer) is not Sight.NONE)]
+        cases = [c for c in app.in_scope(uow.all_cases()) if (unit is None or c.unit == unit)
+                 and (viewer is None or sight_in(app.tree, c, viewer) is not Sight.NONE)]
         bars = [case_bars(app, c, uow.events_of(c.id), now) for c in cases]
     shown = {c.id for c in cases}
     overdue = [r for r in overdue_rows(app) if (unit is None or r["unit"] == unit)

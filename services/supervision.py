@@ -5,14 +5,15 @@ holds only the cases the supervisor may see (``domain.permissions.sight``)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from domain.case import Case
 from domain.errors import ConfigError, NotPermitted
 from domain.instants import local_date
 from domain.measures import Measure
-from domain.permissions import Sight, sight, supervisors
+from domain.offices import sight_in
+from domain.permissions import Sight, supervisors
 from services.bootstrap import App
 from services.measures import measures_of
 from services.reading import overdue_rows
@@ -20,7 +21,8 @@ from services.reading import overdue_rows
 
 def check_supervisor(app: App, person: str) -> None:
     """Supervision is the petition office's and the mine's top team's."""
-    if person not in supervisors(app.office.org):
+    home = app.tree.home(person)
+    if home is None or person not in supervisors(app.tree.org(home)):
         raise NotPermitted("督查", f"{person} does not supervise: it is the petition "
                            "office's and the mine head's or party secretary's")
 
@@ -51,6 +53,9 @@ class Overview:
     by_leader: list[tuple[str, list[dict[str, Any]]]]
     audit_checked: int
     audit_breaks: list[str]
+    # A group's office: overdue by office, and each office's measures (its line).
+    by_office: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    office_measures: list[tuple[str, list[Measure]]] = field(default_factory=list)
 
 
 def _grouped(rows: list[dict[str, Any]], key: str, names: dict[str, str]
@@ -72,11 +77,10 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
     (default: the period that holds data), the overdue deadlines grouped, the audit
     chain check; over the cases ``person`` may see."""
     check_supervisor(app, person)
-    org = app.office.org
     with app.uow() as uow:
-        everything = uow.all_cases()
+        everything = app.in_scope(uow.all_cases())
         checked, breaks = uow.audit_check()
-    visible = [c for c in everything if sight(org, c, person) is not Sight.NONE]
+    visible = [c for c in everything if sight_in(app.tree, c, person) is not Sight.NONE]
     hidden = {c.id for c in everything} - {c.id for c in visible}
     first, last = _span(app, visible)
     start, end = start or first, end or last
@@ -87,7 +91,13 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
     shown = [f"{b.case_id} #{b.seq}: {b.problem}" for b in breaks if b.case_id not in hidden]
     if len(shown) < len(breaks):
         shown.append(f"{len(breaks) - len(shown)} break(s) in cases you may not see")
-    units = {u.id: u.name for u in org.units.values()}
-    people = {p.id: p.name for p in org.people.values()}
+    orgs = [app.tree.org(o) for o in app.tree.subtree(app.office.id)]
+    units = {u.id: u.name for org in orgs for u in org.units.values()}
+    people = {p.id: p.name for org in orgs for p in org.people.values()}
+    offices = {n.id: n.name for n in app.tree.nodes.values()}
+    by_office = [(offices.get(o, o), measures_of(app, [c for c in visible if c.office == o],
+                                                 start, end, None))
+                 for o in app.tree.subtree(app.office.id)] if len(offices) > 1 else []
     return Overview(start, end, unit, ms, overdue, _grouped(overdue, "unit", units),
-                    _grouped(overdue, "leader", people), checked, shown)
+                    _grouped(overdue, "leader", people), checked, shown,
+                    _grouped(overdue, "office", offices), by_office)

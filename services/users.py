@@ -47,7 +47,7 @@ def _journal(uow: UnitOfWork, subject: str, type_: E, actor: str, now: dt.dateti
 
 def set_password(app: App, person: str, password: str, *, actor: str) -> None:
     """Set ``person``'s password (who set it is journaled, never the password)."""
-    app.office.org.person(person)
+    app.for_person(person).office.org.person(person)
     check_text(password, "password", limit=256)
     if len(password) < MIN_PASSWORD:
         raise ConfigError(f"a password has at least {MIN_PASSWORD} characters",
@@ -79,7 +79,7 @@ def check_login(app: App, person: str, password: str, *, via: str) -> str | None
     journaled (the caller waits ``login_delay`` before calling)."""
     now = app.clock.now()
     with app.uow() as uow:
-        user = uow.access.user(person) if person in app.office.org.people else None
+        user = uow.access.user(person) if app.person(person) is not None else None
         try:
             _HASHER.verify(user.password_hash if user else _NOBODY, password)
             ok = user is not None
@@ -103,7 +103,7 @@ def create_token(app: App, name: str, person: str, *, actor: str) -> str:
     if not _TOKEN_NAME.match(name):
         raise ConfigError("a token name is 2-63 lower-case letters, digits, '.', '_' or "
                           f"'-', got {name!r}", field="name")
-    app.office.org.person(person)
+    app.for_person(person).office.org.person(person)
     secret = secrets.token_urlsafe(32)
     now = app.clock.now()
     with app.uow() as uow:

@@ -16,7 +16,8 @@ from domain.deadlines import due_text, estimate_note, standing, state_text, urge
 from domain.errors import CaseNotFound, PetitionError
 from domain.events import EventType as E
 from domain.instants import format_duration, format_local
-from domain.permissions import Relation, Sight, check, relations, sight
+from domain.offices import check_in, sight_in
+from domain.permissions import Relation, Sight, relations
 from services.bootstrap import App
 from services.practices import signal_items
 from services.records import OUTLINE_SUBJECT
@@ -46,7 +47,7 @@ class Row:
 
 
 def _name(app: App, pid: str | None) -> str:
-    person = app.office.org.people.get(pid or "")
+    person = app.person(pid)
     return person.name if person else (pid or "")
 
 
@@ -58,9 +59,10 @@ def _named(app: App, pid: str | None) -> str:
 def row(app: App, case: Case, person: str, now: dt.datetime, seen: Sight) -> Row:
     s = standing(case.deadlines(app.rules_for(case), now))
     nxt = s.next
-    unit = app.office.org.units.get(case.unit or "")
+    org = app.office_of(case).org
+    unit = org.units.get(case.unit or "")
     subject = case.petition.subject if seen >= Sight.MATERIAL else OUTLINE_SUBJECT
-    held = relations(app.office.org, case, person)
+    held = relations(org, case, person) if app.tree.home(person) == case.office else set()
     return Row(case.ref, case.id, subject, case.stage.value, case.stage.label,
                unit.name if unit else "待分办", _name(app, case.responder),
                _name(app, case.leader), nxt.kind.label if nxt else "",
@@ -74,9 +76,9 @@ def row(app: App, case: Case, person: str, now: dt.datetime, seen: Sight) -> Row
 def _rows(app: App, cases: list[Case], person: str) -> list[Row]:
     """The rows of the cases ``person`` may see (the others left out, unsaid), by next
     due, the overdue first."""
-    now, org = app.clock.now(), app.office.org
+    now = app.clock.now()
     rows = [row(app, c, person, now, seen) for c in cases
-            if (seen := sight(org, c, person)) is not Sight.NONE]
+            if (seen := sight_in(app.tree, c, person)) is not Sight.NONE]
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     return sorted(rows, key=lambda r: (-r.overdue_seconds, r.due_at or far))
 
@@ -106,7 +108,8 @@ def triage_queue(app: App, person: str) -> list[Row]:
     if person not in app.office.org.office_staff:
         return []
     with app.uow() as uow:
-        found = [c for c in uow.find_cases(stage="registered") if c.triage is not None]
+        found = [c for c in uow.find_cases(stage="registered")
+                 if c.triage is not None and c.office == app.office.id]
     return _rows(app, found, person)
 
 
@@ -131,12 +134,11 @@ def leader_board(app: App, person: str) -> Board:
                     refs[m.case_id] = uow.cases.get(m.case_id, lock=False)
                 except CaseNotFound:
                     continue
-    org = app.office.org
     mine = _rows(app, [c for c in owned if c.leader == person], person)
     escalations = []
     for m in sent:
         case = refs.get(m.case_id)
-        if case is None or sight(org, case, person) is Sight.NONE:
+        if case is None or sight_in(app.tree, case, person) is Sight.NONE:
             continue
         escalations.append({"ref": case.ref, "kind": m.kind, "at": format_local(m.queued_at),
                             "rung": str(m.payload.get("rung") or ""),
@@ -169,8 +171,8 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
     with app.uow() as uow:
         case = uow.cases.get(ref, lock=False)
         audit = uow.history_of(case)
-    org = app.office.org
-    seen = sight(org, case, person)
+    org = app.office_of(case).org
+    seen = sight_in(app.tree, case, person)
     if seen is Sight.NONE:
         raise CaseNotFound(ref)
     rules = app.rules_for(case)
@@ -211,7 +213,7 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
     acts = []
     for act in acts_in([case.stage]):
         try:
-            check(org, case, person, act)
+            check_in(app.tree, case, person, act)
         except PetitionError:
             continue
         acts.append(act)

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from domain.acts import Act
 from domain.deadlines import standing
 from domain.errors import CaseNotFound, NotPermitted, PetitionError
-from domain.permissions import Sight, sight
+from domain.offices import sight_in
+from domain.permissions import Sight
 from domain.petition import Category, Channel
 from services import cases, supervision
 from services.bootstrap import App
@@ -92,7 +93,7 @@ def _visible(app: App, ref: str, who: str) -> tuple[Any, Sight]:
             case = uow.cases.get(ref, lock=False)
         except CaseNotFound:
             raise HTTPException(404, f"no case {ref!r}") from None
-        seen = sight(app.office.org, case, who)
+        seen = sight_in(app.tree, case, who)
         if seen is Sight.NONE:  # the accused learn nothing, not even that it exists
             raise HTTPException(404, f"no case {ref!r}")
         return case, seen
@@ -113,7 +114,7 @@ def intake(body: IntakeIn, request: Request, caller: Token,
     except PetitionError as e:
         raise _refused(e) from None
     background.add_task(runs(request).start, app, case.id)
-    return case_record(app, case, sight(app.office.org, case, caller.person),
+    return case_record(app, case, sight_in(app.tree, case, caller.person),
                        app.clock.now())
 
 
@@ -128,8 +129,8 @@ def list_cases(request: Request, caller: Token,
     """The cases the caller may see, oldest registration first, a page at a time;
     ``more`` says whether another page follows."""
     app = petitions(request)
-    org = app.office.org
-    if unit is not None and unit not in org.units:
+    if unit is not None and all(unit not in app.tree.org(o).units
+                                for o in app.tree.offices_seen_by(caller.person)):
         raise HTTPException(422, f"unknown unit {unit!r}")
     now = app.clock.now()
     page: list[tuple[Any, Sight]] = []
@@ -141,7 +142,7 @@ def list_cases(request: Request, caller: Token,
                                    due_before=now if overdue else None)
             at += batch
             for case in found:
-                seen = sight(org, case, caller.person)
+                seen = sight_in(app.tree, case, caller.person)
                 if seen is Sight.NONE or (overdue and not standing(
                         case.deadlines(app.rules_for(case), now)).overdue):
                     continue

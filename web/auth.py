@@ -76,10 +76,12 @@ def api_caller(request: Request) -> Caller:
         raise HTTPException(401, "a bearer token is required (petitions token create)",
                             headers={"WWW-Authenticate": "Bearer"})
     try:
-        return authenticate_token(petitions(request), token.strip())
+        caller = authenticate_token(petitions(request), token.strip())
     except NotPermitted:
         raise HTTPException(401, "the token is not valid (unknown or revoked)",
                             headers={"WWW-Authenticate": "Bearer"}) from None
+    request.state.person = caller.person  # the API acts in the caller's office
+    return caller
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -31,8 +31,11 @@ def one_line(e: Exception) -> str:
 
 
 def petitions(request: Request) -> App:
+    """The app acting in the office of whoever is logged in (or calls the API): a person
+    of a mine works in their mine's office, the group's people in the group's."""
     app: App = request.app.state.petitions
-    return app
+    who = request.session.get("person") or getattr(request.state, "person", None)
+    return app.for_person(who) if who else app
 
 
 def runs(request: Request) -> Runs:

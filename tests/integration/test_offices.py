@@ -1,0 +1,157 @@
+"""A mining group in one installation (``deploy/group``: the group's office over two mines),
+through the use cases on SQLite and PostgreSQL: each mine sees only its own cases, the
+group's supervisors see every mine's, a review of a mine's decision becomes the group's
+case and its opinion comes back to the mine's, a re-review stops at the last internal level,
+and supervision counts each office."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+
+from domain.acts import Act
+from domain.errors import CaseNotFound, ConfigError, NotPermitted, RuleViolation
+from domain.stages import Stage
+from services import cases, supervision, workplace
+from services.bootstrap import App, sql_app
+from services.cases import ActRequest
+from services.clock import FixedClock
+from services.config import load_installation
+from services.settings import Settings
+from tests.conftest import SAMPLE_OFFICE, WAGE
+
+GROUP = SAMPLE_OFFICE.parent / "group"
+
+
+@pytest.fixture
+def group(engine: Any, tmp_path: Path) -> App:
+    """The group installation, acting in the sample mine (``mine-a``), Friday 2026-11-20."""
+    settings = Settings(home=tmp_path, config_dir=GROUP, office="mine-a")
+    return sql_app(settings, load_installation(GROUP),
+                   FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine)
+
+
+def _do(app: App, ref: str, act: Act, actor: str, **fields: Any) -> None:
+    cases.act(app, ref, ActRequest(act, actor, **fields))
+
+
+def _decided(app: App) -> str:
+    """The sample wage complaint through the mine's hands to its written decision, rated
+    not satisfied; its case id."""
+    case = cases.register(app, WAGE, registration_no="XF-G-1", actor="qian.hui")
+    case = cases.route_and_assign(app, case.id, actor="intake")
+    who = str(case.responder)
+    _do(app, case.id, Act.ACK, who)
+    _do(app, case.id, Act.ACCEPT, who, reason="受理告知书已邮寄")
+    _do(app, case.id, Act.REPORT, who, summary="已核实考勤与工资表")
+    _do(app, case.id, Act.CLOSE, who, outcome="support", resolution="resolved",
+        summary="补发绩效工资")
+    _do(app, case.id, Act.RATE, "qian.hui", rating="not_satisfied")
+    return case.id
+
+
+def _get(app: App, ref: str) -> Any:
+    with app.uow() as uow:
+        return uow.cases.get(ref, lock=False)
+
+
+def test_a_review_of_a_mines_decision_is_the_groups_case_and_comes_back(group: App) -> None:
+    mine_case = _decided(group)
+    assert _get(group, mine_case).office == "mine-a"
+    result = cases.act(group, mine_case, ActRequest(Act.REQUEST_REVIEW, "qian.hui",
+                                                    reason="补发金额未含夜班津贴"))
+    assert result.stage is Stage.UNDER_REVIEW and len(result.linked) == 1
+    review_id = result.linked[0]
+    review = _get(group, review_id)
+    assert review.office == "group" and review.links == {"review_of": mine_case}
+    assert review.registration_no == "XF-G-1-FC"
+    assert _get(group, mine_case).links == {"review_case": review_id}
+    # The mine's own leaders no longer decide it: the group does, in its own case.
+    unit_leader = group.office.org.units[str(_get(group, mine_case).unit)].leader
+    with pytest.raises(RuleViolation, match="decided a level up"):
+        _do(group, mine_case, Act.DECIDE_REVIEW, str(unit_leader), outcome="support",
+            summary="x")
+    # The group routes it to its legal department, where it is handled like any case, with
+    # the review's 30 days running beside the handling clock.
+    at_group = group.at("group")
+    review = cases.route_and_assign(at_group, review_id, actor="intake")
+    assert review.unit == "sx-legal" and review.responder == "sx.shi"
+    assert any(d.kind.value == "review_decision" and d.closed_at is None
+               for d in review.deadlines(group.rules_for(review), group.clock.now()))
+    # A mine's person may not act on the group's case, nor learn of it.
+    with pytest.raises(CaseNotFound):
+        _do(group, review_id, Act.ACK, "lin.na")
+    _do(at_group, review_id, Act.ACK, "sx.shi")
+    _do(at_group, review_id, Act.ACCEPT, "sx.shi", reason="复查申请已受理")
+    _do(at_group, review_id, Act.REPORT, "sx.shi", summary="已调阅夜班考勤")
+    decided = cases.act(at_group, review_id, ActRequest(
+        Act.CLOSE, "sx.shi", outcome="support", resolution="resolved",
+        summary="补发夜班津贴640元"))
+    assert decided.linked == (mine_case,)
+    back = _get(group, mine_case)
+    assert back.stage is Stage.REVIEWED and back.deciders["review"] == "sx.shi"
+    with group.uow() as uow:
+        mine_events = [r.type for r in uow.events_of(mine_case)]
+        mine_decided = [r for r in uow.events_of(mine_case) if r.type == "ReviewDecided"][-1]
+        group_events = [r.type for r in uow.events_of(review_id)]
+    assert mine_events[-2:] == ["ReviewRequested", "ReviewDecided"]
+    assert mine_decided.data["decided_by_office"] == "group"
+    assert mine_decided.data["review_case"] == review_id
+    assert "ReferredUp" in group_events and group_events[-1] == "DecisionIssued"
+    # 复核: past the group, the root, there is no internal level left.
+    with pytest.raises(RuleViolation, match="last internal level"):
+        _do(group, mine_case, Act.REQUEST_RE_REVIEW, "qian.hui", reason="仍不满意")
+    assert _get(group, mine_case).stage is Stage.REVIEWED  # nothing changed
+
+
+def test_each_mine_sees_its_own_cases_and_the_group_sees_all(group: App) -> None:
+    mine_case = _decided(group)
+    at_b = group.at("mine-b")
+    b_case = cases.register(at_b, {**WAGE, "concerns_unit": None},
+                            registration_no="XF-B-1", actor="b.zhu")
+    assert b_case.office == "mine-b"
+    # Mine B's people, its head and its petition office included, find nothing of mine A's.
+    for outsider in ("b.zhu", "b.lei", "b.tian"):
+        with pytest.raises(CaseNotFound):
+            workplace.case_view(at_b.for_person(outsider), mine_case, outsider)
+        with pytest.raises(CaseNotFound):
+            _do(at_b, mine_case, Act.STRIKE_OFF, outsider, reason="x")
+    with pytest.raises(CaseNotFound):
+        workplace.case_view(group.for_person("qian.hui"), b_case.id, "qian.hui")
+    # The group's petition office sees both (no personal data), and may act on neither.
+    view = workplace.case_view(group.for_person("sx.han"), mine_case, "sx.han")
+    assert view.petition["petitioner"] and "phone" not in view.petition and view.acts == []
+    with pytest.raises(NotPermitted, match="only its people act on it"):
+        _do(group, mine_case, Act.STRIKE_OFF, "sx.han", reason="x")
+    # A mine's clerk may not register in another mine, nor in the group.
+    with pytest.raises(NotPermitted):
+        cases.register(at_b, {**WAGE, "concerns_unit": None}, registration_no="XF-B-2",
+                       actor="qian.hui")
+    # Supervision: the group's office over every mine, by office; a mine's over its own.
+    seen = supervision.overview(group.at("group"), "sx.han", None, None, None)
+    assert [name for name, _ in seen.office_measures] == [
+        "陕煤集团信访办公室", "示范煤矿信访办公室", "二号煤矿信访办公室"]
+    received = {name: next(m.denominator for m in ms if m.key == "closure")
+                for name, ms in seen.office_measures}
+    assert received == {"陕煤集团信访办公室": 0, "示范煤矿信访办公室": 1, "二号煤矿信访办公室": 1}
+    with pytest.raises(NotPermitted):
+        supervision.overview(group.for_person("b.mo"), "b.mo", None, None, None)
+    own = supervision.overview(group.for_person("b.tian"), "b.tian", None, None, None)
+    assert [n for n, _ in own.office_measures] == ["二号煤矿信访办公室"]
+
+
+def test_a_tree_that_names_a_person_twice_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "offices.yaml").write_text(
+        f"offices:\n  - {{id: group, path: {GROUP / 'group'}}}\n"
+        f"  - {{id: a, path: {SAMPLE_OFFICE}, parent: group}}\n"
+        f"  - {{id: b, path: {SAMPLE_OFFICE}, parent: group}}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unique across the installation"):
+        load_installation(tmp_path)
+    (tmp_path / "offices.yaml").write_text(
+        f"offices:\n  - {{id: a, path: {SAMPLE_OFFICE}, parent: nowhere}}\n",
+        encoding="utf-8")
+    with pytest.raises(ConfigError, match="root"):
+        load_installation(tmp_path)
