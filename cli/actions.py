@@ -150,6 +150,16 @@ def assign_cmd(ref: Ref, actor: Actor,
 
 
 @reports_errors
+def hand_down_cmd(ref: Ref, actor: Actor,
+                  to: Annotated[str, typer.Option("--to", help="The office below that "
+                                                  "handles it (an id of offices.yaml).")]
+                  ) -> None:
+    """交办: hand the case down to an office below (a group's mine); it comes back to this
+    office, which reports and decides it."""
+    run_act(ref, ActRequest(Act.HAND_DOWN, actor, office=to))
+
+
+@reports_errors
 def strike_off_cmd(ref: Ref, actor: Actor, note: Reason = "") -> None:
     """销号: strike the settled case off the ledger."""
     run_act(ref, ActRequest(Act.STRIKE_OFF, actor, reason=note))
@@ -169,6 +179,7 @@ COMMANDS: dict[Act, Callable[..., Any]] = {
                                     "final; --class re-classes it."),
     Act.STRIKE_OFF: strike_off_cmd,
     Act.REPORT: report_completion_cmd, Act.WITHDRAW: withdraw_cmd, Act.ASSIGN: assign_cmd,
+    Act.HAND_DOWN: hand_down_cmd,
 }
 
 

@@ -102,14 +102,17 @@ def kpi_cmd(start: Annotated[str, typer.Option("--from", help="First day (YYYY-M
 def report_cmd(html: Annotated[Path, typer.Option("--html", help="Where to write the page.")],
                start: Annotated[str | None, typer.Option("--from")] = None,
                end: Annotated[str | None, typer.Option("--to")] = None,
-               unit: Annotated[str | None, typer.Option()] = None) -> None:
-    """One self-contained HTML page: the audit check, the measures, the overdue list and
-    every case's timeline as bars per stage against its deadlines."""
+               unit: Annotated[str | None, typer.Option()] = None,
+               page_no: Annotated[int, typer.Option(
+                   "--page", help="Which page of case timelines to draw.")] = 1) -> None:
+    """One self-contained HTML page: the audit check, the measures (and each office's line,
+    in a group), the overdue list, and one page of the period's case timelines as bars per
+    stage against their deadlines (100 a page, the latest received first)."""
     a = make_app()
     today = local_date(a.clock.now())
     first = parse_day(start, "--from") if start else today.replace(day=1)
     last = parse_day(end, "--to") if end else today
-    page = render_report(a, first, last, unit)
+    page = render_report(a, first, last, unit, page=page_no)
     html.parent.mkdir(parents=True, exist_ok=True)
     html.write_text(page, encoding="utf-8")
     say(f"wrote {html} ({len(page.encode()) // 1024} KiB)")

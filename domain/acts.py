@@ -33,6 +33,7 @@ class Act(enum.Enum):
     REPORT = "report"                        # 完成任务报告
     WITHDRAW = "withdraw"                    # 撤回 (the petitioner's)
     ASSIGN = "assign"                        # 分办 by hand, from the triage queue
+    HAND_DOWN = "hand_down"                  # 交办 to an office below (a group's mine)
 
     @property
     def actions(self) -> tuple[Action, ...]:
@@ -64,6 +65,7 @@ _ACTIONS: dict[Act, tuple[Action, ...]] = {
     Act.REPORT: (Action.REPORT_COMPLETION,),
     Act.WITHDRAW: (Action.WITHDRAW,),
     Act.ASSIGN: (Action.ASSIGN,),
+    Act.HAND_DOWN: (Action.HAND_DOWN,),
 }
 # The petitioner's own acts: office staff enter them on the petitioner's behalf.
 PETITIONERS_ACTS = frozenset({Act.RATE, Act.REQUEST_REVIEW, Act.REQUEST_RE_REVIEW,

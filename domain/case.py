@@ -16,8 +16,8 @@ from domain.clockbook import TIMED_CLOCK
 from domain.deadlines import Closing, DeadlineState
 from domain.errors import ConfidentialityViolation, ConfigError, RuleViolation
 from domain.events import EventType
-from domain.firing import RungFiring
 from domain.instants import as_utc
+from domain.linking import Linked
 from domain.org import OrgChart
 from domain.outcomes import CompletionReport, Outcome, Rating, Resolution
 from domain.petition import Petition, check_received
@@ -31,7 +31,7 @@ K = DeadlineKind
 _required = required
 
 
-class Case(RungFiring):
+class Case(Linked):
     """One petition's case. Build with ``Case.register``; storage restores with ``Case(...)``."""
 
     # --- intake and routing -----------------------------------------------------------
@@ -293,19 +293,6 @@ class Case(RungFiring):
         where = {"decided_by_office": above[0], "review_case": above[1]} if above else {}
         self._record(target, EventType.REVIEW_DECIDED, actor, now, outcome=outcome.value,
                      summary=text, **extra, **where)
-
-    def open_for_review(self, of: tuple[str, str, str], *, actor: str, now: dt.datetime,
-                        re_review: bool = False) -> None:
-        """This new case is the review (复查; ``re_review``: 复核) of ``of`` (office, case
-        id, reference), a decision of an office below: the opinion's 30 days run from now,
-        beside the handling clocks; its decision goes back to that case."""
-        if self.links or self._stage is not Stage.REGISTERED:
-            raise RuleViolation(self.ref, "only a newly registered case opens as a review")
-        kind = "re_review" if re_review else "review"
-        self.links[f"{kind}_of"] = of[1]
-        self._open(K.RE_REVIEW_DECISION if re_review else K.REVIEW_DECISION, now)
-        self._record(self._stage, EventType.REFERRED_UP, actor, now, kind=kind,
-                     from_office=of[0], case=of[1], ref=of[2])
 
     def request_re_review(self, *, reason: str, actor: str, now: dt.datetime,
                           rules: CaseRules, referred: tuple[str, str] | None = None) -> None:

@@ -18,6 +18,7 @@ by the parent's parent; the root is the last internal level.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -123,6 +124,20 @@ class OfficeTree:
         return self.subtree(home) if person in supervisors(self.org(home)) else [home]
 
 
+def escalating_above(org: OrgChart, parent: OrgChart, person: str) -> OrgChart:
+    """``org`` whose escalations past its top (after its own ``beyond_top``) reach
+    ``person`` of the office above (``parent``): they join the chart as a member of their
+    own unit, without its head or leader, so that the rung's bars and the message's
+    address apply to them like anyone."""
+    who = parent.person(person)
+    unit = dataclasses.replace(parent.unit(who.unit), head=None, leader=None, parent=None)
+    if person in org.people or unit.id in org.units:
+        return org
+    return dataclasses.replace(org, units={**org.units, unit.id: unit},
+                               people={**org.people, person: who},
+                               beyond_top=(*org.beyond_top, person))
+
+
 def _named(tree: OfficeTree, case: Case, person: str) -> bool:
     """Whether the accusation names ``person`` (by id or name): someone of another office
     is not in the case's org chart, so the accused set does not resolve them."""
@@ -162,6 +177,9 @@ def check_in(tree: OfficeTree, case: Case, person: str, act: Act) -> Permission:
         raise NotPermitted(case.ref, f"'{person}' is of office '{home}'; the case is office "
                            f"'{case.office}''s, and only its people act on it")
     permission = check(tree.org(home), case, person, act)
+    if act is Act.HAND_DOWN and len(tree.subtree(case.office)) == 1:
+        raise NotPermitted(case.ref, f"office '{case.office}' has no office below it to "
+                           "hand the case down to")
     origin = case.links.get("review_of") or case.links.get("re_review_of")
     if origin and act in (Act.REQUEST_REVIEW, Act.REQUEST_RE_REVIEW):
         raise RuleViolation(case.ref, f"it is the review of case {origin}: a re-review "

@@ -72,6 +72,7 @@ PERMITTED: dict[Act, frozenset[Relation]] = {
     Act.DECIDE_RE_REVIEW: frozenset({R.RE_REVIEWER}),
     Act.STRIKE_OFF: frozenset({R.OFFICE_STAFF}),
     Act.ASSIGN: frozenset({R.OFFICE_STAFF}),
+    Act.HAND_DOWN: _HANDLERS | {R.OFFICE_HEAD},
 }
 
 

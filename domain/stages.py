@@ -61,6 +61,7 @@ class Action(enum.Enum):
     FIRE_RUNG = "fire_rung"
     REPORT_COMPLETION = "report_completion"
     WITHDRAW = "withdraw"
+    HAND_DOWN = "hand_down"
 
 
 S, A = Stage, Action
@@ -73,6 +74,7 @@ _WITHDRAWABLE = [S.ASSIGNED, S.ACKNOWLEDGED, *_TIMED]
 # but not its stage. Anything absent is an illegal move.
 TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
     (S.REGISTERED, A.ASSIGN): S.ASSIGNED,
+    (S.HANDLING, A.HAND_DOWN): S.HANDLING,  # 交办: handled below, answered from here
     (S.ASSIGNED, A.OBJECT_ROUTING): S.ASSIGNED,
     (S.ASSIGNED, A.ACKNOWLEDGE): S.ACKNOWLEDGED,
     (S.ASSIGNED, A.DECLINE): S.CLOSED,

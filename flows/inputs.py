@@ -39,6 +39,8 @@ class StepInput(RunInput):
     unit: str | None = Field(None, description="assign: the unit to hand it to (分办)")
     responder: str | None = Field(None, description="assign: its first responder "
                                   "(default: the unit's least loaded)")
+    office: str | None = Field(None, description="hand_down: the office below that "
+                               "handles it (交办)")
     request_id: str = Field("", description="Set by the CLI for an action it already "
                             "applied; leave empty on this form")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from domain.case import Case, CaseRules
-from domain.offices import OfficeTree
+from domain.offices import OfficeTree, escalating_above
 from domain.org import Person
 from services.clock import Clock, configured
 from services.config import Installation, Office, load_installation
@@ -83,8 +83,11 @@ class App:
         office = self.office_of(case)
         rules = self._rules.get((office.id, case.policy_id))
         if rules is None:
+            org = office.org
+            if office.parent and office.escalate_to:  # past the top: the office above
+                org = escalating_above(org, self.tree.org(office.parent), office.escalate_to)
             rules = CaseRules(office.policies.get(case.policy_id), office.calendar,
-                              office.org, office.practices.key_periods)
+                              org, office.practices.key_periods)
             self._rules[(office.id, case.policy_id)] = rules
         return rules
 

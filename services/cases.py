@@ -42,7 +42,7 @@ from services.bootstrap import App
 from services.config import Office
 from services.ports import Runs
 from services.practices import promote_in
-from services.referrals import decided_up, refer_up
+from services.referrals import decided_up, hand_down, refer_up
 from services.requests import ActRequest, ActResult
 from storage.ports import UnitOfWork
 
@@ -224,6 +224,9 @@ def act(app: App, ref: str, req: ActRequest, *, in_stage: Stage | None = None) -
         if permission.on_behalf_of_petitioner:
             facts["on_behalf_of"] = "petitioner"
         case.attribute(since, **facts)
+        for other in uow.cases.changed():  # a case of another office this act changed
+            if other.id != case.id and req.via:
+                other.attribute(0, via=req.via)
         if req.request_id:
             uow.record_request(req.request_id, case.id, req.act.value, case.version + 1, now)
         commit(app, uow, now)
@@ -352,6 +355,9 @@ def _apply(app: App, uow: UnitOfWork, case: Case, r: ActRequest,
         case.strike_off(actor=who, now=now, rules=rules, note=r.reason)
     elif a is Act.WITHDRAW:
         case.withdraw(reason=r.reason, actor=who, now=now)
+    elif a is Act.HAND_DOWN:
+        return (hand_down(app, uow, case, _need(r.office, case, "the office below"), who,
+                          now),)
     elif a is Act.ASSIGN:
         decision = assign_by_hand(case.petition, _need(r.unit, case, "the unit"),
                                   r.responder or None, office.routing, office.org,

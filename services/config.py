@@ -45,6 +45,9 @@ class Office:
     practices: Practices = field(default_factory=Practices)
     id: str = SINGLE
     parent: str | None = None  # the office above it in the installation's tree
+    # Who of the office above receives an escalation past this office's top (default:
+    # that office's petition office head).
+    escalate_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,15 +90,26 @@ def _offices(directory: Path, data: Any, package: PackageCalendar | None) -> lis
     f = Fields(data, "", ("offices",))
     offices: list[Office] = []
     for path, item in f.items("offices"):
-        o = Fields(item, path, ("id", "path", "parent"))
+        o = Fields(item, path, ("id", "path", "parent", "escalate_to"))
         office_id = o.text("id")
         if any(x.id == office_id for x in offices):
             raise ConfigError(f"office '{office_id}' is defined twice", field=o.at("id"))
         office = load_office((directory / o.text("path")).resolve(), package)
         offices.append(dataclasses.replace(
-            office, id=office_id, parent=o.text("parent") if o.has("parent") else None))
+            office, id=office_id, parent=o.text("parent") if o.has("parent") else None,
+            escalate_to=o.text("escalate_to") if o.has("escalate_to") else None))
     if not offices:
         raise ConfigError("an installation needs at least one office", field="offices")
+    by_id = {o.id: o for o in offices}
+    for i, office in enumerate(offices):
+        parent = by_id.get(office.parent or "")
+        if parent is None:
+            continue
+        to = office.escalate_to or parent.org.office_head
+        if to is not None and to not in parent.org.people:
+            raise ConfigError(f"unknown person '{to}' of office '{parent.id}'",
+                              field=f"offices[{i}].escalate_to")
+        offices[i] = dataclasses.replace(office, escalate_to=to)
     return offices
 
 

@@ -95,9 +95,11 @@ def _envelope(app: App, row: OutboxRow, case: Case | None,
     renderer = renderers.get(office.id)
     if renderer is None:
         renderer = renderers[office.id] = Renderer(notify.language, office.templates)
-    desk = letters_desk(case, office.org, notify.letters_to, notify.confidential_letters_to,
+    # The case's rules' chart: it holds whom an escalation past the top reaches above.
+    org = app.rules_for(case).org if case is not None else office.org
+    desk = letters_desk(case, org, notify.letters_to, notify.confidential_letters_to,
                         office.routing.accusation_unit) if case is not None else None
-    address = address_of(row.recipient, case, office.org, desk)
+    address = address_of(row.recipient, case, org, desk)
     if not address.email:
         raise _Undeliverable(f"no e-mail address for '{row.recipient}'"
                              + (" (nor a letters desk who may have it: notifications."
@@ -109,7 +111,7 @@ def _envelope(app: App, row: OutboxRow, case: Case | None,
         views = case.deadlines(app.rules_for(case), now)
         deadlines = {v.kind.value: due_text(v) for v in views}
         notes = {v.kind.value: estimate_note(v, notify.language) for v in views}
-    ctx = context(row.kind, row.recipient, row.payload, case, office.org, office=office.name,
+    ctx = context(row.kind, row.recipient, row.payload, case, org, office=office.name,
                   language=notify.language, to_name=address.name, deadlines=deadlines,
                   notes=notes)
     content = renderer.render(row.kind, ctx)

@@ -12,6 +12,7 @@ import uuid
 
 from domain.acts import Act
 from domain.case import Case
+from domain.errors import RuleViolation
 from domain.offices import review_office
 from domain.outcomes import Outcome, Resolution
 from services.bootstrap import App
@@ -45,10 +46,40 @@ def refer_up(app: App, uow: UnitOfWork, case: Case, act: Act, actor: str,
     return office_id, opened.id
 
 
+def hand_down(app: App, uow: UnitOfWork, case: Case, office_id: str, actor: str,
+              now: dt.datetime) -> str:
+    """交办: ``case`` handed down to ``office_id``, an office below its own, as a case
+    there (registered now, routed by that office's rules). Returns its id."""
+    below = app.tree.subtree(case.office)
+    if office_id == case.office or office_id not in below:
+        raise RuleViolation(case.ref, f"office '{office_id}' is not below office "
+                            f"'{case.office}' (below it: "
+                            f"{', '.join(o for o in below if o != case.office) or 'none'})")
+    office = app.offices.office(office_id)
+    petition = dataclasses.replace(case.petition, received_at=now, concerns_unit=None,
+                                   repeat_of=None, subject=f"交办：{case.petition.subject}"[:200])
+    opened = Case.register(case_id=f"p-{uuid.uuid4().hex[:12]}",
+                           registration_no=f"{case.registration_no}-JB-{office_id}"[:64],
+                           petition=petition, policy=office.policies.in_force(now.date()),
+                           actor=actor, now=now)
+    opened.office = office_id
+    opened.open_handed_down((case.office, case.id, case.ref), actor=actor, now=now)
+    case.hand_down((office_id, opened.id), actor=actor, now=now)
+    uow.cases.add(opened)
+    return opened.id
+
+
 def decided_up(uow: UnitOfWork, case: Case, outcome: Outcome, summary: str,
                resolution: Resolution | None, actor: str, now: dt.datetime) -> str | None:
     """``case`` was just decided: if it is a review (or re-review) of a case below, that
-    case gets the opinion. Returns that case's id, or None."""
+    case gets the opinion; if it was handed down from above, the case above hears of the
+    decision. Returns that case's id, or None."""
+    upper = case.links.get("handed_down_from")
+    if upper:
+        above = uow.cases.get(upper)
+        above.came_back(outcome, summary=summary, actor=actor, now=now,
+                        below=(case.office, case.id))
+        return above.id
     for link, decide in (("review_of", Case.decide_review),
                          ("re_review_of", Case.decide_re_review)):
         origin_id = case.links.get(link)

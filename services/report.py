@@ -15,12 +15,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from domain.case import Case
 from domain.deadlines import DeadlineState, due_text, estimate_note, state_text
-from domain.instants import format_local
+from domain.errors import ConfigError
+from domain.instants import end_of_local_day, format_local, start_of_local_day
 from domain.offices import sight_in
 from domain.permissions import Sight
 from domain.stages import Stage
 from services.bootstrap import App
-from services.measures import kpis
+from services.measures import measures_of
 from services.reading import overdue_rows
 from services.timeline import breach_holders
 from storage.chain import AuditRow
@@ -82,17 +83,31 @@ def _unit_name(app: App, unit: str | None) -> str:
     return found.name if found else (unit or "")
 
 
+REPORT_PAGE = 100  # case timelines drawn per page of the report
+
+
 def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
-                  viewer: str | None = None) -> str:
+                  viewer: str | None = None, page: int = 1) -> str:
     """The page; with ``viewer``, only the cases they may see (the CLI, run by the
-    server's operator, shows every case)."""
+    server's operator, shows every case). It summarises every case (the measures, each
+    office's line, the overdue list) and draws the timelines of one page of them: the
+    ``page``-th ``REPORT_PAGE`` received in the period, the latest first."""
     now = app.clock.now()
-    ms = kpis(app, start, end, unit, viewer)
+    if page < 1:
+        raise ConfigError(f"pages start at 1, got {page}", field="page")
     with app.uow() as uow:
         checked, breaks = uow.audit_check()
         cases = [c for c in app.in_scope(uow.all_cases()) if (unit is None or c.unit == unit)
                  and (viewer is None or sight_in(app.tree, c, viewer) is not Sight.NONE)]
-        bars = [case_bars(app, c, uow.events_of(c.id), now) for c in cases]
+        ms = measures_of(app, cases, start, end, unit)
+        lines = [(app.tree.node(o).name, measures_of(app, [c for c in cases if c.office == o],
+                                                     start, end, None))
+                 for o in app.tree.subtree(app.office.id)] if len(app.tree.nodes) > 1 else []
+        first, last = start_of_local_day(start), end_of_local_day(end)
+        period = sorted((c for c in cases if first <= c.petition.received_at <= last),
+                        key=lambda c: c.petition.received_at, reverse=True)
+        drawn = period[(page - 1) * REPORT_PAGE:page * REPORT_PAGE]
+        bars = [case_bars(app, c, uow.events_of(c.id), now) for c in drawn]
     shown = {c.id for c in cases}
     overdue = [r for r in overdue_rows(app) if (unit is None or r["unit"] == unit)
                and r["id"] in shown]
@@ -102,4 +117,5 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
     return env.get_template("report.html").render(
         office=app.office.name, start=start.isoformat(), end=end.isoformat(), unit=unit,
         generated=format_local(now), checked=checked, breaks=breaks, measures=ms,
-        overdue=overdue, cases=bars)
+        overdue=overdue, cases=bars, lines=lines, page=page,
+        pages=max(1, -(-len(period) // REPORT_PAGE)), in_period=len(period))

@@ -29,6 +29,7 @@ class ActRequest:
     resolution: str | None = None  # 三个到位: resolved | explained | assisted
     unit: str | None = None        # assign: the unit the office hands it to
     responder: str | None = None   # assign: its first responder (default: least loaded)
+    office: str | None = None      # hand_down: the office below that handles it (交办)
     # Names the request so it is applied once however often it arrives (the CLI commits it
     # and then hands the same request to the case's run). Empty: no such guard.
     request_id: str = ""
@@ -41,7 +42,7 @@ class ActRequest:
                 "leader": self.leader, "outcome": self.outcome, "summary": self.summary,
                 "rating": self.rating, "days": self.days, "approver": self.approver,
                 "pause_reason": self.pause_reason, "resolution": self.resolution,
-                "unit": self.unit, "responder": self.responder,
+                "unit": self.unit, "responder": self.responder, "office": self.office,
                 "request_id": self.request_id}
 
     @classmethod
@@ -54,7 +55,7 @@ class ActRequest:
         for field in ("reason", "summary"):
             check_text(getattr(self, field), field)
         for field in ("actor", "leader", "approver", "outcome", "rating", "pause_reason",
-                      "resolution", "unit", "responder", "request_id", "via"):
+                      "resolution", "unit", "responder", "office", "request_id", "via"):
             value = getattr(self, field)
             if value is not None:
                 check_text(str(value), field, limit=128)

@@ -17,7 +17,8 @@ from storage.chain import AuditRow
 _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "resolution",
                 "rating", "by", "new_due", "reason", "overdue", "approver", "to_unit", "clock",
                 "key_period", "summary", "day", "items", "late", "issue", "registration_no",
-                "risk", "on_behalf_of", "via")
+                "risk", "kind", "from_office", "to_office", "decided_by_office", "ref", "case",
+                "review_case", "re_review_case", "on_behalf_of", "via")
 
 
 MATERIAL_KEYS = ("summary", "reason")  # what an accusation's timeline keeps from the Prefect UI

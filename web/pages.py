@@ -52,6 +52,7 @@ ACT_FORMS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     Act.REPORT.value: ("完成任务报告", [_SUMMARY]),
     Act.WITHDRAW.value: ("撤回（代信访人）", [_REASON]),
     Act.ASSIGN.value: ("分办", [("unit", "承办单位"), ("responder", "首问责任人")]),
+    Act.HAND_DOWN.value: ("交办下级", [("office", "下级信访部门（编号）")]),
 }
 
 
@@ -78,7 +79,7 @@ def case_page(request: Request, ref: str, me: Person) -> Response:
 
 
 _FIELDS = ("reason", "leader", "outcome", "summary", "rating", "approver", "pause_reason",
-           "resolution", "unit", "responder")
+           "resolution", "unit", "responder", "office")
 
 
 @router.post("/cases/{ref}/act")

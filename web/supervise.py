@@ -37,11 +37,22 @@ def _period(request: Request, me: str, start: str | None, end: str | None
     return a, b
 
 
+def _scoped(request: Request, me: str, office: str | None) -> Any:
+    """The app over ``office`` and the offices below it: the group's office switch (only
+    offices ``me`` supervises; another is refused as not found)."""
+    app = petitions(request)
+    if not office:
+        return app
+    if office not in app.tree.offices_seen_by(me):
+        raise PetitionError(f"no office {office!r} to supervise")
+    return app.at(office)
+
+
 @router.get("", response_class=HTMLResponse)
 def supervise(request: Request, me: Person, start: str | None = None, end: str | None = None,
-              unit: str | None = None) -> Response:
-    app = petitions(request)
+              unit: str | None = None, office: str | None = None) -> Response:
     try:
+        app = _scoped(request, me, office)
         a, b = _period(request, me, start, end)
         view = supervision.overview(app, me, a, b, unit or None)
     except NotPermitted:
@@ -49,25 +60,30 @@ def supervise(request: Request, me: Person, start: str | None = None, end: str |
                       message=NOT_SUPERVISOR)
     except PetitionError as e:
         return render(request, "error.html", status_code=422, message=str(e))
+    seen = app.tree.offices_seen_by(me)
     return render(request, "supervise.html", view=view,
-                  units=sorted(app.office.org.units.values(), key=lambda x: x.id))
+                  units=sorted((u for o in app.tree.subtree(app.office.id)
+                                for u in app.tree.org(o).units.values()), key=lambda x: x.id),
+                  offices=[app.tree.node(o) for o in seen] if len(seen) > 1 else [],
+                  office=app.office.id)
 
 
 @router.get("/report.html", response_class=HTMLResponse)
 async def report(request: Request, me: Person, start: str | None = None,
-                 end: str | None = None, unit: str | None = None) -> Response:
-    app = petitions(request)
+                 end: str | None = None, unit: str | None = None,
+                 office: str | None = None, page: int = 1) -> Response:
     try:
+        app = _scoped(request, me, office)
         a, b = _period(request, me, start, end)
         if a is None or b is None:
             first, last = await run_in_threadpool(supervision.data_period, app)
             a, b = a or first, b or last
-        page = await run_in_threadpool(render_report, app, a, b, unit or None, me)
+        html = await run_in_threadpool(render_report, app, a, b, unit or None, me, page)
     except NotPermitted:
         return render(request, "error.html", status_code=403, message=NOT_SUPERVISOR)
     except PetitionError as e:
         return render(request, "error.html", status_code=422, message=str(e))
-    return HTMLResponse(page)
+    return HTMLResponse(html)
 
 
 def _export(rows: list[dict[str, Any]], fmt: str, name: str) -> Response:

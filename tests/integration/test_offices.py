@@ -155,3 +155,101 @@ def test_a_tree_that_names_a_person_twice_is_refused(tmp_path: Path) -> None:
         encoding="utf-8")
     with pytest.raises(ConfigError, match="root"):
         load_installation(tmp_path)
+
+
+def test_an_escalation_past_a_mines_top_reaches_the_office_above(group: App) -> None:
+    from domain.escalation import resolve
+    from domain.policy import Role
+    from domain.routing import barred_person
+
+    # An accusation against the whole top of the mine and everyone past it there: the
+    # mine head, the party secretary, the discipline office's head, the group's duty desk.
+    accused = ["gao.jian", "ma.yun", "xu.jing", "group.xinfang"]
+    case = cases.register(group, {**WAGE, "category": "accusation", "concerns_unit": None,
+                                  "subject": "检举矿领导班子", "accused_persons": accused},
+                          registration_no="XF-G-9", actor="qian.hui")
+    org = group.rules_for(case).org
+    person, role, skips = resolve(Role.MINE_HEAD, case.holders(), org,
+                                  lambda p: barred_person(org, case.petition, p, case.recused))
+    assert (person, role) == ("sx.han", Role.BEYOND_TOP)  # the group's petition office head
+    assert len(skips) == 4
+    # The mine's own chart is unchanged, and the group's person acts on nothing of it.
+    assert "sx.han" not in group.office.org.people
+    with pytest.raises(NotPermitted):
+        _do(group, case.id, Act.STRIKE_OFF, "sx.han", reason="x")
+
+
+def test_the_group_hands_a_petition_down_to_a_mine_and_sees_it_come_back(group: App) -> None:
+    at_group, at_b = group.at("group"), group.at("mine-b")
+    case = cases.register(at_group, {**WAGE, "concerns_unit": None},
+                          registration_no="XF-SX-1", actor="sx.pan")
+    case = cases.route_and_assign(at_group, case.id, actor="intake")
+    who = str(case.responder)
+    _do(at_group, case.id, Act.ACK, who)
+    _do(at_group, case.id, Act.ACCEPT, who, reason="受理")
+    with pytest.raises(RuleViolation, match="not below"):
+        _do(at_group, case.id, Act.HAND_DOWN, who, office="group")
+    handed = cases.act(at_group, case.id, ActRequest(Act.HAND_DOWN, who, office="mine-b"))
+    (below_id,) = handed.linked
+    below = cases.route_and_assign(at_b, below_id, actor="intake")
+    assert below.office == "mine-b" and below.unit == "b-hr"  # the mine's own routing
+    assert below.links == {"handed_down_from": case.id}
+    b_who = str(below.responder)
+    _do(at_b, below_id, Act.ACK, b_who)
+    _do(at_b, below_id, Act.ACCEPT, b_who, reason="受理")
+    _do(at_b, below_id, Act.REPORT, b_who, summary="已补发")
+    back = cases.act(at_b, below_id, ActRequest(Act.CLOSE, b_who, outcome="support",
+                                                resolution="resolved", summary="已补发工资"))
+    assert back.linked == (case.id,)
+    with group.uow() as uow:
+        above = [r for r in uow.events_of(case.id)]
+    assert [r.type for r in above][-2:] == ["HandedDown", "ReturnedUp"]
+    assert above[-1].data["summary"] == "已补发工资" and above[-1].data["case"] == below_id
+    # Still the group's case to answer: it reports and decides it itself.
+    _do(at_group, case.id, Act.REPORT, who, summary="二号矿已补发")
+    _do(at_group, case.id, Act.CLOSE, who, outcome="support", resolution="resolved",
+        summary="已责成二号矿补发")
+    assert _get(group, case.id).stage is Stage.DECIDED
+    # Mine A's people learn nothing of either.
+    for ref in (case.id, below_id):
+        with pytest.raises(CaseNotFound):
+            workplace.case_view(group.for_person("qian.hui"), ref, "qian.hui")
+
+
+def test_the_workplace_of_a_group(group: App) -> None:
+    """Over HTTP: each person works in their own office; the group's office switches its
+    supervision between the offices it oversees; a mine's people find nothing of another's."""
+    from services import users
+    from tests.integration.test_web import PASSWORD, RecordingRuns, csrf_of, login
+    from web.main import create_app
+
+    for who in ("qian.hui", "b.tian", "sx.han"):
+        users.set_password(group, who, PASSWORD, actor="test")
+    mine_case = cases.route_and_assign(group, cases.register(
+        group, WAGE, registration_no="XF-W-1", actor="qian.hui").id, actor="intake")
+    web = create_app(group, RecordingRuns())
+    b = login(web, "b.tian")
+    assert b.get(f"/cases/{mine_case.ref}").status_code == 404
+    assert mine_case.ref not in b.get("/").text
+    assert b.get("/supervise?office=mine-a").status_code == 422  # not theirs to oversee
+    assert b.get(f"/api/v1/cases/{mine_case.ref}").status_code == 401  # no token: no API
+    sx = login(web, "sx.han")
+    page = sx.get("/supervise").text
+    assert 'id="office-switch"' in page and "示范煤矿信访办公室" in page
+    assert 'id="office-measures"' in page and "二号煤矿信访办公室" in page
+    one = sx.get("/supervise?office=mine-a")
+    assert one.status_code == 200 and 'id="office-measures"' in one.text
+    assert "二号煤矿信访办公室</b>" not in one.text  # only the mine asked for has a line
+    report = sx.get("/supervise/report.html?office=group").text
+    assert 'id="office-lines"' in report and "二号煤矿信访办公室" in report
+    seen = sx.get(f"/cases/{mine_case.ref}")  # the group's office sees the mine's case
+    assert seen.status_code == 200 and mine_case.ref in seen.text
+    # ... and may act on nothing of it: a forged form post is refused, nothing changes.
+    refused = sx.post(f"/cases/{mine_case.ref}/act", data={
+        "act": "strike_off", "reason": "x", "csrf": csrf_of(page)})
+    assert refused.status_code == 303
+    assert "only its people act on it" in sx.get(refused.headers["location"]).text
+    assert _get(group, mine_case.id).stage is Stage.ASSIGNED
+    # A mine's clerk registers in their own mine, whatever office the app was built for.
+    q = login(web, "qian.hui")
+    assert "示范煤矿信访办公室" in q.get("/intake").text
