@@ -16,7 +16,8 @@ from services import practices
 
 @task(cache_policy=NONE, retries=2, retry_delay_seconds=1)
 def announce_receptions() -> int:
-    done = practices.announce_receptions(app())
+    done = [a for o in app().offices.offices
+            for a in practices.announce_receptions(app().at(o))]  # each office's own
     for a in done:
         get_run_logger().info("reception %s: %s sent to %s", a.reception.key, a.what,
                               ", ".join(a.recipients))
@@ -25,7 +26,8 @@ def announce_receptions() -> int:
 
 @task(cache_policy=NONE, retries=2, retry_delay_seconds=1)
 def check_zero_reports() -> int:
-    alerts = practices.check_zero_reports(app())
+    alerts = [a for o in app().offices.offices
+              for a in practices.check_zero_reports(app().at(o))]
     for a in alerts:
         get_run_logger().warning("zero report of %s for %s missing: %s alerted (%s)", a.unit,
                                  a.day, a.level, ", ".join(a.recipients))
@@ -34,8 +36,9 @@ def check_zero_reports() -> int:
 
 @task(cache_policy=NONE, retries=2, retry_delay_seconds=1)
 def compile_digest() -> str | None:
-    done = practices.compile_digest(app())
-    return f"{done[0]}: {done[1]} signal(s)" if done else None
+    done = [d for o in app().offices.offices
+            if (d := practices.compile_digest(app().at(o))) is not None]
+    return "; ".join(f"{issue}: {n} signal(s)" for issue, n in done) or None
 
 
 @flow(name="office-practices", persist_result=True)
@@ -52,8 +55,8 @@ async def office_practices() -> dict[str, Any]:
 @task(cache_policy=NONE)
 def file_report(unit: str, reporter: str, items: int, summary: str, day: str | None
                 ) -> dict[str, Any]:
-    r = practices.file_zero_report(app(), unit=unit, reporter=reporter, items=items,
-                                   summary=summary,
+    r = practices.file_zero_report(app().for_person(reporter), unit=unit, reporter=reporter,
+                                   items=items, summary=summary,
                                    day=dt.date.fromisoformat(day) if day else None)
     return {"unit": r.unit, "day": r.day.isoformat(), "items": r.items, "late": r.late}
 

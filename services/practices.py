@@ -18,10 +18,11 @@ from typing import Any
 import pendulum
 
 from domain.accused import accused_set
-from domain.errors import RuleViolation
+from domain.errors import CaseNotFound, RuleViolation
 from domain.events import DomainEvent
 from domain.events import EventType as E
 from domain.instants import format_local, local, local_date
+from domain.offices import SINGLE
 from domain.reception import ReceptionDay
 from domain.signals import Signal, Week, check_promotable, record_signal
 from domain.zero_report import Alert, ZeroReport, alerts_due, file_report
@@ -42,6 +43,12 @@ def _message(key: str, subject: str, kind: str, to: str, at: dt.datetime,
         payload["rows"] = rows
     return {"key": key, "case_id": subject, "kind": kind, "recipient": to,
             "urgent": int(urgent), "queued_at": at, "payload": payload}
+
+
+def _journal(app: App, name: str) -> str:
+    """The journal ``name`` of the office ``app`` acts in: an office of a tree keeps its
+    own (``mine-a/zero-report:2026-11-10``); a single office's names stay as they were."""
+    return name if app.office.id == SINGLE else f"{app.office.id}/{name}"
 
 
 def _event(type_: E, subject: str, actor: str, now: dt.datetime, **data: Any) -> DomainEvent:
@@ -71,7 +78,7 @@ def announce_receptions(app: App) -> list[Announced]:
     done: list[Announced] = []
     with app.uow() as uow:
         for what, d in schedule.announcements(app.office.calendar, today):
-            subject = f"reception:{d.key}"
+            subject = _journal(app, f"reception:{d.key}")
             type_ = E.RECEPTION_ANNOUNCED if what == "notice" else E.RECEPTION_REMINDED
             if uow.practices.has_event(subject, type_.value):
                 continue
@@ -104,7 +111,7 @@ def file_zero_report(app: App, *, unit: str, reporter: str, items: int = 0,
                              reporter=reporter, items=items, summary=summary, now=now,
                              existing=existing)
         uow.practices.add_zero_report(report)  # two reporters at once: the key decides
-        subject = f"zero-report:{day.isoformat()}"
+        subject = _journal(app, f"zero-report:{day.isoformat()}")
         uow.practices.append(subject, "zero-report", [_event(
             E.ZERO_REPORT_FILED, subject, reporter, now, unit=unit, day=day.isoformat(),
             items=report.items, nothing=report.nothing, summary=report.summary,
@@ -129,11 +136,12 @@ def check_zero_reports(app: App) -> list[Alert]:
             reported.setdefault(r.day, []).append(r.unit)
         alerted = [(row.data["unit"], dt.date.fromisoformat(row.data["day"]), row.data["level"])
                    for row in uow.practices.events_between(
-                       f"zero-report:{first}", f"zero-report:{today}",
+                       _journal(app, f"zero-report:{first}"),
+                       _journal(app, f"zero-report:{today}"),
                        [E.ZERO_REPORT_MISSING.value, E.ZERO_REPORT_OVERDUE.value])]
         for a in alerts_due(rules, app.office.org, app.office.calendar, now, reported,
                             alerted):
-            subject = f"zero-report:{a.day.isoformat()}"
+            subject = _journal(app, f"zero-report:{a.day.isoformat()}")
             type_ = E.ZERO_REPORT_MISSING if a.level == "head" else E.ZERO_REPORT_OVERDUE
             due = rules.due(a.day)
             uow.practices.append(subject, "zero-report", [_event(
@@ -219,7 +227,7 @@ def compile_digest(app: App, week: Week | None = None) -> tuple[str, int] | None
     week = week or rules.digest_due(now)
     if week is None or not rules.readers:
         return None
-    subject = f"digest:{week.issue}"
+    subject = _journal(app, f"digest:{week.issue}")
     with app.uow() as uow:
         if uow.practices.events(subject):
             return None
@@ -267,10 +275,18 @@ def reception_items(app: App, first: dt.date, last: dt.date) -> list[dict[str, A
 
 
 def signal_items(app: App, week: Week | None) -> list[dict[str, Any]]:
-    """Signals (of ``week``, or all), oldest first, with the case each was promoted to."""
+    """The office's signals (of ``week``, or all), oldest first, with the case each was
+    promoted to."""
+    units = set(app.office.org.units)
+    refs: dict[str, str] = {}
     with app.uow() as uow:
         found = uow.practices.signals(*week.bounds()) if week else uow.practices.signals()
-        refs = {c.id: c.ref for c in uow.all_cases()} if any(s.case_id for s in found) else {}
+        found = [s for s in found if s.unit in units]  # another office's are its own
+        for case_id in {s.case_id for s in found if s.case_id}:
+            try:
+                refs[case_id] = uow.cases.get(case_id, lock=False).ref
+            except CaseNotFound:
+                continue
     return [{"id": s.id, "at": format_local(s.at), "officer": s.officer, "unit": s.unit,
              "risk": s.risk.value, "summary": s.summary,
              "case": refs.get(s.case_id or "", s.case_id)} for s in found]
