@@ -11,7 +11,7 @@ from cli.common import Json, emit, out, reports_errors, say, table
 from cli.home import app as make_app
 from cli.views import print_case
 from domain.permissions import Sight
-from services.reading import case_and_history, open_case_records, open_case_rows
+from services.reading import LIST_PAGE, case_and_history, open_case_records, open_case_rows
 from services.records import case_record
 
 Ref = Annotated[str, typer.Argument(help="Case id or registration number.")]
@@ -37,12 +37,20 @@ def show_cmd(ref: Ref, as_json: Json = False) -> None:
 
 @reports_errors
 def list_cmd(overdue: Annotated[bool, typer.Option(help="Only cases past a deadline.")] = False,
-             as_json: Json = False) -> None:
-    """Open cases with their next deadline (worst overdue first with --overdue)."""
+             as_json: Json = False,
+             limit: Annotated[int, typer.Option(min=1, max=10000, help="Cases shown at once "
+                                                "(the soonest due first).")] = LIST_PAGE,
+             offset: Annotated[int, typer.Option(min=0, help="Cases skipped (the next "
+                                                 "page: --offset 100).")] = 0) -> None:
+    """Open cases with their next deadline, the soonest due first, a page at a time
+    (worst overdue first with --overdue)."""
     a = make_app()
     if as_json:
-        emit(open_case_records(a, overdue_only=overdue))
+        emit(open_case_records(a, overdue_only=overdue, limit=limit, offset=offset))
         return
-    rows = open_case_rows(a, overdue_only=overdue)
+    rows, total = open_case_rows(a, overdue_only=overdue, limit=limit, offset=offset)
     out.print(table(rows, LIST_COLUMNS, headers=("case", *LIST_COLUMNS[1:])))
-    say(f"{len(rows)} case(s)")
+    more = offset + limit < total
+    say(f"{len(rows)} case(s)" + (f" of {total} open; the next page: --offset "
+                                  f"{offset + limit}" if more and not overdue else "")
+        + ("; more past due: --offset " + str(offset + limit) if more and overdue else ""))

@@ -69,6 +69,12 @@ class App:
         home = self.tree.home(pid or "")
         return self.tree.org(home).people[pid or ""] if home is not None else None
 
+    @property
+    def scope(self) -> list[str]:
+        """The offices this app's reads cover: its own and those below it (empty: every
+        case, in a single-office installation), for ``find_cases(offices=...)``."""
+        return [] if len(self.offices.offices) == 1 else self.tree.subtree(self.office.id)
+
     def in_scope(self, cases: Iterable[Case]) -> list[Case]:
         """The cases of the office this app acts in and of the offices below it (all of
         them, in a single-office installation)."""

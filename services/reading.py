@@ -24,14 +24,32 @@ def case_and_history(app: App, ref: str) -> tuple[Case, list[AuditRow]]:
         return case, uow.history_of(case)
 
 
-def open_case_rows(app: App, *, overdue_only: bool = False) -> list[dict[str, Any]]:
-    """Open cases with their next deadline (the worst overdue one if any); with
-    ``overdue_only`` only cases past a deadline, worst first."""
+LIST_PAGE = 100  # open cases listed at once, the soonest due first
+
+
+def open_cases(app: App, *, overdue_only: bool = False, limit: int = LIST_PAGE,
+               offset: int = 0) -> tuple[list[Case], int]:
+    """A page of the open cases (of the app's offices), the soonest stored next due first
+    (with ``overdue_only``: only those past it, the longest overdue first), and how many
+    there are in all."""
     now = app.clock.now()
     with app.uow() as uow:
-        cases = uow.open_cases()
+        found = uow.find_cases(by_due=True, limit=limit, offset=offset, offices=app.scope,
+                               due_before=now if overdue_only else None)
+        total = uow.count_cases(offices=app.scope) if not overdue_only else None
+    return found, total if total is not None else offset + len(found) + (
+        1 if len(found) == limit else 0)
+
+
+def open_case_rows(app: App, *, overdue_only: bool = False, limit: int = LIST_PAGE,
+                   offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """A page of open cases with their next deadline (the worst overdue one if any); with
+    ``overdue_only`` only cases past a deadline; and how many open cases there are (with
+    ``overdue_only``: a lower bound, more than shown when the page is full)."""
+    now = app.clock.now()
+    found, total = open_cases(app, overdue_only=overdue_only, limit=limit, offset=offset)
     rows: list[dict[str, Any]] = []
-    for case in cases:
+    for case in found:
         s = standing(case.deadlines(app.rules_for(case), now))
         if overdue_only and not s.overdue:
             continue
@@ -45,15 +63,15 @@ def open_case_rows(app: App, *, overdue_only: bool = False) -> list[dict[str, An
                      "overdue_seconds": s.overdue_by.total_seconds() if s.overdue else 0})
     if overdue_only:
         rows.sort(key=lambda r: -float(r["overdue_seconds"]))
-    return rows
+    return rows, total
 
 
-def open_case_records(app: App, *, overdue_only: bool = False) -> list[dict[str, Any]]:
-    """The open cases as structured records (``list --json``), by registration, or with
-    ``overdue_only`` only those past a deadline, worst first."""
+def open_case_records(app: App, *, overdue_only: bool = False, limit: int = LIST_PAGE,
+                      offset: int = 0) -> list[dict[str, Any]]:
+    """A page of the open cases as structured records (``list --json``), the soonest due
+    first, or with ``overdue_only`` only those past a deadline, worst first."""
     now = app.clock.now()
-    with app.uow() as uow:
-        found = uow.open_cases()
+    found, _ = open_cases(app, overdue_only=overdue_only, limit=limit, offset=offset)
     records = [case_record(app, c, Sight.FULL, now) for c in found]
     if overdue_only:
         records = sorted((r for r in records if r["overdue_seconds"]),
@@ -66,7 +84,7 @@ def overdue_rows(app: App, seen_by: str | None = None) -> list[dict[str, Any]]:
     person may see only."""
     now = app.clock.now()
     with app.uow() as uow:
-        cases = app.in_scope(uow.find_cases(due_before=now))  # past their stored next due
+        cases = uow.find_cases(due_before=now, offices=app.scope)  # past their next due
     if seen_by is not None:
         cases = [c for c in cases if sight_in(app.tree, c, seen_by) is not Sight.NONE]
     rows = []

@@ -28,9 +28,9 @@ class MemoryReads:
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
                    limit: int | None = None, due_before: dt.datetime | None = None,
-                   offset: int = 0
+                   offset: int = 0, offices: Sequence[str] = ()
                    ) -> list[Case]:
-        rows = self._found(people, units, stage, open_only)
+        rows = self._found(people, units, stage, open_only, offices)
         if due_before is not None:
             rows = [r for r in rows if r.get("next_due_at") is not None
                     and r["next_due_at"] < due_before]
@@ -42,16 +42,18 @@ class MemoryReads:
         return [codec.from_row(_row(r)) for r in rows[offset:end]]
 
     def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
-                    stage: str | None = None, open_only: bool = True) -> int:
-        return len(self._found(people, units, stage, open_only))
+                    stage: str | None = None, open_only: bool = True,
+                    offices: Sequence[str] = ()) -> int:
+        return len(self._found(people, units, stage, open_only, offices))
 
     def _found(self, people: Sequence[str], units: Sequence[str], stage: str | None,
-               open_only: bool) -> list[dict[str, Any]]:
+               open_only: bool, offices: Sequence[str] = ()) -> list[dict[str, Any]]:
         def wanted(r: dict[str, Any]) -> bool:
             who = not (people or units) or r["responder"] in people or \
                 r["leader"] in people or r["unit"] in units
             return who and (stage is None or r["stage"] == stage) and not (
-                open_only and r["stage"] == "closed")
+                open_only and r["stage"] == "closed") and (
+                not offices or r.get("office", "main") in offices)
         return sorted((r for r in self.data.cases.values() if wanted(r)),
                       key=lambda r: (r["registered_at"], r["id"]))
 

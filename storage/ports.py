@@ -238,7 +238,7 @@ class UnitOfWork(Protocol):
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
                    limit: int | None = None, due_before: dt.datetime | None = None,
-                   offset: int = 0
+                   offset: int = 0, offices: Sequence[str] = ()
                    ) -> list[Case]:
         """Cases some of ``people`` respond to or own, or of ``units`` (either may be
         empty: no such condition; both empty: every case), in ``stage`` if given; oldest
@@ -247,7 +247,8 @@ class UnitOfWork(Protocol):
         may have an overdue deadline then; none runs when it is unknown)."""
 
     def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
-                    stage: str | None = None, open_only: bool = True) -> int:
+                    stage: str | None = None, open_only: bool = True,
+                    offices: Sequence[str] = ()) -> int:
         """How many ``find_cases`` would find."""
 
     def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50

@@ -32,11 +32,12 @@ class SqlReads:
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
                    limit: int | None = None, due_before: dt.datetime | None = None,
-                   offset: int = 0
+                   offset: int = 0, offices: Sequence[str] = ()
                    ) -> list[Case]:
         order = (cases.c.next_due_at.is_(None), cases.c.next_due_at, cases.c.registered_at,
                  cases.c.id) if by_due else (cases.c.registered_at, cases.c.id)
-        query = _found(select(cases), people, units, stage, open_only).order_by(*order)
+        query = _found(select(cases), people, units, stage, open_only, offices
+                       ).order_by(*order)
         if due_before is not None:
             query = query.where(cases.c.next_due_at < due_before)
         if limit is not None:
@@ -46,9 +47,10 @@ class SqlReads:
         return [codec.from_row(r) for r in self.conn.execute(query)]
 
     def count_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
-                    stage: str | None = None, open_only: bool = True) -> int:
+                    stage: str | None = None, open_only: bool = True,
+                    offices: Sequence[str] = ()) -> int:
         query = _found(select(func.count()).select_from(cases), people, units, stage,
-                       open_only)
+                       open_only, offices)
         return int(self.conn.execute(query).scalar_one())
 
     def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
@@ -78,7 +80,7 @@ class SqlReads:
 
 
 def _found(query: Select[Any], people: Sequence[str], units: Sequence[str],
-           stage: str | None, open_only: bool) -> Select[Any]:
+           stage: str | None, open_only: bool, offices: Sequence[str] = ()) -> Select[Any]:
     who = [c.in_(list(people)) for c in (cases.c.responder, cases.c.leader) if people]
     if units:
         who.append(cases.c.unit.in_(list(units)))
@@ -88,4 +90,6 @@ def _found(query: Select[Any], people: Sequence[str], units: Sequence[str],
         query = query.where(cases.c.stage == stage)
     if open_only:
         query = query.where(cases.c.stage != "closed")
+    if offices:
+        query = query.where(cases.c.office.in_(list(offices)))
     return query

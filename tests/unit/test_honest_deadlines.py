@@ -33,7 +33,7 @@ def _december(memory_app: App) -> tuple[App, str]:
 
 def test_a_due_date_in_an_estimated_year_says_so_wherever_it_is_shown(memory_app):
     app, case_id = _december(memory_app)
-    (row,) = open_case_rows(app)
+    (row,), _ = open_case_rows(app)
     assert row["deadline"] == "first_response" and row["warning"] == ""  # due in 2026
     with app.uow() as uow:
         case = uow.cases.get(case_id, lock=False)
