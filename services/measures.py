@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.case import Case
 from domain.errors import ConfigError
-from domain.instants import end_of_local_day
+from domain.instants import end_of_local_day, start_of_local_day
 from domain.measures import Measure, Period, measures
 from domain.offices import sight_in
 from domain.permissions import Sight
@@ -20,8 +20,9 @@ def kpis(app: App, start: dt.date, end: dt.date, unit: str | None,
     """The measures for petitions received from ``start`` to ``end`` (local dates), judged
     at the end of the period, or now if the period is not over. With ``viewer``, over the
     cases they may see only (an accused supervisor does not count their accusation)."""
-    with app.uow() as uow:
-        cases = app.in_scope(uow.all_cases())
+    with app.uow() as uow:  # registered no earlier than received: none before ``start``
+        cases = uow.find_cases(open_only=False, offices=app.scope,
+                               registered_from=start_of_local_day(start))
     if viewer is not None:
         cases = [c for c in cases if sight_in(app.tree, c, viewer) is not Sight.NONE]
     return measures_of(app, cases, start, end, unit)

@@ -9,12 +9,14 @@ from typing import Any
 
 from domain.case import Case
 from domain.deadlines import estimate_note, standing
+from domain.errors import CaseNotFound
 from domain.instants import format_duration, format_local
 from domain.offices import sight_in
 from domain.permissions import Sight
 from services.bootstrap import App
 from services.records import case_record
-from storage.chain import AuditRow
+from storage.chain import AuditRow, Break
+from storage.ports import UnitOfWork
 
 
 def case_and_history(app: App, ref: str) -> tuple[Case, list[AuditRow]]:
@@ -77,6 +79,27 @@ def open_case_records(app: App, *, overdue_only: bool = False, limit: int = LIST
         records = sorted((r for r in records if r["overdue_seconds"]),
                          key=lambda r: -int(r["overdue_seconds"]))
     return records
+
+
+def visible_breaks(app: App, uow: UnitOfWork, breaks: list[Break], person: str | None
+                   ) -> list[Break]:
+    """The broken audit chains that may be named to ``person`` (None: the operator, all):
+    of a case they may see, or of a journal of an office they supervise (of a single
+    office: any journal). The others are only counted."""
+    if person is None:
+        return breaks
+    out = []
+    for b in breaks:
+        try:
+            case = uow.cases.get(b.case_id, lock=False)
+        except CaseNotFound:
+            office = b.case_id.split("/", 1)[0] if "/" in b.case_id else None
+            if len(app.tree.nodes) == 1 or office in app.tree.offices_seen_by(person):
+                out.append(b)
+            continue
+        if sight_in(app.tree, case, person) is not Sight.NONE:
+            out.append(b)
+    return out
 
 
 def overdue_rows(app: App, seen_by: str | None = None) -> list[dict[str, Any]]:

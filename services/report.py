@@ -22,7 +22,7 @@ from domain.permissions import Sight
 from domain.stages import Stage
 from services.bootstrap import App
 from services.measures import measures_of
-from services.reading import overdue_rows
+from services.reading import overdue_rows, visible_breaks
 from services.timeline import breach_holders
 from storage.chain import AuditRow
 
@@ -96,8 +96,11 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
     if page < 1:
         raise ConfigError(f"pages start at 1, got {page}", field="page")
     with app.uow() as uow:
-        checked, breaks = uow.audit_check()
-        cases = [c for c in app.in_scope(uow.all_cases()) if (unit is None or c.unit == unit)
+        checked, every_break = uow.audit_check()
+        breaks = visible_breaks(app, uow, every_break, viewer)
+        found = uow.find_cases(open_only=False, offices=app.scope,  # none received before
+                               registered_from=start_of_local_day(start))
+        cases = [c for c in found if (unit is None or c.unit == unit)
                  and (viewer is None or sight_in(app.tree, c, viewer) is not Sight.NONE)]
         ms = measures_of(app, cases, start, end, unit)
         lines = [(app.tree.node(o).name, measures_of(app, [c for c in cases if c.office == o],
@@ -108,9 +111,8 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
                         key=lambda c: c.petition.received_at, reverse=True)
         drawn = period[(page - 1) * REPORT_PAGE:page * REPORT_PAGE]
         bars = [case_bars(app, c, uow.events_of(c.id), now) for c in drawn]
-    shown = {c.id for c in cases}
-    overdue = [r for r in overdue_rows(app) if (unit is None or r["unit"] == unit)
-               and r["id"] in shown]
+    overdue = [r for r in overdue_rows(app, seen_by=viewer)
+               if unit is None or r["unit"] == unit]
     env = Environment(loader=PackageLoader("services", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(("html",)), trim_blocks=True,
                       lstrip_blocks=True)
@@ -118,4 +120,5 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
         office=app.office.name, start=start.isoformat(), end=end.isoformat(), unit=unit,
         generated=format_local(now), checked=checked, breaks=breaks, measures=ms,
         overdue=overdue, cases=bars, lines=lines, page=page,
+        hidden_breaks=len(every_break) - len(breaks),
         pages=max(1, -(-len(period) // REPORT_PAGE)), in_period=len(period))

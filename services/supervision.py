@@ -10,13 +10,13 @@ from typing import Any
 
 from domain.case import Case
 from domain.errors import ConfigError, NotPermitted
-from domain.instants import local_date
+from domain.instants import local_date, start_of_local_day
 from domain.measures import Measure
 from domain.offices import sight_in
 from domain.permissions import Sight, supervisors
 from services.bootstrap import App
 from services.measures import measures_of
-from services.reading import overdue_rows
+from services.reading import overdue_rows, visible_breaks
 
 
 def check_supervisor(app: App, person: str) -> None:
@@ -77,18 +77,19 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
     (default: the period that holds data), the overdue deadlines grouped, the audit
     chain check; over the cases ``person`` may see."""
     check_supervisor(app, person)
-    with app.uow() as uow:
-        everything = app.in_scope(uow.all_cases())
+    with app.uow() as uow:  # of a period asked for: none registered before its start
+        everything = uow.find_cases(open_only=False, offices=app.scope, registered_from=(
+            start_of_local_day(start) if start is not None else None))
         checked, breaks = uow.audit_check()
+        shown = [f"{b.case_id} #{b.seq}: {b.problem}"
+                 for b in visible_breaks(app, uow, breaks, person)]
     visible = [c for c in everything if sight_in(app.tree, c, person) is not Sight.NONE]
-    hidden = {c.id for c in everything} - {c.id for c in visible}
     first, last = _span(app, visible)
     start, end = start or first, end or last
     if start > end:
         raise ConfigError(f"the period starts ({start}) after it ends ({end})", field="from")
     ms = measures_of(app, visible, start, end, unit)
     overdue = visible_overdue(app, person, unit)
-    shown = [f"{b.case_id} #{b.seq}: {b.problem}" for b in breaks if b.case_id not in hidden]
     if len(shown) < len(breaks):
         shown.append(f"{len(breaks) - len(shown)} break(s) in cases you may not see")
     orgs = [app.tree.org(o) for o in app.tree.subtree(app.office.id)]

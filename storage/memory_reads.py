@@ -28,12 +28,14 @@ class MemoryReads:
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
                    limit: int | None = None, due_before: dt.datetime | None = None,
-                   offset: int = 0, offices: Sequence[str] = ()
-                   ) -> list[Case]:
+                   offset: int = 0, offices: Sequence[str] = (),
+                   registered_from: dt.datetime | None = None) -> list[Case]:
         rows = self._found(people, units, stage, open_only, offices)
         if due_before is not None:
             rows = [r for r in rows if r.get("next_due_at") is not None
                     and r["next_due_at"] < due_before]
+        if registered_from is not None:
+            rows = [r for r in rows if r["registered_at"] >= registered_from]
         if by_due:
             rows.sort(key=lambda r: (r.get("next_due_at") is None,
                                      r.get("next_due_at") or r["registered_at"],

@@ -238,8 +238,8 @@ class UnitOfWork(Protocol):
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
                    limit: int | None = None, due_before: dt.datetime | None = None,
-                   offset: int = 0, offices: Sequence[str] = ()
-                   ) -> list[Case]:
+                   offset: int = 0, offices: Sequence[str] = (),
+                   registered_from: dt.datetime | None = None) -> list[Case]:
         """Cases some of ``people`` respond to or own, or of ``units`` (either may be
         empty: no such condition; both empty: every case), in ``stage`` if given; oldest
         registration first, or ``by_due``: soonest next due first (none last). With

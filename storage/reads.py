@@ -32,14 +32,16 @@ class SqlReads:
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
                    limit: int | None = None, due_before: dt.datetime | None = None,
-                   offset: int = 0, offices: Sequence[str] = ()
-                   ) -> list[Case]:
+                   offset: int = 0, offices: Sequence[str] = (),
+                   registered_from: dt.datetime | None = None) -> list[Case]:
         order = (cases.c.next_due_at.is_(None), cases.c.next_due_at, cases.c.registered_at,
                  cases.c.id) if by_due else (cases.c.registered_at, cases.c.id)
         query = _found(select(cases), people, units, stage, open_only, offices
                        ).order_by(*order)
         if due_before is not None:
             query = query.where(cases.c.next_due_at < due_before)
+        if registered_from is not None:
+            query = query.where(cases.c.registered_at >= registered_from)
         if limit is not None:
             query = query.limit(limit)
         if offset:

@@ -1,0 +1,234 @@
+"""A mining group at a city's scale: 40 mines, 10,000 and 100,000 petitions over two years.
+
+    .venv/bin/python bench/scale.py [--sizes 10000,100000] [--db sqlite,postgresql]
+        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--mines 40]
+
+For each size, builds the group (``bench/scale_data.py``: the sample mine copied 40 times
+under the group's office, every petition taken through the domain's own methods at its own
+instants, a fifth still open) once, writes it in bulk into a fresh SQLite file and a fresh
+PostgreSQL database, checks it with the audit verification, and times on each, in this
+process against that database (no Prefect server; the clock fixed at the data's "now"):
+
+- ``list`` (first page), ``overdue``, ``show`` and ``timeline`` of a case, ``kpi`` for a
+  year, the report (the last month), as the CLI commands call them;
+- the web workplace's queue of the busiest first responder and a case page (FastAPI's
+  TestClient, logged in), an action (acknowledging an assigned case), an intake (register
+  and route);
+- a ``daily-checks`` run and a sweep claiming up to 1,000 due rungs;
+
+then prints median and p95 of each, and the ratio of the 100,000 figures to the 10,000
+ones. ``serve`` start to ready is timed by ``bench/serve_start.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pendulum
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.scale_data import Built, generate, write, write_group  # noqa: E402
+from domain.acts import Act  # noqa: E402
+from services import cases, reading, sweep, users  # noqa: E402
+from services.bootstrap import App, sql_app  # noqa: E402
+from services.clock import FixedClock  # noqa: E402
+from services.config import load_installation  # noqa: E402
+from services.measures import kpis  # noqa: E402
+from services.report import render_report  # noqa: E402
+from services.settings import Settings  # noqa: E402
+from services.timeline import event_rows  # noqa: E402
+from storage.db import make_engine  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+
+NOW = pendulum.datetime(2026, 11, 25, 2, 0)  # Wednesday 10:00 local
+PASSWORD = "bench-password-1"
+
+
+def timed(call: Callable[[], Any], times: int) -> list[float]:
+    out = []
+    for _ in range(times):
+        t0 = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def fresh_database(kind: str, pg_url: str, home: Path, n: int) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{home / f'scale-{n}.db'}"
+    from sqlalchemy import create_engine, text
+
+    name = f"petitions_scale_{n}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return pg_url.rsplit("/", 1)[0] + "/" + name
+
+
+class Web:
+    """The workplace in-process (TestClient), logged in as one person."""
+
+    def __init__(self, app: App, person: str) -> None:
+        import re
+
+        from fastapi.testclient import TestClient
+
+        from web.main import create_app
+
+        class NoRuns:
+            def wake(self, *a: Any) -> str:
+                return "bench"
+
+            def start(self, *a: Any) -> str:
+                return "bench"
+
+            def heal(self, *a: Any) -> list[str]:
+                return []
+
+            def intake(self, *a: Any) -> None:
+                raise AssertionError
+
+        users.set_password(app, person, PASSWORD, actor="bench")
+        self.client = TestClient(create_app(app, NoRuns()), follow_redirects=False)
+        page = self.client.get("/login").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf
+        done = self.client.post("/login", data={"person_id": person, "password": PASSWORD,
+                                                "csrf": csrf.group(1)})
+        assert done.status_code == 303, done.text
+
+    def get(self, path: str) -> None:
+        r = self.client.get(path)
+        assert r.status_code == 200, (path, r.status_code)
+
+
+def measure(app: App, n: int, rnd: random.Random) -> dict[str, list[float]]:
+    figures: dict[str, list[float]] = {}
+    with app.uow() as uow:
+        open_cases = uow.find_cases(limit=2000)
+        assigned = uow.find_cases(stage="assigned", limit=50)
+        load = uow.cases.workload()
+    refs = [c.id for c in rnd.sample(open_cases, min(20, len(open_cases)))]
+    busiest = max(load, key=lambda p: load[p])
+    mine = app.at(app.tree.home(busiest) or "group")
+    figures["list (first page)"] = timed(lambda: reading.open_case_rows(app), 10)
+    figures["overdue"] = timed(lambda: reading.overdue_rows(app), 5)
+    it = iter(refs * 3)
+    figures["show"] = timed(lambda: reading.case_and_history(app, next(it)), 20)
+
+    def timeline() -> None:
+        case, audit = reading.case_and_history(app, next(it))
+        event_rows(audit)
+        case.deadlines(app.rules_for(case), app.clock.now())
+    figures["timeline"] = timed(timeline, 20)
+    year = (dt.date(2025, 11, 25), dt.date(2026, 11, 24))
+    figures["kpi (a year)"] = timed(lambda: kpis(app, *year, None), 3)
+    month = (dt.date(2026, 10, 25), dt.date(2026, 11, 24))
+    figures["report (a month)"] = timed(lambda: render_report(app, *month, None), 3)
+    web = Web(mine, busiest)
+    figures[f"web queue ({load[busiest]} open)"] = timed(lambda: web.get("/"), 10)
+    with app.uow() as uow:
+        held = [c.id for c in uow.find_cases(people=[busiest], limit=20)]
+    pages = iter(held * 10)
+    figures["web case page"] = timed(lambda: web.get(f"/cases/{next(pages)}"), 10)
+    acts = iter(assigned)
+
+    def act() -> None:
+        c = next(acts)
+        cases.act(app, c.id, cases.ActRequest(Act.ACK, str(c.responder)))
+    figures["action (ack)"] = timed(act, min(10, len(assigned)))
+    numbers = iter(range(10**6))
+    sample = {"petitioner": {"name": "测试", "phone": "13900000000"}, "channel": "visit",
+              "category": "complaint", "subject": "工资未按时发放",
+              "content": "请求核查补发工资", "concerns_unit": None}
+
+    def intake() -> None:
+        clerk = mine.office.org.office_staff
+        who = sorted(p for p in clerk if mine.office.org.people[p].responder)[0]
+        c = cases.register(mine, sample, registration_no=f"XF-BENCH-{next(numbers)}",
+                           actor=who)
+        cases.route_and_assign(mine, c.id, actor="intake")
+    figures["intake"] = timed(intake, 10)
+    figures["sweep (<= 1,000 due rungs)"] = timed(
+        lambda: sweep.sweep(app, sweeper="bench", limit=1000), 1)
+    figures["daily-checks"] = timed(lambda: sweep.daily_checks(app), 1)
+    return figures
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--db", default="sqlite,postgresql")
+    ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--mines", type=int, default=40)
+    ap.add_argument("--home", type=Path, default=None)
+    args = ap.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="petitions-scale-"))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "config"
+    t0 = time.perf_counter()
+    write_group(config, args.mines)
+    installation = load_installation(config)
+    print(f"home {home}: the group and {args.mines} mines configured in "
+          f"{time.perf_counter() - t0:.1f} s", flush=True)
+    results: dict[tuple[str, int], dict[str, list[float]]] = {}
+    for n in (int(x) for x in args.sizes.split(",")):
+        t0 = time.perf_counter()
+        probe = App(Settings(home=home), installation.office(None), FixedClock(NOW),
+                    lambda: None, None, installation)  # type: ignore[arg-type,return-value]
+        built: list[Built] = list(generate(probe, n, NOW))
+        open_n = sum(1 for b in built if b.case.stage.value != "closed")
+        print(f"{n:,} petitions built through the domain in {time.perf_counter() - t0:.0f} s:"
+              f" {len(built):,} cases (with the group's reviews), {open_n:,} open, "
+              f"{sum(len(b.case.events) for b in built):,} audit events", flush=True)
+        for kind in args.db.split(","):
+            url = fresh_database(kind, args.pg_url, home, n)
+            engine = make_engine(url)
+            upgrade(engine)
+            t0 = time.perf_counter()
+            write(engine, built)
+            print(f"  {kind}: written in {time.perf_counter() - t0:.0f} s", flush=True)
+            app = sql_app(Settings(home=home, config_dir=config, database_url=url),
+                          installation, FixedClock(NOW), engine)
+            t0 = time.perf_counter()
+            with app.uow() as uow:
+                checked, breaks = uow.audit_check()
+            print(f"  {kind}: audit verify {checked:,} chains, {len(breaks)} broken, "
+                  f"{time.perf_counter() - t0:.1f} s", flush=True)
+            results[(kind, n)] = measure(app, n, random.Random(n))
+            for what, xs in results[(kind, n)].items():
+                print(f"  {kind} {n:>7,} {what:<32} p50 {statistics.median(xs):8.3f} s  "
+                      f"p95 {pct(xs, 0.95):8.3f} s", flush=True)
+            engine.dispose()
+    sizes = sorted({n for _, n in results})
+    if len(sizes) == 2:
+        small, big = sizes
+        print(f"\nratio {big:,} / {small:,} (p95)")
+        for kind in args.db.split(","):
+            a, b = results.get((kind, small)), results.get((kind, big))
+            if not a or not b:
+                continue
+            for (what, xs), ys in zip(a.items(), b.values(), strict=True):
+                print(f"  {kind:<10} {what:<32} {pct(ys, 0.95) / max(pct(xs, 0.95), 1e-9):6.2f}")
+
+
+if __name__ == "__main__":
+    main()
