@@ -79,3 +79,41 @@ def test_the_demo_runs_four_petitions_through_every_stage(tmp_path: Path) -> Non
     assert "XF-" in body and "依规保密" in body  # the mine head is outside the handling chain
     assert "违章指挥" not in body and "137" not in body
     assert _left_running(home) == []
+
+
+def test_the_demo_at_a_group_has_the_review_decided_by_the_groups_office(tmp_path: Path
+                                                                        ) -> None:
+    """``petitions demo --config deploy/group``: the same hundred days at the group's
+    sample mine, the wage complainant's review decided by the group's office in a case of
+    its own, both timelines showing it."""
+    home = tmp_path / "group-demo"
+    config = Path(__file__).resolve().parents[2] / "deploy" / "group"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PETITIONS_", "PREFECT_"))}
+    done = subprocess.run([sys.executable, "-c", "from cli.main import main; main()", "demo",
+                           "--home", str(home), "--config", str(config)], env=env,
+                          capture_output=True, text=True, timeout=400)
+    (tmp_path / "demo-output.txt").write_text(done.stdout + done.stderr)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "flow runs       petition-lifecycle: 4 Completed, 1 Suspended" in done.stdout
+    assert "Failed" not in done.stdout and "Crashed" not in done.stdout
+    db = create_engine(f"sqlite:///{home / 'petitions.db'}")
+    with db.connect() as conn:
+        rows = list(conn.execute(text("SELECT id, registration_no, office, stage, body "
+                                      "FROM cases")))
+        review = next(r for r in rows if r.registration_no.endswith("-FC"))
+        wage = next(r for r in rows if json.loads(review.body)["links"]["review_of"] == r.id)
+        events = {r.id: [(e.type, json.loads(e.data)) for e in conn.execute(text(
+            "SELECT type, data FROM audit_events WHERE case_id = :c ORDER BY seq"),
+            {"c": r.id})] for r in (wage, review)}
+    db.dispose()
+    assert {r.office for r in rows} == {"mine-a", "group"}
+    assert (wage.office, wage.stage, review.office, review.stage) == (
+        "mine-a", "closed", "group", "closed")
+    decided = [d for t, d in events[wage.id] if t == "ReviewDecided"]
+    assert decided and decided[0]["decided_by_office"] == "group"
+    assert decided[0]["review_case"] == review.id
+    assert ("ReferredUp" in [t for t, _ in events[review.id]]
+            and "DecisionIssued" in [t for t, _ in events[review.id]])
+    assert review.registration_no in done.stdout and "ReviewDecided" in done.stdout
+    assert not _left_running(home)
