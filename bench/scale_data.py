@@ -31,6 +31,7 @@ from sqlalchemy import Engine, insert
 
 from domain.case import Case
 from domain.escalation import DueRung
+from domain.measures import facts_of
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.periods import Period, Unit
 from domain.petition import petition_from_mapping
@@ -259,6 +260,7 @@ def _reviewed(app: App, case: Case, rnd: random.Random, t: dt.datetime,
 
 def _built(app: App, case: Case, now: dt.datetime) -> Built:
     rules = app.rules_for(case)
+    case.measured = facts_of(case, rules)  # as the use cases' commit stores them
     if case.stage is Stage.CLOSED:
         return Built(case, [], None)
     return Built(case, case.schedule(rules, now), case.next_due(rules, now))

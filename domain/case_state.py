@@ -102,6 +102,9 @@ class CaseState:
         # "re_review_of"/"re_review_case", "handed_down_from"/"handed_down_to" (交办).
         self.office = office
         self.links = dict(links or {})
+        # The measures' facts (``domain.measures.Facts``) as the use cases derived them at
+        # the last commit, stored beside the case: a period's measures are sums of them.
+        self.measured: object | None = None
         self.events: list[DomainEvent] = []
 
     @property

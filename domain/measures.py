@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from domain.case import Case, CaseRules
-from domain.deadlines import DeadlineState
+from domain.deadlines import Closing, DeadlineState
 from domain.errors import ConfigError
 from domain.instants import local_date
 from domain.outcomes import Rating, Resolution
@@ -70,15 +70,69 @@ class Period:
 
 
 def _closed_on(case: Case, rules: CaseRules, now: dt.datetime) -> tuple[bool, bool]:
-    """(closed by a decision, on time)."""
+    """(closed by a decision, on time). A closed clock is judged by when it closed."""
     v = case.view(DeadlineKind.HANDLING, rules, now)
     if v is None or v.closed_at is None or v.state is DeadlineState.CANCELLED:
         return False, False
     return True, v.state is DeadlineState.MET
 
 
-def _review_requested(case: Case, rules: CaseRules, now: dt.datetime) -> bool:
-    return case.view(DeadlineKind.REVIEW_DECISION, rules, now) is not None
+@dataclass(frozen=True)
+class Facts:
+    """What the measures count of one case, as it stands. Each depends only on the case
+    (a clock counts once it has closed, judged by when it closed), so it is stored with
+    the case at each commit and the measures of a period are sums over the stored facts."""
+
+    received_on: dt.date
+    unit: str | None
+    closed: bool
+    on_time: bool
+    accepted_in_time: bool
+    review_requested: bool
+    resolution: Resolution | None
+    rating: Rating | None
+    repeat_of: str | None
+
+
+def facts_of(case: Case, rules: CaseRules) -> Facts:
+    """The case's facts for the measures."""
+    now = case.registered_at  # unused by closed clocks; open ones count as not done
+    closed, on_time = _closed_on(case, rules, now)
+    notice = case.view(DeadlineKind.ACCEPTANCE_NOTICE, rules, now)
+    asked = case.clock(DeadlineKind.REVIEW_REQUEST)  # used: a review was asked for
+    return Facts(local_date(case.petition.received_at), case.unit, closed, on_time,
+                 notice is not None and notice.state is DeadlineState.MET,
+                 case.view(DeadlineKind.REVIEW_DECISION, rules, now) is not None
+                 or (asked is not None and asked.closing is Closing.DONE),
+                 case.resolution if closed else None, case.rating, case.repeat_of)
+
+
+COUNTS = ("received", "closed", "on_time", "accepted_in_time", "first_closed",
+          "first_resolved", "satisfied", "rated", "expired", "repeats",
+          *(f"class_{r.value}" for r in Resolution))
+
+
+def tally(facts: Iterable[tuple[str, Facts]], repeated: set[str]) -> dict[str, int]:
+    """The counts the measures are made of, over (case id, facts) pairs; ``repeated``: the
+    ids some later petition repeats."""
+    n = dict.fromkeys(COUNTS, 0)
+    for case_id, f in facts:
+        n["received"] += 1
+        n["closed"] += f.closed
+        n["on_time"] += f.closed and f.on_time
+        if f.closed and f.resolution is not None:
+            n[f"class_{f.resolution.value}"] += 1
+        n["accepted_in_time"] += f.accepted_in_time
+        if f.repeat_of is None and f.closed:
+            n["first_closed"] += 1
+            n["first_resolved"] += not f.review_requested and case_id not in repeated
+        if f.rating is Rating.EXPIRED_UNRATED:
+            n["expired"] += 1
+        elif f.rating is not None:
+            n["rated"] += 1
+            n["satisfied"] += f.rating in (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
+        n["repeats"] += f.repeat_of is not None
+    return n
 
 
 def measures(cases: Iterable[Case], period: Period, rules_for: Callable[[Case], CaseRules],
@@ -89,44 +143,28 @@ def measures(cases: Iterable[Case], period: Period, rules_for: Callable[[Case], 
     everything = list(cases)
     repeated = repeated_ids if repeated_ids is not None else {
         c.repeat_of for c in everything if c.repeat_of}
-    received = [c for c in everything if period.holds(c)]
-    closed, on_time, accepted_in_time = 0, 0, 0
-    first_closed, first_resolved = 0, 0
-    satisfied, rated, expired = 0, 0, 0
-    classes = dict.fromkeys(Resolution, 0)
-    for c in received:
-        rules = rules_for(c)
-        is_closed, in_time = _closed_on(c, rules, now)
-        closed += is_closed
-        on_time += is_closed and in_time
-        if is_closed and c.resolution is not None:
-            classes[c.resolution] += 1
-        notice = c.view(DeadlineKind.ACCEPTANCE_NOTICE, rules, now)
-        accepted_in_time += notice is not None and notice.state is DeadlineState.MET
-        if c.repeat_of is None and is_closed:
-            first_closed += 1
-            first_resolved += not _review_requested(c, rules, now) and c.id not in repeated
-        if c.rating is Rating.EXPIRED_UNRATED:
-            expired += 1
-        elif c.rating is not None:
-            rated += 1
-            satisfied += c.rating in (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
-    n = len(received)
-    repeats = sum(1 for c in received if c.repeat_of)
+    return from_counts(tally(((c.id, facts_of(c, rules_for(c))) for c in everything
+                              if period.holds(c)), repeated))
+
+
+def from_counts(n: dict[str, int]) -> list[Measure]:
+    """The measures from their counts (``tally``, or the stored facts summed in SQL)."""
+    closed, received = n["closed"], n["received"]
     return [
-        Measure("closure", "结案率", "closed / received", closed, n),
+        Measure("closure", "结案率", "closed / received", closed, received),
         Measure("on_time_closure", "按期办结率", "closed on or before due / closed",
-                on_time, closed),
+                n["on_time"], closed),
         Measure("timely_acceptance", "及时受理率", "told in writing within 15 days / received",
-                accepted_in_time, n),
+                n["accepted_in_time"], received),
         Measure("first_time_resolution", "初信初访化解率",
                 "first petitions closed without review or repeat / first petitions closed",
-                first_resolved, first_closed),
+                n["first_resolved"], n["first_closed"]),
         Measure("satisfaction", "满意率", "(satisfied + basically satisfied) / rated",
-                satisfied, rated),
-        Measure("participation", "参评率", "rated / (rated + expired unrated)", rated,
-                rated + expired),
-        Measure("repeat_rate", "重复信访率", "repeat petitions / all petitions", repeats, n),
+                n["satisfied"], n["rated"]),
+        Measure("participation", "参评率", "rated / (rated + expired unrated)", n["rated"],
+                n["rated"] + n["expired"]),
+        Measure("repeat_rate", "重复信访率", "repeat petitions / all petitions", n["repeats"],
+                received),
         *(Measure(f"in_place_{r.value}", f"三个到位·{r.label}", f"closed as {r.value} / closed",
-                  classes[r], closed) for r in Resolution),
+                  n[f"class_{r.value}"], closed) for r in Resolution),
     ]

@@ -26,6 +26,7 @@ from domain.errors import (
 )
 from domain.escalation import DueRung
 from domain.instants import local, local_date
+from domain.measures import facts_of
 from domain.offices import check_in
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.periods import Period, Unit
@@ -92,6 +93,7 @@ def commit(app: App, uow: UnitOfWork, now: dt.datetime,
             given[case.id] = case.schedule(app.rules_for(case), now)
         if case.id not in due:
             due[case.id] = case.next_due(app.rules_for(case), now)
+        case.measured = facts_of(case, app.rules_for(case))  # summed by the measures
     uow.commit(given, due)
 
 

@@ -16,12 +16,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from domain.case import Case
 from domain.deadlines import DeadlineState, due_text, estimate_note, state_text
 from domain.errors import ConfigError
-from domain.instants import end_of_local_day, format_local, start_of_local_day
+from domain.instants import format_local
 from domain.offices import sight_in
 from domain.permissions import Sight
 from domain.stages import Stage
 from services.bootstrap import App
-from services.measures import measures_of
+from services.measures import kpis, office_lines
 from services.reading import overdue_rows, visible_breaks
 from services.timeline import breach_holders
 from storage.chain import AuditRow
@@ -95,21 +95,15 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
     now = app.clock.now()
     if page < 1:
         raise ConfigError(f"pages start at 1, got {page}", field="page")
+    ms = kpis(app, start, end, unit, viewer)
+    lines = office_lines(app, start, end, viewer)
     with app.uow() as uow:
         checked, every_break = uow.audit_check()
         breaks = visible_breaks(app, uow, every_break, viewer)
-        found = uow.find_cases(open_only=False, offices=app.scope,  # none received before
-                               registered_from=start_of_local_day(start))
-        cases = [c for c in found if (unit is None or c.unit == unit)
-                 and (viewer is None or sight_in(app.tree, c, viewer) is not Sight.NONE)]
-        ms = measures_of(app, cases, start, end, unit)
-        lines = [(app.tree.node(o).name, measures_of(app, [c for c in cases if c.office == o],
-                                                     start, end, None))
-                 for o in app.tree.subtree(app.office.id)] if len(app.tree.nodes) > 1 else []
-        first, last = start_of_local_day(start), end_of_local_day(end)
-        period = sorted((c for c in cases if first <= c.petition.received_at <= last),
-                        key=lambda c: c.petition.received_at, reverse=True)
-        drawn = period[(page - 1) * REPORT_PAGE:page * REPORT_PAGE]
+        drawn, in_period = uow.received_page(start, end, unit, app.scope, REPORT_PAGE,
+                                             (page - 1) * REPORT_PAGE)
+        drawn = [c for c in drawn
+                 if viewer is None or sight_in(app.tree, c, viewer) is not Sight.NONE]
         bars = [case_bars(app, c, uow.events_of(c.id), now) for c in drawn]
     overdue = [r for r in overdue_rows(app, seen_by=viewer)
                if unit is None or r["unit"] == unit]
@@ -121,4 +115,4 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
         generated=format_local(now), checked=checked, breaks=breaks, measures=ms,
         overdue=overdue, cases=bars, lines=lines, page=page,
         hidden_breaks=len(every_break) - len(breaks),
-        pages=max(1, -(-len(period) // REPORT_PAGE)), in_period=len(period))
+        pages=max(1, -(-in_period // REPORT_PAGE)), in_period=in_period)

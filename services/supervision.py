@@ -8,14 +8,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.case import Case
 from domain.errors import ConfigError, NotPermitted
-from domain.instants import local_date, start_of_local_day
+from domain.instants import local_date
 from domain.measures import Measure
-from domain.offices import sight_in
-from domain.permissions import Sight, supervisors
+from domain.permissions import supervisors
 from services.bootstrap import App
-from services.measures import measures_of
+from services.measures import kpis, office_lines
 from services.reading import overdue_rows, visible_breaks
 
 
@@ -28,18 +26,16 @@ def check_supervisor(app: App, person: str) -> None:
 
 
 def data_period(app: App) -> tuple[dt.date, dt.date]:
-    """From the first to the last local day a petition was received on; this month so far
-    when there is none."""
+    """The period that holds data: from the first of the month the first petition (of the
+    app's offices) was received in, to today; this month so far when there is none. Whole
+    months and today, not the first and last receipt days: those could tell someone of a
+    petition they may not see."""
+    today = local_date(app.clock.now())
     with app.uow() as uow:
-        return _span(app, uow.all_cases())
-
-
-def _span(app: App, cases: list[Case]) -> tuple[dt.date, dt.date]:
-    received = [c.petition.received_at for c in cases]
-    if not received:
-        today = local_date(app.clock.now())
+        first, _ = uow.received_span(app.scope)
+    if first is None:
         return today.replace(day=1), today
-    return local_date(min(received)), local_date(max(received))
+    return min(dt.date.fromisoformat(first).replace(day=1), today), today
 
 
 @dataclass(frozen=True)
@@ -77,18 +73,16 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
     (default: the period that holds data), the overdue deadlines grouped, the audit
     chain check; over the cases ``person`` may see."""
     check_supervisor(app, person)
-    with app.uow() as uow:  # of a period asked for: none registered before its start
-        everything = uow.find_cases(open_only=False, offices=app.scope, registered_from=(
-            start_of_local_day(start) if start is not None else None))
+    with app.uow() as uow:
         checked, breaks = uow.audit_check()
         shown = [f"{b.case_id} #{b.seq}: {b.problem}"
                  for b in visible_breaks(app, uow, breaks, person)]
-    visible = [c for c in everything if sight_in(app.tree, c, person) is not Sight.NONE]
-    first, last = _span(app, visible)
-    start, end = start or first, end or last
+    if start is None or end is None:
+        first, last = data_period(app)
+        start, end = start or first, end or last
     if start > end:
         raise ConfigError(f"the period starts ({start}) after it ends ({end})", field="from")
-    ms = measures_of(app, visible, start, end, unit)
+    ms = kpis(app, start, end, unit, person)  # sums of the stored facts, less the hidden
     overdue = visible_overdue(app, person, unit)
     if len(shown) < len(breaks):
         shown.append(f"{len(breaks) - len(shown)} break(s) in cases you may not see")
@@ -96,9 +90,7 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
     units = {u.id: u.name for org in orgs for u in org.units.values()}
     people = {p.id: p.name for org in orgs for p in org.people.values()}
     offices = {n.id: n.name for n in app.tree.nodes.values()}
-    by_office = [(offices.get(o, o), measures_of(app, [c for c in visible if c.office == o],
-                                                 start, end, None))
-                 for o in app.tree.subtree(app.office.id)] if len(offices) > 1 else []
+    by_office = office_lines(app, start, end, person)
     return Overview(start, end, unit, ms, overdue, _grouped(overdue, "unit", units),
                     _grouped(overdue, "leader", people), checked, shown,
                     _grouped(overdue, "office", offices), by_office)

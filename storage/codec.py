@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.case import Case
 from domain.deadlines import Clock, Closing, EntryKind, LedgerEntry, PauseReason
+from domain.measures import Facts
 from domain.outcomes import CompletionReport, Outcome, Rating, Resolution
 from domain.periods import Period, Unit
 from domain.petition import Category, Channel, Petition, Petitioner
@@ -84,11 +85,20 @@ def to_row(case: Case) -> dict[str, Any]:
         "triage": case.triage,
         "links": case.links,
     }
-    return {"id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
-            "policy_id": case.policy_id, "unit": case.unit, "responder": case.responder,
-            "leader": case.leader, "category": case.petition.category.value,
-            "petitioner_identity": case.petition.petitioner.identity(),
-            "registered_at": case.registered_at, "office": case.office, "body": body}
+    row: dict[str, Any] = {
+        "id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
+        "policy_id": case.policy_id, "unit": case.unit, "responder": case.responder,
+        "leader": case.leader, "category": case.petition.category.value,
+        "petitioner_identity": case.petition.petitioner.identity(),
+        "registered_at": case.registered_at, "office": case.office, "body": body}
+    f = case.measured
+    if isinstance(f, Facts):  # given by the use case at commit (else kept as stored)
+        row.update(received_on=f.received_on.isoformat(), repeat_of=f.repeat_of,
+                   m_closed=f.closed, m_on_time=f.on_time, m_accepted=f.accepted_in_time,
+                   m_reviewed=f.review_requested,
+                   m_class=f.resolution.value if f.resolution else None,
+                   m_rating=f.rating.value if f.rating else None)
+    return row
 
 
 def from_row(row: Any) -> Case:

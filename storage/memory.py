@@ -33,6 +33,7 @@ from storage.access import MemoryAccess, TokenRow, UserRow
 from storage.chain import GENESIS, AuditRow, chain_rows
 from storage.memory_reads import MemoryReads, _row
 from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, UnitOfWork, Wait
+from storage.rollup import MemoryMeasures
 
 
 @dataclass
@@ -127,7 +128,8 @@ class MemoryCases(SeenCases):
             self.data.audit.append(AuditRow(id=self.data.next_id(), **r))
         head = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (last_seq, last_hash)
         kept = stored.get("next_due_at") if stored is not None else None
-        self.data.cases[case.id] = {**codec.to_row(case), "version": case.version + 1,
+        self.data.cases[case.id] = {**(stored or {}), **codec.to_row(case),
+                                    "version": case.version + 1,
                                     "audit_seq": head[0], "audit_head": head[1],
                                     "next_due_at": kept if due is KEEP else due}
         reschedule(self.data, case.id, schedule)
@@ -198,10 +200,13 @@ class MemoryPractices:
                                               s.detail, s.risk, case_id)
 
 
-class MemoryUnitOfWork(MemoryReads):
+class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
     """One transaction on a ``MemoryStore``."""
 
     practices: MemoryPractices
+
+    def _rows(self) -> Mapping[str, dict[str, Any]]:
+        return self.data.cases  # type: ignore[no-any-return]
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store

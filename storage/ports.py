@@ -251,6 +251,31 @@ class UnitOfWork(Protocol):
                     offices: Sequence[str] = ()) -> int:
         """How many ``find_cases`` would find."""
 
+    # --- the measures' sums (``storage.rollup``) -----------------------------------------
+    def measure_counts(self, start: dt.date, end: dt.date, unit: str | None = None,
+                       offices: Sequence[str] = (), *, by_office: bool = False
+                       ) -> dict[str, dict[str, int]]:
+        """``domain.measures.tally``'s counts from the facts stored with the cases received
+        in the period; by office, or in one entry ``""``."""
+
+    def without_facts(self, limit: int = 1000) -> list[str]:
+        """Ids of cases stored without their measures' facts."""
+
+    def repeated_among(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` some petition repeats."""
+
+    def received_span(self, offices: Sequence[str] = ()) -> tuple[str | None, str | None]:
+        """The first and last local day (ISO) a petition was received on."""
+
+    def accusations_received(self, start: dt.date, end: dt.date,
+                             offices: Sequence[str] = ()) -> list[Case]:
+        """The accusations received in the period."""
+
+    def received_page(self, start: dt.date, end: dt.date, unit: str | None,
+                      offices: Sequence[str], limit: int, offset: int
+                      ) -> tuple[list[Case], int]:
+        """A page of the cases received in the period, the latest first, and how many."""
+
     def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
                     ) -> list[OutboxRow]:
         """The newest messages of ``kinds`` queued for ``recipient``."""

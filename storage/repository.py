@@ -35,6 +35,7 @@ from storage.chain import GENESIS, chain_rows
 from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, Wait
 from storage.practices import SqlPractices
 from storage.reads import SqlReads
+from storage.rollup import SqlMeasures
 from storage.tables import (
     applied_requests,
     audit_events,
@@ -161,7 +162,7 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     return [ClaimedRung(r.case_id, r.clock, r.rung, r.fire_at) for r in rows]
 
 
-class SqlUnitOfWork(SqlReads):
+class SqlUnitOfWork(SqlReads, SqlMeasures):
     """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
 
     def __init__(self, engine: Engine) -> None:

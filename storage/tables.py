@@ -103,6 +103,17 @@ cases = Table(
     Column("next_due_at", UTCDateTime(), index=True),
     # The office of the installation's tree the case belongs to (migration 0010).
     Column("office", String(64), nullable=False, server_default="main", index=True),
+    # The measures' facts (``domain.measures.Facts``) as of the last commit, so that a
+    # period's measures are sums in the database (migration 0011); NULL received_on: not
+    # derived yet (a case stored before), derived when the measures are next asked for.
+    Column("received_on", String(10), index=True),  # local date of receipt, YYYY-MM-DD
+    Column("repeat_of", String(64), index=True),
+    Column("m_closed", Boolean),
+    Column("m_on_time", Boolean),
+    Column("m_accepted", Boolean),
+    Column("m_reviewed", Boolean),
+    Column("m_class", String(16)),
+    Column("m_rating", String(16)),
 )
 
 audit_events = Table(

@@ -1,0 +1,187 @@
+"""The measures as sums over the facts stored with each case (``domain.measures.Facts``,
+the ``received_on`` and ``m_*`` columns of ``cases``): counts per period, unit and office
+without loading a case. Mixed into both units of work (SQL and in-memory)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, exists, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from domain.case import Case
+from domain.measures import COUNTS
+from domain.outcomes import Resolution
+from storage import codec
+from storage.tables import cases
+
+_SATISFIED = ("satisfied", "basically")
+
+
+def _flag(cond: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+class SqlMeasures:
+    conn: Connection
+
+    def measure_counts(self, start: dt.date, end: dt.date, unit: str | None = None,
+                       offices: Sequence[str] = (), *, by_office: bool = False
+                       ) -> dict[str, dict[str, int]]:
+        """``domain.measures.tally``'s counts over the petitions received from ``start``
+        to ``end`` (local dates), of ``unit`` and ``offices`` if given; by office (else one
+        entry, ``""``)."""
+        c = cases.c
+        later = cases.alias("later")
+        first = c.repeat_of.is_(None) & c.m_closed.is_(True)
+        columns = {
+            "received": func.count(),
+            "closed": _flag(c.m_closed.is_(True)),
+            "on_time": _flag(c.m_closed.is_(True) & c.m_on_time.is_(True)),
+            "accepted_in_time": _flag(c.m_accepted.is_(True)),
+            "first_closed": _flag(first),
+            "first_resolved": _flag(first & c.m_reviewed.is_not(True) & ~exists(
+                select(later.c.id).where(later.c.repeat_of == c.id))),
+            "satisfied": _flag(c.m_rating.in_(_SATISFIED)),
+            "rated": _flag(c.m_rating.is_not(None) & (c.m_rating != "expired_unrated")),
+            "expired": _flag(c.m_rating == "expired_unrated"),
+            "repeats": _flag(c.repeat_of.is_not(None)),
+            **{f"class_{r.value}": _flag(c.m_closed.is_(True) & (c.m_class == r.value))
+               for r in Resolution},
+        }
+        assert set(columns) == set(COUNTS)
+        keys = [c.office] if by_office else []
+        query = select(*keys, *(v.label(k) for k, v in columns.items())).where(and_(
+            c.received_on >= start.isoformat(), c.received_on <= end.isoformat()))
+        if unit is not None:
+            query = query.where(c.unit == unit)
+        if offices:
+            query = query.where(c.office.in_(list(offices)))
+        if by_office:
+            query = query.group_by(c.office)
+        out = {}
+        for row in self.conn.execute(query):
+            m = row._mapping
+            out[str(m["office"]) if by_office else ""] = {k: int(m[k]) for k in COUNTS}
+        return out
+
+    def without_facts(self, limit: int = 1000) -> list[str]:
+        """The ids of cases whose facts were never stored (stored before they were)."""
+        return list(self.conn.execute(select(cases.c.id).where(
+            cases.c.received_on.is_(None)).limit(limit)).scalars())
+
+    def repeated_among(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` some petition repeats."""
+        if not ids:
+            return set()
+        return set(self.conn.execute(select(cases.c.repeat_of).where(
+            cases.c.repeat_of.in_(list(ids)))).scalars())
+
+    def received_span(self, offices: Sequence[str] = ()) -> tuple[str | None, str | None]:
+        """The first and last local day a petition (of ``offices``) was received on."""
+        query = select(func.min(cases.c.received_on), func.max(cases.c.received_on))
+        if offices:
+            query = query.where(cases.c.office.in_(list(offices)))
+        first, last = self.conn.execute(query).one()
+        return first, last
+
+    def received_page(self, start: dt.date, end: dt.date, unit: str | None,
+                      offices: Sequence[str], limit: int, offset: int
+                      ) -> tuple[list[Case], int]:
+        """A page of the cases received in the period, the latest first, and how many."""
+        where = [cases.c.received_on >= start.isoformat(),
+                 cases.c.received_on <= end.isoformat()]
+        if unit is not None:
+            where.append(cases.c.unit == unit)
+        if offices:
+            where.append(cases.c.office.in_(list(offices)))
+        total = self.conn.execute(select(func.count()).select_from(cases)
+                                  .where(*where)).scalar_one()
+        rows = self.conn.execute(select(cases).where(*where).order_by(
+            cases.c.received_on.desc(), cases.c.registered_at.desc(), cases.c.id)
+            .limit(limit).offset(offset))
+        return [codec.from_row(r) for r in rows], int(total)
+
+    def accusations_received(self, start: dt.date, end: dt.date,
+                             offices: Sequence[str] = ()) -> list[Case]:
+        """The accusations received in the period: the cases a supervisor may be barred
+        from (the measures leave out what their viewer may not see)."""
+        query = select(cases).where(
+            cases.c.category == "accusation", cases.c.received_on >= start.isoformat(),
+            cases.c.received_on <= end.isoformat())
+        if offices:
+            query = query.where(cases.c.office.in_(list(offices)))
+        return [codec.from_row(r) for r in self.conn.execute(query)]
+
+
+class MemoryMeasures:
+    """The same sums over the in-memory store's rows."""
+
+    def _rows(self) -> Mapping[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def _in(self, start: dt.date, end: dt.date, offices: Sequence[str]
+            ) -> list[dict[str, Any]]:
+        return [r for r in self._rows().values() if r.get("received_on") is not None
+                and start.isoformat() <= r["received_on"] <= end.isoformat()
+                and (not offices or r.get("office", "main") in offices)]
+
+    def measure_counts(self, start: dt.date, end: dt.date, unit: str | None = None,
+                       offices: Sequence[str] = (), *, by_office: bool = False
+                       ) -> dict[str, dict[str, int]]:
+        repeated = {r.get("repeat_of") for r in self._rows().values()} - {None}
+        out: dict[str, dict[str, int]] = {}
+        for r in self._in(start, end, offices):
+            if unit is not None and r["unit"] != unit:
+                continue
+            n = out.setdefault(r.get("office", "main") if by_office else "",
+                               dict.fromkeys(COUNTS, 0))
+            closed, first = bool(r["m_closed"]), r["repeat_of"] is None
+            n["received"] += 1
+            n["closed"] += closed
+            n["on_time"] += closed and bool(r["m_on_time"])
+            n["accepted_in_time"] += bool(r["m_accepted"])
+            n["first_closed"] += first and closed
+            n["first_resolved"] += first and closed and not r["m_reviewed"] \
+                and r["id"] not in repeated
+            n["satisfied"] += r["m_rating"] in _SATISFIED
+            n["rated"] += r["m_rating"] not in (None, "expired_unrated")
+            n["expired"] += r["m_rating"] == "expired_unrated"
+            n["repeats"] += r["repeat_of"] is not None
+            if closed and r["m_class"]:
+                n[f"class_{r['m_class']}"] += 1
+        return out
+
+    def without_facts(self, limit: int = 1000) -> list[str]:
+        return [r["id"] for r in self._rows().values() if r.get("received_on") is None][:limit]
+
+    def repeated_among(self, ids: Sequence[str]) -> set[str]:
+        return {str(r.get("repeat_of")) for r in self._rows().values()} & set(ids)
+
+    def received_span(self, offices: Sequence[str] = ()) -> tuple[str | None, str | None]:
+        days = [r["received_on"] for r in self._rows().values()
+                if r.get("received_on") and (not offices or r.get("office") in offices)]
+        return (min(days), max(days)) if days else (None, None)
+
+    def received_page(self, start: dt.date, end: dt.date, unit: str | None,
+                      offices: Sequence[str], limit: int, offset: int
+                      ) -> tuple[list[Case], int]:
+        found = sorted((r for r in self._in(start, end, offices)
+                        if unit is None or r["unit"] == unit),
+                       key=lambda r: (r["received_on"], r["registered_at"]), reverse=True)
+        return ([codec.from_row(_Row(r)) for r in found[offset:offset + limit]],
+                len(found))
+
+    def accusations_received(self, start: dt.date, end: dt.date,
+                             offices: Sequence[str] = ()) -> list[Case]:
+        return [codec.from_row(_Row(r)) for r in self._in(start, end, offices)
+                if r["category"] == "accusation"]
+
+
+class _Row:
+    """A stored dict as the attribute-style row ``codec.from_row`` reads."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.__dict__.update(data)
