@@ -13,6 +13,7 @@ from domain.measures import COUNTS, Measure, Period, facts_of, from_counts, meas
 from domain.offices import sight_in
 from domain.permissions import Sight
 from services.bootstrap import App
+from services.cases import commit  # the use cases' commit derives the facts
 
 
 def kpis(app: App, start: dt.date, end: dt.date, unit: str | None,
@@ -74,8 +75,6 @@ def counts(app: App, start: dt.date, end: dt.date, unit: str | None,
 def derive_facts(app: App, batch: int = 500) -> int:
     """Store the facts of the cases stored without them (before migration 0011), a batch a
     transaction; how many. A case changed meanwhile is left for the next call."""
-    from services.cases import commit  # the use cases' commit derives the facts
-
     done = 0
     while True:
         with app.uow() as uow:
