@@ -14,7 +14,7 @@ from cli.views import EVENT_COLUMNS, print_header
 from domain.instants import local_date
 from domain.permissions import Sight
 from services.measures import kpis, measure_rows
-from services.reading import case_and_history, overdue_rows
+from services.reading import OVERDUE_PAGE, case_and_history, overdue_rows, overdue_summary
 from services.records import case_record
 from services.report import render_report
 from services.timeline import timeline_of
@@ -59,13 +59,18 @@ def timeline_cmd(ref: Annotated[str, typer.Argument(help="Case id or registratio
 
 @reports_errors
 def overdue_cmd(by: Annotated[str, typer.Option(help="unit | leader")] = "unit",
-                fmt: Format = "table") -> None:
-    """Open deadlines past due, grouped by unit or by owning leader, worst first."""
+                fmt: Format = "table",
+                limit: Annotated[int, typer.Option(
+                    min=1, help="The cases listed: those longest overdue.")] = OVERDUE_PAGE
+                ) -> None:
+    """Open deadlines past due, grouped by unit or by owning leader, worst first: of the
+    cases longest overdue (--limit), with how many cases are overdue in all."""
     fmt = check_format(fmt)
     if by not in ("unit", "leader"):
         raise typer.BadParameter(f"unknown grouping {by!r}; expected unit or leader",
                                  param_hint="--by")
-    rows = overdue_rows(make_app())
+    a = make_app()
+    rows = overdue_rows(a, limit=limit)
     if fmt != "table":
         emit(rows, fmt)
         return
@@ -74,7 +79,11 @@ def overdue_cmd(by: Annotated[str, typer.Option(help="unit | leader")] = "unit",
         groups.setdefault(str(r[by]) or "(no leader)", []).append(r)
     for name, items in sorted(groups.items(), key=lambda g: -int(g[1][0]["overdue_seconds"])):
         out.print(table(items, OVERDUE_COLUMNS, title=f"{by} {name}: {len(items)} overdue"))
-    say(f"{len(rows)} overdue deadline(s)")
+    total, _ = overdue_summary(a)
+    cases = len({r["id"] for r in rows})
+    say(f"{len(rows)} overdue deadline(s)" + (
+        f" of the {cases} cases longest overdue; {total} cases are overdue in all "
+        f"(--limit {total} lists them all)" if total > cases else ""))
 
 
 @reports_errors

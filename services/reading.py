@@ -5,6 +5,7 @@ writes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from domain.case import Case
@@ -81,6 +82,47 @@ def open_case_records(app: App, *, overdue_only: bool = False, limit: int = LIST
     return records
 
 
+@dataclass(frozen=True)
+class OverdueGroup:
+    name: str
+    cases: int
+    worst: str  # how long the longest overdue of them is past due
+
+
+def overdue_summary(app: App, seen_by: str | None = None
+                    ) -> tuple[int, dict[str, list[OverdueGroup]]]:
+    """How many open cases are past due, and their count by ``unit``, ``leader`` and
+    ``office`` with the longest overdue of each: counted in the database, less the cases
+    ``seen_by`` may not see (only accusations are hidden from a supervisor)."""
+    now = app.clock.now()
+    with app.uow() as uow:
+        groups = uow.overdue_groups(now, app.scope)
+        hidden = [c for c in uow.overdue_accusations(now, app.scope)
+                  if seen_by is not None and sight_in(app.tree, c, seen_by) is Sight.NONE]
+    counts: dict[tuple[str, str | None, str | None], list[Any]] = {
+        (o, u, le): [n, due] for o, u, le, n, due in groups}
+    for c in hidden:
+        counts[(c.office, c.unit, c.leader)][0] -= 1
+    names = {"office": {n.id: n.name for n in app.tree.nodes.values()},
+             "unit": {u.id: u.name for n in app.tree.nodes.values()
+                      for u in n.org.units.values()},
+             "leader": {p.id: p.name for n in app.tree.nodes.values()
+                        for p in n.org.people.values()}}
+    out: dict[str, list[OverdueGroup]] = {}
+    for i, key in enumerate(("office", "unit", "leader")):
+        by: dict[str, list[Any]] = {}
+        for k, (n, due) in counts.items():
+            if n <= 0:
+                continue
+            g = by.setdefault(names[key].get(k[i] or "", k[i] or "") or "（未指定）", [0, due])
+            g[0] += n
+            g[1] = min(g[1], due)
+        out[key] = sorted((OverdueGroup(name, n, format_duration(now - due))
+                           for name, (n, due) in by.items()),
+                          key=lambda g: (-g.cases, g.worst))
+    return sum(g.cases for g in out["office"]), out
+
+
 def visible_breaks(app: App, uow: UnitOfWork, breaks: list[Break], person: str | None
                    ) -> list[Break]:
     """The broken audit chains that may be named to ``person`` (None: the operator, all):
@@ -102,12 +144,16 @@ def visible_breaks(app: App, uow: UnitOfWork, breaks: list[Break], person: str |
     return out
 
 
-def overdue_rows(app: App, seen_by: str | None = None) -> list[dict[str, Any]]:
-    """Every open deadline past due, worst first; with ``seen_by``, of the cases that
-    person may see only."""
+OVERDUE_PAGE = 200  # overdue cases a page lists, the longest overdue first
+
+
+def overdue_rows(app: App, seen_by: str | None = None, limit: int | None = None
+                 ) -> list[dict[str, Any]]:
+    """Every open deadline past due, worst first, of the ``limit`` cases longest past
+    their next due (None: all); with ``seen_by``, of the cases that person may see only."""
     now = app.clock.now()
-    with app.uow() as uow:
-        cases = uow.find_cases(due_before=now, offices=app.scope)  # past their next due
+    with app.uow() as uow:  # past their stored next due, the earliest first
+        cases = uow.find_cases(due_before=now, offices=app.scope, by_due=True, limit=limit)
     if seen_by is not None:
         cases = [c for c in cases if sight_in(app.tree, c, seen_by) is not Sight.NONE]
     rows = []

@@ -22,7 +22,7 @@ from domain.permissions import Sight
 from domain.stages import Stage
 from services.bootstrap import App
 from services.measures import kpis, office_lines
-from services.reading import overdue_rows, visible_breaks
+from services.reading import OVERDUE_PAGE, overdue_rows, overdue_summary, visible_breaks
 from services.timeline import breach_holders
 from storage.chain import AuditRow
 
@@ -105,8 +105,9 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
         drawn = [c for c in drawn
                  if viewer is None or sight_in(app.tree, c, viewer) is not Sight.NONE]
         bars = [case_bars(app, c, uow.events_of(c.id), now) for c in drawn]
-    overdue = [r for r in overdue_rows(app, seen_by=viewer)
+    overdue = [r for r in overdue_rows(app, seen_by=viewer, limit=OVERDUE_PAGE)
                if unit is None or r["unit"] == unit]
+    overdue_cases, _ = overdue_summary(app, viewer)
     env = Environment(loader=PackageLoader("services", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(("html",)), trim_blocks=True,
                       lstrip_blocks=True)
@@ -114,5 +115,6 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
         office=app.office.name, start=start.isoformat(), end=end.isoformat(), unit=unit,
         generated=format_local(now), checked=checked, breaks=breaks, measures=ms,
         overdue=overdue, cases=bars, lines=lines, page=page,
-        hidden_breaks=len(every_break) - len(breaks),
+        hidden_breaks=len(every_break) - len(breaks), overdue_cases=overdue_cases,
+        overdue_listed=len({r["id"] for r in overdue}),
         pages=max(1, -(-in_period // REPORT_PAGE)), in_period=in_period)

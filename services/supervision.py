@@ -14,7 +14,13 @@ from domain.measures import Measure
 from domain.permissions import supervisors
 from services.bootstrap import App
 from services.measures import kpis, office_lines
-from services.reading import overdue_rows, visible_breaks
+from services.reading import (
+    OVERDUE_PAGE,
+    OverdueGroup,
+    overdue_rows,
+    overdue_summary,
+    visible_breaks,
+)
 
 
 def check_supervisor(app: App, person: str) -> None:
@@ -45,26 +51,22 @@ class Overview:
     unit: str | None
     measures: list[Measure]
     overdue: list[dict[str, Any]]
-    by_unit: list[tuple[str, list[dict[str, Any]]]]
-    by_leader: list[tuple[str, list[dict[str, Any]]]]
+    by_unit: list[OverdueGroup]
+    by_leader: list[OverdueGroup]
     audit_checked: int
     audit_breaks: list[str]
     # A group's office: overdue by office, and each office's measures (its line).
-    by_office: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    by_office: list[OverdueGroup] = field(default_factory=list)
     office_measures: list[tuple[str, list[Measure]]] = field(default_factory=list)
+    overdue_cases: int = 0  # open cases past due in all (``overdue`` lists the worst)
 
 
-def _grouped(rows: list[dict[str, Any]], key: str, names: dict[str, str]
-             ) -> list[tuple[str, list[dict[str, Any]]]]:
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        groups.setdefault(names.get(r[key], r[key]) or "（未指定）", []).append(r)
-    return sorted(groups.items(), key=lambda g: (-len(g[1]), -g[1][0]["overdue_seconds"]))
-
-
-def visible_overdue(app: App, person: str, unit: str | None = None) -> list[dict[str, Any]]:
-    """The overdue deadlines of the cases ``person`` may see, worst first."""
-    return [r for r in overdue_rows(app, seen_by=person) if unit is None or r["unit"] == unit]
+def visible_overdue(app: App, person: str, unit: str | None = None,
+                    limit: int | None = None) -> list[dict[str, Any]]:
+    """The overdue deadlines of the cases ``person`` may see, worst first (of the ``limit``
+    cases longest overdue)."""
+    return [r for r in overdue_rows(app, seen_by=person, limit=limit)
+            if unit is None or r["unit"] == unit]
 
 
 def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
@@ -83,14 +85,10 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
     if start > end:
         raise ConfigError(f"the period starts ({start}) after it ends ({end})", field="from")
     ms = kpis(app, start, end, unit, person)  # sums of the stored facts, less the hidden
-    overdue = visible_overdue(app, person, unit)
+    overdue = visible_overdue(app, person, unit, OVERDUE_PAGE)  # the worst; all counted:
+    total, groups = overdue_summary(app, person)
     if len(shown) < len(breaks):
         shown.append(f"{len(breaks) - len(shown)} break(s) in cases you may not see")
-    orgs = [app.tree.org(o) for o in app.tree.subtree(app.office.id)]
-    units = {u.id: u.name for org in orgs for u in org.units.values()}
-    people = {p.id: p.name for org in orgs for p in org.people.values()}
-    offices = {n.id: n.name for n in app.tree.nodes.values()}
     by_office = office_lines(app, start, end, person)
-    return Overview(start, end, unit, ms, overdue, _grouped(overdue, "unit", units),
-                    _grouped(overdue, "leader", people), checked, shown,
-                    _grouped(overdue, "office", offices), by_office)
+    return Overview(start, end, unit, ms, overdue, groups["unit"], groups["leader"],
+                    checked, shown, groups["office"], by_office, total)

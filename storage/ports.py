@@ -276,6 +276,15 @@ class UnitOfWork(Protocol):
                       ) -> tuple[list[Case], int]:
         """A page of the cases received in the period, the latest first, and how many."""
 
+    def overdue_groups(self, now: dt.datetime, offices: Sequence[str] = ()
+                       ) -> list[tuple[str, str | None, str | None, int, dt.datetime]]:
+        """Open cases past their stored next due by (office, unit, leader): how many, and
+        the earliest due."""
+
+    def overdue_accusations(self, now: dt.datetime, offices: Sequence[str] = ()
+                            ) -> list[Case]:
+        """The open accusations past their stored next due."""
+
     def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
                     ) -> list[OutboxRow]:
         """The newest messages of ``kinds`` queued for ``recipient``."""

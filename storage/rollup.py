@@ -87,6 +87,27 @@ class SqlMeasures:
         first, last = self.conn.execute(query).one()
         return first, last
 
+    def overdue_groups(self, now: dt.datetime, offices: Sequence[str] = ()
+                       ) -> list[tuple[str, str | None, str | None, int, dt.datetime]]:
+        """The open cases past their stored next due, counted by (office, unit, leader),
+        with the earliest such due of each."""
+        c = cases.c
+        query = (select(c.office, c.unit, c.leader, func.count(), func.min(c.next_due_at))
+                 .where(c.stage != "closed", c.next_due_at < now)
+                 .group_by(c.office, c.unit, c.leader))
+        if offices:
+            query = query.where(c.office.in_(list(offices)))
+        return [(r[0], r[1], r[2], int(r[3]), _utc(r[4])) for r in self.conn.execute(query)]
+
+    def overdue_accusations(self, now: dt.datetime, offices: Sequence[str] = ()
+                            ) -> list[Case]:
+        """The open accusations past their stored next due."""
+        query = select(cases).where(cases.c.stage != "closed", cases.c.next_due_at < now,
+                                    cases.c.category == "accusation")
+        if offices:
+            query = query.where(cases.c.office.in_(list(offices)))
+        return [codec.from_row(r) for r in self.conn.execute(query)]
+
     def received_page(self, start: dt.date, end: dt.date, unit: str | None,
                       offices: Sequence[str], limit: int, offset: int
                       ) -> tuple[list[Case], int]:
@@ -114,6 +135,14 @@ class SqlMeasures:
         if offices:
             query = query.where(cases.c.office.in_(list(offices)))
         return [codec.from_row(r) for r in self.conn.execute(query)]
+
+
+def _utc(value: Any) -> dt.datetime:
+    """An aggregate's instant (SQLite hands back the naive UTC text ``min`` found)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    instant: dt.datetime = value
+    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
 
 
 class MemoryMeasures:
@@ -164,6 +193,24 @@ class MemoryMeasures:
         days = [r["received_on"] for r in self._rows().values()
                 if r.get("received_on") and (not offices or r.get("office") in offices)]
         return (min(days), max(days)) if days else (None, None)
+
+    def _overdue(self, now: dt.datetime, offices: Sequence[str]) -> list[dict[str, Any]]:
+        return [r for r in self._rows().values() if r["stage"] != "closed"
+                and r.get("next_due_at") is not None and r["next_due_at"] < now
+                and (not offices or r.get("office", "main") in offices)]
+
+    def overdue_groups(self, now: dt.datetime, offices: Sequence[str] = ()
+                       ) -> list[tuple[str, str | None, str | None, int, dt.datetime]]:
+        groups: dict[tuple[str, str | None, str | None], list[dt.datetime]] = {}
+        for r in self._overdue(now, offices):
+            groups.setdefault((r.get("office", "main"), r["unit"], r["leader"]), []).append(
+                r["next_due_at"])
+        return [(*k, len(v), min(v)) for k, v in groups.items()]
+
+    def overdue_accusations(self, now: dt.datetime, offices: Sequence[str] = ()
+                            ) -> list[Case]:
+        return [codec.from_row(_Row(r)) for r in self._overdue(now, offices)
+                if r["category"] == "accusation"]
 
     def received_page(self, start: dt.date, end: dt.date, unit: str | None,
                       offices: Sequence[str], limit: int, offset: int

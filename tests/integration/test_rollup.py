@@ -90,3 +90,19 @@ def test_an_accused_supervisor_does_not_count_the_accusation(app: App) -> None:
         return next(m.denominator for m in kpis(app, day, day, None, viewer)
                     if m.key == "closure")
     assert (received(None), received("li.ming"), received("gao.jian")) == (2, 2, 1)
+
+
+def test_the_overdue_counts_equal_the_overdue_list(group: App) -> None:
+    from services.reading import overdue_rows, overdue_summary
+
+    rows = overdue_rows(group)
+    total, groups = overdue_summary(group)
+    by_unit: dict[str, int] = {}
+    for case_id, unit in {(r["id"], r["unit_name"]) for r in rows}:
+        by_unit[unit] = by_unit.get(unit, 0) + 1
+    assert total == len({r["id"] for r in rows}) > 0
+    assert {g.name: g.cases for g in groups["unit"]} == by_unit
+    assert sum(g.cases for g in groups["office"]) == total
+    worst = overdue_rows(group, limit=5)
+    assert len({r["id"] for r in worst}) == 5
+    assert max(r["overdue_seconds"] for r in worst) == max(r["overdue_seconds"] for r in rows)
