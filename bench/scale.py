@@ -50,6 +50,7 @@ from services.settings import Settings  # noqa: E402
 from services.timeline import event_rows  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from web.main import create_app  # noqa: E402  (loaded now: edits during a run are not)
 
 NOW = pendulum.datetime(2026, 11, 25, 2, 0)  # Wednesday 10:00 local
 PASSWORD = "bench-password-1"
@@ -85,8 +86,6 @@ class Web:
         import re
 
         from fastapi.testclient import TestClient
-
-        from web.main import create_app
 
         class NoRuns:
             def wake(self, *a: Any) -> str:
