@@ -73,7 +73,9 @@ class App:
     def scope(self) -> list[str]:
         """The offices this app's reads cover: its own and those below it (empty: every
         case, in a single-office installation), for ``find_cases(offices=...)``."""
-        return [] if len(self.offices.offices) == 1 else self.tree.subtree(self.office.id)
+        if len(self.offices.offices) == 1 or self.office.id == self.tree.root:
+            return []  # every office: no condition (the root's subtree is all of them)
+        return self.tree.subtree(self.office.id)
 
     def in_scope(self, cases: Iterable[Case]) -> list[Case]:
         """The cases of the office this app acts in and of the offices below it (all of

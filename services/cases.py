@@ -188,7 +188,8 @@ def route_and_assign(app: App, case_id: str, *, actor: str) -> Case:
         rules, office = app.rules_for(case), app.office_of(case)
         try:
             decision = route(case.petition, office.routing, office.org,
-                             uow.cases.workload(), is_repeat=case.repeat_of is not None)
+                             uow.cases.workload(list(office.org.people)),
+                             is_repeat=case.repeat_of is not None)
         except RoutingError as e:
             if case.triage is None:  # once: the office is told, and assigns it by hand
                 case.into_triage(str(e), actor=actor, now=now)
@@ -363,6 +364,7 @@ def _apply(app: App, uow: UnitOfWork, case: Case, r: ActRequest,
     elif a is Act.ASSIGN:
         decision = assign_by_hand(case.petition, _need(r.unit, case, "the unit"),
                                   r.responder or None, office.routing, office.org,
-                                  uow.cases.workload(), is_repeat=case.repeat_of is not None)
+                                  uow.cases.workload(list(office.org.people)),
+                                  is_repeat=case.repeat_of is not None)
         case.assign(decision, actor=who, now=now, rules=rules)
     return ()

@@ -108,9 +108,10 @@ class MemoryCases(SeenCases):
                 for r in self.data.cases.values()
                 if r["petitioner_identity"] == petitioner_identity]
 
-    def workload(self) -> dict[str, int]:
+    def workload(self, people: Sequence[str] | None = None) -> dict[str, int]:
         return dict(Counter(r["responder"] for r in self.data.cases.values()
-                            if r["stage"] != "closed" and r["responder"] is not None))
+                            if r["stage"] != "closed" and r["responder"] is not None
+                            and (people is None or r["responder"] in people)))
 
     def save(self, case: Case, schedule: Sequence[DueRung],
              due: dt.datetime | object | None = KEEP) -> None:

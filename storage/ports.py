@@ -128,8 +128,8 @@ class CaseRepository(Protocol):
     def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
         """Earlier cases of one petitioner, for repeat detection."""
 
-    def workload(self) -> dict[str, int]:
-        """Open cases held per first responder."""
+    def workload(self, people: Sequence[str] | None = None) -> dict[str, int]:
+        """Open cases held per first responder (of ``people``, if given)."""
 
 
 class PracticeStore(Protocol):

@@ -74,12 +74,15 @@ class SqlCaseRepository(SeenCases):
                           r.body["petition"]["content"])
                 for r in rows]
 
-    def workload(self) -> dict[str, int]:
-        """Open cases held per first responder."""
-        rows = self.conn.execute(text(
-            "SELECT responder, count(*) FROM cases WHERE stage <> 'closed' "
-            "AND responder IS NOT NULL GROUP BY responder"))
-        return {r[0]: int(r[1]) for r in rows}
+    def workload(self, people: Sequence[str] | None = None) -> dict[str, int]:
+        """Open cases held per first responder (of ``people``, if given: by the responder
+        index, not a scan of every case)."""
+        query = (select(cases.c.responder, func.count())
+                 .where(cases.c.stage != "closed", cases.c.responder.is_not(None))
+                 .group_by(cases.c.responder))
+        if people is not None:
+            query = query.where(cases.c.responder.in_(list(people)))
+        return {r[0]: int(r[1]) for r in self.conn.execute(query)}
 
     # --- writing ------------------------------------------------------------------------
     def _save(self, case: Case, schedule: Sequence[DueRung],

@@ -98,7 +98,7 @@ def test_the_overdue_counts_equal_the_overdue_list(group: App) -> None:
     rows = overdue_rows(group)
     total, groups = overdue_summary(group)
     by_unit: dict[str, int] = {}
-    for case_id, unit in {(r["id"], r["unit_name"]) for r in rows}:
+    for _case_id, unit in {(r["id"], r["unit_name"]) for r in rows}:
         by_unit[unit] = by_unit.get(unit, 0) + 1
     assert total == len({r["id"] for r in rows}) > 0
     assert {g.name: g.cases for g in groups["unit"]} == by_unit
