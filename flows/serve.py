@@ -3,7 +3,9 @@
 Starts a local Prefect server (SQLite under ``PETITIONS_HOME``) as a child process unless one
 already answers at ``PREFECT_API_URL``, waits for it, serves the deployments (lifecycle,
 intake, and the sweeper on an interval), and on Ctrl-C or SIGTERM stops the runner and then
-the server, leaving nothing running.
+the server, leaving nothing running. What grows with the cases runs beside the served
+engine, not before it: the open cases rescheduled when the configuration changed (a batch
+at a time) and the reconcile step.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from types import FrameType
@@ -35,10 +38,12 @@ from flows.prefect_env import (
     web_address,
 )
 from flows.tasks import app
+from services.bootstrap import App
 from services.settings import Settings
-from services.sweep import reschedule_open
+from services.sweep import reschedule_if_changed
 
 SERVER_START_TIMEOUT = 120.0
+BATCH_STOP_TIMEOUT = 30.0  # at stop, how long the reschedule's current batch may finish
 Say = Callable[[str], None]
 # A status line that can be updated while it shows (rich's ``Console.status``).
 Status = Callable[[str], AbstractContextManager[Any]]
@@ -133,7 +138,45 @@ def _serve_deployments(settings: Settings, say: Say, sweep_seconds: int) -> None
     for d in deployments:
         d.apply()
     a = app()
-    reschedule_open(a)  # the key periods or ladders may have changed since the last run
-    for healed in reconcile(a):  # runs missing, ended or left behind while serve was down
+    stopping = threading.Event()
+    # Both grow with the cases, so they run beside the engine rather than before it serves.
+    rescheduling = _in_background("reschedule", lambda: _reschedule(a, say, stopping),
+                                  say, stopping)
+    _in_background("reconcile", lambda: _reconcile(a, say), say, stopping)
+    try:
+        prefect_serve(*deployments, pause_on_shutdown=False, limit=None, query_seconds=2)
+    finally:
+        stopping.set()
+        rescheduling.join(BATCH_STOP_TIMEOUT)  # a batch cut short is rolled back anyway
+
+
+def _reschedule(a: App, say: Say, stopping: threading.Event) -> None:
+    """The open cases' rungs and due dates derived anew, a batch at a time, when the
+    configuration they derive from (policies' ladders, calendar, key periods) changed
+    since the last complete reschedule; daily-checks does it every morning regardless."""
+    done = reschedule_if_changed(a, stop=stopping.is_set)
+    if done is not None and not stopping.is_set():
+        say(f"the configuration changed: {done} open case(s) rescheduled")
+
+
+def _reconcile(a: App, say: Say) -> None:
+    """Runs missing, ended or left behind while serve was down (``flows.heal``): it asks
+    the Prefect server about every case with a run, so it takes a while at scale."""
+    for healed in reconcile(a):
         say(f"{healed.ref}: {healed.what}")
-    prefect_serve(*deployments, pause_on_shutdown=False, limit=None, query_seconds=2)
+
+
+def _in_background(name: str, work: Callable[[], None], say: Say,
+                   stopping: threading.Event) -> threading.Thread:
+    def run() -> None:
+        try:
+            work()
+        except Exception as e:
+            if stopping.is_set():
+                return  # the server it needed stopped under it: serve is stopping anyway
+            say(f"the {name} step at start failed: {type(e).__name__}: {e} (the scheduled "
+                "daily-checks and lifecycle-reconciler runs do it again)")
+            raise  # and its traceback on stderr
+    thread = threading.Thread(target=run, name=f"serve-{name}", daemon=True)
+    thread.start()
+    return thread

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from services.clock import Clock, configured
 from services.config import Installation, Office, load_installation
 from services.package_cache import package_schedules
 from services.settings import Settings
+from storage.audit import audit_key
 from storage.db import make_engine
 from storage.ports import UnitOfWork
 from storage.repository import SqlUnitOfWork
@@ -48,6 +50,13 @@ class App:
     @property
     def tree(self) -> OfficeTree:
         return self.offices.tree
+
+    @property
+    def audit_key(self) -> bytes:
+        """The installation's key for the audit checkpoints (``PETITIONS_AUDIT_KEY``, else
+        ``HOME/audit-key``, made on first use): pages check the chains from the newest
+        checkpoint it signed, daily-checks writes one."""
+        return audit_key(self.settings.home, os.environ)
 
     def office_of(self, case: Case) -> Office:
         """The office ``case`` belongs to."""

@@ -98,7 +98,7 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
     ms = kpis(app, start, end, unit, viewer)
     lines = office_lines(app, start, end, viewer)
     with app.uow() as uow:
-        checked, every_break = uow.audit_check()
+        checked, every_break = uow.audit_check(app.audit_key)
         breaks = visible_breaks(app, uow, every_break, viewer)
         drawn, in_period = uow.received_page(start, end, unit, app.scope, REPORT_PAGE,
                                              (page - 1) * REPORT_PAGE)

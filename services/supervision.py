@@ -76,7 +76,7 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
     chain check; over the cases ``person`` may see."""
     check_supervisor(app, person)
     with app.uow() as uow:
-        checked, breaks = uow.audit_check()
+        checked, breaks = uow.audit_check(app.audit_key)
         shown = [f"{b.case_id} #{b.seq}: {b.problem}"
                  for b in visible_breaks(app, uow, breaks, person)]
     if start is None or end is None:

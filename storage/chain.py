@@ -72,12 +72,14 @@ def chain_rows(case_id: str, events: Iterable[DomainEvent], last_seq: int,
     return rows
 
 
-def check_chain(case_id: str, rows: Sequence[Any], head: tuple[int, str] | None
-                ) -> Break | None:
+def check_chain(case_id: str, rows: Sequence[Any], head: tuple[int, str] | None,
+                start: tuple[int, str] = (0, GENESIS)) -> Break | None:
     """The first broken row of one chain's ``rows`` (in insertion order), given the head
-    its owner records (``audit_seq``, ``audit_head``), or None when it is whole."""
-    prev = GENESIS
-    for expected_seq, row in enumerate(rows, start=1):
+    its owner records (``audit_seq``, ``audit_head``), or None when it is whole. ``start``:
+    the (seq, hash) the rows continue from (a checkpoint's head; default: the chain's
+    beginning)."""
+    prev = start[1]
+    for expected_seq, row in enumerate(rows, start=start[0] + 1):
         if row.seq != expected_seq:
             return Break(case_id, row.seq, row.id,
                          f"expected row {expected_seq}, found {row.seq} (a row is missing "
@@ -89,11 +91,41 @@ def check_chain(case_id: str, rows: Sequence[Any], head: tuple[int, str] | None
         if digest != row.hash:
             return Break(case_id, row.seq, row.id, "its content was changed")
         prev = row.hash
-    if head is not None and (len(rows), prev) != head:
-        if not rows:
+    end = start[0] + len(rows)
+    if head is not None and (end, prev) != head:
+        if not rows and not start[0]:
             return Break(case_id, 1, 0, "every audit row of the case was deleted")
+        if not rows:
+            return Break(case_id, end, 0,
+                         f"the case records {head[0]} rows (head {head[1][:12]}…) but its "
+                         f"chain was checked to end at row {end} (rows at the end were "
+                         "deleted, or the case's head was changed)")
         last = rows[-1]
         return Break(case_id, last.seq, last.id,
-                     f"the chain ends at row {len(rows)} but the case records {head[0]} rows "
+                     f"the chain ends at row {end} but the case records {head[0]} rows "
                      "(rows at the end were deleted)")
     return None
+
+
+def chain_end(rows: Sequence[Any], start: tuple[int, str] = (0, GENESIS)) -> tuple[int, str]:
+    """The (seq, hash) a whole chain's ``rows`` end at, continuing from ``start``."""
+    return (start[0] + len(rows), rows[-1].hash) if rows else start
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """What one check of the audit chains found and how: ``checked`` chains and the first
+    break of each broken one (as ``audit_check`` gives them); ``full``: every row read,
+    else only those after checkpoint ``since``; ``rows_read``; ``checkpoint``: the signed
+    checkpoint written from it (None: none written); ``note``: why a check asked to
+    continue from a checkpoint read every row (none yet, or not trusted); ``at``: when a
+    checkpoint's check was made (``audit_last``)."""
+
+    checked: int
+    breaks: list[Break]
+    full: bool
+    rows_read: int
+    since: int | None = None
+    checkpoint: int | None = None
+    note: str | None = None
+    at: dt.datetime | None = None

@@ -22,7 +22,7 @@ from domain.routing import PriorCase
 from domain.signals import Signal
 from domain.zero_report import ZeroReport
 from storage.access import TokenRow, UserRow
-from storage.chain import AuditRow, Break
+from storage.chain import AuditCheck, AuditRow, Break
 
 # A message claimed by a sender is reclaimed after this long (the sender died).
 STALE_CLAIM = dt.timedelta(minutes=10)
@@ -292,5 +292,18 @@ class UnitOfWork(Protocol):
     def history_of(self, case: Case) -> list[AuditRow]: ...
     def events_of(self, case_id: str) -> list[AuditRow]: ...
 
-    def audit_check(self) -> tuple[int, list[Break]]:
-        """Every case's and journal's chain checked: (chains, the first break of each)."""
+    def audit_check(self, key: bytes | None = None) -> tuple[int, list[Break]]:
+        """Every case's and journal's chain checked: (chains, the first break of each).
+        Every row is read; given the installation's audit key, only the rows since the
+        newest checkpoint it signed (every row when none verifies). Writes nothing."""
+
+    def audit_verify(self, key: bytes, at: dt.datetime, *, full: bool = False) -> AuditCheck:
+        """Check the chains from the newest checkpoint ``key`` signed (every row when
+        ``full``, or when there is none or it does not verify, saying why) and write what
+        was found as a new checkpoint, signed with ``key`` and made ``at``; committed with
+        the unit of work."""
+
+    def audit_last(self, key: bytes) -> AuditCheck | None:
+        """What the newest checkpoint's check found (``at`` it was made), if ``key`` signed
+        it; None when there is none or it does not verify. Reads no audit row: for pages
+        that show the last check."""

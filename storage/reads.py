@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Select, func, or_, select
 
 from domain.case import Case
 from storage import codec
-from storage.audit import verify
-from storage.chain import AuditRow, Break
+from storage.audit import check, last, verify
+from storage.chain import AuditCheck, AuditRow, Break
 from storage.ports import OutboxRow
 from storage.practices import SqlPractices
 from storage.tables import audit_events, cases, outbox
@@ -77,8 +77,25 @@ class SqlReads:
         return [AuditRow(**r._mapping) for r in self.conn.execute(select(audit_events).where(
             audit_events.c.case_id == case_id).order_by(audit_events.c.seq))]
 
-    def audit_check(self) -> tuple[int, list[Break]]:
-        return verify(self.conn)
+    def audit_check(self, key: bytes | None = None) -> tuple[int, list[Break]]:
+        """Every chain checked: every row read, or, given the installation's audit key,
+        only those since the newest checkpoint it signed (every row if none verifies).
+        Writes nothing."""
+        if key is None:
+            return verify(self.conn)
+        found = check(self.conn, key)
+        return found.checked, found.breaks
+
+    def audit_verify(self, key: bytes, at: dt.datetime, *, full: bool = False) -> AuditCheck:
+        """Check the chains (from the newest checkpoint ``key`` signed, unless ``full``)
+        and write what was found as a new checkpoint signed with ``key``, made ``at``;
+        committed with the unit of work."""
+        return check(self.conn, key, at, full=full)
+
+    def audit_last(self, key: bytes) -> AuditCheck | None:
+        """What the newest checkpoint's check found (when, how many chains, the breaks), if
+        ``key`` signed it; None otherwise. Reads no audit row."""
+        return last(self.conn, key)
 
 
 def _found(query: Select[Any], people: Sequence[str], units: Sequence[str],

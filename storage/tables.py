@@ -28,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -262,4 +263,22 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime()),
+)
+
+# What a check of the audit chains found, signed with the installation's key, which the
+# database does not hold (``storage/audit.py``): the highest audit row id it covered, how
+# many chains, and in ``body`` (zlib-compressed JSON) each whole chain's head (seq, hash) and
+# each broken chain's first break. The next check continues from the latest one whose
+# signature holds; only the last few are kept.
+audit_checkpoints = Table(
+    "audit_checkpoints", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("kind", String(16), nullable=False),  # full, incremental
+    Column("high_water", BigInteger, nullable=False),
+    Column("chains", Integer, nullable=False),
+    Column("broken", Integer, nullable=False),
+    Column("rows_read", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("signature", String(64), nullable=False),
 )
