@@ -58,4 +58,4 @@ def reconcile_cmd() -> None:
     healed = reconcile(migrated(make_app()))
     for h in healed:
         say(f"{h.ref}: {h.what}")
-    say(f"{len(healed)} run(s) brought back in step")
+    say(f"{sum(1 for h in healed if h.case_id)} run(s) brought back in step")

@@ -60,3 +60,35 @@ def accused_set(org: OrgChart, petition: Petition) -> AccusedSet:
     persons |= {p.id for p in org.people.values() if p.unit in units}
     persons |= {org.units[u].head for u in units if org.units[u].head}  # type: ignore[misc]
     return AccusedSet(frozenset(persons), frozenset(units))
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What an accusation must name for ``person`` to be in its accused set: one of
+    ``names`` among its accused persons (ids or names, as given), or one of ``units`` as
+    its accused unit. The converse of ``accused_set``, for finding, among many stored
+    accusations, the few that may bar one person (the rest cannot); ``accused_set`` stays
+    the judge of each one found."""
+
+    person: str
+    names: frozenset[str]
+    units: frozenset[str]
+
+
+def exposure(org: OrgChart, person: str) -> Exposure:
+    """Every accused person or unit that would put ``person`` in an accusation's accused
+    set in ``org`` (``accused_set``, read backwards): the person themself; any unit
+    ``person`` is in or heads, and the units above those; whoever is a member (outside the
+    top team) or the head or the leader in charge of one of those units."""
+    me = org.people.get(person)
+    names = {person} | ({me.name} if me is not None else set())
+    if me is None:
+        return Exposure(person, frozenset(names), frozenset())
+    mine = {me.unit} | {u.id for u in org.units.values() if u.head == person}
+    above = {r for r in org.units for u in mine if org.is_within(u, r)}
+    top = {org.people[p].unit for p in (org.mine_head, org.party_secretary)}
+    for p in org.people.values():
+        if (p.unit in above and p.unit not in top) or any(
+                org.units[u].head == p.id or org.units[u].leader == p.id for u in above):
+            names |= {p.id, p.name}
+    return Exposure(person, frozenset(names), frozenset(above))

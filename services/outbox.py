@@ -37,6 +37,7 @@ from notifications.transports import (
 )
 from services.alerts import alert_recipient
 from services.bootstrap import App
+from services.config import Office
 from storage.ports import OutboxRow
 
 # Reads a secret kept outside the environment (a Prefect Secret block) by its name.
@@ -86,11 +87,25 @@ class _Undeliverable(Exception):
     pass
 
 
+def _sender(app: App, row: OutboxRow, case: Case | None) -> Office:
+    """The office a message goes out from: its case's, or (a practice's message) the
+    recipient's: its letters desk, templates, sender, quiet hours and calendar."""
+    return app.office_of(case) if case is not None else app.for_person(row.recipient).office
+
+
+def _quiet_until(app: App, row: OutboxRow, case: Case | None, now: dt.datetime
+                 ) -> dt.datetime:
+    """When ``row`` may go out: now, or the end of its office's quiet hours."""
+    office = _sender(app, row, case)
+    notify = office.notify
+    if row.urgent and notify.urgent_bypasses_quiet_hours:
+        return now
+    return next_allowed(now, notify.quiet, office.calendar)
+
+
 def _envelope(app: App, row: OutboxRow, case: Case | None,
               renderers: dict[str, Renderer], now: dt.datetime) -> Envelope:
-    # Each office's letters desk, templates, language and sender: the case's, or (a
-    # practice's message) the recipient's.
-    office = app.office_of(case) if case is not None else app.for_person(row.recipient).office
+    office = _sender(app, row, case)
     notify = office.notify
     renderer = renderers.get(office.id)
     if renderer is None:
@@ -132,7 +147,6 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
     settles a message: no message goes out twice from two live senders."""
     transport = transport or transport_for(app, read_secret)
     renderers: dict[str, Renderer] = {}
-    notify = app.office.notify
     token = uuid.uuid4().hex
     counts: Counter[str] = Counter()
     with app.uow() as uow:
@@ -146,15 +160,14 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
         if not held:
             counts["overtaken"] += 1  # another sender reclaimed it: theirs to send
             continue
-        urgent = bool(row.urgent) and notify.urgent_bypasses_quiet_hours
-        allowed = now if urgent else next_allowed(now, notify.quiet, app.office.calendar)
-        if allowed > now:
-            _settle(app, row.id, token, status="queued", next_attempt_at=allowed,
-                    note=f"held for quiet hours until {format_local(allowed)}")
-            counts["held"] += 1
-            continue
         try:
             case = _case(app, row.case_id)
+            allowed = _quiet_until(app, row, case, now)
+            if allowed > now:
+                _settle(app, row.id, token, status="queued", next_attempt_at=allowed,
+                        note=f"held for quiet hours until {format_local(allowed)}")
+                counts["held"] += 1
+                continue
             envelope = _envelope(app, row, case, renderers, now)
             ref = transport.send(envelope)
         except TransientError as e:

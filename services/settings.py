@@ -66,6 +66,10 @@ class Settings:
     practices_seconds: int = 300
     # How often the served engine brings lifecycle runs back in step with their cases.
     reconcile_seconds: int = 300
+    # At most this many lifecycle runs started per round (the oldest open cases first):
+    # after an import, or the loss of Prefect's database, thousands of open cases have no
+    # run, and each run started is a process on the worker; the rest wait for the next round.
+    reconcile_new_runs: int = 50
     # The web workplace beside the engine (``petitions serve``): where it listens, the key
     # its session cookies are signed with (default: a random one kept in HOME/web-secret),
     # how long a login lasts, and whether its cookie is sent over HTTPS only (set it when

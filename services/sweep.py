@@ -279,13 +279,12 @@ class DailyChecks:
 def daily_checks(app: App, *, key: bytes | None = None) -> DailyChecks:
     """Every morning: the audit chains (the rows written since the last signed checkpoint,
     every row when it does not verify; a new checkpoint written), the overdue deadlines,
-    the dead letters; the open cases rescheduled, in batches (key periods or ladders may
-    have changed in the configuration). ``key``: the installation's audit key (default:
-    ``PETITIONS_AUDIT_KEY``, else ``HOME/audit-key``)."""
-    fingerprint = schedule_fingerprint(app)
-    rescheduled, complete = _reschedule(app, BATCH, None)
-    if complete:
-        _mark(app, fingerprint)
+    the dead letters; the open cases rescheduled, in batches, if what their schedules
+    derive from changed since the last complete reschedule (``reschedule_if_changed``: an
+    office that loaded a year's official calendar, edited ladders or key periods).
+    ``key``: the installation's audit key (default: ``PETITIONS_AUDIT_KEY``, else
+    ``HOME/audit-key``)."""
+    rescheduled = reschedule_if_changed(app) or 0
     key = key or app.audit_key
     now = app.clock.now()
     with app.uow() as uow:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from domain.accused import Exposure
 from domain.case import Case
 from domain.deadlines import Clock, Closing, EntryKind, LedgerEntry, PauseReason
 from domain.measures import Facts
@@ -90,7 +92,10 @@ def to_row(case: Case) -> dict[str, Any]:
         "policy_id": case.policy_id, "unit": case.unit, "responder": case.responder,
         "leader": case.leader, "category": case.petition.category.value,
         "petitioner_identity": case.petition.petitioner.identity(),
-        "registered_at": case.registered_at, "office": case.office, "body": body}
+        "registered_at": case.registered_at, "office": case.office, "body": body,
+        "accused_marks": accused_marks(case.petition.accused_persons if
+                                       case.petition.is_accusation else None,
+                                       case.petition.concerns_unit, case.recused)}
     f = case.measured
     if isinstance(f, Facts):  # given by the use case at commit (else kept as stored)
         row.update(received_on=f.received_on.isoformat(), repeat_of=f.repeat_of,
@@ -99,6 +104,26 @@ def to_row(case: Case) -> dict[str, Any]:
                    m_class=f.resolution.value if f.resolution else None,
                    m_rating=f.rating.value if f.rating else None)
     return row
+
+
+def accused_marks(accused: Sequence[str] | None, unit: str | None,
+                  recused: Iterable[str]) -> str:
+    """An accusation's ``cases.accused_marks`` (``""`` for another petition; NULL: a row
+    stored before migration 0013): ``|p:<accused as given>|…|u:<accused unit>|r:<recused>|``,
+    so that the accusations that may bar one person (``domain.accused.exposure``) are found
+    in the database without reading the others."""
+    if accused is None:
+        return ""
+    marks = sorted({f"p:{a}" for a in accused} | ({f"u:{unit}"} if unit else set())
+                   | {f"r:{r}" for r in recused})
+    return "|" + "|".join(marks) + "|"
+
+
+def marks_of(exposed: Exposure) -> list[str]:
+    """The marks any of which an accusation barring ``exposed.person`` holds (see
+    ``accused_marks``): their exposure's names and units, and their recusal."""
+    return [*(f"|p:{n}|" for n in sorted(exposed.names)),
+            *(f"|u:{u}|" for u in sorted(exposed.units)), f"|r:{exposed.person}|"]
 
 
 def from_row(row: Any) -> Case:

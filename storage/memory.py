@@ -32,7 +32,16 @@ from storage import codec
 from storage.access import MemoryAccess, TokenRow, UserRow
 from storage.chain import GENESIS, AuditRow, chain_rows
 from storage.memory_reads import MemoryReads, _row
-from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, UnitOfWork, Wait
+from storage.ports import (
+    KEEP,
+    STALE_CLAIM,
+    ClaimedRung,
+    OutboxRow,
+    RunRow,
+    SeenCases,
+    UnitOfWork,
+    Wait,
+)
 from storage.rollup import MemoryMeasures
 
 
@@ -366,6 +375,15 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
         r = self.data.runs.get(case_id)
         if r is not None and r["wait_key"] == key:
             r["wait_open"] = False
+
+    def run_rows(self, *, case_ids: Sequence[str] | None = None) -> list[RunRow]:
+        rows = sorted(self.data.cases.values(), key=lambda r: r["registered_at"])
+        if case_ids is not None:
+            rows = [r for r in rows if r["id"] in set(case_ids)]
+        else:
+            rows = [r for r in rows if r["stage"] != "closed"]
+        return [RunRow(r["id"], r["registration_no"] or r["id"], r["stage"],
+                       self.run_of(r["id"]), self.wait_of(r["id"])) for r in rows]
 
     def without_run(self, limit: int = 1000) -> list[str]:
         rows = sorted((r for r in self.data.cases.values()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from domain.accused import Exposure
 from domain.case import Case
 from domain.escalation import DueRung
 from domain.events import DomainEvent
@@ -45,6 +46,18 @@ class Wait:
     key: str | None
     stage: str | None
     open: bool
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A case as the reconciler needs it: its stage, its lifecycle run and that run's
+    wait (None: no run recorded)."""
+
+    case_id: str
+    ref: str
+    stage: str
+    run_id: str | None
+    wait: Wait | None
 
 
 @dataclass(frozen=True)
@@ -233,6 +246,11 @@ class UnitOfWork(Protocol):
     def open_wait(self, case_id: str, key: str, stage: str) -> None: ...
     def close_wait(self, case_id: str, key: str) -> None: ...
     def without_run(self, limit: int = 1000) -> list[str]: ...
+
+    def run_rows(self, *, case_ids: Sequence[str] | None = None) -> list[RunRow]:
+        """The cases ``case_ids`` (default: every open case), each with its lifecycle run
+        and that run's wait, no case loaded."""
+
     def open_cases(self) -> list[Case]: ...
 
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
@@ -268,8 +286,11 @@ class UnitOfWork(Protocol):
         """The first and last local day (ISO) a petition was received on."""
 
     def accusations_received(self, start: dt.date, end: dt.date,
-                             offices: Sequence[str] = ()) -> list[Case]:
-        """The accusations received in the period."""
+                             offices: Sequence[str] = (), exposed: Exposure | None = None
+                             ) -> list[Case]:
+        """The accusations received in the period; with ``exposed``, only those that may
+        bar its person (``domain.accused.exposure``: it names one of its names or units, or
+        the person recused themself), and those stored before that was recorded."""
 
     def received_page(self, start: dt.date, end: dt.date, unit: str | None,
                       offices: Sequence[str], limit: int, offset: int

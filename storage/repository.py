@@ -32,7 +32,7 @@ from domain.routing import PriorCase
 from storage import codec
 from storage.access import SqlAccess
 from storage.chain import GENESIS, chain_rows
-from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases, Wait
+from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, RunRow, SeenCases, Wait
 from storage.practices import SqlPractices
 from storage.reads import SqlReads
 from storage.rollup import SqlMeasures
@@ -341,6 +341,24 @@ class SqlUnitOfWork(SqlReads, SqlMeasures):
         self.conn.execute(update(lifecycle_runs).where(and_(
             lifecycle_runs.c.case_id == case_id, lifecycle_runs.c.wait_key == key))
             .values(wait_open=False))
+
+    def run_rows(self, *, case_ids: Sequence[str] | None = None) -> list[RunRow]:
+        c, r = cases.c, lifecycle_runs.c
+        query = select(c.id, c.registration_no, c.stage, r.flow_run_id, r.waits, r.wait_key,
+                       r.wait_stage, r.wait_open).outerjoin(lifecycle_runs, r.case_id == c.id)
+        if case_ids is None:
+            return self._run_rows(query.where(c.stage != "closed").order_by(c.registered_at))
+        found: list[RunRow] = []
+        wanted = list(case_ids)
+        for first in range(0, len(wanted), 500):  # under every database's bound-value limit
+            found += self._run_rows(query.where(c.id.in_(wanted[first:first + 500])))
+        return found
+
+    def _run_rows(self, query: Any) -> list[RunRow]:
+        return [RunRow(row.id, row.registration_no or row.id, row.stage, row.flow_run_id,
+                       Wait(int(row.waits), row.wait_key, row.wait_stage, bool(row.wait_open))
+                       if row.flow_run_id is not None else None)
+                for row in self.conn.execute(query)]
 
     def without_run(self, limit: int = 1000) -> list[str]:
         """Open cases whose lifecycle run was never recorded (an intake cut short)."""

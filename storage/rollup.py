@@ -8,9 +8,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, select
+from sqlalchemy import Connection, and_, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from domain.accused import Exposure
 from domain.case import Case
 from domain.measures import COUNTS
 from domain.outcomes import Resolution
@@ -126,14 +127,21 @@ class SqlMeasures:
         return [codec.from_row(r) for r in rows], int(total)
 
     def accusations_received(self, start: dt.date, end: dt.date,
-                             offices: Sequence[str] = ()) -> list[Case]:
+                             offices: Sequence[str] = (), exposed: Exposure | None = None
+                             ) -> list[Case]:
         """The accusations received in the period: the cases a supervisor may be barred
-        from (the measures leave out what their viewer may not see)."""
+        from (the measures leave out what their viewer may not see); with ``exposed``,
+        only those that may bar its person (holding one of ``codec.marks_of``; and any
+        stored before marks were)."""
         query = select(cases).where(
             cases.c.category == "accusation", cases.c.received_on >= start.isoformat(),
             cases.c.received_on <= end.isoformat())
         if offices:
             query = query.where(cases.c.office.in_(list(offices)))
+        if exposed is not None:
+            query = query.where(or_(cases.c.accused_marks.is_(None), *(
+                cases.c.accused_marks.contains(m, autoescape=True)
+                for m in codec.marks_of(exposed))))
         return [codec.from_row(r) for r in self.conn.execute(query)]
 
 
@@ -222,9 +230,12 @@ class MemoryMeasures:
                 len(found))
 
     def accusations_received(self, start: dt.date, end: dt.date,
-                             offices: Sequence[str] = ()) -> list[Case]:
+                             offices: Sequence[str] = (), exposed: Exposure | None = None
+                             ) -> list[Case]:
         return [codec.from_row(_Row(r)) for r in self._in(start, end, offices)
-                if r["category"] == "accusation"]
+                if r["category"] == "accusation" and (
+                    exposed is None or r.get("accused_marks") is None
+                    or any(m in r["accused_marks"] for m in codec.marks_of(exposed)))]
 
 
 class _Row:

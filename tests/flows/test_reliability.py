@@ -62,3 +62,21 @@ def test_an_ended_run_is_replaced_by_a_new_one_waiting_at_the_cases_stage(served
     assert new["id"] != old["id"]
     served.cli("ack", "XF-H2", "--actor", case["responder"])
     served.paused_at(case["id"], "acknowledged-")
+
+
+def test_a_round_starts_at_most_its_share_of_new_runs_and_the_next_round_the_rest(
+        served, tmp_path):
+    cases = [_intake(served, f"XF-H{i}", tmp_path) for i in (3, 4, 5)]
+    for case in cases:
+        old = served.run_of(case["id"])
+        served.post(f"/flow_runs/{old['id']}/set_state",
+                    {"state": {"type": "CANCELLED", "name": "Cancelled"}, "force": True})
+        served.wait_for(lambda old=old: served.get(f"/flow_runs/{old['id']}")["state"]["type"]
+                        == "CANCELLED", 60, "the run cancelled")
+    first = served.cli("reconcile", PETITIONS_RECONCILE_NEW_RUNS="2")
+    assert first.stdout.count(": a new run, its run was Cancelled") == 2, first.stdout
+    assert "1 more open case(s): their runs start in the next rounds (2 a round" in first.stdout
+    second = served.cli("reconcile", PETITIONS_RECONCILE_NEW_RUNS="2")
+    assert second.stdout.count(": a new run, its run was Cancelled") == 1, second.stdout
+    for case in cases:
+        served.paused_at(case["id"], "assigned-")

@@ -6,6 +6,7 @@ and supervision counts each office."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from services.bootstrap import App, sql_app
 from services.cases import ActRequest
 from services.clock import FixedClock
 from services.config import load_installation
+from services.outbox import deliver
 from services.settings import Settings
+from storage.tables import outbox
 from tests.conftest import SAMPLE_OFFICE, WAGE
 
 GROUP = SAMPLE_OFFICE.parent / "group"
@@ -253,3 +256,30 @@ def test_the_workplace_of_a_group(group: App) -> None:
     # A mine's clerk registers in their own mine, whatever office the app was built for.
     q = login(web, "qian.hui")
     assert "示范煤矿信访办公室" in q.get("/intake").text
+
+
+def test_a_cases_messages_keep_its_own_offices_quiet_hours(engine: Any, tmp_path: Path
+                                                           ) -> None:
+    """The group's office sends at any hour; the mine's routine mail waits for its morning,
+    whichever office's process delivers it."""
+    shutil.copytree(GROUP / "group", tmp_path / "group")
+    office_yaml = tmp_path / "group" / "office.yaml"
+    office_yaml.write_text(office_yaml.read_text(encoding="utf-8").replace(
+        'quiet_hours: {start: "22:00", end: "07:00", rest_days: true}', "quiet_hours: null"),
+        encoding="utf-8")
+    assert "quiet_hours: null" in office_yaml.read_text(encoding="utf-8")
+    (tmp_path / "offices.yaml").write_text(
+        f"offices:\n  - {{id: group, path: {tmp_path / 'group'}}}\n"
+        f"  - {{id: mine-a, path: {SAMPLE_OFFICE}, parent: group}}\n"
+        f"  - {{id: mine-b, path: {GROUP / 'mine-b'}, parent: group}}\n", encoding="utf-8")
+    friday_night = FixedClock(pendulum.datetime(2026, 11, 20, 15, 30))  # 23:30 local
+    settings = Settings(home=tmp_path / "home", config_dir=tmp_path)
+    installation = load_installation(tmp_path)
+    at_mine = sql_app(settings, installation, friday_night, engine).at("mine-a")
+    case = cases.register(at_mine, WAGE, registration_no="XF-Q-1", actor="qian.hui")
+    cases.route_and_assign(at_mine, case.id, actor="intake")
+    report = deliver(at_mine.at("group"))  # the group's process delivers the outbox
+    assert report.counts["held"] >= 1 and report.counts["sent"] == 0, report
+    with engine.connect() as conn:
+        notes = [r.note for r in conn.execute(outbox.select()) if r.case_id == case.id]
+    assert notes and all("held for quiet hours until 2026-11-23 07:00" in n for n in notes)

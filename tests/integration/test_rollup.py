@@ -15,12 +15,17 @@ import pytest
 from sqlalchemy import update
 
 from bench.scale_data import generate, write, write_group
+from domain.errors import NotPermitted
+from domain.offices import sight_in
+from domain.permissions import Sight, supervisors
+from services import cases
 from services.bootstrap import App, sql_app
 from services.clock import FixedClock
 from services.config import load_installation
 from services.measures import kpis, measures_of, office_lines
 from services.settings import Settings
-from storage.tables import cases
+from storage.tables import cases as case_rows
+from tests.conftest import WAGE
 
 NOW = pendulum.datetime(2026, 11, 25, 2, 0)
 
@@ -70,16 +75,13 @@ def test_cases_stored_before_the_facts_get_them_when_next_measured(group: App) -
     before = _summed(kpis(group, *year, None))
     assert group.engine is not None
     with group.engine.begin() as conn:  # as migration 0011 leaves older rows
-        conn.execute(update(cases).values(received_on=None, m_closed=None, repeat_of=None))
+        conn.execute(update(case_rows).values(received_on=None, m_closed=None, repeat_of=None))
     assert _summed(kpis(group, *year, None)) == before
     with group.uow() as uow:
         assert uow.without_facts() == []
 
 
 def test_an_accused_supervisor_does_not_count_the_accusation(app: App) -> None:
-    from services import cases
-    from tests.conftest import WAGE
-
     accusation = {**WAGE, "category": "accusation", "subject": "检举矿长",
                   "accused_persons": ["gao.jian"], "concerns_unit": None}
     cases.register(app, WAGE, registration_no="XF-R-1", actor="qian.hui")
@@ -106,3 +108,40 @@ def test_the_overdue_counts_equal_the_overdue_list(group: App) -> None:
     worst = overdue_rows(group, limit=5)
     assert len({r["id"] for r in worst}) == 5
     assert max(r["overdue_seconds"] for r in worst) == max(r["overdue_seconds"] for r in rows)
+
+
+def test_each_supervisor_counts_exactly_the_cases_they_may_see(group: App) -> None:
+    """The measures read only the accusations that may bar their viewer (by the stored
+    marks); what they give each supervisor of a mine and of the group equals the domain's
+    reading of every case the supervisor may see."""
+    mine = group.at("mine-01")
+    org = mine.office.org
+    head, secretary = org.people[org.mine_head], org.people[org.party_secretary]
+    clerk = sorted(p for p in org.office_staff if org.people[p].responder)[0]
+    member = next(p for p in org.people.values()
+                  if p.unit == org.office and p.id != org.units[str(org.office)].head)
+    for n, (accused, unit) in enumerate([([head.name], None), ([secretary.id], None),
+                                         ([], str(org.office)), ([member.id], None)]):
+        petition = {**WAGE, "category": "accusation", "subject": "检举",
+                    "accused_persons": accused, "concerns_unit": unit}
+        for who in [clerk, *sorted(org.people)]:  # whoever may register it (not the accused)
+            try:
+                cases.register(mine, petition, registration_no=f"XF-S-{n}", actor=who)
+                break
+            except NotPermitted:
+                continue
+    year = (dt.date(2025, 11, 25), dt.date(2026, 11, 25))
+    viewers = sorted(supervisors(org) | supervisors(group.tree.org("group")))
+    hidden_from = set()
+    for viewer in viewers:
+        at = group.for_person(viewer)
+        with at.uow() as uow:
+            seen = [c for c in at.in_scope(uow.all_cases())
+                    if sight_in(at.tree, c, viewer) is not Sight.NONE]
+            every = at.in_scope(uow.all_cases())
+        if len(seen) < len(every):
+            hidden_from.add(viewer)
+        expected = [(m.key, m.numerator, m.denominator)
+                    for m in measures_of(at, seen, *year, None)]
+        assert _summed(kpis(at, *year, None, viewer)) == expected, viewer
+    assert {head.id, secretary.id, member.id} <= hidden_from  # the test hides something

@@ -8,11 +8,12 @@ from sqlalchemy import func, select, text
 
 from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
 from domain.events import EventType as E
+from domain.petition import Category
 from domain.stages import Stage
 from storage.audit import verify
 from storage.migrate import alembic_config, upgrade
 from storage.tables import audit_events, cases, rung_schedule
-from tests.conftest import at, new_case
+from tests.conftest import at, new_case, wage_petition
 from tests.integration.conftest import saved
 
 
@@ -225,3 +226,20 @@ def test_an_open_case_from_before_the_due_index_is_never_missed(office, rules, u
         found = uow.find_cases(due_before=at("2026-03-02 09:01"))
         assert [c.id for c in found] == [case.id]
         assert uow.find_cases(due_before=at("2026-03-02 08:59")) == []
+
+
+def test_an_accusation_from_before_its_marks_gets_them_in_the_upgrade(office, rules,
+                                                                      uow_factory, engine):
+    """Migration 0013 writes each stored accusation's marks (another petition's are "")."""
+    accusation = wage_petition(category=Category.ACCUSATION, concerns_unit="mining1",
+                               accused_persons=("赵强",))
+    saved(uow_factory, new_case(office, rules, accusation, case_id="a1"))
+    saved(uow_factory, new_case(office, rules, wage_petition(), case_id="w1"))
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    upgrade(engine)
+    with engine.connect() as conn:
+        marks = dict(conn.execute(select(cases.c.id, cases.c.accused_marks)).all())
+    assert marks == {"a1": "|p:赵强|u:mining1|", "w1": ""}

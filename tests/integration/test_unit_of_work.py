@@ -130,6 +130,23 @@ def test_a_request_id_is_recorded_once_and_runs_and_waits_are_kept(office, rules
         assert wait is not None and not wait.open
 
 
+def test_the_reconciler_reads_each_open_case_with_its_run_and_wait(office, rules, uows):
+    for i in range(2):
+        _save(uows, rules, new_case(office, rules, case_id=f"c{i}"))
+    with uows() as uow:
+        uow.record_run("c0", "run-0", at("2026-03-02 10:00"))
+        uow.open_wait("c0", "assigned-1", "assigned")
+        uow.commit()
+    with uows() as uow:
+        rows = {r.case_id: r for r in uow.run_rows()}
+        only = uow.run_rows(case_ids=["c1", "nobody"])
+    assert set(rows) == {"c0", "c1"}
+    assert rows["c0"].run_id == "run-0" and rows["c0"].stage == rows["c1"].stage
+    assert rows["c0"].wait is not None and rows["c0"].wait.key == "assigned-1"
+    assert rows["c1"].run_id is None and rows["c1"].wait is None
+    assert [r.case_id for r in only] == ["c1"]
+
+
 def test_every_chain_verifies(office, rules, uows):
     for i in range(3):
         _save(uows, rules, new_case(office, rules, case_id=f"c{i}"))

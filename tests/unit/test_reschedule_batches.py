@@ -15,6 +15,7 @@ from services.bootstrap import App
 from services.config import load_office
 from services.sweep import (
     SCHEDULES_MARK,
+    daily_checks,
     reschedule_if_changed,
     reschedule_open,
     schedule_fingerprint,
@@ -114,3 +115,10 @@ def test_a_reschedule_stopped_between_batches_is_done_again_next_time(app, batch
     assert stopped == 3  # one batch, then the engine stopped
     assert not (app.settings.home / SCHEDULES_MARK).exists()
     assert reschedule_if_changed(app, batch=3) == OPEN
+
+
+def test_the_morning_checks_reschedule_only_after_a_change(app, batches):
+    assert daily_checks(app, key=b"k").rescheduled == OPEN  # new to this home
+    batches.clear()
+    assert daily_checks(app, key=b"k").rescheduled == 0
+    assert batches == []  # not one batch under the sweepers' lock
