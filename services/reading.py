@@ -123,6 +123,17 @@ def overdue_summary(app: App, seen_by: str | None = None
     return sum(g.cases for g in out["office"]), out
 
 
+def audit_state(app: App, uow: UnitOfWork) -> tuple[int, list[Break], str]:
+    """The audit chains as the pages show them: what the newest signed checkpoint's check
+    found (daily-checks, ``petitions audit verify``) and when, reading no audit row; with
+    none yet, checked now (every row; no checkpoint is written by a page)."""
+    last = uow.audit_last(app.audit_key)
+    if last is None or last.at is None:
+        checked, breaks = uow.audit_check(app.audit_key)
+        return checked, breaks, format_local(app.clock.now())
+    return last.checked, last.breaks, format_local(last.at)
+
+
 def visible_breaks(app: App, uow: UnitOfWork, breaks: list[Break], person: str | None
                    ) -> list[Break]:
     """The broken audit chains that may be named to ``person`` (None: the operator, all):

@@ -22,7 +22,13 @@ from domain.permissions import Sight
 from domain.stages import Stage
 from services.bootstrap import App
 from services.measures import kpis, office_lines
-from services.reading import OVERDUE_PAGE, overdue_rows, overdue_summary, visible_breaks
+from services.reading import (
+    OVERDUE_PAGE,
+    audit_state,
+    overdue_rows,
+    overdue_summary,
+    visible_breaks,
+)
 from services.timeline import breach_holders
 from storage.chain import AuditRow
 
@@ -98,7 +104,7 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
     ms = kpis(app, start, end, unit, viewer)
     lines = office_lines(app, start, end, viewer)
     with app.uow() as uow:
-        checked, every_break = uow.audit_check(app.audit_key)
+        checked, every_break, audited = audit_state(app, uow)
         breaks = visible_breaks(app, uow, every_break, viewer)
         drawn, in_period = uow.received_page(start, end, unit, app.scope, REPORT_PAGE,
                                              (page - 1) * REPORT_PAGE)
@@ -113,7 +119,8 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
                       lstrip_blocks=True)
     return env.get_template("report.html").render(
         office=app.office.name, start=start.isoformat(), end=end.isoformat(), unit=unit,
-        generated=format_local(now), checked=checked, breaks=breaks, measures=ms,
+        generated=format_local(now), checked=checked, audited=audited, breaks=breaks,
+        measures=ms,
         overdue=overdue, cases=bars, lines=lines, page=page,
         hidden_breaks=len(every_break) - len(breaks), overdue_cases=overdue_cases,
         overdue_listed=len({r["id"] for r in overdue}),

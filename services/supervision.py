@@ -17,6 +17,7 @@ from services.measures import kpis, office_lines
 from services.reading import (
     OVERDUE_PAGE,
     OverdueGroup,
+    audit_state,
     overdue_rows,
     overdue_summary,
     visible_breaks,
@@ -55,6 +56,7 @@ class Overview:
     by_leader: list[OverdueGroup]
     audit_checked: int
     audit_breaks: list[str]
+    audited: str  # when the check shown was made (local time)
     # A group's office: overdue by office, and each office's measures (its line).
     by_office: list[OverdueGroup] = field(default_factory=list)
     office_measures: list[tuple[str, list[Measure]]] = field(default_factory=list)
@@ -76,7 +78,7 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
     chain check; over the cases ``person`` may see."""
     check_supervisor(app, person)
     with app.uow() as uow:
-        checked, breaks = uow.audit_check(app.audit_key)
+        checked, breaks, audited = audit_state(app, uow)
         shown = [f"{b.case_id} #{b.seq}: {b.problem}"
                  for b in visible_breaks(app, uow, breaks, person)]
     if start is None or end is None:
@@ -91,4 +93,4 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
         shown.append(f"{len(breaks) - len(shown)} break(s) in cases you may not see")
     by_office = office_lines(app, start, end, person)
     return Overview(start, end, unit, ms, overdue, groups["unit"], groups["leader"],
-                    checked, shown, groups["office"], by_office, total)
+                    checked, shown, audited, groups["office"], by_office, total)

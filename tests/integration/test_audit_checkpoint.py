@@ -13,7 +13,9 @@ from sqlalchemy import Engine, insert, select, text, update
 
 from domain.events import DomainEvent
 from domain.events import EventType as E
+from domain.instants import format_local
 from services.bootstrap import App
+from services.reading import audit_state
 from services.sweep import daily_checks
 from storage.audit import KEY_FILE, audit_key
 from storage.chain import AuditCheck, chain_rows
@@ -248,3 +250,23 @@ def test_the_last_check_is_shown_without_reading_a_row(office, rules, uow_factor
         assert (shown.checked, [(b.case_id, b.seq) for b in shown.breaks]) == (3, [("c2", 2)])
         assert shown.at == NOW.replace(microsecond=0)
         assert uow.audit_last(b"another key") is None
+
+
+def test_the_pages_show_the_last_checks_findings_and_when(app: App, office, rules,
+                                                         uow_factory, engine, monkeypatch):
+    monkeypatch.setenv("PETITIONS_AUDIT_KEY", KEY.decode())
+    _three_cases(office, rules, uow_factory)
+    with app.uow() as uow:  # no checkpoint yet: checked on the spot
+        assert audit_state(app, uow) == (3, [], format_local(app.clock.now()))
+    _acknowledge(uow_factory, "c2")  # c2's row 3, after the checkpoint to come
+    _verify(engine)
+    _tamper(engine, "UPDATE audit_events SET actor = 'mallory' WHERE case_id = 'c2' AND seq = 3")
+    with app.uow() as uow:  # the last check found none: the page says so, and when
+        assert audit_state(app, uow) == (3, [], format_local(NOW))
+    _acknowledge(uow_factory, "c0")
+    _tamper(engine, "UPDATE audit_events SET actor = 'mallory' WHERE case_id = 'c0' AND seq = 3")
+    _verify(engine)  # the morning's check finds the row changed since
+    with app.uow() as uow:
+        checked, breaks, when = audit_state(app, uow)
+    assert (checked, [(b.case_id, b.seq) for b in breaks], when) == (3, [("c0", 3)],
+                                                                      format_local(NOW))
