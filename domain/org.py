@@ -21,6 +21,14 @@ class Person:
     email: str | None = None
     responder: bool = True
     interests: frozenset[str] = frozenset()
+    mobile: str | None = None  # for a group robot's mention (@)
+    # Message kind → channel (``email``, or a robot of office.yaml's notifications.robots),
+    # over the office's own defaults.
+    channels: tuple[tuple[str, str], ...] = ()
+
+    def channel(self, kind: str) -> str | None:
+        """The channel this person chose for ``kind`` (None: the office's default)."""
+        return dict(self.channels).get(kind)
 
 
 @dataclass(frozen=True)
@@ -137,15 +145,21 @@ def org_from_mapping(data: object) -> OrgChart:
                           u.text("parent") if u.has("parent") else None)
     people: dict[str, Person] = {}
     for path, item in f.items("people"):
-        p = Fields(item, path, ("id", "name", "unit", "email", "responder", "interests"))
+        p = Fields(item, path, ("id", "name", "unit", "email", "responder", "interests",
+                                "mobile", "channels"))
         pid = p.text("id")
         if pid in people:
             raise ConfigError(f"person '{pid}' is defined twice", field=p.at("id"))
         unit = p.text("unit")
         if unit not in units:
             raise ConfigError(f"unknown unit '{unit}'", field=p.at("unit"))
+        channels = Fields(p.raw("channels"), p.at("channels"), tuple(
+            p.raw("channels"))) if p.has("channels") else None
         people[pid] = Person(pid, p.text("name"), unit, p.text("email") if p.has("email") else None,
-                             p.typed("responder", bool, True), frozenset(p.text_list("interests")))
+                             p.typed("responder", bool, True), frozenset(p.text_list("interests")),
+                             p.text("mobile") if p.has("mobile") else None,
+                             tuple((str(k), channels.text(k)) for k in channels.data)
+                             if channels is not None else ())
     if not units:
         raise ConfigError("an org chart needs at least one unit", field="units")
     for (path, _), entry in zip(f.items("units"), units.values(), strict=True):

@@ -24,6 +24,33 @@ class QuietHours:
     rest_days: bool = True
 
 
+ROBOT_KINDS = ("wecom", "dingtalk")
+# The staff's message kinds a channel may be chosen for (the petitioner's notices go by
+# e-mail or post; a template of each is in templates/<lang>/).
+STAFF_KINDS = ("assignment", "reminder", "warning", "breach", "escalation", "extension",
+               "leader_request", "due_revised", "digest", "dead_letter", "alert",
+               "reception_notice", "reception_reminder", "zero_report_missing",
+               "zero_report_overdue", "signal_digest")
+EMAIL = "email"
+SECRET_PREFIXES = ("env:", "block:")
+
+
+@dataclass(frozen=True)
+class RobotSettings:
+    """A 企业微信 or 钉钉 group robot: its webhook (with its key) and DingTalk's signing
+    secret, each named, never written here (``env:NAME``: an environment variable;
+    ``block:NAME``: a Prefect Secret block); who reads its group (``members``: a case's
+    message goes through it only if every one of them may see the case); how many messages
+    it takes a minute (WeCom: 20)."""
+
+    id: str
+    kind: str
+    webhook: str
+    members: tuple[str, ...]
+    secret: str | None = None
+    per_minute: int = 20
+
+
 @dataclass(frozen=True)
 class NotifySettings:
     language: str = "zh"
@@ -40,11 +67,59 @@ class NotifySettings:
     # Who does it for an accusation (检举控告); default: the head of the unit that takes
     # accusations. Never anyone in the accusation's accused set.
     confidential_letters_to: str | None = None
+    robots: dict[str, RobotSettings] = field(default_factory=dict)
+    # Message kind → channel (``email`` or a robot's id) for every staff recipient; a
+    # person's own ``channels`` in org.yaml win. Unnamed kinds go by e-mail.
+    channels: dict[str, str] = field(default_factory=dict)
+
+
+def _secret_ref(f: Fields, name: str) -> str:
+    ref = f.text(name)
+    if not ref.startswith(SECRET_PREFIXES) or not ref.split(":", 1)[1]:
+        raise ConfigError(f"{name} names where the secret is (env:VARIABLE or "
+                          "block:PREFECT_SECRET_BLOCK), never the secret itself",
+                          field=f.at(name))
+    return ref
+
+
+def robots_from_list(data: object, path: str) -> dict[str, RobotSettings]:
+    robots: dict[str, RobotSettings] = {}
+    parent, _, name = path.rpartition(".")
+    for at, item in Fields({name: data}, parent, (name,)).items(name):
+        r = Fields(item, at, ("id", "kind", "webhook", "secret", "members", "per_minute"))
+        rid, kind = r.text("id"), r.text("kind")
+        if rid == EMAIL or rid in robots:
+            raise ConfigError(f"robot id '{rid}' is taken", field=r.at("id"))
+        if kind not in ROBOT_KINDS:
+            raise ConfigError(f"unknown robot kind {kind!r}; expected one of "
+                              f"{', '.join(ROBOT_KINDS)}", field=r.at("kind"))
+        per_minute = r.typed("per_minute", int, 20)
+        if per_minute < 1:
+            raise ConfigError("per_minute must be at least 1", field=r.at("per_minute"))
+        members = r.text_list("members")
+        if not members:
+            raise ConfigError("a robot names the members of its group (who read it)",
+                              field=r.at("members"))
+        robots[rid] = RobotSettings(rid, kind, _secret_ref(r, "webhook"), members,
+                                    _secret_ref(r, "secret") if r.has("secret") else None,
+                                    per_minute)
+    return robots
 
 
 def notify_from_mapping(data: object, path: str = "notifications") -> NotifySettings:
     f = Fields(data, path, ("language", "sender", "quiet_hours", "urgent_bypasses_quiet_hours",
-                            "digest_at", "alert_to", "letters_to", "confidential_letters_to"))
+                            "digest_at", "alert_to", "letters_to", "confidential_letters_to",
+                            "robots", "channels"))
+    robots = robots_from_list(f.raw("robots"), f.at("robots")) if f.has("robots") else {}
+    channels: dict[str, str] = {}
+    if f.has("channels"):
+        c = Fields(f.raw("channels"), f.at("channels"), STAFF_KINDS)
+        for kind in c.data:
+            channel = c.text(kind)
+            if channel != EMAIL and channel not in robots:
+                raise ConfigError(f"unknown channel '{channel}': email or a robot of "
+                                  "notifications.robots", field=c.at(kind))
+            channels[str(kind)] = channel
     language = f.text("language", "zh")
     if language not in LANGUAGES:
         raise ConfigError(f"unknown language {language!r}; expected one of "
@@ -68,4 +143,5 @@ def notify_from_mapping(data: object, path: str = "notifications") -> NotifySett
         alert_to=f.text("alert_to") if f.has("alert_to") else None,
         letters_to=f.text("letters_to") if f.has("letters_to") else None,
         confidential_letters_to=f.text("confidential_letters_to")
-        if f.has("confidential_letters_to") else None)
+        if f.has("confidential_letters_to") else None,
+        robots=robots, channels=channels)

@@ -61,9 +61,10 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
 
 
-class _Redact(logging.Filter):
-    """Takes the API key out of every record of the HTTP client's logger (at DEBUG it logs
-    the request headers, Authorization included)."""
+class Redact(logging.Filter):
+    """Takes a secret (an API key, a robot's webhook key) out of every record of an HTTP
+    client's logger (SendGrid's logs the request headers at DEBUG, httpx the URL at
+    INFO)."""
 
     def __init__(self, secret: str) -> None:
         super().__init__()
@@ -93,8 +94,8 @@ class SendGridTransport:
         # The client logs headers and the whole payload at DEBUG: never the key, and no
         # petition text in debug logs either.
         _HTTP_LOG.setLevel(logging.INFO)
-        if not any(isinstance(f, _Redact) and f.secret == api_key for f in _HTTP_LOG.filters):
-            _HTTP_LOG.addFilter(_Redact(api_key))
+        if not any(isinstance(f, Redact) and f.secret == api_key for f in _HTTP_LOG.filters):
+            _HTTP_LOG.addFilter(Redact(api_key))
 
     def _clean(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text

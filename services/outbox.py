@@ -35,6 +35,7 @@ from notifications.transports import (
     TransientError,
     Transport,
 )
+from services import channels
 from services.alerts import alert_recipient
 from services.bootstrap import App
 from services.config import Office
@@ -168,8 +169,20 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
                         note=f"held for quiet hours until {format_local(allowed)}")
                 counts["held"] += 1
                 continue
-            envelope = _envelope(app, row, case, renderers, now)
-            ref = transport.send(envelope)
+            way = channels.route(app, _sender(app, row, case), row, case, read_secret)
+            if way.robot is not None:
+                with app.uow() as uow:
+                    until = channels.held_until(uow, way.robot, now)
+                if until is not None:
+                    _settle(app, row.id, token, status="queued", next_attempt_at=until,
+                            note=f"held: robot {way.robot.id} took its {way.robot.per_minute}"
+                            " this minute")
+                    counts["held"] += 1
+                    continue
+                ref = channels.robot_for(way, app.settings.sendgrid_timeout).send(
+                    channels.robot_message(app, row, case))
+            else:
+                ref = transport.send(_envelope(app, row, case, renderers, now))
         except TransientError as e:
             attempts = row.attempts + 1
             if attempts >= MAX_ATTEMPTS:
@@ -188,7 +201,7 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
             counts["dead"] += 1
         else:
             _settle(app, row.id, token, status="sent", attempts=row.attempts + 1,
-                    sent_at=now, ref=ref, error=None, note=None)
+                    sent_at=now, ref=ref, error=None, note=way.why, channel=way.channel)
             counts["sent"] += 1
     return Report(counts)
 

@@ -295,7 +295,7 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
             self.data.outbox[mid] = {
                 "id": mid, "status": "queued", "attempts": 0, "sent_at": None, "error": None,
                 "next_attempt_at": m["queued_at"], "claimed_at": None, "ref": None,
-                "note": None, "claim_token": None, **m}
+                "note": None, "claim_token": None, "channel": None, **m}
             n += 1
         return n
 
@@ -332,6 +332,11 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
 
     def has_message(self, key: str) -> bool:
         return any(m["key"] == key for m in self.data.outbox.values())
+
+    def sent_via(self, channel: str, since: dt.datetime) -> list[dt.datetime]:
+        return sorted(m["sent_at"] for m in self.data.outbox.values()
+                      if m.get("channel") == channel and m["status"] == "sent"
+                      and m["sent_at"] is not None and m["sent_at"] >= since)
 
     def outbox_counts(self) -> dict[str, int]:
         return dict(Counter(m["status"] for m in self.data.outbox.values()))

@@ -81,6 +81,7 @@ class OutboxRow:
     ref: str | None
     note: str | None
     claim_token: str | None = None
+    channel: str | None = None  # how it went: email, or a robot's id (migration 0014)
 
 
 class SeenCases:
@@ -229,6 +230,10 @@ class UnitOfWork(Protocol):
         """Record what became of a message, if ``token`` (when given) still holds it."""
     def messages(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]: ...
     def has_message(self, key: str) -> bool: ...
+    def sent_via(self, channel: str, since: dt.datetime) -> list[dt.datetime]:
+        """When the messages sent through ``channel`` since ``since`` went, oldest first
+        (a robot's rate limit)."""
+
     def outbox_counts(self) -> dict[str, int]: ...
     def applied(self, request_id: str) -> int | None: ...
     def record_request(self, request_id: str, case_id: str, act: str, version: int,

@@ -285,6 +285,13 @@ class SqlUnitOfWork(SqlReads, SqlMeasures):
         return self.conn.execute(select(outbox.c.id).where(outbox.c.key == key)).first() \
             is not None
 
+    def sent_via(self, channel: str, since: dt.datetime) -> list[dt.datetime]:
+        query = (select(outbox.c.sent_at).where(outbox.c.channel == channel,
+                                                outbox.c.status == "sent",
+                                                outbox.c.sent_at >= since)
+                 .order_by(outbox.c.sent_at))
+        return list(self.conn.execute(query).scalars())
+
     def outbox_counts(self) -> dict[str, int]:
         """How many messages the outbox holds, by status."""
         rows = self.conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))

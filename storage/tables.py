@@ -180,10 +180,13 @@ outbox = Table(
     Column("claim_token", String(32)),
     Column("ref", String(500)),   # the provider's message id, or the .eml file
     Column("note", String(200)),  # e.g. held for quiet hours until ...
+    # How it went: "email" (SendGrid or .eml), or a group robot's id (migration 0014).
+    Column("channel", String(64)),
     # Partial: WHERE status = 'queued' (migration 0003), WHERE status IN ('queued',
     # 'sending') (migration 0005).
     Index("ix_outbox_queued", "queued_at"),
     Index("ix_outbox_due", "next_attempt_at"),
+    Index("ix_outbox_channel_sent", "channel", "sent_at"),
 )
 
 # The Prefect flow run that walks each case through its stages (one per case).

@@ -1,0 +1,124 @@
+"""Which channel a staff message goes by (e-mail, or a 企业微信 / 钉钉 group robot), and what a
+robot says.
+
+A person's own choice for the message kind (``channels`` in org.yaml) wins over the office's
+(``notifications.channels`` in office.yaml); unnamed, e-mail. A robot posts to a group, so a
+case's message goes through it only if every member of the group may see the case
+(``domain.offices.sight_in``: none of them accused, recused, outside the case's chain and
+not a supervisor, or of another office), and the person it is for is one of them; else,
+and when the robot's webhook is not configured here, it goes by e-mail, and the outbox row
+says why. A robot takes at most ``per_minute`` messages a minute: the next ones are held
+until the oldest of the last minute is a minute old, never dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from domain.case import Case
+from domain.offices import sight_in
+from domain.permissions import Sight
+from notifications.plan import PETITIONER
+from notifications.robots import MINUTE, Robot, RobotMessage
+from notifications.settings import EMAIL, RobotSettings
+from services.bootstrap import App
+from services.config import Office
+from storage.ports import OutboxRow, UnitOfWork
+
+SecretReader = Callable[[str], str | None]
+
+TITLES = {"assignment": "新分办信访件", "reminder": "信访期限提醒", "warning": "信访期限预警",
+          "breach": "信访期限已超期", "escalation": "信访超期升级督办", "extension": "延期申请",
+          "leader_request": "领导包案待确认", "due_revised": "信访期限调整",
+          "digest": "每日在办信访件", "dead_letter": "消息未送达", "alert": "信访提醒",
+          "reception_notice": "领导接待日通知", "reception_reminder": "领导接待日提醒",
+          "zero_report_missing": "每日零报告未报", "zero_report_overdue": "每日零报告逾期",
+          "signal_digest": "信访信息参考"}
+CLOCKS = {"acceptance_notice": "受理告知", "first_response": "首问响应",
+          "routing_objection": "分办异议", "leader_acceptance": "领导包案确认",
+          "handling": "办理（限时办结）", "rating": "满意度评价", "review_decision": "复查",
+          "re_review_decision": "复核"}
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one message goes: ``channel`` (``email`` or a robot's id) and, for a robot, its
+    settings and webhook; ``why``: why e-mail although the person chose a robot."""
+
+    channel: str
+    robot: RobotSettings | None = None
+    url: str | None = None
+    secret: str | None = None
+    why: str | None = None
+
+
+def _secret(ref: str, read_secret: SecretReader | None) -> str | None:
+    where, name = ref.split(":", 1)
+    if where == "env":
+        return os.environ.get(name) or None
+    return read_secret(name) if read_secret is not None else None
+
+
+def route(app: App, office: Office, row: OutboxRow, case: Case | None,
+          read_secret: SecretReader | None = None) -> Route:
+    """The channel ``row`` goes by (see the module)."""
+    person = app.person(row.recipient) if row.recipient != PETITIONER else None
+    if person is None:
+        return Route(EMAIL)
+    chosen = person.channel(row.kind) or office.notify.channels.get(row.kind) or EMAIL
+    robot = office.notify.robots.get(chosen)
+    if robot is None:
+        return Route(EMAIL, why=None if chosen == EMAIL else f"no robot '{chosen}' here")
+    if row.recipient not in robot.members:
+        return Route(EMAIL, why=f"by e-mail: {row.recipient} is not in robot {robot.id}'s "
+                     "group")
+    if case is not None:
+        blind = [m for m in robot.members if sight_in(app.tree, case, m) is Sight.NONE]
+        if blind:
+            return Route(EMAIL, why=f"by e-mail: {len(blind)} member(s) of robot "
+                         f"{robot.id}'s group may not see this case")
+    url = _secret(robot.webhook, read_secret)
+    if not url:
+        return Route(EMAIL, why=f"by e-mail: robot {robot.id}'s webhook ({robot.webhook}) "
+                     "is not set here")
+    secret = _secret(robot.secret, read_secret) if robot.secret else None
+    if robot.secret and not secret:
+        return Route(EMAIL, why=f"by e-mail: robot {robot.id}'s signing secret "
+                     f"({robot.secret}) is not set here")
+    return Route(robot.id, robot, url, secret)
+
+
+def held_until(uow: UnitOfWork, robot: RobotSettings, now: dt.datetime) -> dt.datetime | None:
+    """When the robot may take the next message, if it took its ``per_minute`` in the last
+    minute (else None)."""
+    sent = uow.sent_via(robot.id, now - dt.timedelta(seconds=MINUTE))
+    if len(sent) < robot.per_minute:
+        return None
+    until = sent[-robot.per_minute] + dt.timedelta(seconds=MINUTE)
+    return until if until > now else None
+
+
+def robot_message(app: App, row: OutboxRow, case: Case | None) -> RobotMessage:
+    """What a robot says: the kind, the case's number, the clock concerned; the mention."""
+    person = app.person(row.recipient)
+    lines = []
+    if case is not None:
+        lines.append(f"信访件 {case.ref}")
+    clock = str(row.payload.get("clock") or "")
+    if clock:
+        lines.append(f"期限：{CLOCKS.get(clock, clock)}")
+    if row.kind == "digest":
+        lines.append(f"在办 {len(row.payload.get('rows') or [])} 件")
+    lines.append("请登录信访工作台查看办理（详情不在群内发送）。")
+    mobiles = (person.mobile,) if person is not None and person.mobile else ()
+    name = person.name if person is not None else row.recipient
+    return RobotMessage(row.key, f"【{TITLES.get(row.kind, row.kind)}】{name}",
+                        "\n".join(lines), mobiles)
+
+
+def robot_for(way: Route, timeout: float) -> Robot:
+    assert way.robot is not None and way.url is not None
+    return Robot(way.robot.kind, way.url, way.secret, timeout)

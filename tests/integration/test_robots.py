@@ -1,0 +1,233 @@
+"""Staff messages through 企业微信 and 钉钉 group robots, each played by a local HTTP server
+(the exact request, DingTalk's signature, the rate-limit reply), with the outbox's
+guarantees: sent once, held (never dropped) at the robot's limit, and never through a group
+one of whose members may not see the case. Both databases."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import logging
+import urllib.parse
+from typing import Any
+
+import pendulum
+import pytest
+from werkzeug import Request, Response
+
+from domain.errors import ConfigError
+from notifications.settings import RobotSettings, notify_from_mapping
+from notifications.transports import EmlTransport
+from services import cases as s
+from services.bootstrap import App
+from services.outbox import deliver
+from tests.conftest import SAMPLE_OFFICE
+
+WAGE = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
+ROBOT_KEY = "wecom-robot-key-never-logged"
+SIGNING = "SEC-dingtalk-signing-secret"
+
+
+def _with_robot(app: App, robot: RobotSettings, kinds: tuple[str, ...] = ("assignment",),
+                mobiles: dict[str, str] | None = None) -> App:
+    """``app`` whose office sends ``kinds`` through ``robot``, its people with ``mobiles``."""
+    office = app.office
+    people = {pid: dataclasses.replace(p, mobile=(mobiles or {}).get(pid))
+              for pid, p in office.org.people.items()}
+    notify = dataclasses.replace(office.notify, robots={robot.id: robot},
+                                 channels=dict.fromkeys(kinds, robot.id))
+    office = dataclasses.replace(office, notify=notify,
+                                 org=dataclasses.replace(office.org, people=people))
+    return dataclasses.replace(app, office=office, installation=None, _rules={})
+
+
+def _messages(app: App) -> dict[tuple[str, str], Any]:
+    with app.uow() as uow:
+        return {(r.kind, r.recipient): r for r in uow.messages(limit=500)}
+
+
+def _assigned(app: App, ref: str = "XF-1") -> str:
+    case = s.register(app, WAGE, registration_no=ref, actor="qian.hui")
+    s.route_and_assign(app, case.id, actor="intake")  # the assignment to lin.na (hr)
+    return case.id
+
+
+WECOM = RobotSettings("hr-group", "wecom", "env:TEST_WECOM_URL", ("wang.fang", "lin.na"))
+
+
+@pytest.fixture
+def wecom(app: App, httpserver, monkeypatch) -> App:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TEST_WECOM_URL",
+                       httpserver.url_for(f"/cgi-bin/webhook/send?key={ROBOT_KEY}"))
+    return _with_robot(app, WECOM, mobiles={"lin.na": "13900001111"})
+
+
+def test_wecom_receives_a_short_notice_mentioning_the_person_and_it_goes_once(
+        wecom, httpserver, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    _assigned(wecom)
+    httpserver.expect_oneshot_request("/cgi-bin/webhook/send", method="POST",
+                                      query_string={"key": ROBOT_KEY}).respond_with_json(
+        {"errcode": 0, "errmsg": "ok"})
+    eml = EmlTransport(tmp_path / "eml")
+    assert deliver(wecom, eml).counts["sent"] == 1
+    (request, _), = httpserver.log
+    body = request.get_json()
+    assert body["msgtype"] == "text"
+    assert body["text"]["mentioned_mobile_list"] == ["13900001111"]
+    content = body["text"]["content"]
+    assert content.startswith("【新分办信访件】林娜") and "信访件 XF-1" in content
+    for private in ("刘建军", WAGE["subject"], WAGE["content"], "1381234"):
+        assert private not in content  # the group reads it: nothing of the petition
+    row = _messages(wecom)[("assignment", "lin.na")]
+    assert (row.status, row.channel, row.attempts) == ("sent", "hr-group", 1)
+    assert not (tmp_path / "eml").exists()  # not by e-mail as well
+    assert deliver(wecom, eml).counts["sent"] == 0 and len(httpserver.log) == 1
+    ours = [r.getMessage() for r in caplog.records if r.name != "werkzeug"]  # not the stand-in
+    assert any("cgi-bin/webhook/send" in m for m in ours)  # httpx logged the request ...
+    assert not any(ROBOT_KEY in m for m in ours)  # ... without the robot's key
+
+
+def test_the_robots_rate_limit_reply_holds_the_message_a_minute_then_it_goes(
+        wecom, httpserver, tmp_path):
+    _assigned(wecom)
+    httpserver.expect_oneshot_request("/cgi-bin/webhook/send").respond_with_json(
+        {"errcode": 45009, "errmsg": f"api freq out of limit, key={ROBOT_KEY}"})
+    assert deliver(wecom, EmlTransport(tmp_path)).counts["retrying"] == 1
+    row = _messages(wecom)[("assignment", "lin.na")]
+    assert row.status == "queued" and "45009" in row.error and ROBOT_KEY not in row.error
+    assert pendulum.instance(row.next_attempt_at) == wecom.clock.now().add(seconds=60)
+    wecom.clock.advance(seconds=61)
+    httpserver.expect_oneshot_request("/cgi-bin/webhook/send").respond_with_json(
+        {"errcode": 0, "errmsg": "ok"})
+    assert deliver(wecom, EmlTransport(tmp_path)).counts["sent"] == 1
+
+
+def test_past_its_per_minute_the_next_message_is_held_not_dropped(app, httpserver,
+                                                                  monkeypatch, tmp_path):
+    monkeypatch.setenv("TEST_WECOM_URL", httpserver.url_for("/cgi-bin/webhook/send?key=k"))
+    one = _with_robot(app, dataclasses.replace(WECOM, per_minute=1),
+                      kinds=("assignment", "reminder"))
+    case_id = _assigned(one)
+    with one.uow() as uow:
+        uow.queue([{"key": "k-reminder", "case_id": case_id, "kind": "reminder",
+                    "recipient": "lin.na", "urgent": 0, "queued_at": one.clock.now(),
+                    "payload": {"clock": "first_response"}}])
+        uow.commit()
+    httpserver.expect_request("/cgi-bin/webhook/send").respond_with_json({"errcode": 0})
+    report = deliver(one, EmlTransport(tmp_path))
+    assert (report.counts["sent"], report.counts["held"]) == (1, 1)
+    held = next(r for r in _messages(one).values() if r.status == "queued")
+    assert "took its 1 this minute" in held.note
+    assert pendulum.instance(held.next_attempt_at) == one.clock.now().add(seconds=60)
+    assert deliver(one, EmlTransport(tmp_path)).counts["sent"] == 0  # still held
+    one.clock.advance(seconds=60)
+    assert deliver(one, EmlTransport(tmp_path)).counts["sent"] == 1
+    assert len(httpserver.log) == 2 and not list(tmp_path.glob("*.eml"))
+
+
+def test_a_person_outside_the_robots_group_is_written_to_instead(app, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.setenv("TEST_WECOM_URL", "http://127.0.0.1:9/never")
+    office = _with_robot(app, dataclasses.replace(WECOM, members=("wang.fang",)))
+    _assigned(office)
+    assert deliver(office, EmlTransport(tmp_path)).counts["sent"] == 1
+    row = _messages(office)[("assignment", "lin.na")]
+    assert row.channel == "email" and "lin.na is not in robot hr-group's group" in row.note
+
+
+def test_a_group_with_a_member_who_may_not_see_the_case_gets_nothing(app, httpserver,
+                                                                     monkeypatch, tmp_path):
+    monkeypatch.setenv("TEST_WECOM_URL", httpserver.url_for("/cgi-bin/webhook/send?key=k"))
+    # The discipline office's robot, whose group holds the accused himself.
+    robot = RobotSettings("discipline", "wecom", "env:TEST_WECOM_URL",
+                          ("xu.jing", "cao.yan", "dong.xin", "zheng.tao"))
+    office = _with_robot(app, robot)
+    accusation = {**WAGE, "category": "accusation", "subject": "检举郑涛收受好处",
+                  "accused_persons": ["zheng.tao"], "concerns_unit": None}
+    case = s.register(office, accusation, registration_no="XF-A", actor="qian.hui")
+    s.route_and_assign(office, case.id, actor="intake")
+    report = deliver(office, EmlTransport(tmp_path / "eml"))
+    assert report.counts["sent"] >= 1 and httpserver.log == []
+    assignment = next(r for r in _messages(office).values() if r.kind == "assignment")
+    assert assignment.channel == "email" and "may not see this case" in assignment.note
+    assert not any("郑涛" in p.read_text(errors="replace") or "zheng.tao" in p.name
+                   for p in (tmp_path / "eml").iterdir())
+
+
+def test_a_robot_without_its_webhook_here_falls_back_to_e_mail(app, tmp_path, monkeypatch):
+    monkeypatch.delenv("TEST_WECOM_URL", raising=False)
+    office = _with_robot(app, WECOM)
+    _assigned(office)
+    assert deliver(office, EmlTransport(tmp_path)).counts["sent"] == 1
+    row = _messages(office)[("assignment", "lin.na")]
+    assert row.channel == "email" and "env:TEST_WECOM_URL) is not set here" in row.note
+
+
+def test_dingtalk_receives_a_signed_markdown_notice(app, httpserver, monkeypatch, tmp_path):
+    monkeypatch.setenv("TEST_DING_URL", httpserver.url_for("/robot/send?access_token=tok"))
+    monkeypatch.setenv("TEST_DING_SECRET", SIGNING)
+    robot = RobotSettings("hr-ding", "dingtalk", "env:TEST_DING_URL", ("wang.fang", "lin.na"),
+                          secret="env:TEST_DING_SECRET")
+    office = _with_robot(app, robot, mobiles={"lin.na": "13900002222"})
+    _assigned(office)
+    seen: list[dict[str, str]] = []
+
+    def signed(request: Request) -> Response:
+        args = dict(request.args)
+        seen.append(args)
+        expected = base64.b64encode(hmac.new(
+            SIGNING.encode(), f"{args['timestamp']}\n{SIGNING}".encode(), hashlib.sha256
+        ).digest()).decode()
+        ok = args.get("sign") == expected and args.get("access_token") == "tok"
+        return Response(json.dumps({"errcode": 0 if ok else 310000,
+                                    "errmsg": "ok" if ok else "sign not match"}),
+                        content_type="application/json")
+
+    httpserver.expect_request("/robot/send", method="POST").respond_with_handler(signed)
+    assert deliver(office, EmlTransport(tmp_path)).counts["sent"] == 1
+    (request, _), = httpserver.log
+    body = request.get_json()
+    assert body["msgtype"] == "markdown" and body["at"] == {"atMobiles": ["13900002222"],
+                                                            "isAtAll": False}
+    assert "XF-1" in body["markdown"]["text"] and "@13900002222" in body["markdown"]["text"]
+    assert abs(int(seen[0]["timestamp"]) / 1000 - pendulum.now().timestamp()) < 300
+    assert urllib.parse.unquote_plus(request.query_string.decode()).count("sign=") == 1
+
+
+def test_a_wrong_signature_is_a_dead_letter_and_the_office_is_told(app, httpserver,
+                                                                   monkeypatch, tmp_path):
+    monkeypatch.setenv("TEST_DING_URL", httpserver.url_for("/robot/send?access_token=tok"))
+    monkeypatch.setenv("TEST_DING_SECRET", "not-the-robots-secret")
+    robot = RobotSettings("hr-ding", "dingtalk", "env:TEST_DING_URL", ("wang.fang", "lin.na"),
+                          secret="env:TEST_DING_SECRET")
+    office = _with_robot(app, robot)
+    _assigned(office)
+    httpserver.expect_request("/robot/send").respond_with_json(
+        {"errcode": 310000, "errmsg": "sign not match"})
+    assert deliver(office, EmlTransport(tmp_path)).counts["dead"] == 1
+    rows = _messages(office)
+    dead = rows[("assignment", "lin.na")]
+    assert dead.status == "dead" and "310000" in dead.error
+    assert "not-the-robots-secret" not in dead.error
+    assert rows[("dead_letter", "li.ming")].status == "queued"
+
+
+@pytest.mark.parametrize("robots,problem", [
+    ([{"id": "r", "kind": "wecom", "webhook": "https://qyapi.weixin.qq.com/x?key=abc",
+       "members": ["li.ming"]}], "never the secret itself"),
+    ([{"id": "r", "kind": "slack", "webhook": "env:X", "members": ["li.ming"]}],
+     "unknown robot kind 'slack'"),
+    ([{"id": "r", "kind": "wecom", "webhook": "env:X"}], "names the members"),
+])
+def test_a_bad_robot_is_refused_naming_the_field(robots, problem):
+    with pytest.raises(ConfigError, match=problem):
+        notify_from_mapping({"robots": robots})
+
+
+def test_a_channel_that_is_no_robot_is_refused():
+    with pytest.raises(ConfigError, match="unknown channel 'wechat'"):
+        notify_from_mapping({"channels": {"breach": "wechat"}})
