@@ -70,7 +70,8 @@ def write_group(config: Path, mines: int) -> list[str]:
                   **{k: (u if k == "parent" else p) + x[k]
                      for k in ("head", "leader", "parent") if k in x}}
                  for x in org["units"]]
-        people = [{**x, "id": p + x["id"], "unit": u + x["unit"],
+        people = [{**{k: v for k, v in x.items() if k not in ("channels", "mobile")},
+                   "id": p + x["id"], "unit": u + x["unit"],
                    "email": f"{p}{x['id']}@mine.example"} for x in org["people"]]
         (folder / "org.yaml").write_text(yaml.safe_dump({
             "units": units, "people": people, "mine_head": p + org["mine_head"],

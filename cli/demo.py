@@ -31,6 +31,8 @@ from rich.console import Console
 
 from cli.common import out, reports_errors
 from cli.demo_script import CLERK, PETITIONS, SCRIPT, START, Do, Moment, group_script
+from cli.demo_standins import ENV as ROBOT_ENV
+from cli.demo_standins import SMS_ENV, RobotStandIn, SmsStandIn, texting_config
 from cli.views import print_case
 from domain.case import Case
 from domain.errors import ConfigError
@@ -98,14 +100,25 @@ class Demo:
         self.refs: dict[str, str] = {}      # alias -> case id
         self.seen: dict[str, int] = {}      # case id -> events already printed
         self.answered: dict[str, str] = {}  # case id -> the wait key last answered
+        self.robot: RobotStandIn | None = None
+        self.sms: SmsStandIn | None = None
 
     # --- the engine ------------------------------------------------------------------
     def start(self) -> None:
         """Point this process at the demo's home and start ``petitions serve``."""
         for name in ("PREFECT_API_URL", "PETITIONS_DATABASE_URL"):
             os.environ.pop(name, None)  # the demo never touches a real office
+        self.home.mkdir(parents=True, exist_ok=True)
+        if not self.group:  # the petitioners' SMS through a local stand-in of the provider
+            self.sms = SmsStandIn()
+            self.config = texting_config(self.config, self.home, self.sms.endpoint)
+            self.env["PETITIONS_CONFIG_DIR"] = str(self.config)
+            self.env.update({SMS_ENV[0]: "demo-key-id", SMS_ENV[1]: "demo-key-secret"})
         os.environ.update(self.env)
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        if not os.environ.get(ROBOT_ENV):  # the leaders' WeCom robot: a local stand-in
+            self.robot = RobotStandIn()
+            os.environ[ROBOT_ENV] = self.robot.url
         self.home.mkdir(parents=True, exist_ok=True)
         self.settings = Settings.from_env()
         migrated(bootstrap(self.settings))  # the office loads; the schema exists
@@ -199,6 +212,12 @@ class Demo:
         report = deliver(self.app)
         if report.counts:
             self.console.print(f"  outbox: {report}", highlight=False, style="dim")
+        for line in self.robot.new() if self.robot else []:
+            self.console.print(f"  企业微信 leaders' group robot (local stand-in) ← {line}",
+                               highlight=False, style="magenta")
+        for line in self.sms.new() if self.sms else []:
+            self.console.print(f"  短信 Aliyun SMS (local stand-in) ← {line}",
+                               highlight=False, style="magenta")
 
     def _intake(self, alias: str) -> None:
         number = new_registration_no(self.app)

@@ -16,6 +16,9 @@ from domain.events import DomainEvent
 from domain.events import EventType as E
 
 PETITIONER = "petitioner"  # the case's petitioner, at the address in the petition
+# The petitioner's mobile: a short text of the office's approved SMS template for the
+# notice, beside the written notice itself (queued only where the office has one).
+PETITIONER_SMS = "petitioner:sms"
 
 _RUNG_KIND = {E.DEADLINE_REMINDER: "reminder", E.DEADLINE_WARNING: "warning",
               E.DEADLINE_BREACHED: "breach", E.ESCALATED: "escalation"}
@@ -59,15 +62,18 @@ def messages_for(event: DomainEvent) -> list[Message]:
         return msg("assignment", d.get("responder"))
     if t is E.LEADER_NAMED:
         return msg("leader_request", d.get("leader"))
+    def notice(kind: str) -> list[Message]:
+        return msg(kind, PETITIONER) + msg(kind, PETITIONER_SMS)
+
     if t is E.CASE_ACCEPTED:
-        return msg("acceptance_notice", PETITIONER)
+        return notice("acceptance_notice")
     if t is E.CASE_DECLINED:
-        return msg("decline_notice", PETITIONER)
+        return notice("decline_notice")
     if t is E.DEADLINE_EXTENDED:
-        return (msg("extension_notice", PETITIONER) + msg("extension", event.actor)
+        return (notice("extension_notice") + msg("extension", event.actor)
                 + msg("extension", d.get("approver")))
     if t in (E.DECISION_ISSUED, E.REVIEW_DECIDED, E.RE_REVIEW_DECIDED):
-        return msg("decision_notice", PETITIONER) + msg("rating_request", PETITIONER)
+        return notice("decision_notice") + msg("rating_request", PETITIONER)
     if t is E.DUE_DATE_REVISED:
         revised = f"{d.get('clock')}/{d.get('new_due')}"
         return (msg("due_revised", d.get("responder_now"), occurrence=revised)

@@ -51,6 +51,56 @@ class RobotSettings:
     per_minute: int = 20
 
 
+SMS_KINDS = ("acceptance_notice", "decline_notice", "extension_notice", "decision_notice")
+# What an SMS template's parameters may carry: the registration number, the notice's local
+# date, the deadline it names. Never a name, the subject or free text.
+SMS_FIELDS = ("ref", "date", "due")
+
+
+@dataclass(frozen=True)
+class SmsTemplate:
+    """An approved template (模板CODE) and its parameters: template variable → field."""
+
+    code: str
+    params: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """The petitioners' SMS through Alibaba Cloud's SMS service (短信服务): the approved
+    signature (签名) and a template per notice kind; the AccessKey pair named, never written
+    here (env:/block:, as a robot's webhook)."""
+
+    sign_name: str
+    access_key_id: str
+    access_key_secret: str
+    templates: dict[str, SmsTemplate]
+    endpoint: str = "dysmsapi.aliyuncs.com"
+
+
+def sms_from_mapping(data: object, path: str) -> SmsSettings:
+    f = Fields(data, path, ("provider", "sign_name", "access_key_id", "access_key_secret",
+                            "endpoint", "templates"))
+    if f.text("provider", "aliyun") != "aliyun":
+        raise ConfigError("the SMS provider is aliyun (Alibaba Cloud SMS)",
+                          field=f.at("provider"))
+    t = Fields(f.raw("templates"), f.at("templates"), SMS_KINDS)
+    templates: dict[str, SmsTemplate] = {}
+    for kind in t.data:
+        one = Fields(t.data[kind], t.at(kind), ("code", "params"))
+        params = Fields(one.data.get("params") or {}, one.at("params"),
+                        tuple(one.data.get("params") or {}))
+        for name in params.data:
+            if params.text(name) not in SMS_FIELDS:
+                raise ConfigError(f"an SMS parameter carries one of {', '.join(SMS_FIELDS)}",
+                                  field=params.at(name))
+        templates[str(kind)] = SmsTemplate(one.text("code"), tuple(
+            (str(n), params.text(n)) for n in params.data))
+    return SmsSettings(f.text("sign_name"), _secret_ref(f, "access_key_id"),
+                       _secret_ref(f, "access_key_secret"), templates,
+                       f.text("endpoint", SmsSettings.endpoint))
+
+
 @dataclass(frozen=True)
 class NotifySettings:
     language: str = "zh"
@@ -71,6 +121,7 @@ class NotifySettings:
     # Message kind → channel (``email`` or a robot's id) for every staff recipient; a
     # person's own ``channels`` in org.yaml win. Unnamed kinds go by e-mail.
     channels: dict[str, str] = field(default_factory=dict)
+    sms: SmsSettings | None = None
 
 
 def _secret_ref(f: Fields, name: str) -> str:
@@ -109,7 +160,7 @@ def robots_from_list(data: object, path: str) -> dict[str, RobotSettings]:
 def notify_from_mapping(data: object, path: str = "notifications") -> NotifySettings:
     f = Fields(data, path, ("language", "sender", "quiet_hours", "urgent_bypasses_quiet_hours",
                             "digest_at", "alert_to", "letters_to", "confidential_letters_to",
-                            "robots", "channels"))
+                            "robots", "channels", "sms"))
     robots = robots_from_list(f.raw("robots"), f.at("robots")) if f.has("robots") else {}
     channels: dict[str, str] = {}
     if f.has("channels"):
@@ -144,4 +195,5 @@ def notify_from_mapping(data: object, path: str = "notifications") -> NotifySett
         letters_to=f.text("letters_to") if f.has("letters_to") else None,
         confidential_letters_to=f.text("confidential_letters_to")
         if f.has("confidential_letters_to") else None,
-        robots=robots, channels=channels)
+        robots=robots, channels=channels,
+        sms=sms_from_mapping(f.raw("sms"), f.at("sms")) if f.has("sms") else None)

@@ -37,7 +37,7 @@ from domain.reception import at_reception
 from domain.routing import RoutingDecision, assign_by_hand, find_repeat, route
 from domain.stages import Stage
 from domain.text import check_text
-from notifications.plan import plan
+from notifications.plan import PETITIONER_SMS, plan
 from services.alerts import raise_alarm
 from services.bootstrap import App
 from services.config import Office
@@ -64,11 +64,21 @@ __all__ = [
 ]
 
 
+def _texted(app: App, case: Case | None, kind: str) -> bool:
+    """Whether the petitioner of ``case`` gets an SMS of ``kind``: their office has an
+    approved template for it and they gave a mobile number."""
+    if case is None:
+        return False
+    sms = app.office_of(case).notify.sms
+    return sms is not None and kind in sms.templates and bool(case.petition.petitioner.phone)
+
+
 def queue_events(app: App, uow: UnitOfWork, cases: Sequence[Case]) -> None:
     """Queue the messages the new events of ``cases`` cause. A message for anyone in the
     case's accused set is refused (the domain never plans one): nothing is written."""
-    messages = plan(e for case in cases for e in case.events)
     by_id = {c.id: c for c in cases}
+    messages = [m for m in plan(e for case in cases for e in case.events)
+                if m.recipient != PETITIONER_SMS or _texted(app, by_id.get(m.case_id), m.kind)]
     for m in messages:
         case = by_id.get(m.case_id)
         if case is not None and m.recipient in accused_set(app.office_of(case).org,

@@ -19,11 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.case import Case
+from domain.instants import format_local
 from domain.offices import sight_in
 from domain.permissions import Sight
 from notifications.plan import PETITIONER
 from notifications.robots import MINUTE, Robot, RobotMessage
 from notifications.settings import EMAIL, RobotSettings
+from notifications.sms import AliyunSms, TextMessage
+from notifications.transports import PermanentError, TransientError
 from services.bootstrap import App
 from services.config import Office
 from storage.ports import OutboxRow, UnitOfWork
@@ -122,3 +125,37 @@ def robot_message(app: App, row: OutboxRow, case: Case | None) -> RobotMessage:
 def robot_for(way: Route, timeout: float) -> Robot:
     assert way.robot is not None and way.url is not None
     return Robot(way.robot.kind, way.url, way.secret, timeout)
+
+
+DUE_OF = {"acceptance_notice": "handling", "extension_notice": "handling",
+          "decision_notice": "review_request"}
+
+
+def text_message(app: App, office: Office, row: OutboxRow, case: Case | None,
+                 read_secret: SecretReader | None = None) -> tuple[AliyunSms, TextMessage]:
+    """The SMS for ``row`` (to the petitioner's mobile, ``PETITIONER_SMS``): the office's
+    approved template for its kind, its parameters filled from the case; and the provider's
+    client. ``PermanentError`` when it cannot go (no settings here any more, no number)."""
+    sms = office.notify.sms
+    template = sms.templates.get(row.kind) if sms is not None else None
+    if sms is None or template is None or case is None:
+        raise PermanentError(f"no approved SMS template for {row.kind} here "
+                             "(notifications.sms.templates)")
+    phone = case.petition.petitioner.phone
+    if not phone:
+        raise PermanentError("the petitioner gave no mobile number")
+    key_id = _secret(sms.access_key_id, read_secret)
+    secret = _secret(sms.access_key_secret, read_secret)
+    if not key_id or not secret:
+        raise TransientError(f"the SMS AccessKey ({sms.access_key_id}, "
+                             f"{sms.access_key_secret}) is not set here")
+    due = ""
+    clock = DUE_OF.get(row.kind)
+    if clock:
+        views = {v.kind.value: v for v in case.deadlines(app.rules_for(case), app.clock.now())}
+        if clock in views:
+            due = views[clock].due_date.format("YYYY年M月D日")
+    fields = {"ref": case.ref, "date": format_local(row.queued_at)[:10], "due": due}
+    params = {name: fields[field] for name, field in template.params}
+    return (AliyunSms(key_id, secret, sms.endpoint, app.settings.sendgrid_timeout),
+            TextMessage(row.key, phone, sms.sign_name, template.code, params))

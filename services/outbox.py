@@ -24,6 +24,7 @@ from domain.deadlines import due_text, estimate_note, standing
 from domain.errors import ConfigError, PetitionError
 from domain.instants import format_local, local
 from notifications.compose import Barred, address_of, context, digest_row, letters_desk
+from notifications.plan import PETITIONER_SMS
 from notifications.privacy import first_allowed
 from notifications.quiet import next_allowed
 from notifications.render import Renderer
@@ -170,7 +171,12 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
                 counts["held"] += 1
                 continue
             way = channels.route(app, _sender(app, row, case), row, case, read_secret)
-            if way.robot is not None:
+            if row.recipient == PETITIONER_SMS:
+                way = channels.Route("sms")
+                texter, text = channels.text_message(app, _sender(app, row, case), row, case,
+                                                     read_secret)
+                ref = texter.send(text)
+            elif way.robot is not None:
                 with app.uow() as uow:
                     until = channels.held_until(uow, way.robot, now)
                 if until is not None:

@@ -3,8 +3,6 @@ petitions over 100 simulated days, every flow run healthy, nothing left running.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import os
 import subprocess
@@ -55,6 +53,10 @@ def test_the_demo_runs_four_petitions_through_every_stage(tmp_path: Path) -> Non
             {"c": row.id})] for name, row in cases.items()}
         queued = {r.recipient for r in conn.execute(text("SELECT recipient FROM outbox"))}
         sent = conn.execute(text("SELECT count(*) FROM outbox WHERE status = 'sent'")).scalar()
+        by_robot = [r.key for r in conn.execute(text(
+            "SELECT key FROM outbox WHERE status = 'sent' AND channel = 'leaders'"))]
+        texted = conn.execute(text(
+            "SELECT count(*) FROM outbox WHERE status = 'sent' AND channel = 'sms'")).scalar()
     db.dispose()
     assert {n: r.stage for n, r in cases.items()} == {
         "group": "closed", "accusation": "rated", "wage": "closed", "repeat": "closed"}
@@ -72,12 +74,20 @@ def test_the_demo_runs_four_petitions_through_every_stage(tmp_path: Path) -> Non
         t for t in types("wage") if t.startswith("Review")]
     assert {"feng.bo", "gao.jian"} <= queued  # the escalations are in the outbox
     files = {p.name: p.read_bytes() for p in (home / "outbox").glob("*.eml")}
-    assert len(files) == sent > 0  # delivered as .eml files, each message once
-    to_mine_head = next(b for n, b in files.items() if "Escalated" in n and "gao.jian" in n)
-    message = email.message_from_bytes(to_mine_head, policy=email.policy.default)
-    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "XF-" in body and "依规保密" in body  # the mine head is outside the handling chain
-    assert "违章指挥" not in body and "137" not in body
+    assert len(files) + len(by_robot) + texted == sent > 0  # e-mails, robot posts, SMS: once
+    # The leaders chose their WeCom group for breaches and escalations: the escalation to
+    # the mine head went there (the local stand-in), saying nothing of the accusation.
+    assert any("Escalated" in k and "gao.jian" in k for k in by_robot)
+    posts = [line for line in out.splitlines() if "group robot (local stand-in) ←" in line]
+    assert any("【信访超期升级督办】高建" in p and "@13900000001" in p for p in posts), posts
+    assert not any("违章指挥" in p or "137" in p for p in posts)
+    assert files  # the rest by e-mail (.eml files without a SendGrid key)
+    # The petitioners who gave a mobile number were texted the approved template on
+    # acceptance (the provider's local stand-in), with the number and the handling due date.
+    sms = [line for line in out.splitlines() if "Aliyun SMS (local stand-in) ←" in line]
+    assert texted == len(sms) > 0
+    assert any("SMS_DEMO_ACCEPTED" in line and '"no":"XF-' in line and "年" in line
+               for line in sms), sms
     assert _left_running(home) == []
 
 
