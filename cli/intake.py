@@ -14,6 +14,7 @@ from domain.errors import ConfigError
 from services.bootstrap import App
 from services.cases import check_intake, check_number, new_registration_no
 from services.files import load_json
+from services.progress import query_code
 
 
 def register(app: typer.Typer) -> None:
@@ -50,6 +51,8 @@ def submit(a: App, data: dict[str, Any], registration_no: str | None, actor: str
     with a.uow() as uow:
         case = uow.cases.get(number, lock=False)
     print_header(out, case)
+    out.print(f"query code      {query_code(a, case)}  (for the petitioner: 办理进度查询 with "
+              "the number; also on the acceptance notice)", highlight=False)
 
 
 @reports_errors

@@ -53,8 +53,9 @@ class RobotSettings:
 
 SMS_KINDS = ("acceptance_notice", "decline_notice", "extension_notice", "decision_notice")
 # What an SMS template's parameters may carry: the registration number, the notice's local
-# date, the deadline it names. Never a name, the subject or free text.
-SMS_FIELDS = ("ref", "date", "due")
+# date, the deadline it names, the query code (办理进度查询). Never a name, the subject or
+# free text.
+SMS_FIELDS = ("ref", "date", "due", "code")
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from notifications.sms import AliyunSms, TextMessage
 from notifications.transports import PermanentError, TransientError
 from services.bootstrap import App
 from services.config import Office
+from services.progress import query_code
 from storage.ports import OutboxRow, UnitOfWork
 
 SecretReader = Callable[[str], str | None]
@@ -155,7 +156,8 @@ def text_message(app: App, office: Office, row: OutboxRow, case: Case | None,
         views = {v.kind.value: v for v in case.deadlines(app.rules_for(case), app.clock.now())}
         if clock in views:
             due = views[clock].due_date.format("YYYY年M月D日")
-    fields = {"ref": case.ref, "date": format_local(row.queued_at)[:10], "due": due}
+    fields = {"ref": case.ref, "date": format_local(row.queued_at)[:10], "due": due,
+              "code": query_code(app, case)}
     params = {name: fields[field] for name, field in template.params}
     return (AliyunSms(key_id, secret, sms.endpoint, app.settings.sendgrid_timeout),
             TextMessage(row.key, phone, sms.sign_name, template.code, params))

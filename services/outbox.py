@@ -24,7 +24,7 @@ from domain.deadlines import due_text, estimate_note, standing
 from domain.errors import ConfigError, PetitionError
 from domain.instants import format_local, local
 from notifications.compose import Barred, address_of, context, digest_row, letters_desk
-from notifications.plan import PETITIONER_SMS
+from notifications.plan import PETITIONER, PETITIONER_SMS
 from notifications.privacy import first_allowed
 from notifications.quiet import next_allowed
 from notifications.render import Renderer
@@ -40,6 +40,7 @@ from services import channels
 from services.alerts import alert_recipient
 from services.bootstrap import App
 from services.config import Office
+from services.progress import query_code
 from storage.ports import OutboxRow
 
 # Reads a secret kept outside the environment (a Prefect Secret block) by its name.
@@ -131,6 +132,8 @@ def _envelope(app: App, row: OutboxRow, case: Case | None,
     ctx = context(row.kind, row.recipient, row.payload, case, org, office=office.name,
                   language=notify.language, to_name=address.name, deadlines=deadlines,
                   notes=notes)
+    if case is not None and row.recipient == PETITIONER:  # 办理进度查询: their code
+        ctx["query_code"] = query_code(app, case)
     content = renderer.render(row.kind, ctx)
     subject = content.subject
     if address.letter:  # printed and posted by the office

@@ -45,15 +45,22 @@ Head = tuple[int, str]
 
 def audit_key(home: Path, environ: Mapping[str, str]) -> bytes:
     """The installation's key for signing checkpoints: ``PETITIONS_AUDIT_KEY`` if set, else
-    a random one kept in ``HOME/audit-key`` (made on first use, readable by its owner
-    only; of two processes making it at once, the first one's is kept)."""
-    given = environ.get(KEY_ENV, "")
+    a random one kept in ``HOME/audit-key`` (``installation_key``)."""
+    return installation_key(home, environ, KEY_ENV, KEY_FILE)
+
+
+def installation_key(home: Path, environ: Mapping[str, str], env: str, file: str) -> bytes:
+    """A secret of the installation's: the environment's ``env`` if set, else a random one
+    kept in ``HOME/<file>`` (made on first use, readable by its owner only; of two
+    processes making it at once, the first one's is kept). Several machines share one by
+    the environment."""
+    given = environ.get(env, "")
     if given:
         return given.encode("utf-8")
-    path = home / KEY_FILE
+    path = home / file
     if not path.exists():
         home.mkdir(parents=True, exist_ok=True)
-        tmp = home / f".{KEY_FILE}.{os.getpid()}.tmp"
+        tmp = home / f".{file}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
@@ -65,7 +72,7 @@ def audit_key(home: Path, environ: Mapping[str, str]) -> bytes:
             tmp.unlink()
     key = path.read_text().strip()
     if not key:
-        raise ConfigError(f"the audit key file {path} is empty", source=str(path))
+        raise ConfigError(f"the key file {path} is empty", source=str(path))
     return key.encode("utf-8")
 
 

@@ -68,6 +68,7 @@ class _Data:
     last_id: int = 0
     users: dict[str, UserRow] = field(default_factory=dict)
     tokens: dict[str, TokenRow] = field(default_factory=dict)
+    lookups: list[tuple[str, dt.datetime, bool]] = field(default_factory=list)
 
     def snapshot(self) -> _Data:
         """A copy to restore on rollback. Case rows and audit rows are replaced, never
@@ -77,7 +78,8 @@ class _Data:
                      {k: copy.copy(r) for k, r in self.rungs.items()},
                      {k: dict(m) for k, m in self.outbox.items()}, dict(self.requests),
                      {k: dict(r) for k, r in self.runs.items()}, dict(self.zero_reports),
-                     dict(self.signals), self.last_id, dict(self.users), dict(self.tokens))
+                     dict(self.signals), self.last_id, dict(self.users), dict(self.tokens),
+                     list(self.lookups))
 
     def next_id(self) -> int:
         self.last_id += 1
@@ -332,6 +334,13 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
 
     def has_message(self, key: str) -> bool:
         return any(m["key"] == key for m in self.data.outbox.values())
+
+    def record_lookup(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
+        self.data.lookups = [x for x in self.data.lookups if x[1] >= at - dt.timedelta(days=1)]
+        self.data.lookups += [(k, at, ok) for k in keys]
+
+    def lookup_failures(self, key: str, since: dt.datetime) -> int:
+        return sum(1 for k, at, ok in self.data.lookups if k == key and at >= since and not ok)
 
     def sent_via(self, channel: str, since: dt.datetime) -> list[dt.datetime]:
         return sorted(m["sent_at"] for m in self.data.outbox.values()

@@ -230,6 +230,13 @@ class UnitOfWork(Protocol):
         """Record what became of a message, if ``token`` (when given) still holds it."""
     def messages(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]: ...
     def has_message(self, key: str) -> bool: ...
+    def record_lookup(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
+        """A look-up of the public progress page, under each of ``keys``; those older than
+        a day are dropped."""
+
+    def lookup_failures(self, key: str, since: dt.datetime) -> int:
+        """How many look-ups under ``key`` failed since ``since``."""
+
     def sent_via(self, channel: str, since: dt.datetime) -> list[dt.datetime]:
         """When the messages sent through ``channel`` since ``since`` went, oldest first
         (a robot's rate limit)."""

@@ -291,3 +291,15 @@ audit_checkpoints = Table(
     Column("body", LargeBinary, nullable=False),
     Column("signature", String(64), nullable=False),
 )
+
+# Each look-up of a case's progress on the public page (办理进度查询), by the number asked
+# for and by the client's address: failures in the last minutes are counted to slow
+# guessing down (``services/progress.py``). Only the last day's are kept.
+lookup_attempts = Table(
+    "lookup_attempts", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("key", String(128), nullable=False),  # ref:<registration no> or ip:<address>
+    Column("at", UTCDateTime(), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Index("ix_lookup_attempts_key_at", "key", "at"),
+)

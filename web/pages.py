@@ -19,6 +19,7 @@ from domain.outcomes import Outcome, Rating, Resolution
 from domain.petition import Category, Channel
 from services import cases, practices, workplace
 from services.bootstrap import App
+from services.progress import query_code
 from web.auth import Person, check_csrf, session_via
 from web.context import one_line, petitions, render, runs
 
@@ -136,7 +137,7 @@ async def intake(request: Request, me: Person, background: BackgroundTasks) -> R
     background.add_task(_start, app, request, case.id)
     view = await run_in_threadpool(workplace.case_view, app, case.id, me)
     return render(request, "intake_done.html", case=view, reasons=view.reasons,
-                  repeat=case.repeat_of)
+                  repeat=case.repeat_of, code=query_code(app, case))
 
 
 def _register(app: App, form: dict[str, str], me: str, via: str) -> Case:

@@ -1,0 +1,121 @@
+"""办理进度查询 over HTTP (FastAPI's TestClient, SQLite, a fixed clock): the petitioner's
+number and query code show the stage and their dates and nothing else; a wrong code is told
+as a wrong number; too many wrong codes for one number, or from one address, are refused for
+a while, the right code too; an accusation shows its stage only."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pendulum
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.errors import CaseNotFound
+from notifications.transports import EmlTransport
+from services import cases
+from services.bootstrap import App, sql_app
+from services.clock import FixedClock
+from services.outbox import deliver
+from services.progress import PER_CASE, PER_CLIENT, TooManyLookups, look_up, query_code
+from services.settings import Settings
+from storage.db import make_engine
+from storage.migrate import upgrade
+from tests.conftest import SAMPLE_OFFICE, WAGE
+from tests.integration.test_web import ACCUSATION, RecordingRuns
+from web.main import create_app
+
+
+@pytest.fixture
+def app(office, tmp_path) -> App:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'petitions.db'}")
+    upgrade(engine)
+    return sql_app(Settings(home=tmp_path, config_dir=SAMPLE_OFFICE), office,
+                   FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine)
+
+
+@pytest.fixture
+def web(app: App) -> TestClient:
+    return TestClient(create_app(app, RecordingRuns()))
+
+
+def _accepted(app: App, petition=WAGE, ref: str = "XF-P-1") -> str:  # type: ignore[no-untyped-def]
+    case = cases.register(app, petition, registration_no=ref, actor="qian.hui")
+    case = cases.route_and_assign(app, case.id, actor="intake")
+    cases.act(app, case.id, cases.ActRequest(cases.Act.ACK, str(case.responder)))
+    cases.act(app, case.id, cases.ActRequest(cases.Act.ACCEPT, str(case.responder),
+                                             reason="受理"))
+    return case.id
+
+
+def _code(app: App, case_id: str) -> str:
+    with app.uow() as uow:
+        return query_code(app, uow.cases.get(case_id, lock=False))
+
+
+def test_the_number_and_code_show_the_stage_and_the_petitioners_dates_only(app, web):
+    case_id = _accepted(app)
+    page = web.post("/progress", data={"ref": "XF-P-1", "code": _code(app, case_id)})
+    assert page.status_code == 200, page.text
+    assert '<span id="progress-stage">办理中</span>' in page.text
+    assert "受理告知" in page.text and "2027-01-19" in page.text  # 60 days from acceptance
+    for hidden in ("人力资源部", "林娜", "lin.na", "钱慧", WAGE["content"], "刘建军",
+                   WAGE["petitioner"]["phone"]):
+        assert hidden not in page.text  # no unit, no staff, no content, no personal data
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_a_wrong_code_is_told_as_a_wrong_number_and_a_code_is_eight_digits(app, web):
+    case_id = _accepted(app)
+    code = _code(app, case_id)
+    assert len(code) == 8 and code.isdigit() and _code(app, case_id) == code
+    wrong = f"{(int(code) + 1) % 10**8:08d}"
+    bad_code = web.post("/progress", data={"ref": "XF-P-1", "code": wrong})
+    no_case = web.post("/progress", data={"ref": "XF-NONE", "code": code})
+    assert bad_code.status_code == no_case.status_code == 404
+    assert "未查到" in bad_code.text and "办理中" not in bad_code.text
+    assert bad_code.text.replace("XF-P-1", "X") == no_case.text.replace("XF-NONE", "X")
+
+
+def test_too_many_wrong_codes_refuse_the_number_for_a_while_the_right_code_too(app, web):
+    case_id = _accepted(app)
+    code = _code(app, case_id)
+    for i in range(PER_CASE):
+        assert web.post("/progress", data={"ref": "XF-P-1",
+                                           "code": f"{i:08d}"}).status_code == 404
+    refused = web.post("/progress", data={"ref": "XF-P-1", "code": code})
+    assert refused.status_code == 429 and "15 分钟" in refused.text
+    app.clock.advance(minutes=16)
+    assert web.post("/progress", data={"ref": "XF-P-1", "code": code}).status_code == 200
+
+
+def test_one_address_guessing_across_numbers_is_refused(app):
+    case_id = _accepted(app)
+    for i in range(PER_CLIENT):
+        with pytest.raises(CaseNotFound):
+            look_up(app, f"XF-G{i}", "00000000", "10.0.0.9")
+    with pytest.raises(TooManyLookups):
+        look_up(app, "XF-P-1", _code(app, case_id), "10.0.0.9")
+    assert look_up(app, "XF-P-1", _code(app, case_id), "10.0.0.10").ref == "XF-P-1"
+
+
+def test_an_accusation_shows_its_stage_only(app, web):
+    case = cases.register(app, ACCUSATION, registration_no="XF-P-A", actor="qian.hui")
+    cases.route_and_assign(app, case.id, actor="intake")
+    page = web.post("/progress", data={"ref": "XF-P-A", "code": _code(app, case.id)})
+    assert page.status_code == 200 and 'id="progress-stage"' in page.text
+    assert 'id="progress-dates"' not in page.text
+    for hidden in ("综采一队", "张华", "zhang.hua", "截留", "纪委"):
+        assert hidden not in page.text
+
+
+def test_the_acceptance_notice_carries_the_code(app, tmp_path):
+    petition = {**WAGE, "petitioner": {**WAGE["petitioner"], "email": "liu@example.org"}}
+    case_id = _accepted(app, petition)
+    deliver(app, EmlTransport(tmp_path / "eml"))
+    notice = next(p for p in (tmp_path / "eml").iterdir()
+                  if "CaseAccepted" in p.name and p.name.endswith("petitioner.eml"))
+    message = email.message_from_bytes(notice.read_bytes(), policy=email.policy.default)
+    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"查询码 {_code(app, case_id)}" in body
