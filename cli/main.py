@@ -29,7 +29,7 @@ GROUPS: dict[str, str] = {
     "reception": "cli.practices", "zero-report": "cli.practices", "signal": "cli.practices",
     "practices": "cli.practices", "key-periods": "cli.practices",
     "outbox": "cli.outbox", "demo": "cli.demo",
-    "user": "cli.access", "token": "cli.access",
+    "user": "cli.access", "token": "cli.access", "notice": "cli.notice",
 }
 
 

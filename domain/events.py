@@ -48,6 +48,7 @@ class EventType(enum.Enum):
     REFERRED_UP = "ReferredUp"                    # this case was opened for a lower one's
     HANDED_DOWN = "HandedDown"                    # a lower office handles it in its case
     RETURNED_UP = "ReturnedUp"                    # the lower office's decision came back
+    NOTICE_PRINTED = "NoticePrinted"              # a written notice rendered for the post
     # The office's practices; their subject is a journal (a reception, a day's zero
     # reports, a signal), not a case.
     RECEPTION_ANNOUNCED = "ReceptionAnnounced"    # staff told of a 领导接待日

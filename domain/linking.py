@@ -1,6 +1,7 @@
 """A case's links to the cases of other offices of the tree (``domain.offices``): a review
 or re-review decided a level up, a matter handed down (交办) to an office below and its
-decision coming back. The case aggregate's methods for them; ``case.py`` holds the rest."""
+decision coming back; and the record of a written notice printed. The case aggregate's
+methods for them; ``case.py`` holds the rest."""
 
 from __future__ import annotations
 
@@ -58,3 +59,10 @@ class Linked(RungFiring):
             raise RuleViolation(self.ref, "only a newly registered case links to another "
                                 "office's case")
         self.links[name] = case_id
+
+    def notice_printed(self, kind: str, number: str, digest: str, *, actor: str,
+                       now: dt.datetime) -> None:
+        """A written notice (``domain.notices``) was rendered for the letters desk: its
+        number and the SHA-256 of the file, on the case's timeline."""
+        self._record(self.stage, EventType.NOTICE_PRINTED, actor, now, kind=kind,
+                     number=number, sha256=digest)

@@ -17,7 +17,7 @@ from domain.errors import CaseNotFound, PetitionError
 from domain.instants import local_date
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.petition import Category, Channel
-from services import cases, practices, workplace
+from services import cases, notices, practices, workplace
 from services.bootstrap import App
 from services.progress import query_code
 from web.auth import Person, check_csrf, session_via
@@ -76,7 +76,24 @@ def case_page(request: Request, ref: str, me: Person) -> Response:
     org = app.office.org
     return render(request, "case.html", case=view, forms=ACT_FORMS, choices=CHOICES,
                   people=sorted(org.people.values(), key=lambda p: p.id),
-                  units=sorted(org.units.values(), key=lambda u: u.id))
+                  units=sorted(org.units.values(), key=lambda u: u.id),
+                  notices=notices.printable(app, ref, me))
+
+
+@router.post("/cases/{ref}/notices/{kind}.pdf")
+async def notice_pdf(request: Request, ref: str, kind: str, me: Person) -> Response:
+    """The notice as PDF, printed now (recorded on the timeline) by whoever may."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    app = petitions(request)
+    try:
+        made = await run_in_threadpool(notices.print_notice, app, ref, kind, me)
+    except CaseNotFound:
+        return render(request, "error.html", status_code=404, message=f"没有信访件 {ref}")
+    except PetitionError as e:
+        return render(request, "error.html", status_code=403, message=one_line(e))
+    return Response(made.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{made.kind.id}-{ref}.pdf"'})
 
 
 _FIELDS = ("reason", "leader", "outcome", "summary", "rating", "approver", "pause_reason",
