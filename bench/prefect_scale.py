@@ -63,6 +63,8 @@ if __name__ == "__main__" and "--serve" not in sys.argv:
     parser.add_argument("--calls", type=int, default=10, help="timed calls per UI query")
     parser.add_argument("--concurrency", type=int, default=1, help="runs created at once; "
                         "more makes SQLite refuse writes (503, retried after 2-16 s)")
+    parser.add_argument("--existing", action="store_true", help="--home is a home an earlier "
+                        "run filled (stopped while creating): measure its runs, create none")
     ARGS = parser.parse_args()
     # Before Prefect is imported: this run's own home, office and server port.
     OWN_HOME = ARGS.home is None
@@ -251,6 +253,11 @@ def _end(proc: subprocess.Popen[bytes] | None, grace: float = 30) -> None:
     proc.wait()
 
 
+def _existing(start: Any, api: str, settings: Settings) -> UUID:
+    start("an earlier run's database")
+    return UUID(_call(api, "/deployments/name/petition-lifecycle/lifecycle")["id"])
+
+
 def main() -> None:
     settings = Settings.from_env()
     api, log, n = pe.api_url(settings), settings.prefect_home / "server.log", ARGS.runs
@@ -274,21 +281,30 @@ def main() -> None:
         return log.read_text(errors="replace").count(RETRYABLE)
 
     try:
-        idle_cpu(start("empty database").pid, ARGS.idle_seconds, "empty database (baseline)")
-        deployment: Any = lifecycle.to_deployment(name="lifecycle")
-        deployment_id: UUID = deployment.apply()
+        if ARGS.existing:
+            deployment_id = _existing(start, api, settings)
+            ids = [UUID(r["id"]) for r in _call(api, "/flow_runs/filter", {
+                "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}, "limit": 200})]
+            n = int(_call(api, "/flow_runs/count", {
+                "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}}))
+            say(f"{n} suspended runs there (an earlier run's), Prefect database: "
+                f"{_db_size(settings)}", True)
+        else:
+            idle_cpu(start("empty database").pid, ARGS.idle_seconds, "empty database (baseline)")
+            deployment: Any = lifecycle.to_deployment(name="lifecycle")
+            deployment_id: UUID = deployment.apply()
 
-        t, before = time.monotonic(), refused()
-        ids = asyncio.run(create_runs(deployment_id, n, ARGS.concurrency))
-        took = time.monotonic() - t
-        say(f"{n} suspended runs created in {took:.1f} s: {n / took:.1f} runs/s (concurrency "
-            f"{ARGS.concurrency}; {refused() - before} calls refused 'database is locked')", True)
-        say(f"Prefect database after creating: {_db_size(settings)}", True)
-        state = _call(api, f"/flow_runs/{ids[0]}")["state"]
-        details = {k: v for k, v in state["state_details"].items()
-                   if k.startswith(("pause", "run"))}
-        say(f"one run as stored: {state['type']}/{state['name']}, {details}")
-
+            t, before = time.monotonic(), refused()
+            ids = asyncio.run(create_runs(deployment_id, n, ARGS.concurrency))
+            took = time.monotonic() - t
+            say(f"{n} suspended runs created in {took:.1f} s: {n / took:.1f} runs/s "
+                f"(concurrency {ARGS.concurrency}; {refused() - before} calls refused "
+                "'database is locked')", True)
+            say(f"Prefect database after creating: {_db_size(settings)}", True)
+            state = _call(api, f"/flow_runs/{ids[0]}")["state"]
+            details = {k: v for k, v in state["state_details"].items()
+                       if k.startswith(("pause", "run"))}
+            say(f"one run as stored: {state['type']}/{state['name']}, {details}")
         start(f"{n} suspended runs, restart 1")
         proc = start(f"{n} suspended runs, restart 2")
         say(f"Prefect database after the restarts: {_db_size(settings)}", True)
