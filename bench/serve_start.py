@@ -53,6 +53,14 @@ def _get(url: str) -> Any:
         return None
 
 
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
 def _lines(log: Path) -> list[str]:
     return log.read_text(errors="replace").splitlines() if log.exists() else []
 
@@ -74,7 +82,7 @@ def start_once(env: dict[str, str], log: Path, api: str, web: str, watch: float
             if time.perf_counter() - t0 > 600:
                 raise SystemExit(f"serve not ready after 600 s; see {log}")
             deployment = _get(f"{api}/deployments/name/petition-lifecycle/lifecycle") or {}
-            if deployment.get("status") == "READY" and _get(f"{web}/healthz") is not None:
+            if deployment.get("status") == "READY" and _answers(f"{web}/healthz"):
                 figures["ready"] = time.perf_counter() - t0
             time.sleep(0.2)
         print(f"  ready (runner polling, workplace answering) in {figures['ready']:.1f} s",
@@ -123,7 +131,7 @@ def main() -> None:
     env = {**os.environ, "PETITIONS_HOME": str(home), "PETITIONS_CONFIG_DIR": str(home / "config"),
            "PETITIONS_DATABASE_URL": args.database_url, "PETITIONS_PREFECT_PORT": str(port),
            "PETITIONS_WEB_PORT": str(web_port), "PETITIONS_SWEEP_SECONDS": "3600",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}  # its lines as they come
     for name in ("PREFECT_API_URL", "PETITIONS_SIMULATED_CLOCK"):
         env.pop(name, None)
     (home / "schedules-fingerprint").unlink(missing_ok=True)  # as after a config change
