@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -63,6 +64,15 @@ def _create_databases(pg: str, name: str, fresh: bool) -> None:
     admin.dispose()
 
 
+def _home_key(home: Path) -> str:
+    path = home / "query-key.cluster"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def environment(home: Path, pg: str, port: int, name: str = "cluster") -> dict[str, str]:
     """What the server, the workers, their flow runs and the CLI need."""
     prefect_db, our_db = _names(name)
@@ -71,6 +81,8 @@ def environment(home: Path, pg: str, port: int, name: str = "cluster") -> dict[s
         "PETITIONS_CONFIG_DIR": os.environ.get("PETITIONS_CONFIG_DIR",
                                                str(ROOT / "deploy" / "config")),
         "PETITIONS_DATABASE_URL": _url(pg, our_db, "psycopg"),
+        # One key for every process: the query codes derive from it (kept with the home).
+        "PETITIONS_QUERY_KEY": os.environ.get("PETITIONS_QUERY_KEY") or _home_key(home),
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_HOME": str(home / "prefect"),
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "prefect" / "results"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from domain.case import Case, CaseRules
+from domain.errors import ConfigError
 from domain.offices import OfficeTree, escalating_above
 from domain.org import Person
 from services.clock import Clock, configured
@@ -21,6 +22,9 @@ from storage.audit import audit_key
 from storage.db import make_engine
 from storage.ports import UnitOfWork
 from storage.repository import SqlUnitOfWork
+
+# The key the petitioners' query codes derive from (``services/progress.py``).
+QUERY_KEY_ENV = "PETITIONS_QUERY_KEY"
 
 
 @dataclass
@@ -124,6 +128,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     database's engine made (not connected), the configured clock. The schema is brought up
     to date by ``services.schema.migrated`` where a command writes."""
     settings = settings or Settings.from_env()
+    if not settings.db_url.startswith("sqlite") and not os.environ.get(QUERY_KEY_ENV):
+        raise ConfigError(f"{QUERY_KEY_ENV} is not set: on PostgreSQL every web replica, "
+                          "worker and command must derive the same query codes (one secret "
+                          "for all of them, e.g. python -c 'import secrets; "
+                          "print(secrets.token_hex(32))')", source=QUERY_KEY_ENV)
     office = load_installation(settings.office_dir, package_schedules(settings.cache_dir))
     clock = clock or configured(settings.home, settings.simulated_clock)
     return sql_app(settings, office, clock, make_engine(settings.db_url))

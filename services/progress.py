@@ -2,13 +2,22 @@
 code they were given at intake (on the acceptance notice and its SMS too), on a public page.
 
 The code is derived, not stored: eight digits of an HMAC of the case's id under the
-installation's key (``PETITIONS_QUERY_KEY``, else ``HOME/query-key``), so the notices sent
-days later carry the same code and the database holds nothing to steal. A look-up shows the
-case's stage and the dates that concern the petitioner, nothing else: no unit, no staff
-name, no content; of an accusation (检举控告) only its stage. A wrong number and a wrong code
-get the same answer. After ``PER_CASE`` failures for one number, or ``PER_CLIENT`` from one
-address, within ``WINDOW``, every look-up under it is refused until the window has passed,
-the right code included: eight digits are not guessed at five a quarter-hour.
+installation's key (``PETITIONS_QUERY_KEY``, else ``HOME/query-key``; on PostgreSQL the
+variable is required, ``services.bootstrap``, so every replica and worker derives the same
+codes). A look-up shows the case's stage and the dates that concern the petitioner, nothing
+else: no unit, no staff name, no content; of an accusation (检举控告) only its stage.
+
+A wrong number and a wrong code get the same answer, in the same time: the number is looked
+up by an index either way and an HMAC is computed either way. Anything but eight ASCII
+digits is a wrong code. Failures are counted under the number (``PER_CASE``), the client's
+address (``PER_CLIENT``, as the web server sees it: behind a proxy, only the proxy's
+X-Forwarded-For is believed, ``deploy/``) and all look-ups together (``PER_ALL``, which
+bounds what many addresses guessing across many numbers can try); past any, every look-up
+under it is refused until ``WINDOW`` has passed, the right code included: eight digits are
+not guessed at five a quarter-hour. The count and the record are one step (``gate``), so
+parallel guesses cannot slip past the count. The price: anyone may lock one number's
+look-up for a quarter-hour with five wrong codes (the petitioner is told to try later; their
+case is untouched).
 """
 
 from __future__ import annotations
@@ -17,25 +26,30 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from domain.case import Case
 from domain.errors import CaseNotFound, PetitionError
 from domain.instants import local_date
-from services.bootstrap import App
+from services.bootstrap import QUERY_KEY_ENV, App
 from storage.audit import installation_key
 
-KEY_ENV, KEY_FILE = "PETITIONS_QUERY_KEY", "query-key"
-PER_CASE, PER_CLIENT = 5, 20
+KEY_ENV, KEY_FILE = QUERY_KEY_ENV, "query-key"
+PER_CASE, PER_CLIENT, PER_ALL = 5, 20, 500
 WINDOW = dt.timedelta(minutes=15)
+CODE = re.compile(r"[0-9]{8}")
 # The deadlines a petitioner is told of (their own clocks), in the order of a case.
 SHOWN = {"acceptance_notice": "受理告知", "handling": "办理（答复）", "review_request": "申请复查",
          "review_decision": "复查答复", "re_review_request": "申请复核",
          "re_review_decision": "复核答复"}
+_KEYS: dict[tuple[Path, str], bytes] = {}
 
 
 class TooManyLookups(PetitionError):
-    """Refused for a while: too many wrong codes for this number or from this address."""
+    """Refused for a while: too many wrong codes for this number, from this address, or
+    in all."""
 
 
 @dataclass(frozen=True)
@@ -46,32 +60,45 @@ class Progress:
     dates: list[tuple[str, str, str]]  # (what, due date, done date or "")
 
 
+def _key(app: App) -> bytes:
+    """The installation's query key, read once per process."""
+    cached = (app.settings.home, os.environ.get(KEY_ENV, ""))
+    if cached not in _KEYS:
+        _KEYS[cached] = installation_key(app.settings.home, os.environ, KEY_ENV, KEY_FILE)
+    return _KEYS[cached]
+
+
+def _code_of(key: bytes, case_id: str) -> str:
+    digest = hmac.new(key, f"query-code:{case_id}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10**8:08d}"
+
+
 def query_code(app: App, case: Case) -> str:
     """The case's eight-digit query code (see the module)."""
-    key = installation_key(app.settings.home, os.environ, KEY_ENV, KEY_FILE)
-    digest = hmac.new(key, f"query-code:{case.id}".encode(), hashlib.sha256).digest()
-    return f"{int.from_bytes(digest[:8], 'big') % 10**8:08d}"
+    return _code_of(_key(app), case.id)
 
 
 def look_up(app: App, ref: str, code: str, client: str) -> Progress:
     """The progress of case ``ref`` for whoever holds its ``code``. ``CaseNotFound`` for a
     wrong number or code alike; ``TooManyLookups`` while refused (see the module)."""
     now = app.clock.now()
-    ref, code = ref.strip()[:64], code.strip()[:16]
-    keys = [f"ref:{ref}", f"ip:{client}"[:128]]
+    ref, code = ref.strip()[:64], code.strip()
+    keys = [f"ref:{ref}", f"ip:{client}"[:128], "all"]
+    caps = dict(zip(keys, (PER_CASE, PER_CLIENT, PER_ALL), strict=True))
+    key = _key(app)
     with app.uow() as uow:
-        if (uow.lookup_failures(keys[0], now - WINDOW) >= PER_CASE
-                or uow.lookup_failures(keys[1], now - WINDOW) >= PER_CLIENT):
+        uow.lookups.gate()
+        failed = uow.lookups.failures(keys, now - WINDOW)
+        if any(failed.get(k, 0) >= cap for k, cap in caps.items()):
             raise TooManyLookups(ref, "too many wrong codes: try again in 15 minutes")
-        try:
-            case = uow.cases.get(ref, lock=False) if ref else None
-        except CaseNotFound:
-            case = None
-        ok = case is not None and case.registration_no == ref and hmac.compare_digest(
-            query_code(app, case), code)
-        uow.record_lookup(keys, now, ok)
+        case_id = uow.lookups.case_id(ref) if ref else None
+        expected = _code_of(key, case_id or f"no such case {ref}")  # the same work either way
+        ok = hmac.compare_digest(expected.encode(), code.encode()) \
+            if case_id is not None and CODE.fullmatch(code) else False
+        case = uow.cases.get(case_id, lock=False) if ok and case_id is not None else None
+        uow.lookups.record(keys, now, ok)
         uow.commit()
-    if not ok or case is None:
+    if case is None:
         raise CaseNotFound(ref or "?")
     return _progress(app, case, now)
 

@@ -52,7 +52,7 @@ def audit_key(home: Path, environ: Mapping[str, str]) -> bytes:
 def installation_key(home: Path, environ: Mapping[str, str], env: str, file: str) -> bytes:
     """A secret of the installation's: the environment's ``env`` if set, else a random one
     kept in ``HOME/<file>`` (made on first use, readable by its owner only; of two
-    processes making it at once, the first one's is kept). Several machines share one by
+    processes or threads making it at once, the first one's is kept). Several machines share one by
     the environment."""
     given = environ.get(env, "")
     if given:
@@ -60,7 +60,7 @@ def installation_key(home: Path, environ: Mapping[str, str], env: str, file: str
     path = home / file
     if not path.exists():
         home.mkdir(parents=True, exist_ok=True)
-        tmp = home / f".{file}.{os.getpid()}.tmp"
+        tmp = home / f".{file}.{os.getpid()}.{secrets.token_hex(4)}.tmp"  # threads too
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))

@@ -31,6 +31,7 @@ from domain.zero_report import ZeroReport
 from storage import codec
 from storage.access import MemoryAccess, TokenRow, UserRow
 from storage.chain import GENESIS, AuditRow, chain_rows
+from storage.lookups import MemoryLookups
 from storage.memory_reads import MemoryReads, _row
 from storage.ports import (
     KEEP,
@@ -230,6 +231,7 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
         self.cases = MemoryCases(self.data)
         self.practices = MemoryPractices(self.data)
         self.access = MemoryAccess(self.data)
+        self.lookups = MemoryLookups(self)
         self._done = False
         return self
 
@@ -334,13 +336,6 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
 
     def has_message(self, key: str) -> bool:
         return any(m["key"] == key for m in self.data.outbox.values())
-
-    def record_lookup(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
-        self.data.lookups = [x for x in self.data.lookups if x[1] >= at - dt.timedelta(days=1)]
-        self.data.lookups += [(k, at, ok) for k in keys]
-
-    def lookup_failures(self, key: str, since: dt.datetime) -> int:
-        return sum(1 for k, at, ok in self.data.lookups if k == key and at >= since and not ok)
 
     def sent_via(self, channel: str, since: dt.datetime) -> list[dt.datetime]:
         return sorted(m["sent_at"] for m in self.data.outbox.values()

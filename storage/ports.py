@@ -178,6 +178,20 @@ class AccessStore(Protocol):
     def revoke_token(self, name: str, at: dt.datetime) -> bool: ...
 
 
+class LookupStore(Protocol):
+    """The public progress page's look-ups (``storage/lookups.py``)."""
+
+    def gate(self) -> None:
+        """Look-ups take turns until commit: a count and its record are one step."""
+
+    def case_id(self, registration_no: str) -> str | None: ...
+    def failures(self, keys: Sequence[str], since: dt.datetime) -> dict[str, int]:
+        """Per key of ``keys``, how many look-ups under it failed since ``since``."""
+
+    def record(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
+        """A look-up, under each of ``keys``; those older than a day are dropped."""
+
+
 class UnitOfWork(Protocol):
     """``with uow: ...; uow.commit(schedules)``. Leaving the block without commit rolls
     back."""
@@ -190,6 +204,9 @@ class UnitOfWork(Protocol):
 
     @property
     def access(self) -> AccessStore: ...
+
+    @property
+    def lookups(self) -> LookupStore: ...
 
     def __enter__(self) -> Self: ...
 
@@ -230,13 +247,6 @@ class UnitOfWork(Protocol):
         """Record what became of a message, if ``token`` (when given) still holds it."""
     def messages(self, status: str | None = None, limit: int = 200) -> list[OutboxRow]: ...
     def has_message(self, key: str) -> bool: ...
-    def record_lookup(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
-        """A look-up of the public progress page, under each of ``keys``; those older than
-        a day are dropped."""
-
-    def lookup_failures(self, key: str, since: dt.datetime) -> int:
-        """How many look-ups under ``key`` failed since ``since``."""
-
     def sent_via(self, channel: str, since: dt.datetime) -> list[dt.datetime]:
         """When the messages sent through ``channel`` since ``since`` went, oldest first
         (a robot's rate limit)."""

@@ -32,6 +32,7 @@ from domain.routing import PriorCase
 from storage import codec
 from storage.access import SqlAccess
 from storage.chain import GENESIS, chain_rows
+from storage.lookups import SqlLookups
 from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, RunRow, SeenCases, Wait
 from storage.practices import SqlPractices
 from storage.reads import SqlReads
@@ -41,7 +42,6 @@ from storage.tables import (
     audit_events,
     cases,
     lifecycle_runs,
-    lookup_attempts,
     outbox,
     rung_schedule,
 )
@@ -178,6 +178,7 @@ class SqlUnitOfWork(SqlReads, SqlMeasures):
         self.cases = SqlCaseRepository(self.conn)
         self.practices = SqlPractices(self.conn)
         self.access = SqlAccess(self.conn)
+        self.lookups = SqlLookups(self.conn)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -285,17 +286,6 @@ class SqlUnitOfWork(SqlReads, SqlMeasures):
     def has_message(self, key: str) -> bool:
         return self.conn.execute(select(outbox.c.id).where(outbox.c.key == key)).first() \
             is not None
-
-    def record_lookup(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
-        self.conn.execute(delete(lookup_attempts).where(
-            lookup_attempts.c.at < at - dt.timedelta(days=1)))
-        self.conn.execute(insert(lookup_attempts), [{"key": k, "at": at, "ok": ok}
-                                                    for k in keys])
-
-    def lookup_failures(self, key: str, since: dt.datetime) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(lookup_attempts).where(
-            lookup_attempts.c.key == key, lookup_attempts.c.at >= since,
-            lookup_attempts.c.ok.is_(False))).scalar_one())
 
     def sent_via(self, channel: str, since: dt.datetime) -> list[dt.datetime]:
         query = (select(outbox.c.sent_at).where(outbox.c.channel == channel,

@@ -298,8 +298,9 @@ audit_checkpoints = Table(
 lookup_attempts = Table(
     "lookup_attempts", metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("key", String(128), nullable=False),  # ref:<registration no> or ip:<address>
+    Column("key", String(128), nullable=False),  # ref:<number>, ip:<address> or all
     Column("at", UTCDateTime(), nullable=False),
     Column("ok", Boolean, nullable=False),
     Index("ix_lookup_attempts_key_at", "key", "at"),
+    Index("ix_lookup_attempts_at", "at"),  # migration 0016: the day-old ones dropped
 )

@@ -5,17 +5,29 @@ a while, the right code too; an accusation shows its stage only."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
+import httpx
 import pendulum
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
-from domain.errors import CaseNotFound
+from domain.errors import CaseNotFound, ConfigError
 from notifications.transports import EmlTransport
-from services import cases
-from services.bootstrap import App, sql_app
+from services import cases, progress
+from services.bootstrap import App, bootstrap, sql_app
 from services.clock import FixedClock
 from services.outbox import deliver
 from services.progress import PER_CASE, PER_CLIENT, TooManyLookups, look_up, query_code
@@ -25,6 +37,8 @@ from storage.migrate import upgrade
 from tests.conftest import SAMPLE_OFFICE, WAGE
 from tests.integration.test_web import ACCUSATION, RecordingRuns
 from web.main import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -119,3 +133,130 @@ def test_the_acceptance_notice_carries_the_code(app, tmp_path):
     message = email.message_from_bytes(notice.read_bytes(), policy=email.policy.default)
     body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert f"查询码 {_code(app, case_id)}" in body
+
+
+def test_a_code_that_is_not_eight_ascii_digits_is_a_wrong_code_and_counted(app, web):
+    _accepted(app)
+    for odd in ("１２３４５６７８", "٠١٢٣٤٥٦٧", "1234567", "123456789", "abcdefgh"):
+        page = web.post("/progress", data={"ref": "XF-P-1", "code": odd})
+        assert page.status_code == 404, (odd, page.status_code)  # never a 500
+    assert web.post("/progress", data={"ref": "XF-P-1", "code": "00000000"}).status_code == 429
+
+
+def test_all_lookups_together_are_capped_whatever_the_addresses(app, monkeypatch):
+    case_id = _accepted(app)
+    monkeypatch.setattr(progress, "PER_ALL", 6)
+    for i in range(6):  # six addresses, six numbers: no single count is near its cap
+        with pytest.raises(CaseNotFound):
+            look_up(app, f"XF-G{i}", "00000000", f"10.0.1.{i}")
+    with pytest.raises(TooManyLookups):
+        look_up(app, "XF-P-1", _code(app, case_id), "10.0.2.1")
+    app.clock.advance(minutes=16)
+    assert look_up(app, "XF-P-1", _code(app, case_id), "10.0.2.1").ref == "XF-P-1"
+
+
+@pytest.fixture
+def shared_app(office, engine, tmp_path) -> App:  # type: ignore[no-untyped-def]
+    return sql_app(Settings(home=tmp_path, config_dir=SAMPLE_OFFICE), office,
+                   FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine)
+
+
+def test_parallel_guesses_for_one_number_get_no_more_than_its_cap(shared_app):
+    """Twelve guessers at once, each from its own address (SQLite and PostgreSQL): the
+    count and the record are one step, so exactly ``PER_CASE`` are answered and the rest
+    refused, whoever wins the race."""
+    _accepted(shared_app)
+    start = threading.Barrier(12)
+    answers: list[str] = []
+
+    def guess(i: int) -> None:
+        start.wait(timeout=60)
+        try:
+            look_up(shared_app, "XF-P-1", f"{i:08d}", f"10.0.3.{i}")
+        except TooManyLookups:
+            answers.append("refused")
+        except CaseNotFound:
+            answers.append("wrong")
+
+    workers = [threading.Thread(target=guess, args=(i,)) for i in range(12)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert sorted(answers) == ["refused"] * (12 - PER_CASE) + ["wrong"] * PER_CASE
+
+
+def test_on_postgresql_every_process_must_share_the_query_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("PETITIONS_QUERY_KEY", raising=False)
+    settings = Settings(home=tmp_path, config_dir=SAMPLE_OFFICE,
+                        database_url="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    with pytest.raises(ConfigError, match="PETITIONS_QUERY_KEY is not set"):
+        bootstrap(settings)
+    monkeypatch.setenv("PETITIONS_QUERY_KEY", "k" * 64)
+    assert bootstrap(settings).settings.db_url.startswith("postgresql")
+
+
+def _compose_web() -> tuple[list[str], str]:
+    """The workplace's command and its trusted proxies, as deploy/compose.yaml runs it."""
+    web = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())["services"]["web"]
+    trusted = re.fullmatch(r"\$\{[A-Z_]+:-([^}]*)\}", web["environment"]["FORWARDED_ALLOW_IPS"])
+    assert trusted is not None
+    return shlex.split(web["command"]), trusted.group(1)
+
+
+def test_a_forged_forwarded_for_does_not_make_a_guesser_someone_else(app, tmp_path):
+    """The workplace run as compose runs it (uvicorn, --proxy-headers): a client that is not
+    the proxy cannot pick its address with X-Forwarded-For; the proxy can."""
+    command, trusted = _compose_web()
+    assert "*" not in trusted
+    port = _free_port()
+    command = [sys.executable, "-m", *command[:command.index("--port")], "--port", str(port)]
+    command[command.index("0.0.0.0")] = "127.0.0.1"
+    env = {**os.environ, "PETITIONS_HOME": str(tmp_path), "FORWARDED_ALLOW_IPS": trusted,
+           "PETITIONS_CONFIG_DIR": str(SAMPLE_OFFICE),
+           "PETITIONS_DATABASE_URL": f"sqlite:///{tmp_path / 'petitions.db'}"}
+    env.pop("PREFECT_API_URL", None)
+    with subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL) as server, contextlib.ExitStack() as stack:
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_healthy(base)
+            outsider = stack.enter_context(httpx.Client(
+                base_url=base, transport=httpx.HTTPTransport(local_address="127.0.0.2"),
+                timeout=30))
+            for i in range(PER_CLIENT):
+                page = outsider.post("/progress", data={"ref": f"XF-G{i}", "code": "00000000"},
+                                     headers={"X-Forwarded-For": f"198.51.100.{i}"})
+                assert page.status_code == 404
+            forged = outsider.post("/progress", data={"ref": "XF-G", "code": "00000000"},
+                                   headers={"X-Forwarded-For": "198.51.100.99"})
+            assert forged.status_code == 429
+            # from 127.0.0.1: the proxy
+            proxy = stack.enter_context(httpx.Client(base_url=base, timeout=30))
+            for i in range(PER_CLIENT):
+                proxy.post("/progress", data={"ref": f"XF-H{i}", "code": "00000000"},
+                           headers={"X-Forwarded-For": "203.0.113.7"})
+            other = proxy.post("/progress", data={"ref": "XF-H", "code": "00000000"},
+                               headers={"X-Forwarded-For": "203.0.113.8"})
+            assert other.status_code == 404  # another petitioner behind the same proxy
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(base: str) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{base} never became healthy")
