@@ -9,10 +9,14 @@ none of them is in its accused set) is decided before it is sent (``services/cha
 The webhook URL holds the robot's key, and DingTalk's signing secret (加签) signs each request
 (``timestamp`` and ``sign`` in the query: HMAC-SHA256 over ``timestamp\\nsecret``, base64,
 URL-encoded). Neither is ever written to a log or an error. Both answer HTTP 200 with an
-``errcode``: 0 is sent; a rate-limit code (WeCom 45009, DingTalk 130101) or a busy server is
-``TransientError`` with a minute's wait, any other code ``PermanentError``. Apprise (installed
-with Prefect) speaks both robots, but answers only True or False, so it cannot tell a
-rate-limit reply from a wrong key, nor say when to try again: this module does it instead.
+``errcode``: 0 is sent; a rate-limit code (WeCom 45009, DingTalk 130101) or HTTP 429 is
+``Held`` a minute (not a failed try), a busy server ``TransientError``, any other code
+``PermanentError``. A connection that could not be made is ``TransientError``; a request sent
+without an answer (read timeout, reset) is ``Unconfirmed``: the group may have it already,
+and a robot takes no idempotency key, so it is not posted again (the outbox writes instead).
+Apprise (installed with Prefect) speaks both robots, but answers only True or False, so it
+cannot tell a rate-limit reply from a wrong key, nor say when to try again: this module does
+it instead.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from dataclasses import dataclass
 import httpx
 
 from notifications.transports import (
+    Held,
     PermanentError,
     Redact,
     TransientError,
+    Unconfirmed,
     retry_after_seconds,
 )
 
@@ -92,13 +98,18 @@ class Robot:
         who = f"{self.kind} robot"
         try:
             r = httpx.post(self._signed(), json=self._body(message), timeout=self.timeout)
-        except httpx.HTTPError as e:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
             raise TransientError(self._clean(f"{who} unreachable: {type(e).__name__}: {e}")
                                  ) from None
-        if r.status_code == 429 or r.status_code >= 500:
+        except httpx.HTTPError as e:  # it went out: the group may have it
+            raise Unconfirmed(self._clean(f"{who} did not answer: {type(e).__name__}: {e}")
+                              ) from None
+        if r.status_code == 429:
+            raise Held(f"{who}: HTTP 429",
+                       retry_after_seconds(r.headers.get("Retry-After")) or MINUTE)
+        if r.status_code >= 500:
             raise TransientError(f"{who}: HTTP {r.status_code}",
-                                 retry_after_seconds(r.headers.get("Retry-After"))
-                                 or (MINUTE if r.status_code == 429 else None))
+                                 retry_after_seconds(r.headers.get("Retry-After")))
         if r.status_code != 200:
             raise PermanentError(self._clean(f"{who}: HTTP {r.status_code}: {r.text[:300]}"))
         try:
@@ -111,7 +122,7 @@ class Robot:
         if code == 0:
             return f"{self.kind}:{message.key}"
         if code in RATE_LIMITED[self.kind]:
-            raise TransientError(what, MINUTE)  # held a minute, never dropped
+            raise Held(what, MINUTE)  # held a minute, never dropped
         if code in BUSY:
             raise TransientError(what)
         raise PermanentError(what)

@@ -32,6 +32,10 @@ STAFF_KINDS = ("assignment", "reminder", "warning", "breach", "escalation", "ext
                "reception_notice", "reception_reminder", "zero_report_missing",
                "zero_report_overdue", "signal_digest")
 EMAIL = "email"
+# Never through a group robot: a digest lists many cases (not each member may see each), a
+# dead letter is about a delivery that failed (perhaps the robot's own).
+BY_EMAIL_ONLY = ("digest", "signal_digest", "dead_letter")
+ROBOT_ID_MAX = 48  # outbox.channel holds it
 SECRET_PREFIXES = ("env:", "block:")
 
 
@@ -142,6 +146,9 @@ def robots_from_list(data: object, path: str) -> dict[str, RobotSettings]:
         rid, kind = r.text("id"), r.text("kind")
         if rid == EMAIL or rid in robots:
             raise ConfigError(f"robot id '{rid}' is taken", field=r.at("id"))
+        if len(rid) > ROBOT_ID_MAX:
+            raise ConfigError(f"robot id '{rid[:20]}…' is longer than {ROBOT_ID_MAX} "
+                              "characters", field=r.at("id"))
         if kind not in ROBOT_KINDS:
             raise ConfigError(f"unknown robot kind {kind!r}; expected one of "
                               f"{', '.join(ROBOT_KINDS)}", field=r.at("kind"))
@@ -158,6 +165,13 @@ def robots_from_list(data: object, path: str) -> dict[str, RobotSettings]:
     return robots
 
 
+def refuse_robot_for(kind: str, channel: str, field: str) -> None:
+    """A kind of ``BY_EMAIL_ONLY`` chosen for a robot is refused, naming ``field``."""
+    if kind in BY_EMAIL_ONLY and channel != EMAIL:
+        raise ConfigError(f"a {kind} goes by e-mail only (it may name cases or a failed "
+                          "delivery that not every member of a group may see)", field=field)
+
+
 def notify_from_mapping(data: object, path: str = "notifications") -> NotifySettings:
     f = Fields(data, path, ("language", "sender", "quiet_hours", "urgent_bypasses_quiet_hours",
                             "digest_at", "alert_to", "letters_to", "confidential_letters_to",
@@ -171,6 +185,7 @@ def notify_from_mapping(data: object, path: str = "notifications") -> NotifySett
             if channel != EMAIL and channel not in robots:
                 raise ConfigError(f"unknown channel '{channel}': email or a robot of "
                                   "notifications.robots", field=c.at(kind))
+            refuse_robot_for(str(kind), channel, c.at(kind))
             channels[str(kind)] = channel
     language = f.text("language", "zh")
     if language not in LANGUAGES:

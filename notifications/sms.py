@@ -4,20 +4,43 @@ SDK (``alibabacloud-dysmsapi20170525``: the SendSms action, signed ACS3-HMAC-SHA
 Mainland SMS carries only an approved signature (签名) and approved templates (模板): a
 message is a template code and its parameters (the registration number, dates), never free
 text. The provider answers HTTP 200 with a ``Code``: ``OK`` is sent; its flow control
-(``isv.BUSINESS_LIMIT_CONTROL``: a number takes a few a minute, a few an hour) and a
-system error are ``TransientError`` (held, tried again), any other code ``PermanentError``
-(a wrong template, signature or number). The AccessKey secret never appears in an error.
+(``isv.BUSINESS_LIMIT_CONTROL``: a number takes one a minute, five an hour, ten a day;
+``isv.DAY_LIMIT_CONTROL``: the account's day) is ``Held`` until the minute, the hour or the
+provider's day (China time) has passed, not a failed try; a system error is
+``TransientError``, any other code ``PermanentError`` (a wrong template, signature or
+number). The AccessKey secret never appears in an error.
+
+A request that got no answer may have been taken: before sending a message again, the
+provider's own record (QuerySendDetails, by number and day) is asked whether a message with
+its ``OutId`` (the outbox key) is there; if so it is not sent twice.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from notifications.transports import PermanentError, TransientError
+import pendulum
 
-LIMITED = {"isv.BUSINESS_LIMIT_CONTROL": 60.0, "isv.DAY_LIMIT_CONTROL": 3600.0}
+from notifications.transports import Held, PermanentError, TransientError
+
+LIMITED = ("isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL")
+PROVIDER_TZ = "Asia/Shanghai"
+
+
+def flow_control_wait(code: str, message: str, now: pendulum.DateTime | None = None) -> float:
+    """Seconds until the provider's flow control lets the number have another message: its
+    minute, its hour, or (its day's, or the account's) the next day, China time."""
+    now = now or pendulum.now(PROVIDER_TZ)
+    if code == "isv.DAY_LIMIT_CONTROL" or "天级" in message or "day" in message.lower():
+        midnight = now.in_timezone(PROVIDER_TZ).add(days=1).start_of("day")
+        return float((midnight - now).in_seconds() + 60)
+    if "小时" in message or "hour" in message.lower():
+        return 3600.0
+    return 60.0
 BUSY = {"isp.SYSTEM_ERROR", "SignatureNonceUsed", "Throttling", "ServiceUnavailable"}
 
 
@@ -41,43 +64,81 @@ class AliyunSms:
     def _clean(self, text: str) -> str:
         return text.replace(self._secret, "***") if self._secret else text
 
-    def send(self, m: TextMessage) -> str:
+    def _client(self) -> Any:
         # Loaded by the first SMS sent, not by every process that imports the transports.
-        from alibabacloud_dysmsapi20170525 import models
         from alibabacloud_dysmsapi20170525.client import Client
         from alibabacloud_tea_openapi import models as openapi
+
+        scheme, _, host = self.endpoint.rpartition("://")
+        return Client(openapi.Config(access_key_id=self._id, access_key_secret=self._secret,
+                                     endpoint=host, protocol=scheme or "https"))
+
+    def _call(self, what: str, call: Callable[[Any], Any]) -> Any:
+        """``call(runtime)``: the provider's answer; its errors as the outbox knows them."""
         from darabonba.exceptions import TeaException, UnretryableException
         from darabonba.runtime import RuntimeOptions
 
-        scheme, _, host = self.endpoint.rpartition("://")
-        client = Client(openapi.Config(access_key_id=self._id,
-                                       access_key_secret=self._secret, endpoint=host,
-                                       protocol=scheme or "https"))
+        ms = int(self.timeout * 1000)
+        try:
+            return call(RuntimeOptions(read_timeout=ms, connect_timeout=ms, autoretry=False))
+        except UnretryableException as e:  # no answer: refused, reset, timed out
+            raise TransientError(self._clean(f"Aliyun SMS {what}: unreachable: {e}")
+                                 ) from None
+        except TeaException as e:
+            status = int(getattr(e, "status_code", None) or 0)
+            said = self._clean(f"Aliyun SMS {what}: {status or ''} {e.code}: "
+                               f"{str(e.message)[:300]}")
+            if str(e.code) in LIMITED or status == 429:
+                raise Held(said, flow_control_wait(str(e.code), str(e.message))) from None
+            if status >= 500 or e.code in BUSY:
+                raise TransientError(said) from None
+            raise PermanentError(said) from None
+        except OSError as e:
+            raise TransientError(self._clean(f"Aliyun SMS {what}: unreachable: {e}")) from None
+
+    def already_sent(self, m: TextMessage) -> bool:
+        """Whether the provider's record of today and yesterday (China time) holds a
+        message to ``m.phone`` with ``m``'s OutId (a try that got no answer was taken)."""
+        from alibabacloud_dysmsapi20170525 import models
+
+        client = self._client()
+        today = pendulum.now(PROVIDER_TZ)
+        for day in (today, today.subtract(days=1)):
+            request = models.QuerySendDetailsRequest(
+                phone_number=m.phone, send_date=day.format("YYYYMMDD"), page_size=50,
+                current_page=1)
+            answer = self._call("QuerySendDetails", functools.partial(
+                client.query_send_details_with_options, request))
+            body = answer.body
+            if str(body.code or "") != "OK":
+                raise TransientError(self._clean(
+                    f"Aliyun SMS QuerySendDetails: {body.code}: {str(body.message)[:200]}"))
+            found = body.sms_send_detail_dtos.sms_send_detail_dto \
+                if body.sms_send_detail_dtos else []
+            if any(d.out_id == m.key[-64:] for d in found or []):
+                return True
+        return False
+
+    def send(self, m: TextMessage, *, tried: bool = False) -> str:
+        """Send ``m``; ``tried``: an earlier try got no answer, so the provider is asked
+        first whether it has it (``already_sent``)."""
+        from alibabacloud_dysmsapi20170525 import models
+
+        if tried and self.already_sent(m):
+            return f"aliyun-sms:out-id:{m.key[-64:]}"
+        client = self._client()
         request = models.SendSmsRequest(
             phone_numbers=m.phone, sign_name=m.sign_name, template_code=m.template_code,
             template_param=json.dumps(dict(m.params), ensure_ascii=False,
                                       separators=(",", ":")), out_id=m.key[-64:])
-        ms = int(self.timeout * 1000)
-        try:
-            response = client.send_sms_with_options(
-                request, RuntimeOptions(read_timeout=ms, connect_timeout=ms, autoretry=False))
-        except UnretryableException as e:  # no answer: refused, reset, timed out
-            raise TransientError(self._clean(f"Aliyun SMS unreachable: {e}")) from None
-        except TeaException as e:
-            status = int(getattr(e, "status_code", None) or 0)
-            what = self._clean(f"Aliyun SMS {status or ''} {e.code}: {str(e.message)[:300]}")
-            if status == 429 or status >= 500 or e.code in BUSY:
-                raise TransientError(what, LIMITED.get(str(e.code))) from None
-            raise PermanentError(what) from None
-        except OSError as e:
-            raise TransientError(self._clean(f"Aliyun SMS unreachable: {e}")) from None
+        response = self._call("SendSms", lambda rt: client.send_sms_with_options(request, rt))
         body = response.body
         code = str(body.code or "")
         if code == "OK":
             return f"aliyun-sms:{body.biz_id}"
         what = self._clean(f"Aliyun SMS {code}: {str(body.message)[:300]}")
         if code in LIMITED:
-            raise TransientError(what, LIMITED[code])
+            raise Held(what, flow_control_wait(code, str(body.message)))
         if code in BUSY:
             raise TransientError(what)
         raise PermanentError(what)

@@ -3,7 +3,10 @@
 A transport sends one envelope and returns where it went (the provider's message id, the
 file). It raises ``TransientError`` for what a later try may fix (429, 5xx, a timeout, a
 refused connection; with the server's Retry-After when it gave one) and ``PermanentError``
-for what it will not (any other 4xx). The API key never appears in an error.
+for what it will not (any other 4xx). A provider's request to wait (a robot's or the SMS
+service's rate limit) is ``Held``: not a failed try. A request that went out without an
+answer (a read timeout) is ``Unconfirmed`` where sending again could deliver it twice (the
+group robots, which take no idempotency key). The API key never appears in an error.
 """
 
 from __future__ import annotations
@@ -37,8 +40,18 @@ class TransientError(Exception):
         self.retry_after = retry_after
 
 
+class Held(TransientError):
+    """The provider asks us to wait ``retry_after`` seconds (its rate limit, its flow
+    control): the message is held that long and the try is not counted against it."""
+
+
 class PermanentError(Exception):
     pass
+
+
+class Unconfirmed(Exception):
+    """The request went out and no answer came back: the provider may have taken it, so it
+    is not sent again the same way."""
 
 
 class Transport(Protocol):
@@ -120,8 +133,11 @@ class SendGridTransport:
         except HTTPError as e:
             body = e.body.decode("utf-8", "replace") if isinstance(e.body, bytes) else str(e.body)
             what = self._clean(f"SendGrid {e.status_code}: {body[:500]}")
-            if e.status_code == 429 or e.status_code >= 500:
-                headers = e.headers or {}
+            headers = e.headers or {}
+            if e.status_code == 429:  # its rate limit: held, not a failed try
+                raise Held(what, retry_after_seconds(headers.get("Retry-After")) or 60.0
+                           ) from None
+            if e.status_code >= 500:
                 raise TransientError(what, retry_after_seconds(headers.get("Retry-After"))
                                      ) from None
             raise PermanentError(what) from None

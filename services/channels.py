@@ -1,5 +1,5 @@
 """Which channel a staff message goes by (e-mail, or a 企业微信 / 钉钉 group robot), and what a
-robot says.
+robot says. A digest and a dead letter never go by robot (``BY_EMAIL_ONLY``).
 
 A person's own choice for the message kind (``channels`` in org.yaml) wins over the office's
 (``notifications.channels`` in office.yaml); unnamed, e-mail. A robot posts to a group, so a
@@ -24,7 +24,7 @@ from domain.offices import sight_in
 from domain.permissions import Sight
 from notifications.plan import PETITIONER
 from notifications.robots import MINUTE, Robot, RobotMessage
-from notifications.settings import EMAIL, RobotSettings
+from notifications.settings import BY_EMAIL_ONLY, EMAIL, RobotSettings
 from notifications.sms import AliyunSms, TextMessage
 from notifications.transports import PermanentError, TransientError
 from services.bootstrap import App
@@ -60,10 +60,18 @@ class Route:
 
 
 def _secret(ref: str, read_secret: SecretReader | None) -> str | None:
+    """The secret ``ref`` names (``env:VAR``, ``block:NAME``); a store that fails is a
+    failed try (``TransientError``), never the message left half-done."""
     where, name = ref.split(":", 1)
     if where == "env":
         return os.environ.get(name) or None
-    return read_secret(name) if read_secret is not None else None
+    if read_secret is None:
+        return None
+    try:
+        return read_secret(name)
+    except Exception as e:  # Prefect's API down, the block gone: whatever its reason
+        raise TransientError(f"could not read the secret block '{name}': "
+                             f"{type(e).__name__}") from None
 
 
 def route(app: App, office: Office, row: OutboxRow, case: Case | None,
@@ -73,7 +81,7 @@ def route(app: App, office: Office, row: OutboxRow, case: Case | None,
     if person is None:
         return Route(EMAIL)
     chosen = person.channel(row.kind) or office.notify.channels.get(row.kind) or EMAIL
-    robot = office.notify.robots.get(chosen)
+    robot = office.notify.robots.get(chosen) if row.kind not in BY_EMAIL_ONLY else None
     if robot is None:
         return Route(EMAIL, why=None if chosen == EMAIL else f"no robot '{chosen}' here")
     if row.recipient not in robot.members:

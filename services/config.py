@@ -26,7 +26,12 @@ from domain.reception import reception_from_mapping
 from domain.routing import RoutingRules, rules_from_mapping
 from domain.signals import digest_from_mapping
 from domain.zero_report import zero_report_from_mapping
-from notifications.settings import STAFF_KINDS, NotifySettings, notify_from_mapping
+from notifications.settings import (
+    STAFF_KINDS,
+    NotifySettings,
+    notify_from_mapping,
+    refuse_robot_for,
+)
 from services.files import load_calendar, load_file
 
 # --- the office --------------------------------------------------------------------------
@@ -153,11 +158,12 @@ def _check_channels(org: OrgChart, notify: NotifySettings) -> None:
                 raise ConfigError(f"unknown person '{member}'",
                                   field=f"notifications.robots.{robot.id}.members[{i}]")
     for person in org.people.values():
-        for kind, _ in person.channels:
+        for kind, channel in person.channels:
             if kind not in STAFF_KINDS:
                 raise ConfigError(f"unknown message kind '{kind}' (org.yaml, person "
                                   f"{person.id}); one of {', '.join(STAFF_KINDS)}",
                                   field="notifications.channels")
+            refuse_robot_for(kind, channel, f"org.yaml: {person.id}.channels.{kind}")
 
 
 

@@ -4,8 +4,13 @@ letterhead, numbered and dated, as PDF (WeasyPrint, a CJK font), each one record
 case's timeline (``NoticePrinted``: its number and the file's SHA-256).
 
 Who may print one: the case's handlers (they see all of it) and its letters desk
-(``notifications.letters_to``; for an accusation the confidential desk), never anyone in
-its accused set, from every entrance the same check (``may_print``)."""
+(``notifications.letters_to``; for an accusation the confidential desk), from every entrance
+the same check (``may_print``). Sight comes first: whoever may see nothing of the case (the
+accused, the recused, anyone outside its chain; the desk too) is told there is no such case,
+as for an unknown number, so a refusal never confirms that an accusation exists.
+
+Not ``domain.offices.check_in``: printing is no act of the case (no stage, no ``Act``), and
+the letters desk holds no relation to it."""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from domain.case import Case
-from domain.errors import NotPermitted
+from domain.errors import CaseNotFound, NotPermitted
 from domain.instants import local_date
 from domain.notices import NoticeKind, due_notices, notice_kind, notice_number
 from domain.offices import sight_in
@@ -45,15 +50,24 @@ class Notice:
     path: Path
 
 
-def may_print(app: App, case: Case, person: str) -> None:
-    """The case's handlers and its letters desk may; anyone else is refused."""
-    office = app.office_of(case)
-    notify = office.notify
-    desk = letters_desk(case, office.org, notify.letters_to, notify.confidential_letters_to,
-                        office.routing.accusation_unit)
-    if person != desk and sight_in(app.tree, case, person) is not Sight.FULL:
+def may_print(app: App, case: Case, ref: str, person: str) -> None:
+    """The case's handlers and its letters desk may print its notices. ``CaseNotFound``
+    (``ref`` as asked for, as for an unknown number) for whoever may see nothing of it,
+    then ``NotPermitted`` for anyone else who sees it."""
+    seen = sight_in(app.tree, case, person)
+    if seen is Sight.NONE:
+        raise CaseNotFound(ref)
+    if seen is not Sight.FULL and person != _desk(app, case):
         raise NotPermitted(case.ref, f"'{person}' may not print its notices: its handlers "
                            "and its letters desk do")
+
+
+def _desk(app: App, case: Case) -> str | None:
+    """Who prints and posts the case's letters (``notifications.compose.letters_desk``)."""
+    office = app.office_of(case)
+    notify = office.notify
+    return letters_desk(case, office.org, notify.letters_to, notify.confidential_letters_to,
+                        office.routing.accusation_unit)
 
 
 def _last(history: list[AuditRow], type_: str) -> dict[str, Any]:
@@ -101,13 +115,14 @@ def _above(app: App, office: str) -> str | None:
 
 def print_notice(app: App, ref: str, kind: str, actor: str) -> Notice:
     """Render notice ``kind`` of case ``ref`` as PDF into ``HOME/notices/<ref>/`` and
-    record it on the timeline; ``actor`` must be one who may (``may_print``)."""
+    record it on the timeline; ``actor`` must be one who may (``may_print``): nothing is
+    written for anyone else, and ``CaseNotFound`` for whoever may not see the case."""
     from weasyprint import HTML  # loaded by the first notice printed, not by every command
 
     with app.uow() as uow:
         case = uow.cases.get(ref)
+        may_print(app, case, ref, actor)
         history = uow.events_of(case.id)
-        may_print(app, case, actor)
         found = notice_kind(case, (r.type for r in history), kind)
         html = render_html(app, case, history, found)
         pdf = HTML(string=html).write_pdf()
@@ -126,11 +141,12 @@ def print_notice(app: App, ref: str, kind: str, actor: str) -> Notice:
 
 
 def printable(app: App, ref: str, person: str) -> list[NoticeKind]:
-    """The notices ``person`` may print of case ``ref`` now (for its page to offer)."""
+    """The notices ``person`` may print of case ``ref`` now (for its page to offer);
+    ``CaseNotFound`` when they may see nothing of it, as for an unknown number."""
     with app.uow() as uow:
         case = uow.cases.get(ref, lock=False)
         try:
-            may_print(app, case, person)
+            may_print(app, case, ref, person)
         except NotPermitted:
             return []
         return due_notices(r.type for r in uow.events_of(case.id))

@@ -4,13 +4,16 @@ flow wraps these in tasks, and ``petitions outbox send`` calls them.
 A message was queued in the same transaction as the change that caused it. Delivery claims
 it (committed, so a second sender skips it), holds it if quiet hours apply, renders it, sends
 it and records the result at once, each message in its own transaction. A transient failure
-(429, 5xx, timeout, refused connection) is retried with backoff, honouring Retry-After; a
-permanent one (other 4xx, no address) goes to ``dead`` with its error, and the office is told.
+(5xx, timeout, refused connection) is retried with backoff, honouring Retry-After; a
+provider's request to wait (429, a robot's or the SMS service's rate limit) holds the message
+without counting a try (for a day at most); a permanent one (other 4xx, no address) goes to
+``dead`` with its error, and the office is told.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -28,13 +31,16 @@ from notifications.plan import PETITIONER, PETITIONER_SMS
 from notifications.privacy import first_allowed
 from notifications.quiet import next_allowed
 from notifications.render import Renderer
+from notifications.settings import EMAIL
 from notifications.transports import (
     EmlTransport,
     Envelope,
+    Held,
     PermanentError,
     SendGridTransport,
     TransientError,
     Transport,
+    Unconfirmed,
 )
 from services import channels
 from services.alerts import alert_recipient
@@ -47,6 +53,9 @@ from storage.ports import OutboxRow
 SecretReader = Callable[[str], str | None]
 
 MAX_ATTEMPTS = 8
+ROBOT_TRIES = 3  # failed tries through a robot before the message goes by e-mail
+HOLD_LIMIT = dt.timedelta(days=1)  # held by a provider's limits longer: failed tries
+log = logging.getLogger(__name__)
 URGENT_KINDS = ("breach", "escalation")
 
 
@@ -149,11 +158,14 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
     Fenced: the batch is claimed under a token of its own, and each message's claim is
     renewed just before it is sent. A message another sender has reclaimed meanwhile (this
     batch took longer than the reclaim window) is left to it, and only the claim's holder
-    settles a message: no message goes out twice from two live senders."""
+    settles a message: no message goes out twice from two live senders. Whatever goes
+    wrong with one message (even a bug, or a secret store that fails) is settled on it:
+    none is left claimed to block the next batches."""
     transport = transport or transport_for(app, read_secret)
     renderers: dict[str, Renderer] = {}
     token = uuid.uuid4().hex
     counts: Counter[str] = Counter()
+    busy: dict[str, dt.datetime] = {}  # robots that asked us to wait, in this batch
     with app.uow() as uow:
         claimed = uow.claim_messages(app.clock.now(), limit, token)
         uow.commit()
@@ -173,46 +185,94 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
                         note=f"held for quiet hours until {format_local(allowed)}")
                 counts["held"] += 1
                 continue
-            way = channels.route(app, _sender(app, row, case), row, case, read_secret)
-            if row.recipient == PETITIONER_SMS:
-                way = channels.Route("sms")
-                texter, text = channels.text_message(app, _sender(app, row, case), row, case,
-                                                     read_secret)
-                ref = texter.send(text)
-            elif way.robot is not None:
-                with app.uow() as uow:
-                    until = channels.held_until(uow, way.robot, now)
-                if until is not None:
-                    _settle(app, row.id, token, status="queued", next_attempt_at=until,
-                            note=f"held: robot {way.robot.id} took its {way.robot.per_minute}"
-                            " this minute")
-                    counts["held"] += 1
-                    continue
-                ref = channels.robot_for(way, app.settings.sendgrid_timeout).send(
-                    channels.robot_message(app, row, case))
-            else:
-                ref = transport.send(_envelope(app, row, case, renderers, now))
-        except TransientError as e:
-            attempts = row.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                _dead(app, row, token, attempts, f"gave up after {attempts} attempts: {e}",
-                      now)
-                counts["dead"] += 1
+            ref, way = _send(app, row, case, transport, renderers, now, read_secret, busy)
+        except _Busy as e:
+            _settle(app, row.id, token, status="queued", next_attempt_at=e.until, note=e.why)
+            counts["held"] += 1
+        except Held as e:
+            if row.queued_at + HOLD_LIMIT <= now:  # held a day: a failed try from now on
+                counts[_retry(app, row, token, e, now)] += 1
                 continue
-            wait = dt.timedelta(seconds=e.retry_after) if e.retry_after is not None \
-                else backoff(attempts)
-            _settle(app, row.id, token, status="queued", attempts=attempts,
-                    error=str(e)[:2000], next_attempt_at=now + wait,
-                    note=f"retry {attempts} after {wait}")
-            counts["retrying"] += 1
-        except (PermanentError, _Undeliverable, Barred, PetitionError, TemplateError) as e:
+            wait = dt.timedelta(seconds=e.retry_after if e.retry_after is not None else 60)
+            _settle(app, row.id, token, status="queued", error=str(e)[:2000],
+                    next_attempt_at=now + wait, note=f"held {wait}: the provider's limit")
+            counts["held"] += 1
+        except TransientError as e:
+            counts[_retry(app, row, token, e, now)] += 1
+        except (PermanentError, Unconfirmed, _Undeliverable, Barred, PetitionError,
+                TemplateError) as e:
             _dead(app, row, token, row.attempts + 1, str(e), now)
             counts["dead"] += 1
+        except Exception as e:  # settled as a failed try, never left claimed
+            log.exception("outbox message %s failed unexpectedly", row.id)
+            what = TransientError(f"unexpected {type(e).__name__}: {str(e)[:300]}")
+            counts[_retry(app, row, token, what, now)] += 1
         else:
             _settle(app, row.id, token, status="sent", attempts=row.attempts + 1,
                     sent_at=now, ref=ref, error=None, note=way.why, channel=way.channel)
             counts["sent"] += 1
     return Report(counts)
+
+
+class _Busy(Exception):
+    """A robot took its ``per_minute`` (or asked us to wait): held until ``until``."""
+
+    def __init__(self, until: dt.datetime, why: str) -> None:
+        super().__init__(why)
+        self.until, self.why = until, why
+
+
+def _send(app: App, row: OutboxRow, case: Case | None, transport: Transport,
+          renderers: dict[str, Renderer], now: dt.datetime,
+          read_secret: SecretReader | None, busy: dict[str, dt.datetime]
+          ) -> tuple[str, channels.Route]:
+    """Send ``row`` by its channel: where it went and how. A robot that refuses it, or does
+    not answer (it may have posted it: not posted again), or fails ``ROBOT_TRIES`` times,
+    gives way to e-mail, the row saying why."""
+    office = _sender(app, row, case)
+    if row.recipient == PETITIONER_SMS:
+        texter, text = channels.text_message(app, office, row, case, read_secret)
+        return texter.send(text, tried=row.attempts > 0), channels.Route("sms")
+    way = channels.route(app, office, row, case, read_secret)
+    if way.robot is None:
+        return transport.send(_envelope(app, row, case, renderers, now)), way
+    robot = way.robot
+    until = busy.get(robot.id)
+    if until is None:
+        with app.uow() as uow:
+            until = channels.held_until(uow, robot, now)
+    if until is not None and until > now:
+        raise _Busy(until, f"held: robot {robot.id} took its {robot.per_minute} this minute"
+                    if robot.id not in busy else f"held: robot {robot.id} asked to wait")
+    try:
+        return channels.robot_for(way, app.settings.sendgrid_timeout).send(
+            channels.robot_message(app, row, case)), way
+    except Held as e:
+        busy[robot.id] = now + dt.timedelta(seconds=e.retry_after or 60)
+        raise
+    except (PermanentError, Unconfirmed) as e:
+        why = f"by e-mail: robot {robot.id}: {e}"
+    except TransientError as e:
+        if row.attempts + 1 < ROBOT_TRIES:
+            raise
+        why = f"by e-mail after {row.attempts + 1} tries: robot {robot.id}: {e}"
+    log.warning("outbox message %s: %s", row.id, why)
+    return (transport.send(_envelope(app, row, case, renderers, now)),
+            channels.Route(EMAIL, why=why))
+
+
+def _retry(app: App, row: OutboxRow, token: str, e: TransientError, now: dt.datetime) -> str:
+    """A failed try: again after a backoff (or the provider's Retry-After), or, after
+    ``MAX_ATTEMPTS``, a dead letter. Returns the outcome's name."""
+    attempts = row.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        _dead(app, row, token, attempts, f"gave up after {attempts} attempts: {e}", now)
+        return "dead"
+    wait = dt.timedelta(seconds=e.retry_after) if e.retry_after is not None \
+        else backoff(attempts)
+    _settle(app, row.id, token, status="queued", attempts=attempts, error=str(e)[:2000],
+            next_attempt_at=now + wait, note=f"retry {attempts} after {wait}")
+    return "retrying"
 
 
 def _is_case(subject: str) -> bool:
@@ -229,6 +289,8 @@ def _case(app: App, case_id: str) -> Case | None:
 
 
 def _settle(app: App, message_id: int, token: str, **values: object) -> None:
+    if values.get("note") is not None:
+        values["note"] = str(values["note"])[:200]  # outbox.note's size
     with app.uow() as uow:
         uow.settle_message(message_id, token, **values)
         uow.commit()

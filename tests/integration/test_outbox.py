@@ -63,9 +63,9 @@ def test_429_waits_for_retry_after_then_sends(app, httpserver):
     _assigned(app)
     httpserver.expect_oneshot_request("/v3/mail/send").respond_with_data(
         '{"errors":[{"message":"rate limited"}]}', status=429, headers={"Retry-After": "120"})
-    assert deliver(app, _sendgrid(httpserver)).counts["retrying"] == 1
+    assert deliver(app, _sendgrid(httpserver)).counts["held"] == 1
     row = _messages(app)[("assignment", "lin.na")]
-    assert row.status == "queued" and row.attempts == 1 and "429" in row.error
+    assert row.status == "queued" and row.attempts == 0 and "429" in row.error  # not a try
     assert pendulum.instance(row.next_attempt_at) == app.clock.now().add(seconds=120)
     assert deliver(app, _sendgrid(httpserver)).counts["sent"] == 0  # not before its time
     app.clock.advance(seconds=121)
@@ -209,3 +209,16 @@ def test_a_sender_overtaken_past_the_reclaim_window_sends_nothing_twice(app, htt
     assert reports["b"].counts["sent"] == 8
     with app.uow() as uow:
         assert {m.status for m in uow.messages(limit=100)} == {"sent"}
+
+
+def test_a_provider_that_keeps_asking_to_wait_for_a_day_counts_tries_from_then(app, httpserver):
+    """Held, not tried, while the provider asks to wait; a message still held a day after it
+    was queued counts its tries from then on, so it ends as a dead letter the office sees
+    rather than waiting for ever."""
+    _assigned(app)
+    httpserver.expect_request("/v3/mail/send").respond_with_data("", status=429,
+                                                                  headers={"Retry-After": "60"})
+    assert deliver(app, _sendgrid(httpserver)).counts["held"] == 1
+    app.clock.advance(hours=72)  # Monday, in working hours
+    assert deliver(app, _sendgrid(httpserver)).counts["retrying"] == 1
+    assert _messages(app)[("assignment", "lin.na")].attempts == 1

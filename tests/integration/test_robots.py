@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import json
 import logging
+import socket
+import threading
 import urllib.parse
 from typing import Any
 
@@ -23,7 +25,7 @@ from notifications.settings import RobotSettings, notify_from_mapping
 from notifications.transports import EmlTransport
 from services import cases as s
 from services.bootstrap import App
-from services.outbox import deliver
+from services.outbox import MAX_ATTEMPTS, ROBOT_TRIES, deliver
 from tests.conftest import SAMPLE_OFFICE
 
 WAGE = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
@@ -91,19 +93,107 @@ def test_wecom_receives_a_short_notice_mentioning_the_person_and_it_goes_once(
     assert not any(ROBOT_KEY in m for m in ours)  # ... without the robot's key
 
 
-def test_the_robots_rate_limit_reply_holds_the_message_a_minute_then_it_goes(
+def test_the_robots_rate_limit_reply_holds_the_message_as_long_as_it_lasts_then_it_goes(
         wecom, httpserver, tmp_path):
+    """Held, not a failed try: twice as many 45009 replies as a message has tries, and it
+    still goes (not by e-mail, not dropped) once the robot takes it."""
     _assigned(wecom)
-    httpserver.expect_oneshot_request("/cgi-bin/webhook/send").respond_with_json(
-        {"errcode": 45009, "errmsg": f"api freq out of limit, key={ROBOT_KEY}"})
-    assert deliver(wecom, EmlTransport(tmp_path)).counts["retrying"] == 1
-    row = _messages(wecom)[("assignment", "lin.na")]
-    assert row.status == "queued" and "45009" in row.error and ROBOT_KEY not in row.error
-    assert pendulum.instance(row.next_attempt_at) == wecom.clock.now().add(seconds=60)
-    wecom.clock.advance(seconds=61)
+    eml = EmlTransport(tmp_path / "eml")
+    for _ in range(2 * MAX_ATTEMPTS):
+        httpserver.expect_oneshot_request("/cgi-bin/webhook/send").respond_with_json(
+            {"errcode": 45009, "errmsg": f"api freq out of limit, key={ROBOT_KEY}"})
+        assert deliver(wecom, eml).counts["held"] == 1
+        row = _messages(wecom)[("assignment", "lin.na")]
+        assert (row.status, row.attempts) == ("queued", 0)
+        assert "45009" in row.error and ROBOT_KEY not in row.error
+        assert pendulum.instance(row.next_attempt_at) == wecom.clock.now().add(seconds=60)
+        wecom.clock.advance(seconds=61)
     httpserver.expect_oneshot_request("/cgi-bin/webhook/send").respond_with_json(
         {"errcode": 0, "errmsg": "ok"})
-    assert deliver(wecom, EmlTransport(tmp_path)).counts["sent"] == 1
+    assert deliver(wecom, eml).counts["sent"] == 1
+    row = _messages(wecom)[("assignment", "lin.na")]
+    assert (row.status, row.channel) == ("sent", "hr-group")
+    assert not (tmp_path / "eml").exists()  # not by e-mail as well
+
+
+def test_a_robot_that_asked_to_wait_is_not_asked_again_in_the_same_batch(
+        app, httpserver, monkeypatch, tmp_path):
+    monkeypatch.setenv("TEST_WECOM_URL", httpserver.url_for("/cgi-bin/webhook/send?key=k"))
+    two = _with_robot(app, WECOM, kinds=("assignment", "reminder"))
+    case_id = _assigned(two)
+    with two.uow() as uow:
+        uow.queue([{"key": "k-reminder", "case_id": case_id, "kind": "reminder",
+                    "recipient": "lin.na", "urgent": 0, "queued_at": two.clock.now(),
+                    "payload": {"clock": "first_response"}}])
+        uow.commit()
+    httpserver.expect_request("/cgi-bin/webhook/send").respond_with_json(
+        {"errcode": 45009, "errmsg": "api freq out of limit"})
+    assert deliver(two, EmlTransport(tmp_path)).counts["held"] == 2
+    assert len(httpserver.log) == 1  # the second was held without a post
+    mine = [r for r in _messages(two).values() if r.recipient == "lin.na"]
+    assert len(mine) == 2 and all(r.status == "queued" and r.attempts == 0 for r in mine)
+
+
+def test_a_robot_that_does_not_answer_is_not_posted_again_the_person_is_written_to(
+        wecom, httpserver, tmp_path):
+    """A read timeout: the group may have it, and a robot takes no idempotency key, so it
+    goes by e-mail instead of a second post."""
+    slow = dataclasses.replace(wecom, settings=dataclasses.replace(wecom.settings,
+                                                                   sendgrid_timeout=0.5))
+    _assigned(slow)
+    released = threading.Event()
+
+    def late(request: Request) -> Response:
+        released.wait(timeout=30)
+        return Response(json.dumps({"errcode": 0}), content_type="application/json")
+
+    httpserver.expect_request("/cgi-bin/webhook/send").respond_with_handler(late)
+    try:
+        report = deliver(slow, EmlTransport(tmp_path / "eml"))
+    finally:
+        released.set()
+    assert report.counts["sent"] == 1
+    row = _messages(slow)[("assignment", "lin.na")]
+    assert row.channel == "email" and "did not answer" in row.note
+    assert len(list((tmp_path / "eml").iterdir())) == 1
+    assert deliver(slow, EmlTransport(tmp_path / "eml")).counts["sent"] == 0
+    assert len(httpserver.log) <= 1  # posted at most the once
+
+
+def test_an_unreachable_robot_is_tried_then_the_person_is_written_to(app, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.setenv("TEST_WECOM_URL", f"http://127.0.0.1:{_closed_port()}/send?key=k")
+    office = _with_robot(app, WECOM)
+    _assigned(office)
+    for attempt in range(1, ROBOT_TRIES):
+        assert deliver(office, EmlTransport(tmp_path)).counts["retrying"] == 1
+        assert _messages(office)[("assignment", "lin.na")].attempts == attempt
+        office.clock.advance(hours=1)
+    assert deliver(office, EmlTransport(tmp_path)).counts["sent"] == 1
+    row = _messages(office)[("assignment", "lin.na")]
+    assert row.channel == "email" and f"after {ROBOT_TRIES} tries" in row.note
+
+
+def test_a_secret_store_that_fails_is_a_failed_try_and_holds_no_one_back(app, tmp_path):
+    """The robot's webhook is in a Prefect Secret block and reading it raises: that message
+    is a failed try (not left claimed to jam every batch), and the others go."""
+    robot = dataclasses.replace(WECOM, webhook="block:hr-robot-webhook")
+    office = _with_robot(app, robot)
+    case_id = _assigned(office)
+    with office.uow() as uow:
+        uow.queue([{"key": "k-other", "case_id": case_id, "kind": "reminder",
+                    "recipient": "li.ming", "urgent": 0, "queued_at": office.clock.now(),
+                    "payload": {"clock": "first_response"}}])
+        uow.commit()
+
+    def broken(name: str) -> str | None:
+        raise ConnectionError("Prefect's API is down")
+
+    report = deliver(office, EmlTransport(tmp_path), read_secret=broken)
+    assert report.counts["retrying"] == 1 and report.counts["sent"] == 1, report
+    row = _messages(office)[("assignment", "lin.na")]
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert "could not read the secret block 'hr-robot-webhook'" in row.error
 
 
 def test_past_its_per_minute_the_next_message_is_held_not_dropped(app, httpserver,
@@ -198,22 +288,45 @@ def test_dingtalk_receives_a_signed_markdown_notice(app, httpserver, monkeypatch
     assert urllib.parse.unquote_plus(request.query_string.decode()).count("sign=") == 1
 
 
-def test_a_wrong_signature_is_a_dead_letter_and_the_office_is_told(app, httpserver,
-                                                                   monkeypatch, tmp_path):
-    monkeypatch.setenv("TEST_DING_URL", httpserver.url_for("/robot/send?access_token=tok"))
+def test_a_robot_that_refuses_the_message_gives_way_to_e_mail(app, httpserver, monkeypatch,
+                                                               tmp_path):
+    """A wrong signature (or key): the message is not lost with the robot, it goes by
+    e-mail, saying why; neither the webhook's token nor the signing secret in what is kept."""
+    token = "ding-access-token-never-kept"
+    monkeypatch.setenv("TEST_DING_URL", httpserver.url_for(f"/robot/send?access_token={token}"))
     monkeypatch.setenv("TEST_DING_SECRET", "not-the-robots-secret")
     robot = RobotSettings("hr-ding", "dingtalk", "env:TEST_DING_URL", ("wang.fang", "lin.na"),
                           secret="env:TEST_DING_SECRET")
     office = _with_robot(app, robot)
     _assigned(office)
-    httpserver.expect_request("/robot/send").respond_with_json(
-        {"errcode": 310000, "errmsg": "sign not match"})
-    assert deliver(office, EmlTransport(tmp_path)).counts["dead"] == 1
+
+    def refuse(request: Request) -> Response:  # echoes what it was sent, as some do
+        return Response(json.dumps({"errcode": 310000,
+                                    "errmsg": f"sign not match: {request.url}"}),
+                        content_type="application/json")
+
+    httpserver.expect_request("/robot/send").respond_with_handler(refuse)
+    assert deliver(office, EmlTransport(tmp_path / "eml")).counts["sent"] == 1
     rows = _messages(office)
-    dead = rows[("assignment", "lin.na")]
-    assert dead.status == "dead" and "310000" in dead.error
-    assert "not-the-robots-secret" not in dead.error
-    assert rows[("dead_letter", "li.ming")].status == "queued"
+    row = rows[("assignment", "lin.na")]
+    assert (row.status, row.channel) == ("sent", "email")
+    assert "robot hr-ding" in row.note and "310000" in row.note
+    for secret in (token, "not-the-robots-secret"):
+        assert secret not in (row.note or "") and secret not in (row.error or "")
+    assert len(list((tmp_path / "eml").iterdir())) == 1
+
+
+def test_digests_and_dead_letters_never_go_by_robot():
+    with pytest.raises(ConfigError, match="a digest goes by e-mail only"):
+        notify_from_mapping({"robots": [{"id": "r", "kind": "wecom", "webhook": "env:X",
+                                         "members": ["li.ming"]}],
+                             "channels": {"digest": "r"}})
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize("robots,problem", [

@@ -9,6 +9,8 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import logging
+import threading
 import urllib.parse
 from typing import Any
 
@@ -19,10 +21,11 @@ from werkzeug import Request, Response
 from domain.errors import ConfigError
 from notifications.plan import PETITIONER_SMS
 from notifications.settings import SmsSettings, SmsTemplate, notify_from_mapping
+from notifications.sms import flow_control_wait
 from notifications.transports import EmlTransport
 from services import cases as s
 from services.bootstrap import App
-from services.outbox import deliver
+from services.outbox import MAX_ATTEMPTS, deliver
 from tests.conftest import SAMPLE_OFFICE
 
 WAGE = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
@@ -77,6 +80,7 @@ def texting(app: App, httpserver, monkeypatch) -> App:  # type: ignore[no-untype
 
 def test_the_acceptance_sms_is_the_approved_template_signed_and_sent_once(
         texting, httpserver, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)  # the SDK's and the HTTP client's debug lines too
     _accepted(texting)
     checked: list[bool] = []
 
@@ -106,21 +110,95 @@ def test_the_acceptance_sms_is_the_approved_template_signed_and_sent_once(
     assert report.counts["sent"] >= 2  # and the written notice itself, by e-mail
     assert deliver(texting, EmlTransport(tmp_path)).counts["sent"] == 0
     assert len(httpserver.log) == 1
-    assert KEY_SECRET not in caplog.text
+    assert caplog.records and KEY_SECRET not in caplog.text
 
 
-def test_the_providers_flow_control_holds_the_sms_then_it_goes(texting, httpserver, tmp_path):
+@pytest.mark.parametrize("message,wait", [
+    ("触发分钟级流控Permits:1", 60), ("触发小时级流控Permits:5", 3600)])
+def test_the_providers_flow_control_holds_the_sms_not_counting_a_try(
+        texting, httpserver, tmp_path, message, wait):
+    """Held as long as the provider's minute or hour, again and again (more often than a
+    message has tries), never dropped; then it goes."""
     _accepted(texting)
-    httpserver.expect_oneshot_request("/").respond_with_json(
-        {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发分钟级流控Permits:1"})
-    deliver(texting, EmlTransport(tmp_path))
-    (row,) = _sms_rows(texting)
-    assert row.status == "queued" and "BUSINESS_LIMIT_CONTROL" in row.error
-    assert pendulum.instance(row.next_attempt_at) == texting.clock.now().add(seconds=60)
-    texting.clock.advance(seconds=61)
+    for _ in range(MAX_ATTEMPTS + 2):
+        httpserver.expect_oneshot_request("/").respond_with_json(
+            {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": message})
+        deliver(texting, EmlTransport(tmp_path))
+        (row,) = _sms_rows(texting)
+        assert (row.status, row.attempts) == ("queued", 0)
+        assert "BUSINESS_LIMIT_CONTROL" in row.error
+        assert pendulum.instance(row.next_attempt_at) == texting.clock.now().add(seconds=wait)
+        texting.clock.advance(seconds=wait + 1)
     httpserver.expect_oneshot_request("/").respond_with_json({"Code": "OK", "BizId": "2^0"})
     deliver(texting, EmlTransport(tmp_path))
     assert _sms_rows(texting)[0].status == "sent"
+
+
+def test_a_day_limit_waits_for_the_providers_next_day():
+    now = pendulum.datetime(2026, 11, 25, 22, 30, tz="Asia/Shanghai")
+    assert flow_control_wait("isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10", now) \
+        == 90 * 60 + 60
+    assert flow_control_wait("isv.DAY_LIMIT_CONTROL", "", now) == 90 * 60 + 60
+
+
+def test_a_send_that_got_no_answer_is_asked_after_not_sent_twice(texting, httpserver, tmp_path):
+    """The first SendSms is taken but answered too late (a read timeout). Before trying
+    again the provider's record is asked (QuerySendDetails, by number and day): the message
+    with this OutId is there, so it is not sent again."""
+    slow = dataclasses.replace(texting, settings=dataclasses.replace(
+        texting.settings, sendgrid_timeout=1.0))
+    _accepted(slow)
+    taken: list[str] = []
+    release = threading.Event()
+
+    def provider(request: Request) -> Response:
+        q = dict(urllib.parse.parse_qsl(request.query_string.decode()))
+        if request.headers["x-acs-action"] == "SendSms":
+            taken.append(q["OutId"])
+            release.wait(timeout=30)  # taken, but the answer comes too late
+            return Response(json.dumps({"Code": "OK", "BizId": "1^0"}),
+                            content_type="application/json")
+        found = [{"OutId": out, "PhoneNum": q["PhoneNumber"], "SendStatus": 3}
+                 for out in taken]
+        return Response(json.dumps({"Code": "OK", "TotalCount": len(found),
+                                    "SmsSendDetailDTOs": {"SmsSendDetailDTO": found}}),
+                        content_type="application/json")
+
+    httpserver.expect_request("/").respond_with_handler(provider)
+    try:
+        deliver(slow, EmlTransport(tmp_path))
+    finally:
+        release.set()
+    (row,) = _sms_rows(slow)
+    assert (row.status, row.attempts) == ("queued", 1) and "unreachable" in row.error
+    slow.clock.advance(minutes=5)
+    deliver(slow, EmlTransport(tmp_path))
+    (row,) = _sms_rows(slow)
+    assert row.status == "sent" and row.ref.startswith("aliyun-sms:out-id:")
+    assert len(taken) == 1  # one SendSms in all
+
+
+def test_a_send_the_provider_never_took_is_sent_after_asking(texting, httpserver, tmp_path):
+    _accepted(texting)
+    actions: list[str] = []
+
+    def provider(request: Request) -> Response:
+        actions.append(request.headers["x-acs-action"])
+        if actions == ["SendSms"]:
+            return Response("busy", status=503)  # not taken
+        if actions[-1] == "QuerySendDetails":
+            return Response(json.dumps({"Code": "OK", "TotalCount": 0,
+                                        "SmsSendDetailDTOs": {"SmsSendDetailDTO": []}}),
+                            content_type="application/json")
+        return Response(json.dumps({"Code": "OK", "BizId": "3^0"}),
+                        content_type="application/json")
+
+    httpserver.expect_request("/").respond_with_handler(provider)
+    deliver(texting, EmlTransport(tmp_path))
+    texting.clock.advance(minutes=5)
+    deliver(texting, EmlTransport(tmp_path))
+    assert actions == ["SendSms", "QuerySendDetails", "QuerySendDetails", "SendSms"]
+    assert _sms_rows(texting)[0].ref == "aliyun-sms:3^0"
 
 
 def test_a_template_the_provider_refuses_is_a_dead_letter_the_office_is_told_of(
