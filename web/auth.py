@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -17,6 +16,7 @@ from domain.errors import NotPermitted
 from services.bootstrap import App
 from services.settings import Settings
 from services.users import Caller, authenticate_token, check_login, login_delay
+from storage.audit import installation_key
 from web.context import petitions, render
 
 router = APIRouter()
@@ -27,14 +27,7 @@ def session_secret(settings: Settings) -> str:
     first use, readable by its owner only), so every replica of one home signs alike."""
     if settings.web_secret is not None:
         return settings.web_secret.get_secret_value()
-    path: Path = settings.home / "web-secret"
-    if not path.exists():
-        settings.home.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_urlsafe(48))
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return path.read_text().strip()
+    return installation_key(settings.home, {}, "", "web-secret").decode("utf-8")
 
 
 class LoginRequired(Exception):
