@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -133,3 +133,68 @@ def _report(row: Any) -> ZeroReport:
 def _signal(row: Any) -> Signal:
     return Signal(row.id, row.officer, row.unit, row.at, row.summary, row.detail,
                   Risk(row.risk), row.case_id)
+
+
+class PracticeData(Protocol):
+    audit: list[AuditRow]
+    heads: dict[str, tuple[int, str]]
+    zero_reports: dict[tuple[str, dt.date], ZeroReport]
+    signals: dict[str, Signal]
+
+    def next_id(self) -> int: ...
+
+
+class MemoryPractices:
+    """The same contract on the in-memory store's data (the use-case tests)."""
+
+    def __init__(self, data: PracticeData) -> None:
+        self.data = data
+
+    def append(self, subject: str, kind: str, events: Iterable[DomainEvent]) -> None:
+        seq, head = self.data.heads.get(subject, (0, GENESIS))
+        rows = chain_rows(subject, list(events), seq, head)
+        for r in rows:
+            self.data.audit.append(AuditRow(id=self.data.next_id(), **r))
+        if rows:
+            self.data.heads[subject] = (rows[-1]["seq"], rows[-1]["hash"])
+
+    def events(self, subject: str) -> list[AuditRow]:
+        return sorted((r for r in self.data.audit if r.case_id == subject), key=lambda r: r.seq)
+
+    def events_between(self, first: str, last: str, types: Iterable[str]) -> list[AuditRow]:
+        wanted = set(types)
+        return [r for r in self.data.audit if first <= r.case_id <= last and r.type in wanted]
+
+    def has_event(self, subject: str, type_: str, **data: str) -> bool:
+        return any(r.case_id == subject and r.type == type_
+                   and all(r.data.get(k) == v for k, v in data.items())
+                   for r in self.data.audit)
+
+    def zero_report(self, unit: str, day: dt.date) -> ZeroReport | None:
+        return self.data.zero_reports.get((unit, day))
+
+    def add_zero_report(self, r: ZeroReport) -> None:
+        if (r.unit, r.day) in self.data.zero_reports:
+            raise RuleViolation(f"zero-report:{r.unit}", f"'{r.unit}' already reported for {r.day}")
+        self.data.zero_reports[(r.unit, r.day)] = r
+
+    def zero_reports(self, first: dt.date, last: dt.date) -> list[ZeroReport]:
+        return sorted((r for (_, day), r in self.data.zero_reports.items()
+                       if first <= day <= last), key=lambda r: (r.day, r.unit))
+
+    def add_signal(self, s: Signal) -> None:
+        self.data.signals[s.id] = s
+
+    def signal(self, signal_id: str, *, lock: bool = False) -> Signal | None:
+        return self.data.signals.get(signal_id)
+
+    def signals(self, first: dt.datetime | None = None,
+                last: dt.datetime | None = None) -> list[Signal]:
+        return sorted((s for s in self.data.signals.values()
+                       if (first is None or s.at >= first) and (last is None or s.at < last)),
+                      key=lambda s: (s.at, s.id))
+
+    def promote(self, signal_id: str, case_id: str) -> None:
+        s = self.data.signals[signal_id]
+        self.data.signals[signal_id] = Signal(s.id, s.officer, s.unit, s.at, s.summary,
+                                              s.detail, s.risk, case_id)
