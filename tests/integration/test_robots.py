@@ -57,6 +57,15 @@ def _assigned(app: App, ref: str = "XF-1") -> str:
     return case.id
 
 
+def _remind(app: App, case_id: str, person: str) -> None:
+    """A reminder to ``person`` about the case, queued beside its assignment."""
+    with app.uow() as uow:
+        uow.queue([{"key": f"k-reminder-{person}", "case_id": case_id, "kind": "reminder",
+                    "recipient": person, "urgent": 0, "queued_at": app.clock.now(),
+                    "payload": {"clock": "first_response"}}])
+        uow.commit()
+
+
 WECOM = RobotSettings("hr-group", "wecom", "env:TEST_WECOM_URL", ("wang.fang", "lin.na"))
 
 
@@ -121,11 +130,7 @@ def test_a_robot_that_asked_to_wait_is_not_asked_again_in_the_same_batch(
     monkeypatch.setenv("TEST_WECOM_URL", httpserver.url_for("/cgi-bin/webhook/send?key=k"))
     two = _with_robot(app, WECOM, kinds=("assignment", "reminder"))
     case_id = _assigned(two)
-    with two.uow() as uow:
-        uow.queue([{"key": "k-reminder", "case_id": case_id, "kind": "reminder",
-                    "recipient": "lin.na", "urgent": 0, "queued_at": two.clock.now(),
-                    "payload": {"clock": "first_response"}}])
-        uow.commit()
+    _remind(two, case_id, "lin.na")
     httpserver.expect_request("/cgi-bin/webhook/send").respond_with_json(
         {"errcode": 45009, "errmsg": "api freq out of limit"})
     assert deliver(two, EmlTransport(tmp_path)).counts["held"] == 2
@@ -180,11 +185,7 @@ def test_a_secret_store_that_fails_is_a_failed_try_and_holds_no_one_back(app, tm
     robot = dataclasses.replace(WECOM, webhook="block:hr-robot-webhook")
     office = _with_robot(app, robot)
     case_id = _assigned(office)
-    with office.uow() as uow:
-        uow.queue([{"key": "k-other", "case_id": case_id, "kind": "reminder",
-                    "recipient": "li.ming", "urgent": 0, "queued_at": office.clock.now(),
-                    "payload": {"clock": "first_response"}}])
-        uow.commit()
+    _remind(office, case_id, "li.ming")
 
     def broken(name: str) -> str | None:
         raise ConnectionError("Prefect's API is down")
@@ -202,11 +203,7 @@ def test_past_its_per_minute_the_next_message_is_held_not_dropped(app, httpserve
     one = _with_robot(app, dataclasses.replace(WECOM, per_minute=1),
                       kinds=("assignment", "reminder"))
     case_id = _assigned(one)
-    with one.uow() as uow:
-        uow.queue([{"key": "k-reminder", "case_id": case_id, "kind": "reminder",
-                    "recipient": "lin.na", "urgent": 0, "queued_at": one.clock.now(),
-                    "payload": {"clock": "first_response"}}])
-        uow.commit()
+    _remind(one, case_id, "lin.na")
     httpserver.expect_request("/cgi-bin/webhook/send").respond_with_json({"errcode": 0})
     report = deliver(one, EmlTransport(tmp_path))
     assert (report.counts["sent"], report.counts["held"]) == (1, 1)
