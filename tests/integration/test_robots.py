@@ -144,7 +144,7 @@ def test_a_robot_that_does_not_answer_is_not_posted_again_the_person_is_written_
     """A read timeout: the group may have it, and a robot takes no idempotency key, so it
     goes by e-mail instead of a second post."""
     slow = dataclasses.replace(wecom, settings=dataclasses.replace(wecom.settings,
-                                                                   sendgrid_timeout=0.5))
+                                                                   sendgrid_timeout=2.0))
     _assigned(slow)
     released = threading.Event()
 

@@ -146,7 +146,7 @@ def test_a_send_that_got_no_answer_is_asked_after_not_sent_twice(texting, httpse
     again the provider's record is asked (QuerySendDetails, by number and day): the message
     with this OutId is there, so it is not sent again."""
     slow = dataclasses.replace(texting, settings=dataclasses.replace(
-        texting.settings, sendgrid_timeout=1.0))
+        texting.settings, sendgrid_timeout=2.0))
     _accepted(slow)
     taken: list[str] = []
     release = threading.Event()
