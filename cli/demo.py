@@ -1,7 +1,9 @@
 """``petitions demo``: a petition office's hundred days, on a throw-away ``PETITIONS_HOME``.
 
 The demo runs the engine as an office does: ``petitions serve`` in a child process (a real
-Prefect server on SQLite, the lifecycle runs, the sweeper) with the simulated clock. It then
+Prefect server on SQLite, the lifecycle runs, the sweeper; ``cli.demo_engine``) with the
+simulated clock, on a copy of the office's configuration whose robots and SMS reach only the
+demo's local stand-ins (``cli.demo_standins``), whatever the user's environment holds. It then
 plays the script (``cli.demo_script``): four realistic petitions arrive, people act on them
 (the same use case the CLI calls: commit, then wake the case's suspended run), and the clock
 moves on over about 100 days. At each moment the sweeper runs as a Prefect flow, so
@@ -12,16 +14,10 @@ production.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,9 +26,9 @@ from prefect.client.orchestration import get_client
 from rich.console import Console
 
 from cli.common import out, reports_errors
+from cli.demo_engine import ServedEngine, free_port, port_free
 from cli.demo_script import CLERK, PETITIONS, SCRIPT, START, Do, Moment, group_script
-from cli.demo_standins import ENV as ROBOT_ENV
-from cli.demo_standins import SMS_ENV, RobotStandIn, SmsStandIn, texting_config
+from cli.demo_standins import RobotStandIn, SmsStandIn, demo_config, demo_environment
 from cli.views import print_case
 from domain.case import Case
 from domain.errors import ConfigError
@@ -40,7 +36,7 @@ from domain.instants import format_local, local
 from domain.stages import Stage
 from flows.engine import PrefectRuns
 from flows.lifecycle import intake, sweeper
-from flows.prefect_env import api_url, configure, tied_to_parent
+from flows.prefect_env import api_url, configure
 from flows.tasks import app as engine_app
 from services.bootstrap import bootstrap
 from services.cases import ActRequest, act_and_wake, new_registration_no
@@ -63,29 +59,14 @@ WEEKDAYS = "一二三四五六日"
 DEMO_PASSWORD = "demo-xinfang-2026"  # the demo's throw-away office only
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 class Demo:
-    """The served engine in a child process, and the script played against it."""
+    """The demo's sandbox and served engine, and the script played against them."""
 
     def __init__(self, home: Path, config: Path, console: Console, port: int | None = None,
                  ready_timeout: float = 300.0, settle_timeout: float = 300.0,
                  web_port: int = 0) -> None:
         self.home, self.config, self.console = home, config, console
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.web_port = web_port  # 0: no office workplace
         self.ready_timeout, self.settle_timeout = ready_timeout, settle_timeout
         # A group (deploy/group): the petitions arrive at the sample mine, "mine-a".
@@ -96,7 +77,7 @@ class Demo:
                     "PETITIONS_WEB_PORT": str(web_port),
                     # the script sweeps and delivers at each moment itself
                     "PETITIONS_SWEEP_SECONDS": "86400", "PETITIONS_SEND_SECONDS": "86400"}
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.engine: ServedEngine | None = None
         self.refs: dict[str, str] = {}      # alias -> case id
         self.seen: dict[str, int] = {}      # case id -> events already printed
         self.answered: dict[str, str] = {}  # case id -> the wait key last answered
@@ -104,59 +85,34 @@ class Demo:
         self.sms: SmsStandIn | None = None
 
     # --- the engine ------------------------------------------------------------------
+    def sandbox(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """Start the stand-ins of the robots and the SMS provider, copy the office's
+        configuration pointed at them into the demo's home, and return the environment of
+        the demo's processes: ``environ`` with nothing of a real office (the demo never
+        touches one, whatever the user's environment holds)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.robot, self.sms = RobotStandIn(), SmsStandIn()
+        self.config = demo_config(self.config, self.home, self.sms.endpoint)
+        self.env["PETITIONS_CONFIG_DIR"] = str(self.config)
+        return demo_environment(environ, self.env, self.robot.url)
+
     def start(self) -> None:
         """Point this process at the demo's home and start ``petitions serve``."""
-        for name in ("PREFECT_API_URL", "PETITIONS_DATABASE_URL"):
-            os.environ.pop(name, None)  # the demo never touches a real office
-        self.home.mkdir(parents=True, exist_ok=True)
-        if not self.group:  # the petitioners' SMS through a local stand-in of the provider
-            self.sms = SmsStandIn()
-            self.config = texting_config(self.config, self.home, self.sms.endpoint)
-            self.env["PETITIONS_CONFIG_DIR"] = str(self.config)
-            self.env.update({SMS_ENV[0]: "demo-key-id", SMS_ENV[1]: "demo-key-secret"})
-        os.environ.update(self.env)
+        env = self.sandbox(os.environ)
+        for name in set(os.environ) - set(env):
+            del os.environ[name]
+        os.environ.update(env)
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        if not os.environ.get(ROBOT_ENV):  # the leaders' WeCom robot: a local stand-in
-            self.robot = RobotStandIn()
-            os.environ[ROBOT_ENV] = self.robot.url
-        self.home.mkdir(parents=True, exist_ok=True)
         self.settings = Settings.from_env()
         migrated(bootstrap(self.settings))  # the office loads; the schema exists
         self.clock = FileClock(self.home / "clock")
         self.clock.set(START)
         configure(self.settings)
         self.api = api_url(self.settings)
-        log = self.home / "serve.log"
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from cli.main import main; main()", "serve"],
-                env={**os.environ}, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,  # dies with the demo, however the demo ends
-                preexec_fn=tied_to_parent(signal.SIGTERM, new_session=False))
-        started = time.monotonic()
-        with self.console.status("starting the engine (Prefect server, deployments)") as s:
-            while not self._deployed():
-                waited = time.monotonic() - started
-                if self.proc.poll() is not None:
-                    raise ConfigError(f"`petitions serve` exited with {self.proc.returncode}",
-                                      source=str(log))
-                if waited > self.ready_timeout:
-                    raise ConfigError(f"the engine was not ready within {waited:.0f} s",
-                                      source=str(log))
-                s.update(f"starting the engine (Prefect server, deployments): {waited:.0f} s")
-                time.sleep(0.5)
-        self.console.print(f"engine ready in {time.monotonic() - started:.0f} s: "
-                           f"{self.api.removesuffix('/api')}", highlight=False)
+        self.engine = ServedEngine(self.api, self.home / "serve.log", self.ready_timeout)
+        self.engine.start(os.environ, self.console)
         self.app = engine_app()  # the same app the in-process intake flows use
         self.engine_runs = PrefectRuns(self.settings)
-
-    def _deployed(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.api}/deployments/name/"
-                                        "petition-lifecycle/lifecycle", timeout=2) as r:
-                return bool(json.loads(r.read()).get("id"))
-        except OSError:
-            return False
 
     def open_workplace(self) -> None:
         """Give every person of the demo's office the demo password, and say how to log in
@@ -181,13 +137,11 @@ class Demo:
             highlight=False, markup=False)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.engine is not None:
+            self.engine.stop()
+        for stand_in in (self.robot, self.sms):
+            if stand_in is not None:
+                stand_in.stop()
 
     # --- the script ------------------------------------------------------------------
     def play(self, script: tuple[Moment, ...] | None = None) -> None:
@@ -391,18 +345,18 @@ def demo_cmd(
         raise ConfigError(f"no office configuration here (org.yaml or {OFFICES} missing)",
                           source=str(config))
     out.print(f"demo home: {home}", highlight=False)
-    if keep_serving and not _port_free(web_port):
-        web_port = _free_port()
+    if keep_serving and not port_free(web_port):
+        web_port = free_port()
     demo = Demo(home, config.resolve(), out, port, web_port=web_port if keep_serving else 0)
     ok = False
     try:
         demo.start()
         demo.play()
         ok = demo.report()
-        if keep_serving and demo.proc is not None:
+        if keep_serving and demo.engine is not None and demo.engine.proc is not None:
             demo.open_workplace()
             out.print("the engine keeps serving; Ctrl-C stops it", highlight=False)
-            demo.proc.wait()
+            demo.engine.proc.wait()
     except KeyboardInterrupt:
         out.print("stopping")
     finally:

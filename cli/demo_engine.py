@@ -1,0 +1,82 @@
+"""The demo's engine: ``petitions serve`` in a child process of the demo, on the demo's own
+environment, ready once the lifecycle deployment exists, and stopped with the demo."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from rich.console import Console
+
+from domain.errors import ConfigError
+from flows.prefect_env import tied_to_parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+class ServedEngine:
+    """``petitions serve`` at ``api`` (its Prefect server's address), logging to ``log``."""
+
+    def __init__(self, api: str, log: Path, ready_timeout: float) -> None:
+        self.api, self.log, self.ready_timeout = api, log, ready_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, env: Mapping[str, str], console: Console) -> None:
+        """Start it with ``env`` and wait until its deployments exist."""
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", "from cli.main import main; main()", "serve"],
+                env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,  # dies with the demo, however the demo ends
+                preexec_fn=tied_to_parent(signal.SIGTERM, new_session=False))
+        started = time.monotonic()
+        with console.status("starting the engine (Prefect server, deployments)") as s:
+            while not self.deployed():
+                waited = time.monotonic() - started
+                if self.proc.poll() is not None:
+                    raise ConfigError(f"`petitions serve` exited with {self.proc.returncode}",
+                                      source=str(self.log))
+                if waited > self.ready_timeout:
+                    raise ConfigError(f"the engine was not ready within {waited:.0f} s",
+                                      source=str(self.log))
+                s.update(f"starting the engine (Prefect server, deployments): {waited:.0f} s")
+                time.sleep(0.5)
+        console.print(f"engine ready in {time.monotonic() - started:.0f} s: "
+                      f"{self.api.removesuffix('/api')}", highlight=False)
+
+    def deployed(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.api}/deployments/name/"
+                                        "petition-lifecycle/lifecycle", timeout=2) as r:
+                return bool(json.loads(r.read()).get("id"))
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
