@@ -64,46 +64,102 @@ SMS_FIELDS = ("ref", "date", "due", "code")
 
 @dataclass(frozen=True)
 class SmsTemplate:
-    """An approved template (模板CODE) and its parameters: template variable → field."""
+    """An approved template and its parameters, each (template variable, field): Aliyun's
+    named variables (``${no}``), or Tencent's positions (``{1}``, ``{2}``: named "1", "2")."""
 
     code: str
     params: tuple[tuple[str, str], ...]
 
 
+SMS_PROVIDERS = ("aliyun", "tencent")
+SMS_COMMON = ("provider", "sign_name", "endpoint", "templates")
+# Each provider's own fields: a field of the other one is refused (a half-converted file).
+SMS_FIELDS_OF = {"aliyun": (*SMS_COMMON, "access_key_id", "access_key_secret"),
+                 "tencent": (*SMS_COMMON, "sdk_app_id", "region", "secret_id", "secret_key")}
+SMS_ENDPOINTS = {"aliyun": "dysmsapi.aliyuncs.com", "tencent": "sms.tencentcloudapi.com"}
+
+
 @dataclass(frozen=True)
 class SmsSettings:
-    """The petitioners' SMS through Alibaba Cloud's SMS service (短信服务): the approved
-    signature (签名) and a template per notice kind; the AccessKey pair named, never written
-    here (env:/block:, as a robot's webhook)."""
+    """The petitioners' SMS through Alibaba Cloud's SMS service (短信服务) or Tencent Cloud's
+    (腾讯云短信): the approved signature (签名) and a template per notice kind; the
+    provider's credential pair named, never written here (env:/block:, as a robot's
+    webhook): Aliyun's AccessKey ID and secret, or Tencent's SecretId and SecretKey (in
+    office.yaml ``secret_id``, ``secret_key``). Tencent's also names the SMS application
+    (``sdk_app_id``, its SdkAppId) and the API's region."""
 
     sign_name: str
     access_key_id: str
     access_key_secret: str
     templates: dict[str, SmsTemplate]
-    endpoint: str = "dysmsapi.aliyuncs.com"
+    endpoint: str = SMS_ENDPOINTS["aliyun"]
+    provider: str = "aliyun"
+    sdk_app_id: str = ""
+    region: str = "ap-guangzhou"
+
+
+def _sms_params(one: Fields, provider: str) -> tuple[tuple[str, str], ...]:
+    """Aliyun: ``{variable: field}``; Tencent: ``[field, ...]`` in the order of {1}, {2}…"""
+    raw = one.data.get("params") or ({} if provider == "aliyun" else [])
+    where = one.at("params")
+    if provider == "tencent":
+        if isinstance(raw, str) or not isinstance(raw, list):
+            raise ConfigError("Tencent's template parameters are positional: a list of "
+                              f"fields in the order of {{1}}, {{2}}, … (one of "
+                              f"{', '.join(SMS_FIELDS)})", field=where)
+        for i, value in enumerate(raw):
+            if value not in SMS_FIELDS:
+                raise ConfigError(f"an SMS parameter carries one of {', '.join(SMS_FIELDS)}",
+                                  field=f"{where}[{i}]")
+        return tuple((str(i), str(value)) for i, value in enumerate(raw, start=1))
+    if isinstance(raw, list):
+        raise ConfigError("Aliyun's template parameters are named: a mapping of each "
+                          "template variable to its field", field=where)
+    params = Fields(raw, where, tuple(raw) if isinstance(raw, dict) else ())
+    for name in params.data:
+        if params.text(name) not in SMS_FIELDS:
+            raise ConfigError(f"an SMS parameter carries one of {', '.join(SMS_FIELDS)}",
+                              field=params.at(name))
+    return tuple((str(n), params.text(n)) for n in params.data)
+
+
+def _number(f: Fields, name: str, what: str) -> str:
+    """A Tencent id written as a number (YAML may read it as one): its digits."""
+    value = f.raw(name)
+    text = "" if isinstance(value, bool) or not isinstance(value, int | str) \
+        else str(value).strip()
+    if not (text.isascii() and text.isdigit()):
+        raise ConfigError(f"{what} is a number (as the Tencent SMS console shows it)",
+                          field=f.at(name))
+    return text
 
 
 def sms_from_mapping(data: object, path: str) -> SmsSettings:
-    f = Fields(data, path, ("provider", "sign_name", "access_key_id", "access_key_secret",
-                            "endpoint", "templates"))
-    if f.text("provider", "aliyun") != "aliyun":
-        raise ConfigError("the SMS provider is aliyun (Alibaba Cloud SMS)",
-                          field=f.at("provider"))
+    everything = tuple(dict.fromkeys((*SMS_FIELDS_OF["aliyun"], *SMS_FIELDS_OF["tencent"])))
+    provider = Fields(data, path, everything).text("provider", "aliyun")
+    if provider not in SMS_PROVIDERS:
+        raise ConfigError(f"unknown SMS provider {provider!r}; expected one of "
+                          f"{', '.join(SMS_PROVIDERS)}", field=f"{path}.provider")
+    f = Fields(data, path, SMS_FIELDS_OF[provider])
     t = Fields(f.raw("templates"), f.at("templates"), SMS_KINDS)
     templates: dict[str, SmsTemplate] = {}
     for kind in t.data:
         one = Fields(t.data[kind], t.at(kind), ("code", "params"))
-        params = Fields(one.data.get("params") or {}, one.at("params"),
-                        tuple(one.data.get("params") or {}))
-        for name in params.data:
-            if params.text(name) not in SMS_FIELDS:
-                raise ConfigError(f"an SMS parameter carries one of {', '.join(SMS_FIELDS)}",
-                                  field=params.at(name))
-        templates[str(kind)] = SmsTemplate(one.text("code"), tuple(
-            (str(n), params.text(n)) for n in params.data))
+        code = _number(one, "code", "a Tencent TemplateId") if provider == "tencent" \
+            else one.text("code")
+        templates[str(kind)] = SmsTemplate(code, _sms_params(one, provider))
+    endpoint = f.text("endpoint", SMS_ENDPOINTS[provider])
+    if provider == "tencent":
+        region = f.text("region", SmsSettings.region)
+        if not region.replace("-", "").isalnum() or region != region.lower():
+            raise ConfigError(f"expected a Tencent Cloud region such as ap-guangzhou, got "
+                              f"{region!r}", field=f.at("region"))
+        return SmsSettings(f.text("sign_name"), _secret_ref(f, "secret_id"),
+                           _secret_ref(f, "secret_key"), templates, endpoint, provider,
+                           _number(f, "sdk_app_id", "sdk_app_id (the SMS application's "
+                                   "SdkAppId)"), region)
     return SmsSettings(f.text("sign_name"), _secret_ref(f, "access_key_id"),
-                       _secret_ref(f, "access_key_secret"), templates,
-                       f.text("endpoint", SmsSettings.endpoint))
+                       _secret_ref(f, "access_key_secret"), templates, endpoint)
 
 
 @dataclass(frozen=True)

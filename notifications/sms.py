@@ -13,15 +13,19 @@ number). The AccessKey secret never appears in an error.
 A request that got no answer may have been taken: before sending a message again, the
 provider's own record (QuerySendDetails, by number and day) is asked whether a message with
 its ``OutId`` (the outbox key) is there; if so it is not sent twice.
+
+Tencent Cloud's SMS, the alternative (``notifications.sms.provider: tencent``), is
+``notifications.sms_tencent``; both are a ``Texter``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pendulum
 
@@ -36,11 +40,18 @@ def flow_control_wait(code: str, message: str, now: pendulum.DateTime | None = N
     minute, its hour, or (its day's, or the account's) the next day, China time."""
     now = now or pendulum.now(PROVIDER_TZ)
     if code == "isv.DAY_LIMIT_CONTROL" or "天级" in message or "day" in message.lower():
-        midnight = now.in_timezone(PROVIDER_TZ).add(days=1).start_of("day")
-        return float((midnight - now).in_seconds() + 60)
+        return until_next_day(now)
     if "小时" in message or "hour" in message.lower():
         return 3600.0
     return 60.0
+
+
+def until_next_day(now: pendulum.DateTime) -> float:
+    """Seconds until a minute past the next midnight, China time (a provider's day)."""
+    midnight = now.in_timezone(PROVIDER_TZ).add(days=1).start_of("day")
+    return float((midnight - now).in_seconds() + 60)
+
+
 BUSY = {"isp.SYSTEM_ERROR", "SignatureNonceUsed", "Throttling", "ServiceUnavailable"}
 
 
@@ -50,7 +61,17 @@ class TextMessage:
     phone: str
     sign_name: str
     template_code: str
-    params: Mapping[str, str]
+    params: Mapping[str, str]  # Tencent's are positional: named "1", "2", …
+    queued_at: dt.datetime | None = None  # it cannot have gone out before
+
+
+class Texter(Protocol):
+    """An SMS provider's client: sends ``m`` and returns the provider's id for it; ``tried``:
+    an earlier try got no answer (the provider may have it: asked first)."""
+
+    name: str
+
+    def send(self, m: TextMessage, *, tried: bool = False) -> str: ...
 
 
 class AliyunSms:

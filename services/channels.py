@@ -25,7 +25,8 @@ from domain.permissions import Sight
 from notifications.plan import PETITIONER
 from notifications.robots import MINUTE, Robot, RobotMessage
 from notifications.settings import BY_EMAIL_ONLY, EMAIL, RobotSettings
-from notifications.sms import AliyunSms, TextMessage
+from notifications.sms import AliyunSms, Texter, TextMessage
+from notifications.sms_tencent import TencentSms
 from notifications.transports import PermanentError, TransientError
 from services.bootstrap import App
 from services.config import Office
@@ -141,10 +142,11 @@ DUE_OF = {"acceptance_notice": "handling", "extension_notice": "handling",
 
 
 def text_message(app: App, office: Office, row: OutboxRow, case: Case | None,
-                 read_secret: SecretReader | None = None) -> tuple[AliyunSms, TextMessage]:
+                 read_secret: SecretReader | None = None) -> tuple[Texter, TextMessage]:
     """The SMS for ``row`` (to the petitioner's mobile, ``PETITIONER_SMS``): the office's
-    approved template for its kind, its parameters filled from the case; and the provider's
-    client. ``PermanentError`` when it cannot go (no settings here any more, no number)."""
+    approved template for its kind, its parameters filled from the case; and the client of
+    the office's provider (Alibaba Cloud's or Tencent Cloud's). ``PermanentError`` when it
+    cannot go (no settings here any more, no number)."""
     sms = office.notify.sms
     template = sms.templates.get(row.kind) if sms is not None else None
     if sms is None or template is None or case is None:
@@ -156,7 +158,8 @@ def text_message(app: App, office: Office, row: OutboxRow, case: Case | None,
     key_id = _secret(sms.access_key_id, read_secret)
     secret = _secret(sms.access_key_secret, read_secret)
     if not key_id or not secret:
-        raise TransientError(f"the SMS AccessKey ({sms.access_key_id}, "
+        pair = "SecretId and SecretKey" if sms.provider == "tencent" else "AccessKey"
+        raise TransientError(f"the SMS {pair} ({sms.access_key_id}, "
                              f"{sms.access_key_secret}) is not set here")
     due = ""
     clock = DUE_OF.get(row.kind)
@@ -167,5 +170,9 @@ def text_message(app: App, office: Office, row: OutboxRow, case: Case | None,
     fields = {"ref": case.ref, "date": format_local(row.queued_at)[:10], "due": due,
               "code": query_code(app, case)}
     params = {name: fields[field] for name, field in template.params}
-    return (AliyunSms(key_id, secret, sms.endpoint, app.settings.sendgrid_timeout),
-            TextMessage(row.key, phone, sms.sign_name, template.code, params))
+    timeout = app.settings.sendgrid_timeout
+    texter: Texter = TencentSms(key_id, secret, sms.sdk_app_id, sms.region, sms.endpoint,
+                                timeout) if sms.provider == "tencent" \
+        else AliyunSms(key_id, secret, sms.endpoint, timeout)
+    return texter, TextMessage(row.key, phone, sms.sign_name, template.code, params,
+                               row.queued_at)
