@@ -65,11 +65,12 @@ def _create_databases(pg: str, name: str, fresh: bool) -> None:
 
 
 def _home_key(home: Path) -> str:
+    """The cluster's query key, made once (owner-only from its first byte)."""
     path = home / "query-key.cluster"
     if not path.exists():
         home.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 

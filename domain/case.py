@@ -10,6 +10,7 @@ stage commands; the clocks, their ledger and rung firing are the layers below
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from domain.case_state import CaseRules, required
 from domain.clockbook import TIMED_CLOCK
@@ -28,6 +29,9 @@ from domain.stages import Action, Stage
 __all__ = ["Case", "CaseRules"]
 
 K = DeadlineKind
+# A registration number (登记编号): it names files and addresses (/cases/<no>), so no
+# separators, spaces or control characters.
+REGISTRATION_NO = re.compile(r"[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff〔〕()（）_.-]{0,63}")
 _required = required
 
 
@@ -42,6 +46,10 @@ class Case(Linked):
         """Register (登记) a petition; the acceptance-notice clock runs from its receipt."""
         if not registration_no.strip():
             raise ConfigError("a registration number is required", field="registration_no")
+        if not REGISTRATION_NO.fullmatch(registration_no.strip()):
+            raise ConfigError(f"registration number {registration_no.strip()[:70]!r}: letters, "
+                              "digits, 〔〕()-_. only, at most 64, starting with a letter or "
+                              "digit", field="registration_no")
         check_received(petition, now)
         link = repeat_of or petition.repeat_of
         case = cls(id=case_id, registration_no=registration_no.strip(), petition=petition,

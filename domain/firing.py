@@ -53,7 +53,7 @@ class RungFiring(ClockBook):
         key = f"{clock}/{name}"
         attempt = self.rung_failures.get(key, (0, now))[0] + 1
         retry_at: pendulum.DateTime = as_utc(now).add(
-            seconds=min(RETRY_FIRST * 2 ** (attempt - 1), RETRY_MOST).total_seconds())
+            seconds=min(RETRY_FIRST * 2 ** min(attempt - 1, 16), RETRY_MOST).total_seconds())
         self.rung_failures[key] = (attempt, retry_at)
         self._record(self._stage, EventType.RUNG_FAILED, actor, now, clock=clock, rung=name,
                      reason=reason[:500], attempt=attempt, retry_at=retry_at.isoformat())

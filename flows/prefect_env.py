@@ -114,9 +114,13 @@ def start_web(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     """Start the office workplace (``web.main:create_app`` under uvicorn) as a child on
     ``PETITIONS_WEB_HOST``:``PETITIONS_WEB_PORT``, pointed at this engine's server."""
     env = {**os.environ, **prefect_environment(settings)}
+    # X-Forwarded-For is believed only from the office's proxy, named by PETITIONS_PROXY_IPS
+    # (the public progress page counts wrong codes per client address); none by default.
+    proxies = os.environ.get("PETITIONS_PROXY_IPS", "").strip()
     args = [sys.executable, "-m", "uvicorn", "web.main:create_app", "--factory",
             "--host", settings.web_host, "--port", str(settings.web_port),
-            "--proxy-headers", "--timeout-graceful-shutdown", "10"]
+            *(["--proxy-headers", "--forwarded-allow-ips", proxies] if proxies
+              else ["--no-proxy-headers"]), "--timeout-graceful-shutdown", "10"]
     out = log.open("ab")
     return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, preexec_fn=tied_to_parent(signal.SIGTERM))

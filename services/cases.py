@@ -27,10 +27,10 @@ from domain.errors import (
 from domain.escalation import DueRung
 from domain.instants import local, local_date
 from domain.measures import facts_of
-from domain.offices import check_in
+from domain.offices import check_in, sight_in
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.periods import Period, Unit
-from domain.permissions import check_registrar
+from domain.permissions import Sight, check_registrar
 from domain.petition import Channel, Petition, check_received, petition_from_mapping
 from domain.policy import DeadlinePolicy
 from domain.reception import at_reception
@@ -166,7 +166,11 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
         except CaseNotFound:
             existing = None
         if existing is not None:
-            if existing.petition.petitioner.identity() != petition.petitioner.identity():
+            # A retried intake gets its case back, but only its own registrar or one who may
+            # see it: to anyone else (the accused, posing as a retry) a number taken.
+            if existing.petition.petitioner.identity() != petition.petitioner.identity() \
+                    or (sight_in(app.tree, existing, actor) is Sight.NONE
+                        and uow.events_of(existing.id)[0].actor != actor):
                 raise DuplicateRegistration(registration_no)
             return existing
         repeat = find_repeat(petition, uow.cases.prior_cases(petition.petitioner.identity()),

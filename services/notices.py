@@ -22,7 +22,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from domain.case import Case
+from domain.case import REGISTRATION_NO, Case
 from domain.errors import CaseNotFound, NotPermitted
 from domain.instants import local_date
 from domain.notices import NoticeKind, due_notices, notice_kind, notice_number
@@ -128,7 +128,9 @@ def print_notice(app: App, ref: str, kind: str, actor: str) -> Notice:
         pdf = HTML(string=html).write_pdf()
         assert pdf is not None
         number = notice_number(case, found, local_date(app.clock.now()))
-        folder = app.settings.home / "notices" / case.ref
+        # The number names the folder; one registered before numbers were checked, by id.
+        folder = app.settings.home / "notices" / (
+            case.ref if REGISTRATION_NO.fullmatch(case.ref) else case.id)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{found.id}.pdf"
         tmp = path.with_suffix(".tmp")

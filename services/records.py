@@ -14,7 +14,7 @@ from domain.deadlines import DeadlineView, estimate_note, standing, urgency
 from domain.instants import as_utc
 from domain.permissions import Sight
 from services.bootstrap import App
-from services.timeline import MATERIAL_KEYS, breach_holders
+from services.timeline import MATERIAL_KEYS, OUTLINE_KEYS, breach_holders
 from storage.chain import AuditRow
 
 OUTLINE_SUBJECT = "检举控告件（内容仅承办人可见）"
@@ -44,9 +44,13 @@ def deadline_record(v: DeadlineView, now: dt.datetime,
                                                                  "leader")} if held else None)}
 
 
-def event_record(r: AuditRow, *, restricted: bool) -> dict[str, Any]:
-    """One audit event; ``restricted`` leaves out an accusation's summaries and reasons."""
-    data = {k: v for k, v in dict(r.data).items() if not (restricted and k in MATERIAL_KEYS)}
+def event_record(r: AuditRow, seen: Sight) -> dict[str, Any]:
+    """One audit event as ``seen`` allows: all of it to the handlers; without summaries and
+    reasons to those who see the material; of an outline, only ``OUTLINE_KEYS`` (no
+    subject, petitioner, summary or reason)."""
+    data = {k: v for k, v in dict(r.data).items()
+            if seen >= Sight.FULL or (k in OUTLINE_KEYS if seen < Sight.MATERIAL
+                                      else k not in MATERIAL_KEYS)}
     return {"seq": r.seq, "at": iso(r.at), "stage": r.stage, "event": r.type,
             "actor": r.actor, "data": data}
 
@@ -84,5 +88,5 @@ def case_record(app: App, case: Case, seen: Sight, now: dt.datetime,
                             if v.closed_at is None and v.estimated}),
         "deadlines": [deadline_record(v, now, holders.get(v.key)) for v in views]}
     if audit is not None:
-        record["events"] = [event_record(r, restricted=seen < Sight.FULL) for r in audit]
+        record["events"] = [event_record(r, seen) for r in audit]
     return record

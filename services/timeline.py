@@ -22,6 +22,9 @@ _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "
 
 
 MATERIAL_KEYS = ("summary", "reason")  # what an accusation's timeline keeps from the Prefect UI
+# What an event of an accusation shows those who see its outline only: nothing else of
+# its data (the registration's subject, the petitioner) is theirs.
+OUTLINE_KEYS = tuple(k for k in _DETAIL_KEYS if k not in MATERIAL_KEYS)
 
 
 def _detail(data: dict[str, Any], restricted: bool = False) -> str:

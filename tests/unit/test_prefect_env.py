@@ -1,6 +1,7 @@
 """The embedded Prefect server is started without its pause-expirations service (every
 petition waits suspended with no timeout; the service only reads every paused run every
-5 s, BENCHMARKS.md), unless the operator asks for it."""
+5 s, BENCHMARKS.md), unless the operator asks for it; the workplace believes a forwarded
+client address only from the proxy the operator names."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ class _Popen:
     """Takes what the server would have been started with; starts nothing."""
 
     env: ClassVar[dict[str, str]] = {}
+    args: ClassVar[list[str]] = []
 
     def __init__(self, args: list[str], env: dict[str, str], stdout: Any, **_: Any) -> None:
-        _Popen.env = env
+        _Popen.env, _Popen.args = env, args
         stdout.close()
 
 
@@ -33,3 +35,21 @@ def test_the_embedded_server_runs_without_pause_expirations_unless_asked(
     monkeypatch.setattr(prefect_env.subprocess, "Popen", _Popen)
     prefect_env.start_server(Settings(home=tmp_path), tmp_path / "server.log")
     assert _Popen.env[prefect_env.PAUSE_EXPIRATIONS] == expected
+
+
+@pytest.mark.parametrize("proxies,expected", [
+    (None, ["--no-proxy-headers"]),
+    ("10.0.0.5", ["--proxy-headers", "--forwarded-allow-ips", "10.0.0.5"])])
+def test_the_workplace_believes_forwarded_for_only_from_the_named_proxy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxies: str | None,
+        expected: list[str]) -> None:
+    """Served on its own, a client's X-Forwarded-For is not believed (the progress page
+    counts wrong codes per address); behind the office's proxy, only the proxy's."""
+    monkeypatch.delenv("PETITIONS_PROXY_IPS", raising=False)
+    if proxies is not None:
+        monkeypatch.setenv("PETITIONS_PROXY_IPS", proxies)
+    monkeypatch.setattr(prefect_env.subprocess, "Popen", _Popen)
+    prefect_env.start_web(Settings(home=tmp_path), tmp_path / "web.log")
+    at = _Popen.args.index(expected[0])
+    assert _Popen.args[at:at + len(expected)] == expected
+    assert "--forwarded-allow-ips=*" not in _Popen.args and "*" not in _Popen.args

@@ -72,3 +72,15 @@ def test_a_failed_rung_is_retried_with_backoff(app):
     attempts = sorted(e.data["attempt"] for e in events_of(app, poisoned)
                       if e.type == "RungFailed")
     assert attempts == [1] * len(first) + [2] * len(first)
+
+
+def test_a_rung_failing_for_weeks_waits_six_hours_between_tries_and_never_breaks_the_sweep(app):
+    """Its 40th failure (about ten days of six-hourly tries) once overflowed the doubling
+    wait and made every sweep raise."""
+    poisoned, _ = poisoned_office(app, 1)
+    app.clock.advance(days=75)  # type: ignore[attr-defined]
+    for _ in range(45):
+        assert sweep(app, sweeper="sweeper-test").failed
+        app.clock.advance(hours=6, seconds=1)  # type: ignore[attr-defined]
+    retries = [e.data for e in events_of(app, poisoned) if e.type == "RungFailed"]
+    assert max(r["attempt"] for r in retries) >= 45
