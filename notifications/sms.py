@@ -33,6 +33,7 @@ from notifications.transports import Held, PermanentError, TransientError
 
 LIMITED = ("isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL")
 PROVIDER_TZ = "Asia/Shanghai"
+LOOK_BACK = 30  # days the provider keeps its send records
 
 
 def flow_control_wait(code: str, message: str, now: pendulum.DateTime | None = None) -> float:
@@ -103,8 +104,8 @@ class AliyunSms:
         try:
             return call(RuntimeOptions(read_timeout=ms, connect_timeout=ms, autoretry=False))
         except UnretryableException as e:  # no answer: refused, reset, timed out
-            raise TransientError(self._clean(f"Aliyun SMS {what}: unreachable: {e}")
-                                 ) from None
+            raise TransientError(self._clean(f"Aliyun SMS {what}: unreachable or no answer "
+                                             f"(it may have been taken): {e}")) from None
         except TeaException as e:
             status = int(getattr(e, "status_code", None) or 0)
             said = self._clean(f"Aliyun SMS {what}: {status or ''} {e.code}: "
@@ -118,18 +119,29 @@ class AliyunSms:
             raise TransientError(self._clean(f"Aliyun SMS {what}: unreachable: {e}")) from None
 
     def already_sent(self, m: TextMessage) -> bool:
-        """Whether the provider's record of today and yesterday (China time) holds a
-        message to ``m.phone`` with ``m``'s OutId (a try that got no answer was taken)."""
+        """Whether the provider's record (China time, each day from the message's queueing
+        to today, at most ``LOOK_BACK`` days) holds a message to ``m.phone`` with ``m``'s
+        OutId (a try that got no answer was taken). A record it will not show (the
+        AccessKey may not query, the service is down) is a failed try, never a blind
+        resend."""
         from alibabacloud_dysmsapi20170525 import models
 
         client = self._client()
-        today = pendulum.now(PROVIDER_TZ)
-        for day in (today, today.subtract(days=1)):
+        today = pendulum.now(PROVIDER_TZ).start_of("day")
+        first = pendulum.instance(m.queued_at).in_timezone(PROVIDER_TZ).start_of("day") \
+            if m.queued_at is not None else today.subtract(days=1)
+        days = min(max((today - first).in_days(), 0), LOOK_BACK - 1)
+        for back in range(days + 1):
+            day = today.subtract(days=back)
             request = models.QuerySendDetailsRequest(
                 phone_number=m.phone, send_date=day.format("YYYYMMDD"), page_size=50,
                 current_page=1)
-            answer = self._call("QuerySendDetails", functools.partial(
-                client.query_send_details_with_options, request))
+            try:
+                answer = self._call("QuerySendDetails", functools.partial(
+                    client.query_send_details_with_options, request))
+            except PermanentError as e:  # e.g. Forbidden.RAM: unknown, not "not sent"
+                raise TransientError(f"cannot ask whether an earlier try was taken, so it "
+                                     f"is not sent again blind: {e}") from None
             body = answer.body
             if str(body.code or "") != "OK":
                 raise TransientError(self._clean(

@@ -60,18 +60,23 @@ class Transport(Protocol):
     def send(self, envelope: Envelope) -> str: ...
 
 
+MAX_WAIT = 86400.0  # a provider's Retry-After is believed up to a day
+
+
 def retry_after_seconds(value: str | None) -> float | None:
-    """A Retry-After header: seconds, or an HTTP date."""
+    """A Retry-After header: seconds, or an HTTP date; at most ``MAX_WAIT``."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), MAX_WAIT)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return min(max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0), MAX_WAIT)
 
 
 class Redact(logging.Filter):

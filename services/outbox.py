@@ -13,6 +13,7 @@ without counting a try (for a day at most); a permanent one (other 4xx, no addre
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections import Counter
@@ -23,18 +24,14 @@ import pendulum
 from jinja2 import TemplateError
 
 from domain.case import Case
-from domain.deadlines import due_text, estimate_note, standing
+from domain.deadlines import standing
 from domain.errors import ConfigError, PetitionError
 from domain.instants import format_local, local
-from notifications.compose import Barred, address_of, context, digest_row, letters_desk
-from notifications.plan import PETITIONER, PETITIONER_SMS
+from notifications.compose import Barred, digest_row
 from notifications.privacy import first_allowed
-from notifications.quiet import next_allowed
 from notifications.render import Renderer
-from notifications.settings import EMAIL
 from notifications.transports import (
     EmlTransport,
-    Envelope,
     Held,
     PermanentError,
     SendGridTransport,
@@ -42,18 +39,15 @@ from notifications.transports import (
     Transport,
     Unconfirmed,
 )
-from services import channels
 from services.alerts import alert_recipient
 from services.bootstrap import App
-from services.config import Office
-from services.progress import query_code
+from services.sending import Busy, Undeliverable, quiet_until, send
 from storage.ports import OutboxRow
 
 # Reads a secret kept outside the environment (a Prefect Secret block) by its name.
 SecretReader = Callable[[str], str | None]
 
 MAX_ATTEMPTS = 8
-ROBOT_TRIES = 3  # failed tries through a robot before the message goes by e-mail
 HOLD_LIMIT = dt.timedelta(days=1)  # held by a provider's limits longer: failed tries
 log = logging.getLogger(__name__)
 URGENT_KINDS = ("breach", "escalation")
@@ -95,62 +89,6 @@ class Report:
         return ", ".join(f"{n} {k}" for k, n in sorted(self.counts.items())) or "nothing due"
 
 
-class _Undeliverable(Exception):
-    pass
-
-
-def _sender(app: App, row: OutboxRow, case: Case | None) -> Office:
-    """The office a message goes out from: its case's, or (a practice's message) the
-    recipient's: its letters desk, templates, sender, quiet hours and calendar."""
-    return app.office_of(case) if case is not None else app.for_person(row.recipient).office
-
-
-def _quiet_until(app: App, row: OutboxRow, case: Case | None, now: dt.datetime
-                 ) -> dt.datetime:
-    """When ``row`` may go out: now, or the end of its office's quiet hours."""
-    office = _sender(app, row, case)
-    notify = office.notify
-    if row.urgent and notify.urgent_bypasses_quiet_hours:
-        return now
-    return next_allowed(now, notify.quiet, office.calendar)
-
-
-def _envelope(app: App, row: OutboxRow, case: Case | None,
-              renderers: dict[str, Renderer], now: dt.datetime) -> Envelope:
-    office = _sender(app, row, case)
-    notify = office.notify
-    renderer = renderers.get(office.id)
-    if renderer is None:
-        renderer = renderers[office.id] = Renderer(notify.language, office.templates)
-    # The case's rules' chart: it holds whom an escalation past the top reaches above.
-    org = app.rules_for(case).org if case is not None else office.org
-    desk = letters_desk(case, org, notify.letters_to, notify.confidential_letters_to,
-                        office.routing.accusation_unit) if case is not None else None
-    address = address_of(row.recipient, case, org, desk)
-    if not address.email:
-        raise _Undeliverable(f"no e-mail address for '{row.recipient}'"
-                             + (" (nor a letters desk who may have it: notifications."
-                                "letters_to, confidential_letters_to)"
-                                if address.letter else ""))
-    deadlines: dict[str, str] = {}
-    notes: dict[str, str] = {}
-    if case is not None:
-        views = case.deadlines(app.rules_for(case), now)
-        deadlines = {v.kind.value: due_text(v) for v in views}
-        notes = {v.kind.value: estimate_note(v, notify.language) for v in views}
-    ctx = context(row.kind, row.recipient, row.payload, case, org, office=office.name,
-                  language=notify.language, to_name=address.name, deadlines=deadlines,
-                  notes=notes)
-    if case is not None and row.recipient == PETITIONER:  # 办理进度查询: their code
-        ctx["query_code"] = query_code(app, case)
-    content = renderer.render(row.kind, ctx)
-    subject = content.subject
-    if address.letter:  # printed and posted by the office
-        subject = ("[待寄送] " if notify.language == "zh" else "[to post] ") + subject
-    return Envelope(row.key, address.email, address.name, notify.sender_email,
-                    notify.sender_name, subject, content.text, content.html)
-
-
 def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
             read_secret: SecretReader | None = None) -> Report:
     """Deliver every message whose time has come. Returns what happened, by outcome.
@@ -179,28 +117,32 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
             continue
         try:
             case = _case(app, row.case_id)
-            allowed = _quiet_until(app, row, case, now)
+            allowed = quiet_until(app, row, case, now)
             if allowed > now:
                 _settle(app, row.id, token, status="queued", next_attempt_at=allowed,
                         note=f"held for quiet hours until {format_local(allowed)}")
                 counts["held"] += 1
                 continue
-            ref, way = _send(app, row, case, transport, renderers, now, read_secret, busy)
-        except _Busy as e:
-            _settle(app, row.id, token, status="queued", next_attempt_at=e.until, note=e.why)
+            ref, way = send(app, row, case, transport, renderers, now, read_secret, busy,
+                            functools.partial(_settle, app, row.id, token))
+        except Busy as e:
+            _settle(app, row.id, token, status="queued", next_attempt_at=e.until, note=e.why,
+                    held_since=row.held_since or now, ref=None)
             counts["held"] += 1
         except Held as e:
-            if row.queued_at + HOLD_LIMIT <= now:  # held a day: a failed try from now on
+            since = row.held_since or now
+            if since + HOLD_LIMIT <= now:  # held a day: a failed try from now on
                 counts[_retry(app, row, token, e, now)] += 1
                 continue
             wait = dt.timedelta(seconds=e.retry_after if e.retry_after is not None else 60)
-            _settle(app, row.id, token, status="queued", error=str(e)[:2000],
-                    next_attempt_at=now + wait, note=f"held {wait}: the provider's limit")
+            _settle(app, row.id, token, status="queued", error=str(e)[:2000], ref=None,
+                    held_since=since, next_attempt_at=now + wait,
+                    note=f"held {wait}: the provider's limit")
             counts["held"] += 1
         except TransientError as e:
             counts[_retry(app, row, token, e, now)] += 1
-        except (PermanentError, Unconfirmed, _Undeliverable, Barred, PetitionError,
-                TemplateError) as e:
+        except (PermanentError, Unconfirmed, Undeliverable, Barred, PetitionError,
+                TemplateError) as e:  # (Unconfirmed: no transport of ours is resent blind)
             _dead(app, row, token, row.attempts + 1, str(e), now)
             counts["dead"] += 1
         except Exception as e:  # settled as a failed try, never left claimed
@@ -209,56 +151,10 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
             counts[_retry(app, row, token, what, now)] += 1
         else:
             _settle(app, row.id, token, status="sent", attempts=row.attempts + 1,
-                    sent_at=now, ref=ref, error=None, note=way.why, channel=way.channel)
+                    sent_at=now, ref=ref, error=None, note=way.why, channel=way.channel,
+                    held_since=None)
             counts["sent"] += 1
     return Report(counts)
-
-
-class _Busy(Exception):
-    """A robot took its ``per_minute`` (or asked us to wait): held until ``until``."""
-
-    def __init__(self, until: dt.datetime, why: str) -> None:
-        super().__init__(why)
-        self.until, self.why = until, why
-
-
-def _send(app: App, row: OutboxRow, case: Case | None, transport: Transport,
-          renderers: dict[str, Renderer], now: dt.datetime,
-          read_secret: SecretReader | None, busy: dict[str, dt.datetime]
-          ) -> tuple[str, channels.Route]:
-    """Send ``row`` by its channel: where it went and how. A robot that refuses it, or does
-    not answer (it may have posted it: not posted again), or fails ``ROBOT_TRIES`` times,
-    gives way to e-mail, the row saying why."""
-    office = _sender(app, row, case)
-    if row.recipient == PETITIONER_SMS:
-        texter, text = channels.text_message(app, office, row, case, read_secret)
-        return texter.send(text, tried=row.attempts > 0), channels.Route("sms")
-    way = channels.route(app, office, row, case, read_secret)
-    if way.robot is None:
-        return transport.send(_envelope(app, row, case, renderers, now)), way
-    robot = way.robot
-    until = busy.get(robot.id)
-    if until is None:
-        with app.uow() as uow:
-            until = channels.held_until(uow, robot, now)
-    if until is not None and until > now:
-        raise _Busy(until, f"held: robot {robot.id} took its {robot.per_minute} this minute"
-                    if robot.id not in busy else f"held: robot {robot.id} asked to wait")
-    try:
-        return channels.robot_for(way, app.settings.sendgrid_timeout).send(
-            channels.robot_message(app, row, case)), way
-    except Held as e:
-        busy[robot.id] = now + dt.timedelta(seconds=e.retry_after or 60)
-        raise
-    except (PermanentError, Unconfirmed) as e:
-        why = f"by e-mail: robot {robot.id}: {e}"
-    except TransientError as e:
-        if row.attempts + 1 < ROBOT_TRIES:
-            raise
-        why = f"by e-mail after {row.attempts + 1} tries: robot {robot.id}: {e}"
-    log.warning("outbox message %s: %s", row.id, why)
-    return (transport.send(_envelope(app, row, case, renderers, now)),
-            channels.Route(EMAIL, why=why))
 
 
 def _retry(app: App, row: OutboxRow, token: str, e: TransientError, now: dt.datetime) -> str:
@@ -271,7 +167,7 @@ def _retry(app: App, row: OutboxRow, token: str, e: TransientError, now: dt.date
     wait = dt.timedelta(seconds=e.retry_after) if e.retry_after is not None \
         else backoff(attempts)
     _settle(app, row.id, token, status="queued", attempts=attempts, error=str(e)[:2000],
-            next_attempt_at=now + wait, note=f"retry {attempts} after {wait}")
+            next_attempt_at=now + wait, note=f"retry {attempts} after {wait}", ref=None)
     return "retrying"
 
 

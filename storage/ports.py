@@ -82,6 +82,7 @@ class OutboxRow:
     note: str | None
     claim_token: str | None = None
     channel: str | None = None  # how it went: email, or a robot's id (migration 0014)
+    held_since: dt.datetime | None = None  # a provider first asked it to wait (0017)
 
 
 class SeenCases:

@@ -182,6 +182,9 @@ outbox = Table(
     Column("note", String(200)),  # e.g. held for quiet hours until ...
     # How it went: "email" (SendGrid or .eml), or a group robot's id (migration 0014).
     Column("channel", String(64)),
+    # When a provider (a robot, the SMS service, SendGrid) first asked it to wait: a
+    # message held too long is sent another way or counts its tries (migration 0017).
+    Column("held_since", UTCDateTime()),
     # Partial: WHERE status = 'queued' (migration 0003), WHERE status IN ('queued',
     # 'sending') (migration 0005).
     Index("ix_outbox_queued", "queued_at"),

@@ -222,3 +222,13 @@ def test_a_provider_that_keeps_asking_to_wait_for_a_day_counts_tries_from_then(a
     app.clock.advance(hours=72)  # Monday, in working hours
     assert deliver(app, _sendgrid(httpserver)).counts["retrying"] == 1
     assert _messages(app)[("assignment", "lin.na")].attempts == 1
+
+
+def test_a_retry_after_of_centuries_holds_a_day_and_breaks_nothing(app, httpserver):
+    _assigned(app)
+    httpserver.expect_request("/v3/mail/send").respond_with_data(
+        "", status=429, headers={"Retry-After": "99999999999999"})
+    assert deliver(app, _sendgrid(httpserver)).counts["held"] == 1
+    row = _messages(app)[("assignment", "lin.na")]
+    assert row.status == "queued"
+    assert pendulum.instance(row.next_attempt_at) == app.clock.now().add(days=1)

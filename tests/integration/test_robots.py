@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -22,10 +23,11 @@ from werkzeug import Request, Response
 
 from domain.errors import ConfigError
 from notifications.settings import RobotSettings, notify_from_mapping
-from notifications.transports import EmlTransport
+from notifications.transports import EmlTransport, TransientError
 from services import cases as s
 from services.bootstrap import App
-from services.outbox import MAX_ATTEMPTS, ROBOT_TRIES, deliver
+from services.outbox import MAX_ATTEMPTS, deliver
+from services.sending import ROBOT_HOLD, ROBOT_TRIES
 from tests.conftest import SAMPLE_OFFICE
 
 WAGE = json.loads((SAMPLE_OFFICE / "samples" / "wage-complaint.json").read_text())
@@ -104,11 +106,11 @@ def test_wecom_receives_a_short_notice_mentioning_the_person_and_it_goes_once(
 
 def test_the_robots_rate_limit_reply_holds_the_message_as_long_as_it_lasts_then_it_goes(
         wecom, httpserver, tmp_path):
-    """Held, not a failed try: twice as many 45009 replies as a message has tries, and it
-    still goes (not by e-mail, not dropped) once the robot takes it."""
+    """Held, not a failed try: more 45009 replies than a message has tries, and it still
+    goes (not by e-mail, not dropped) once the robot takes it."""
     _assigned(wecom)
     eml = EmlTransport(tmp_path / "eml")
-    for _ in range(2 * MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS + 2):  # ten minutes of holds
         httpserver.expect_oneshot_request("/cgi-bin/webhook/send").respond_with_json(
             {"errcode": 45009, "errmsg": f"api freq out of limit, key={ROBOT_KEY}"})
         assert deliver(wecom, eml).counts["held"] == 1
@@ -125,6 +127,19 @@ def test_the_robots_rate_limit_reply_holds_the_message_as_long_as_it_lasts_then_
     assert not (tmp_path / "eml").exists()  # not by e-mail as well
 
 
+def test_a_robot_that_keeps_asking_to_wait_gives_way_to_e_mail(wecom, httpserver, tmp_path):
+    _assigned(wecom)
+    httpserver.expect_request("/cgi-bin/webhook/send").respond_with_json(
+        {"errcode": 45009, "errmsg": "api freq out of limit"})
+    eml = EmlTransport(tmp_path / "eml")
+    while deliver(wecom, eml).counts["held"]:
+        wecom.clock.advance(seconds=61)
+    row = _messages(wecom)[("assignment", "lin.na")]
+    assert (row.status, row.channel, row.attempts) == ("sent", "email", 1)
+    assert "kept it waiting" in row.note and len(list((tmp_path / "eml").iterdir())) == 1
+    assert len(httpserver.log) <= ROBOT_HOLD // dt.timedelta(minutes=1) + 2  # asked a minute
+
+
 def test_a_robot_that_asked_to_wait_is_not_asked_again_in_the_same_batch(
         app, httpserver, monkeypatch, tmp_path):
     monkeypatch.setenv("TEST_WECOM_URL", httpserver.url_for("/cgi-bin/webhook/send?key=k"))
@@ -139,30 +154,86 @@ def test_a_robot_that_asked_to_wait_is_not_asked_again_in_the_same_batch(
     assert len(mine) == 2 and all(r.status == "queued" and r.attempts == 0 for r in mine)
 
 
-def test_a_robot_that_does_not_answer_is_not_posted_again_the_person_is_written_to(
+class _FailingMail:
+    """E-mail that fails (SendGrid answering 503) ``failures`` times, then goes."""
+
+    name = "failing"
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.sent = failures, []  # type: ignore[var-annotated]
+
+    def send(self, envelope: Any) -> str:
+        if self.failures:
+            self.failures -= 1
+            raise TransientError("SendGrid 503")
+        self.sent.append(envelope.key)
+        return f"mail:{envelope.key}"
+
+
+def test_a_robot_that_does_not_answer_is_not_posted_again_even_if_the_mail_fails(
         wecom, httpserver, tmp_path):
     """A read timeout: the group may have it, and a robot takes no idempotency key, so it
-    goes by e-mail instead of a second post."""
+    goes by e-mail; the e-mail failing once, the next try is e-mail again, never a second
+    post to the group."""
     slow = dataclasses.replace(wecom, settings=dataclasses.replace(wecom.settings,
                                                                    sendgrid_timeout=2.0))
     _assigned(slow)
-    released = threading.Event()
+    released, posts = threading.Event(), []
 
     def late(request: Request) -> Response:
+        posts.append(request.path)
         released.wait(timeout=30)
         return Response(json.dumps({"errcode": 0}), content_type="application/json")
 
     httpserver.expect_request("/cgi-bin/webhook/send").respond_with_handler(late)
+    mail = _FailingMail(failures=1)
     try:
-        report = deliver(slow, EmlTransport(tmp_path / "eml"))
+        assert deliver(slow, mail).counts["retrying"] == 1
     finally:
         released.set()
-    assert report.counts["sent"] == 1
     row = _messages(slow)[("assignment", "lin.na")]
-    assert row.channel == "email" and "did not answer" in row.note
-    assert len(list((tmp_path / "eml").iterdir())) == 1
-    assert deliver(slow, EmlTransport(tmp_path / "eml")).counts["sent"] == 0
-    assert len(httpserver.log) <= 1  # posted at most the once
+    assert (row.status, row.channel) == ("queued", "email")  # never through the robot again
+    slow.clock.advance(minutes=5)
+    assert deliver(slow, mail).counts["sent"] == 1
+    row = _messages(slow)[("assignment", "lin.na")]
+    assert (row.status, row.channel, mail.sent) == ("sent", "email", [row.key])
+    assert "robot gave way" in row.note
+    assert posts == ["/cgi-bin/webhook/send"]  # the one post, never a second
+
+
+def test_a_post_a_dead_sender_left_unanswered_is_not_posted_again(wecom, httpserver, tmp_path):
+    """A sender died between its post and the answer: the row, reclaimed, still says a post
+    was under way, so the next sender writes instead."""
+    _assigned(wecom)
+    with wecom.uow() as uow:
+        (row,) = [r for r in uow.claim_messages(wecom.clock.now(), 10, "dead-sender")
+                  if r.recipient == "lin.na"]
+        uow.settle_message(row.id, "dead-sender", ref="pending:hr-group")
+        uow.commit()
+    wecom.clock.advance(minutes=30)  # the dead sender's claim goes stale
+    assert deliver(wecom, EmlTransport(tmp_path / "eml")).counts["sent"] >= 1
+    row = _messages(wecom)[("assignment", "lin.na")]
+    assert (row.status, row.channel) == ("sent", "email") and "got no answer" in row.note
+    assert httpserver.log == []
+
+
+def test_digests_and_dead_letters_go_by_e_mail_whatever_the_channels_say(app, httpserver,
+                                                                          monkeypatch, tmp_path):
+    """Even where a configuration slipped past the check (a robot for dead letters), the
+    route sends them by e-mail."""
+    monkeypatch.setenv("TEST_WECOM_URL", httpserver.url_for("/cgi-bin/webhook/send?key=k"))
+    office = _with_robot(app, dataclasses.replace(WECOM, members=("li.ming", "lin.na")),
+                         kinds=("dead_letter",))
+    with office.uow() as uow:
+        uow.queue([{"key": "dead:x", "case_id": "", "kind": "dead_letter",
+                    "recipient": "li.ming", "urgent": 1, "queued_at": office.clock.now(),
+                    "payload": {"at": office.clock.now().isoformat(), "failed": {
+                        "kind": "assignment", "recipient": "lin.na", "ref": "XF-1",
+                        "error": "x"}}}])
+        uow.commit()
+    assert deliver(office, EmlTransport(tmp_path)).counts["sent"] == 1
+    assert _messages(office)[("dead_letter", "li.ming")].channel == "email"
+    assert httpserver.log == []
 
 
 def test_an_unreachable_robot_is_tried_then_the_person_is_written_to(app, tmp_path,
