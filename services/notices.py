@@ -54,10 +54,10 @@ def may_print(app: App, case: Case, ref: str, person: str) -> None:
     """The case's handlers and its letters desk may print its notices. ``CaseNotFound``
     (``ref`` as asked for, as for an unknown number) for whoever may see nothing of it,
     then ``NotPermitted`` for anyone else who sees it."""
-    seen = sight_in(app.tree, case, person)
-    if seen is Sight.NONE:
+    seen, desk = sight_in(app.tree, case, person), _desk(app, case)
+    if seen is Sight.NONE and person != desk:  # the desk is never of the accused set
         raise CaseNotFound(ref)
-    if seen is not Sight.FULL and person != _desk(app, case):
+    if seen is not Sight.FULL and person != desk:
         raise NotPermitted(case.ref, f"'{person}' may not print its notices: its handlers "
                            "and its letters desk do")
 

@@ -9,15 +9,19 @@ else: no unit, no staff name, no content; of an accusation (检举控告) only i
 
 A wrong number and a wrong code get the same answer, in the same time: the number is looked
 up by an index either way and an HMAC is computed either way. Anything but eight ASCII
-digits is a wrong code. Failures are counted under the number (``PER_CASE``), the client's
-address (``PER_CLIENT``, as the web server sees it: behind a proxy, only the proxy's
-X-Forwarded-For is believed, ``deploy/``) and all look-ups together (``PER_ALL``, which
-bounds what many addresses guessing across many numbers can try); past any, every look-up
-under it is refused until ``WINDOW`` has passed, the right code included: eight digits are
-not guessed at five a quarter-hour. The count and the record are one step (``gate``), so
-parallel guesses cannot slip past the count. The price: anyone may lock one number's
-look-up for a quarter-hour with five wrong codes (the petitioner is told to try later; their
-case is untouched).
+digits is a wrong code, and anything but a registration number's characters no number.
+Failures are counted under the number (``PER_CASE``), the client's address (``PER_CLIENT``;
+an IPv6 client's /64; as the web server sees it: behind a proxy, only the proxy's
+X-Forwarded-For is believed, ``PETITIONS_PROXY_IPS``) and all look-ups together
+(``PER_ALL``). Past the number's or the address's cap, every look-up under it is refused
+until ``WINDOW`` has passed, the right code included: eight digits are not guessed at five
+a quarter-hour. Past the cap in all (many addresses guessing across many numbers), an
+address that has failed once is refused, and one that has not keeps its look-ups: a
+guesser gets no second try, and a crowd of guessers does not lock the page for every
+petitioner. The count and the record are one step (``gate``), so parallel guesses cannot
+slip past the count. The price: anyone may lock one number's look-up for a quarter-hour
+with five wrong codes (the petitioner is told to try later; their case is untouched), and
+N guessing addresses get N more guesses a quarter-hour past the cap in all.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from domain.case import Case
+from domain.case import REGISTRATION_NO, Case
 from domain.errors import CaseNotFound, PetitionError
 from domain.instants import local_date
 from services.bootstrap import QUERY_KEY_ENV, App
@@ -82,16 +87,18 @@ def look_up(app: App, ref: str, code: str, client: str) -> Progress:
     """The progress of case ``ref`` for whoever holds its ``code``. ``CaseNotFound`` for a
     wrong number or code alike; ``TooManyLookups`` while refused (see the module)."""
     now = app.clock.now()
-    ref, code = ref.strip()[:64], code.strip()
-    keys = [f"ref:{ref}", f"ip:{client}"[:128], "all"]
-    caps = dict(zip(keys, (PER_CASE, PER_CLIENT, PER_ALL), strict=True))
+    ref, code = ref.strip(), code.strip()
+    number = ref if REGISTRATION_NO.fullmatch(ref) else ""  # NUL, '/', 200 characters: none
+    keys = [f"ref:{number or '?'}", f"ip:{_client(client)}"[:128], "all"]
     key = _key(app)
     with app.uow() as uow:
         uow.lookups.gate()
         failed = uow.lookups.failures(keys, now - WINDOW)
-        if any(failed.get(k, 0) >= cap for k, cap in caps.items()):
-            raise TooManyLookups(ref, "too many wrong codes: try again in 15 minutes")
-        case_id = uow.lookups.case_id(ref) if ref else None
+        by_number, by_client, in_all = (failed.get(k, 0) for k in keys)
+        if by_number >= PER_CASE or by_client >= PER_CLIENT \
+                or (in_all >= PER_ALL and by_client > 0):
+            raise TooManyLookups(ref[:64], "too many wrong codes: try again in 15 minutes")
+        case_id = uow.lookups.case_id(number) if number else None
         expected = _code_of(key, case_id or f"no such case {ref}")  # the same work either way
         ok = hmac.compare_digest(expected.encode(), code.encode()) \
             if case_id is not None and CODE.fullmatch(code) else False
@@ -99,8 +106,20 @@ def look_up(app: App, ref: str, code: str, client: str) -> Progress:
         uow.lookups.record(keys, now, ok)
         uow.commit()
     if case is None:
-        raise CaseNotFound(ref or "?")
+        raise CaseNotFound(number or "?")
     return _progress(app, case, now)
+
+
+def _client(address: str) -> str:
+    """Whom a look-up is counted against: an IPv4 address, or an IPv6 address's /64 (one
+    subscriber's network holds millions of addresses)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _progress(app: App, case: Case, now: dt.datetime) -> Progress:

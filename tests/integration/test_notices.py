@@ -7,6 +7,7 @@ service, the CLI and the web alike. On the web case page too. Both databases."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -24,6 +25,8 @@ from cli import notice as notice_cli
 from domain.acts import Act
 from domain.errors import CaseNotFound, NotPermitted, RuleViolation
 from domain.notices import KINDS
+from domain.offices import sight_in
+from domain.permissions import Sight
 from services import cases
 from services.bootstrap import App
 from services.notices import FONT, print_notice, printable, render_html
@@ -162,6 +165,11 @@ def _accusation(app: App, accused: str = "zhang.hua") -> str:
     return case.id
 
 
+def _case(app: App, case_id: str) -> Any:
+    with app.uow() as uow:
+        return uow.cases.get(case_id, lock=False)
+
+
 def _nothing_printed(app: App, *case_ids: str) -> None:
     """No print recorded on the cases' timelines, and no file written."""
     with app.uow() as uow:
@@ -193,6 +201,19 @@ def test_anyone_outside_the_case_is_answered_as_for_an_unknown_number(app):
     outside = _refusal(app, "XF-N-1", "yang.fan")  # finance: not the case's
     assert str(outside) == str(unknown).replace("XF-NONE", "XF-N-1")
     _nothing_printed(app, case_id)
+
+
+@pytest.mark.skipif(_cannot_print() is not None, reason=str(_cannot_print()))
+def test_a_confidential_desk_outside_the_cases_chain_still_prints_its_letters(app):
+    """The desk an office names for accusations' letters (here a discipline clerk who is
+    not in the case's chain) prints them, as the outbox sends it the letters to post."""
+    notify = dataclasses.replace(app.office.notify, confidential_letters_to="dong.xin")
+    desk = dataclasses.replace(app, office=dataclasses.replace(app.office, notify=notify),
+                               installation=None, _rules={})
+    case_id = _accusation(desk)
+    assert sight_in(desk.tree, _case(desk, case_id), "dong.xin") is Sight.NONE
+    printed = print_notice(desk, "XF-A", "acceptance", "dong.xin")
+    assert printed.path.exists() and printed.number.startswith("〔")
 
 
 def test_who_sees_the_case_but_neither_handles_it_nor_posts_its_letters_is_refused(app):

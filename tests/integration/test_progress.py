@@ -143,22 +143,57 @@ def test_a_code_that_is_not_eight_ascii_digits_is_a_wrong_code_and_counted(app, 
     assert web.post("/progress", data={"ref": "XF-P-1", "code": "00000000"}).status_code == 429
 
 
-def test_all_lookups_together_are_capped_whatever_the_addresses(app, monkeypatch):
+def test_past_the_cap_in_all_a_guesser_gets_no_second_try_and_others_still_look_up(
+        app, monkeypatch):
     case_id = _accepted(app)
     monkeypatch.setattr(progress, "PER_ALL", 6)
     for i in range(6):  # six addresses, six numbers: no single count is near its cap
         with pytest.raises(CaseNotFound):
             look_up(app, f"XF-G{i}", "00000000", f"10.0.1.{i}")
-    with pytest.raises(TooManyLookups):
-        look_up(app, "XF-P-1", _code(app, case_id), "10.0.2.1")
-    app.clock.advance(minutes=16)
+    with pytest.raises(TooManyLookups):  # a guesser, trying again
+        look_up(app, "XF-P-1", _code(app, case_id), "10.0.1.0")
+    # a petitioner who has not failed still gets their case (the page is not locked)
     assert look_up(app, "XF-P-1", _code(app, case_id), "10.0.2.1").ref == "XF-P-1"
+    with pytest.raises(CaseNotFound):  # and a new guesser gets one try ...
+        look_up(app, "XF-G9", "00000000", "10.0.2.2")
+    with pytest.raises(TooManyLookups):  # ... not two
+        look_up(app, "XF-P-1", _code(app, case_id), "10.0.2.2")
+    app.clock.advance(minutes=16)
+    assert look_up(app, "XF-P-1", _code(app, case_id), "10.0.1.0").ref == "XF-P-1"
+
+
+def test_one_ipv6_network_is_one_client(app):
+    case_id = _accepted(app)
+    for i in range(PER_CLIENT):  # a /64 holds millions of addresses: one subscriber
+        with pytest.raises(CaseNotFound):
+            look_up(app, f"XF-G{i}", "00000000", f"2001:db8:1:2::{i + 1:x}")
+    with pytest.raises(TooManyLookups):
+        look_up(app, "XF-P-1", _code(app, case_id), "2001:db8:1:2:ffff::9")
+    assert look_up(app, "XF-P-1", _code(app, case_id), "2001:db8:1:3::1").ref == "XF-P-1"
+
+
+@pytest.mark.parametrize("odd", ["XF-P-1\x00", "../XF-P-1", "X" * 300, "XF P 1", "\u202eXF"])
+def test_a_number_no_case_could_have_is_a_wrong_number_and_counted(app, web, odd):
+    case_id = _accepted(app)
+    answers = {web.post("/progress", data={"ref": odd, "code": _code(app, case_id)}).status_code
+               for _ in range(PER_CASE)}
+    assert answers == {404}  # never a 500 (PostgreSQL refuses a NUL in text)
+    assert web.post("/progress", data={"ref": odd, "code": "00000000"}).status_code == 429
+    assert web.post("/progress", data={"ref": "XF-P-1",
+                                       "code": _code(app, case_id)}).status_code == 200
 
 
 @pytest.fixture
 def shared_app(office, engine, tmp_path) -> App:  # type: ignore[no-untyped-def]
     return sql_app(Settings(home=tmp_path, config_dir=SAMPLE_OFFICE), office,
                    FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine)
+
+
+def test_odd_numbers_are_wrong_numbers_on_both_databases(shared_app):
+    _accepted(shared_app)
+    for odd in ("XF-P-1\x00", "../XF-P-1", "X" * 300):
+        with pytest.raises(CaseNotFound):
+            look_up(shared_app, odd, "00000000", "10.0.4.1")
 
 
 def test_parallel_guesses_for_one_number_get_no_more_than_its_cap(shared_app):
