@@ -135,7 +135,7 @@ class Caller:
 
 def authenticate_token(app: App, presented: str) -> Caller:
     """The caller a presented token stands for; ``NotPermitted`` for anything else."""
-    name, _, secret = presented.partition(".")
+    name, _, secret = presented.rpartition(".")  # a name may hold dots, a secret none
     with app.uow() as uow:
         row = uow.access.token(name) if name and secret else None
     if row is None or row.revoked_at is not None or not hmac.compare_digest(

@@ -293,7 +293,9 @@ def test_the_practices_pages_file_a_zero_report_and_a_signal(site):
     assert page.status_code == 200 and 'id="zero-form"' in page.text
     done = reporter.post("/zero-report", data={"csrf": csrf_of(page.text), "items": "0"})
     assert done.status_code == 303
-    assert "已报告：无情况" in reporter.get("/zero-report").text
+    reported = reporter.get("/zero-report").text
+    assert "已报告：无情况" in reported
+    assert '<td data-label="件数">0</td>' in reported and "built-in" not in reported
     again = reporter.post("/zero-report", data={"csrf": csrf_of(page.text), "items": "0"})
     assert again.status_code == 303 and "already reported" in reporter.get(
         "/zero-report").text
@@ -305,3 +307,13 @@ def test_the_practices_pages_file_a_zero_report_and_a_signal(site):
     assert "职工议论夜班补贴" in login(web, "li.ming").get("/signals").text  # the office
     assert "职工议论夜班补贴" not in login(web, "lin.na").get("/signals").text
     assert login(web, "lin.na").get("/reception").status_code == 200
+
+
+def test_a_token_whose_name_holds_a_dot_authenticates(site):
+    app, _, web = site
+    secret = users.create_token(app, "hotline.12345", "qian.hui", actor="test")
+    c = client(web)
+    assert c.get("/api/v1/cases", headers={"Authorization": f"Bearer {secret}"}
+                 ).status_code == 200
+    assert c.get("/api/v1/cases", headers={"Authorization": "Bearer hotline.12345.x"}
+                 ).status_code == 401
