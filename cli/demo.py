@@ -90,7 +90,7 @@ class Demo:
         configuration pointed at them into the demo's home, and return the environment of
         the demo's processes: ``environ`` with nothing of a real office (the demo never
         touches one, whatever the user's environment holds)."""
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.robot, self.sms = RobotStandIn(), SmsStandIn()
         self.config = demo_config(self.config, self.home, self.sms.endpoint)
         self.env["PETITIONS_CONFIG_DIR"] = str(self.config)

@@ -70,7 +70,7 @@ def simulated(home: Path, enabled: bool) -> FileClock:
     if not enabled:
         raise ConfigError("the simulated clock is off; set PETITIONS_SIMULATED_CLOCK=1 "
                           "(never in production)")
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     return FileClock(home / "clock")
 
 

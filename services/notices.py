@@ -131,7 +131,8 @@ def print_notice(app: App, ref: str, kind: str, actor: str) -> Notice:
         # The number names the folder; one registered before numbers were checked, by id.
         folder = app.settings.home / "notices" / (
             case.ref if REGISTRATION_NO.fullmatch(case.ref) else case.id)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # letters: owner only
+        folder.mkdir(mode=0o700, exist_ok=True)
         path = folder / f"{found.id}.pdf"
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(pdf)

@@ -105,7 +105,7 @@ class Settings:
         """``PETITIONS_DATABASE_URL``, else an SQLite file under ``PETITIONS_HOME``."""
         if self.database_url:
             return self.database_url
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # its owner's alone
         return f"sqlite:///{self.home / 'petitions.db'}"
 
     @property

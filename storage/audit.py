@@ -59,7 +59,7 @@ def installation_key(home: Path, environ: Mapping[str, str], env: str, file: str
         return given.encode("utf-8")
     path = home / file
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = home / f".{file}.{os.getpid()}.{secrets.token_hex(4)}.tmp"  # threads too
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:

@@ -1,7 +1,7 @@
 """The embedded Prefect server is started without its pause-expirations service (every
 petition waits suspended with no timeout; the service only reads every paused run every
 5 s, BENCHMARKS.md), unless the operator asks for it; the workplace believes a forwarded
-client address only from the proxy the operator names."""
+client address only from the proxy the operator names; a new home is its owner's alone."""
 
 from __future__ import annotations
 
@@ -53,3 +53,11 @@ def test_the_workplace_believes_forwarded_for_only_from_the_named_proxy(
     at = _Popen.args.index(expected[0])
     assert _Popen.args[at:at + len(expected)] == expected
     assert "--forwarded-allow-ips=*" not in _Popen.args and "*" not in _Popen.args
+
+
+def test_a_new_home_is_its_owners_alone(tmp_path: Path) -> None:
+    """The database, the notices and the keys under it hold accusations: no other local
+    user may read them."""
+    home = tmp_path / "new-home"
+    Settings(home=home).db_url  # noqa: B018 - the first use makes the home
+    assert home.stat().st_mode & 0o777 == 0o700
