@@ -97,6 +97,21 @@ def check_login(app: App, person: str, password: str, *, via: str) -> str | None
     return person if ok else None
 
 
+def session_epoch(app: App, person: str) -> int | None:
+    """The epoch of ``person``'s sessions (a session of another one has ended: a logout or
+    a new password since); None for one without a login."""
+    with app.uow() as uow:
+        user = uow.access.user(person)
+    return user.session_epoch if user is not None else None
+
+
+def end_sessions(app: App, person: str) -> None:
+    """End every session of ``person``'s, wherever it was opened (a logout)."""
+    with app.uow() as uow:
+        uow.access.end_sessions(person)
+        uow.commit()
+
+
 def create_token(app: App, name: str, person: str, *, actor: str) -> str:
     """A new API token ``name`` acting as ``person``: the secret is returned once
     (``<name>.<secret>``) and only its SHA-256 is kept."""

@@ -20,6 +20,7 @@ class UserRow:
     updated_at: dt.datetime
     failed_logins: int
     last_failed_at: dt.datetime | None
+    session_epoch: int = 0  # raised by a logout or a new password: older sessions end
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class SqlAccess:
         values = {"password_hash": password_hash, "updated_at": at, "failed_logins": 0,
                   "last_failed_at": None}
         done = self.conn.execute(update(users).where(users.c.person_id == person_id)
-                                 .values(**values))
+                                 .values(session_epoch=users.c.session_epoch + 1, **values))
         if done.rowcount == 0:
             self.conn.execute(insert(users).values(person_id=person_id, **values))
 
@@ -54,6 +55,10 @@ class SqlAccess:
     def login_succeeded(self, person_id: str) -> None:
         self.conn.execute(update(users).where(users.c.person_id == person_id)
                           .values(failed_logins=0))
+
+    def end_sessions(self, person_id: str) -> None:
+        self.conn.execute(update(users).where(users.c.person_id == person_id)
+                          .values(session_epoch=users.c.session_epoch + 1))
 
     def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None:
         self.conn.execute(insert(api_tokens).values(name=name, person_id=person_id,
@@ -87,7 +92,9 @@ class MemoryAccess:
         return self.data.users.get(person_id)
 
     def set_password(self, person_id: str, password_hash: str, at: dt.datetime) -> None:
-        self.data.users[person_id] = UserRow(person_id, password_hash, at, 0, None)
+        old = self.data.users.get(person_id)
+        self.data.users[person_id] = UserRow(person_id, password_hash, at, 0, None,
+                                             old.session_epoch + 1 if old else 0)
 
     def login_failed(self, person_id: str, at: dt.datetime) -> None:
         u = self.data.users.get(person_id)
@@ -99,6 +106,12 @@ class MemoryAccess:
         u = self.data.users.get(person_id)
         if u is not None:
             self.data.users[person_id] = dataclasses.replace(u, failed_logins=0)
+
+    def end_sessions(self, person_id: str) -> None:
+        u = self.data.users.get(person_id)
+        if u is not None:
+            self.data.users[person_id] = dataclasses.replace(
+                u, session_epoch=u.session_epoch + 1)
 
     def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None:
         if name in self.data.tokens:

@@ -264,6 +264,8 @@ users = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("last_failed_at", UTCDateTime()),
+    # Raised by a logout or a new password: every session of an older one ends (0018).
+    Column("session_epoch", Integer, nullable=False, default=0, server_default="0"),
 )
 
 # Other systems' API tokens (a 12345 hotline, an online-petition platform): each acts as a

@@ -15,7 +15,14 @@ from starlette.concurrency import run_in_threadpool
 from domain.errors import NotPermitted
 from services.bootstrap import App
 from services.settings import Settings
-from services.users import Caller, authenticate_token, check_login, login_delay
+from services.users import (
+    Caller,
+    authenticate_token,
+    check_login,
+    end_sessions,
+    login_delay,
+    session_epoch,
+)
 from storage.audit import installation_key
 from web.context import petitions, render
 
@@ -46,9 +53,12 @@ def check_csrf(request: Request, presented: str) -> None:
 
 
 def person(request: Request) -> str:
-    """The logged-in person of a page request (to the login page otherwise)."""
+    """The logged-in person of a page request (to the login page otherwise): a session
+    ends with its person's logout or new password (``users.session_epoch``), even one a
+    browser kept."""
     who = request.session.get("person")
-    if not who or who not in petitions(request).office.org.people:
+    if not who or who not in petitions(request).office.org.people \
+            or request.session.get("epoch") != session_epoch(petitions(request), str(who)):
         raise LoginRequired(request.url.path)
     return str(who)
 
@@ -96,8 +106,9 @@ async def login(request: Request, person_id: Annotated[str, Form()],
     if ok is None:
         return render(request, "login.html", status_code=401, next=_safe(next),
                       error="编号或密码不正确")
+    epoch = await run_in_threadpool(session_epoch, app, ok)
     request.session.clear()  # a new session for the new login (no fixation)
-    request.session.update(person=ok, sid=secrets.token_hex(8),
+    request.session.update(person=ok, sid=secrets.token_hex(8), epoch=epoch,
                            csrf=secrets.token_urlsafe(24))
     return RedirectResponse(_safe(next), status_code=303)
 
@@ -105,6 +116,9 @@ async def login(request: Request, person_id: Annotated[str, Form()],
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
+    who = request.session.get("person")
+    if who:  # every session of theirs ends, a copy a browser kept too
+        end_sessions(petitions(request), str(who))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -317,3 +317,22 @@ def test_a_token_whose_name_holds_a_dot_authenticates(site):
                  ).status_code == 200
     assert c.get("/api/v1/cases", headers={"Authorization": "Bearer hotline.12345.x"}
                  ).status_code == 401
+
+
+def test_a_session_a_browser_kept_ends_with_a_logout_or_a_new_password(site):
+    """The probe replayed a saved session cookie after logout and after a password change,
+    and was still logged in for hours."""
+    app, _, web = site
+    for ending in ("logout", "password"):
+        c = login(web, "luo.jun")
+        kept = c.cookies.get("petitions_session")
+        assert c.get("/").status_code == 200
+        if ending == "logout":
+            c.post("/logout", data={"csrf": csrf_of(c.get("/").text)})
+        else:
+            users.set_password(app, "luo.jun", PASSWORD, actor="test")
+        replay = client(web)
+        replay.cookies.set("petitions_session", kept)
+        answer = replay.get("/")
+        assert answer.status_code == 303 and "/login" in answer.headers["location"], ending
+    assert login(web, "luo.jun").get("/").status_code == 200  # a new login works
