@@ -61,7 +61,7 @@ class TooManyLookups(PetitionError):
 class Progress:
     ref: str
     stage: str
-    received: str  # local date
+    received: str  # local date ("" for an accusation: its stage alone)
     dates: list[tuple[str, str, str]]  # (what, due date, done date or "")
 
 
@@ -125,7 +125,7 @@ def _client(address: str) -> str:
 def _progress(app: App, case: Case, now: dt.datetime) -> Progress:
     received = local_date(case.petition.received_at).isoformat()
     if case.petition.is_accusation:  # its stage, nothing more
-        return Progress(case.ref, case.stage.label, received, [])
+        return Progress(case.ref, case.stage.label, "", [])
     views = {v.kind.value: v for v in case.deadlines(app.rules_for(case), now)}
     dates = []
     for kind, label in SHOWN.items():

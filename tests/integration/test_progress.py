@@ -119,7 +119,7 @@ def test_an_accusation_shows_its_stage_only(app, web):
     cases.route_and_assign(app, case.id, actor="intake")
     page = web.post("/progress", data={"ref": "XF-P-A", "code": _code(app, case.id)})
     assert page.status_code == 200 and 'id="progress-stage"' in page.text
-    assert 'id="progress-dates"' not in page.text
+    assert 'id="progress-dates"' not in page.text and "收到日期" not in page.text
     for hidden in ("综采一队", "张华", "zhang.hua", "截留", "纪委"):
         assert hidden not in page.text
 
