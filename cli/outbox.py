@@ -9,7 +9,8 @@ import typer
 
 from cli.common import Json, emit, out, prefect_secret, reports_errors, say, table
 from cli.home import app as make_app
-from services.outbox import SecretReader, deliver, queue_digests
+from services.channels import SecretReader
+from services.outbox import deliver, queue_digests
 from services.reading import outbox_items
 from services.schema import migrated
 

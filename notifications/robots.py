@@ -34,10 +34,11 @@ import httpx
 from notifications.transports import (
     Held,
     PermanentError,
-    Redact,
     TransientError,
     Unconfirmed,
+    redact,
     retry_after_seconds,
+    scrub,
 )
 
 RATE_LIMITED = {"wecom": {45009, 45033}, "dingtalk": {130101, 130102}}
@@ -65,16 +66,10 @@ class Robot:
         self._url, self._secret, self.timeout = url, secret, timeout
         # httpx logs each request's URL (the robot's key) at INFO: never with the key.
         for logger in (logging.getLogger("httpx"), logging.getLogger("httpcore")):
-            for hidden in (urllib.parse.urlsplit(url).query, secret):
-                if hidden and not any(isinstance(f, Redact) and f.secret == hidden
-                                      for f in logger.filters):
-                    logger.addFilter(Redact(hidden))
+            redact(logger, urllib.parse.urlsplit(url).query, secret)
 
     def _clean(self, text: str) -> str:
-        for secret in (self._url, urllib.parse.urlsplit(self._url).query, self._secret):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        return scrub(text, self._url, urllib.parse.urlsplit(self._url).query, self._secret)
 
     def _body(self, m: RobotMessage) -> dict[str, object]:
         mentions = "".join(f" @{mobile}" for mobile in m.mobiles)

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import pendulum
 
-from notifications.transports import Held, PermanentError, TransientError
+from notifications.transports import Held, PermanentError, TransientError, scrub
 
 LIMITED = ("isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL")
 PROVIDER_TZ = "Asia/Shanghai"
@@ -84,7 +84,7 @@ class AliyunSms:
         self.endpoint, self.timeout = endpoint, timeout
 
     def _clean(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+        return scrub(text, self._secret)
 
     def _client(self) -> Any:
         # Loaded by the first SMS sent, not by every process that imports the transports.

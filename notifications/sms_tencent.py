@@ -36,9 +36,10 @@ from notifications.sms import PROVIDER_TZ, TextMessage, until_next_day
 from notifications.transports import (
     Held,
     PermanentError,
-    Redact,
     TransientError,
     Unconfirmed,
+    redact,
+    scrub,
 )
 
 RECEIPT_WAIT = 300.0  # seconds before asking the receipts about a try that may have gone
@@ -119,12 +120,10 @@ class TencentSms:
         self.endpoint, self.timeout = endpoint, timeout
         # The SDK logs each request whole at DEBUG (the number, the parameters): not here.
         _SDK_LOG.setLevel(logging.INFO)
-        if secret_key and not any(isinstance(f, Redact) and f.secret == secret_key
-                                  for f in _SDK_LOG.filters):
-            _SDK_LOG.addFilter(Redact(secret_key))
+        redact(_SDK_LOG, secret_key)
 
     def _clean(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        return scrub(text, self._key)
 
     def _client(self) -> Any:
         # Loaded by the first SMS sent, not by every process that imports the transports.

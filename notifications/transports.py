@@ -95,6 +95,22 @@ class Redact(logging.Filter):
         return True
 
 
+def redact(logger: logging.Logger, *secrets: str | None) -> None:
+    """Take each of ``secrets`` out of every record of ``logger`` (one filter a secret)."""
+    for secret in secrets:
+        if secret and not any(isinstance(f, Redact) and f.secret == secret
+                              for f in logger.filters):
+            logger.addFilter(Redact(secret))
+
+
+def scrub(text: str, *secrets: str | None) -> str:
+    """``text`` with each of ``secrets`` in it replaced by ``***`` (an error's text)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 _HTTP_LOG = logging.getLogger("python_http_client.client")
 
 
@@ -112,11 +128,10 @@ class SendGridTransport:
         # The client logs headers and the whole payload at DEBUG: never the key, and no
         # petition text in debug logs either.
         _HTTP_LOG.setLevel(logging.INFO)
-        if not any(isinstance(f, Redact) and f.secret == api_key for f in _HTTP_LOG.filters):
-            _HTTP_LOG.addFilter(Redact(api_key))
+        redact(_HTTP_LOG, api_key)
 
     def _clean(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        return scrub(text, self._key)
 
     def send(self, envelope: Envelope) -> str:
         # The SendGrid client is loaded by the first message sent, not by every process

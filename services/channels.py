@@ -33,6 +33,7 @@ from services.config import Office
 from services.progress import query_code
 from storage.ports import OutboxRow, UnitOfWork
 
+# Reads a secret kept outside the environment (a Prefect Secret block) by its name.
 SecretReader = Callable[[str], str | None]
 
 TITLES = {"assignment": "新分办信访件", "reminder": "信访期限提醒", "warning": "信访期限预警",

@@ -17,7 +17,6 @@ import functools
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pendulum
@@ -41,11 +40,9 @@ from notifications.transports import (
 )
 from services.alerts import alert_recipient
 from services.bootstrap import App
+from services.channels import SecretReader
 from services.sending import Busy, Undeliverable, quiet_until, send
 from storage.ports import OutboxRow
-
-# Reads a secret kept outside the environment (a Prefect Secret block) by its name.
-SecretReader = Callable[[str], str | None]
 
 MAX_ATTEMPTS = 8
 HOLD_LIMIT = dt.timedelta(days=1)  # held by a provider's limits longer: failed tries

@@ -32,11 +32,11 @@ from notifications.transports import (
 )
 from services import channels
 from services.bootstrap import App
+from services.channels import SecretReader
 from services.config import Office
 from services.progress import query_code
 from storage.ports import OutboxRow
 
-SecretReader = Callable[[str], str | None]
 Mark = Callable[..., None]  # records values on the claimed row at once (its own commit)
 
 ROBOT_TRIES = 3  # failed tries through a robot before the message goes by e-mail
@@ -64,7 +64,7 @@ def sender(app: App, row: OutboxRow, case: Case | None) -> Office:
 
 
 def quiet_until(app: App, row: OutboxRow, case: Case | None, now: dt.datetime
-                 ) -> dt.datetime:
+                ) -> dt.datetime:
     """When ``row`` may go out: now, or the end of its office's quiet hours."""
     office = sender(app, row, case)
     notify = office.notify
@@ -74,7 +74,7 @@ def quiet_until(app: App, row: OutboxRow, case: Case | None, now: dt.datetime
 
 
 def envelope(app: App, row: OutboxRow, case: Case | None,
-              renderers: dict[str, Renderer], now: dt.datetime) -> Envelope:
+             renderers: dict[str, Renderer], now: dt.datetime) -> Envelope:
     office = sender(app, row, case)
     notify = office.notify
     renderer = renderers.get(office.id)
@@ -87,9 +87,9 @@ def envelope(app: App, row: OutboxRow, case: Case | None,
     address = address_of(row.recipient, case, org, desk)
     if not address.email:
         raise Undeliverable(f"no e-mail address for '{row.recipient}'"
-                             + (" (nor a letters desk who may have it: notifications."
-                                "letters_to, confidential_letters_to)"
-                                if address.letter else ""))
+                            + (" (nor a letters desk who may have it: notifications."
+                               "letters_to, confidential_letters_to)"
+                               if address.letter else ""))
     deadlines: dict[str, str] = {}
     notes: dict[str, str] = {}
     if case is not None:
@@ -107,8 +107,6 @@ def envelope(app: App, row: OutboxRow, case: Case | None,
         subject = ("[待寄送] " if notify.language == "zh" else "[to post] ") + subject
     return Envelope(row.key, address.email, address.name, notify.sender_email,
                     notify.sender_name, subject, content.text, content.html)
-
-
 
 
 def send(app: App, row: OutboxRow, case: Case | None, transport: Transport,
@@ -131,7 +129,7 @@ def send(app: App, row: OutboxRow, case: Case | None, transport: Transport,
     ref, instead = _post(app, row, case, way, now, busy, mark)
     if ref is not None:
         return ref, way
-    why = (instead or "by e-mail")[:200]
+    why = instead or "by e-mail"
     log.warning("outbox message %s: %s", row.id, why)
     mark(channel=EMAIL, note=why, ref=None)  # never through the robot again
     return (transport.send(envelope(app, row, case, renderers, now)),
