@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -65,13 +64,11 @@ def _create_databases(pg: str, name: str, fresh: bool) -> None:
 
 
 def _home_key(home: Path) -> str:
-    """The cluster's query key, made once (owner-only from its first byte)."""
-    path = home / "query-key.cluster"
-    if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    """The cluster's query key, made once in its home (as any installation key)."""
+    sys.path.insert(0, str(ROOT))
+    from storage.audit import installation_key
+
+    return installation_key(home, {}, "", "query-key.cluster").decode("utf-8")
 
 
 def environment(home: Path, pg: str, port: int, name: str = "cluster") -> dict[str, str]:
