@@ -29,6 +29,7 @@ from domain.signals import Signal
 from domain.zero_report import ZeroReport
 from storage import codec
 from storage.access import MemoryAccess, TokenRow, UserRow
+from storage.beats import Beat, MemoryBeats
 from storage.chain import GENESIS, AuditRow, chain_rows
 from storage.lookups import MemoryLookups
 from storage.memory_reads import MemoryReads, _row
@@ -70,6 +71,7 @@ class _Data:
     users: dict[str, UserRow] = field(default_factory=dict)
     tokens: dict[str, TokenRow] = field(default_factory=dict)
     lookups: list[tuple[str, dt.datetime, bool]] = field(default_factory=list)
+    beats: dict[str, Beat] = field(default_factory=dict)
 
     def snapshot(self) -> _Data:
         """A copy to restore on rollback. Case rows and audit rows are replaced, never
@@ -80,7 +82,7 @@ class _Data:
                      {k: dict(m) for k, m in self.outbox.items()}, dict(self.requests),
                      {k: dict(r) for k, r in self.runs.items()}, dict(self.zero_reports),
                      dict(self.signals), self.last_id, dict(self.users), dict(self.tokens),
-                     list(self.lookups))
+                     list(self.lookups), dict(self.beats))
 
     def next_id(self) -> int:
         self.last_id += 1
@@ -178,6 +180,7 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
         self.practices = MemoryPractices(self.data)
         self.access = MemoryAccess(self.data)
         self.lookups = MemoryLookups(self)
+        self.beats = MemoryBeats(self)
         self._done = False
         return self
 

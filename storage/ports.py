@@ -194,6 +194,15 @@ class LookupStore(Protocol):
         """A look-up, under each of ``keys``; those older than a day are dropped."""
 
 
+class BeatStore(Protocol):
+    """The engine's heartbeats (``storage/beats.py``)."""
+
+    def beat(self, name: str, at: dt.datetime, detail: str | None = None) -> None:
+        """``name`` completed at ``at`` (wall-clock UTC); ``detail`` a short note."""
+
+    def beats(self) -> dict[str, tuple[dt.datetime, str | None]]: ...
+
+
 class UnitOfWork(Protocol):
     """``with uow: ...; uow.commit(schedules)``. Leaving the block without commit rolls
     back."""
@@ -209,6 +218,9 @@ class UnitOfWork(Protocol):
 
     @property
     def lookups(self) -> LookupStore: ...
+
+    @property
+    def beats(self) -> BeatStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -31,6 +31,7 @@ from domain.petition import Category
 from domain.routing import PriorCase
 from storage import codec
 from storage.access import SqlAccess
+from storage.beats import SqlBeats
 from storage.chain import GENESIS, chain_rows
 from storage.lookups import SqlLookups
 from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, RunRow, SeenCases, Wait
@@ -179,6 +180,7 @@ class SqlUnitOfWork(SqlReads, SqlMeasures):
         self.practices = SqlPractices(self.conn)
         self.access = SqlAccess(self.conn)
         self.lookups = SqlLookups(self.conn)
+        self.beats = SqlBeats(self.conn)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

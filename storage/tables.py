@@ -309,3 +309,13 @@ lookup_attempts = Table(
     Index("ix_lookup_attempts_key_at", "key", "at"),
     Index("ix_lookup_attempts_at", "at"),  # migration 0016: the day-old ones dropped
 )
+
+# The engine's heartbeats (``services/health.py``): when each of its recurring jobs (the
+# sweep, the send, the practices, the reconcile) last completed, in real (wall-clock) time,
+# so that a health check and a watchdog that need no Prefect can tell when one stopped.
+engine_beats = Table(
+    "engine_beats", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("detail", String(200), nullable=True),
+)
