@@ -22,10 +22,16 @@ class SqlBeats:
         # The dialect's upsert, imported here: a command reading an SQLite home does not
         # load PostgreSQL's dialect.
         if self.conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(engine_beats).values(**values)
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            pg = pg_insert(engine_beats).values(**values)
+            self.conn.execute(pg.on_conflict_do_update(
+                index_elements=["name"], set_={"at": pg.excluded.at,
+                                               "detail": pg.excluded.detail}))
+            return
+        from sqlalchemy.dialects.sqlite import insert as lite_insert
+
+        stmt = lite_insert(engine_beats).values(**values)
         self.conn.execute(stmt.on_conflict_do_update(
             index_elements=["name"], set_={"at": stmt.excluded.at,
                                            "detail": stmt.excluded.detail}))
