@@ -152,7 +152,7 @@ def main() -> None:
         deadline = time.monotonic() + 120
         while True:
             try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{base}/livez", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

@@ -3,20 +3,20 @@ environment, ready once the lifecycle deployment exists, and stopped with the de
 
 from __future__ import annotations
 
-import json
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
 from rich.console import Console
 
 from domain.errors import ConfigError
-from flows.prefect_env import tied_to_parent
+from flows.prefect_env import CLIENT_AUTH, tied_to_parent
+from flows.rest import PrefectApi, Unreachable
 
 
 def free_port() -> int:
@@ -66,11 +66,11 @@ class ServedEngine:
 
     def deployed(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.api}/deployments/name/"
-                                        "petition-lifecycle/lifecycle", timeout=2) as r:
-                return bool(json.loads(r.read()).get("id"))
-        except OSError:
+            found = PrefectApi(self.api, os.environ.get(CLIENT_AUTH), timeout=2).call(
+                "GET", "/deployments/name/petition-lifecycle/lifecycle")
+        except Unreachable:
             return False
+        return bool(found and found.get("id"))
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

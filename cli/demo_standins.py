@@ -32,9 +32,10 @@ ROBOT_ENV = "PETITIONS_DEMO_ROBOT_WEBHOOK"
 ROBOT_SECRET_ENV = "PETITIONS_DEMO_ROBOT_SECRET"
 SMS_ENV = ("PETITIONS_DEMO_SMS_KEY_ID", "PETITIONS_DEMO_SMS_SECRET")
 # What a real installation is reached by besides its PETITIONS_* variables: its Prefect
-# server, the server's database, its Prefect home (profiles naming a server).
+# server, the server's database and password, its Prefect home (profiles naming a server).
 FOREIGN = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_API_DATABASE_CONNECTION_URL",
-           "PREFECT_HOME", "PREFECT_PROFILE")
+           "PREFECT_HOME", "PREFECT_PROFILE", "PREFECT_API_AUTH_STRING",
+           "PREFECT_SERVER_API_AUTH_STRING")
 # The demo office's "approved" templates (an office registers its own with the provider).
 SMS_TEMPLATES = {
     "acceptance_notice": {"code": "SMS_DEMO_ACCEPTED", "params": {"no": "ref", "due": "due"}},

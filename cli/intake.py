@@ -1,4 +1,4 @@
-"""``petitions intake``: register a petition (登记) through the served engine."""
+"""``petitions intake``: register a petition (登记) here, then start its lifecycle run."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import out, reports_errors, runs, via
+from cli.common import note, out, reports_errors, runs, via
 from cli.home import app as make_app
 from cli.views import print_header
 from domain.errors import ConfigError
 from services.bootstrap import App
-from services.cases import check_intake, check_number, new_registration_no
+from services.cases import new_registration_no
 from services.files import load_json
+from services.intake import intake
 from services.progress import query_code
+from services.schema import migrated
 
 
 def register(app: typer.Typer) -> None:
@@ -38,21 +40,19 @@ def petition_data(file: Path | None, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def submit(a: App, data: dict[str, Any], registration_no: str | None, actor: str,
-           timeout: float, signal: str | None = None) -> None:
-    """Validate ``data`` and its number as registering it now will (bad input: nothing is
-    submitted), pin its receipt to now when it has none, run the intake deployment and
-    print the case."""
-    now = a.clock.now()
-    number = registration_no or new_registration_no(a)
-    petition = check_intake(a, data, number, actor, now)
-    data = {**data, "received_at": data.get("received_at") or now.isoformat()}
-    check_number(a, number, petition)
-    runs().intake(data, number, actor, signal, timeout, via())
-    with a.uow() as uow:
-        case = uow.cases.get(number, lock=False)
+           signal: str | None = None) -> None:
+    """Register and route ``data`` here, in this process (``services.intake``: bad input is
+    refused and nothing stored), print where it went, then start its lifecycle run by case
+    id. If the engine does not answer, the reconciler starts the run when it is back."""
+    case = intake(a, data, registration_no=registration_no or new_registration_no(a),
+                  actor=actor, via=via(), signal=signal)
     print_header(out, case)
     out.print(f"query code      {query_code(a, case)}  (for the petitioner: 办理进度查询 with "
               "the number; also on the acceptance notice)", highlight=False)
+    out.file.flush()
+    why = runs().start(a, case.id)
+    if why:
+        note(f"its lifecycle run did not start now: {why}")
 
 
 @reports_errors
@@ -70,14 +70,14 @@ def intake_cmd(
     concerns_unit: Annotated[str | None, typer.Option()] = None,
     registration_no: Annotated[str | None, typer.Option(
         help="Registration number (default: generated, XF-YYYYMMDD-…).")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for routing.")] = 120,
 ) -> None:
-    """Register a petition (登记), route it and assign its first responder; its lifecycle
-    run starts. Needs `petitions serve` running. Channel `reception` needs a leader
-    reception day on the day it is received: that leader responds and owns the case.
+    """Register a petition (登记), route it and assign its first responder, then start its
+    lifecycle run (when `petitions serve` is not running, the run starts once it is).
+    Channel `reception` needs a leader reception day on the day it is received: that
+    leader responds and owns the case.
     Without `received_at` the petition was received now."""
     data = petition_data(file, {"name": name, "phone": phone, "id_number": id_number,
                                 "category": category, "channel": channel,
                                 "subject": subject, "content": content,
                                 "concerns_unit": concerns_unit})
-    submit(make_app(), data, registration_no, actor, timeout)
+    submit(migrated(make_app()), data, registration_no, actor)

@@ -10,10 +10,10 @@ import typer
 
 from cli.common import ConfigOpt, office_dir, out, reports_errors, say, settings, table, warn
 from domain.deadlines import due_text, state_text
-from services.cases import preview_route
 from services.clock import configured
 from services.config import load_installation
 from services.files import load_json
+from services.intake import preview_route
 from services.package_cache import package_schedules
 
 

@@ -1,6 +1,6 @@
 """The CLI of the mines' practices: leader reception days, the daily zero report,
-information officers' signals and digest, key periods. ``signal promote`` runs the intake
-deployment, as ``intake`` does (through ``cli.common.runs``)."""
+information officers' signals and digest, key periods. ``signal promote`` registers and
+routes here, as ``intake`` does, then starts the run (through ``cli.common.runs``)."""
 
 from __future__ import annotations
 
@@ -152,11 +152,10 @@ def signal_promote(
     phone: Annotated[str | None, typer.Option()] = None,
     category: Annotated[str, typer.Option()] = "complaint",
     channel: Annotated[str, typer.Option()] = "visit",
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for routing.")] = 120,
 ) -> None:
-    """Register a signal as a petition (the intake deployment, like `intake`). The subject,
+    """Register a signal as a petition (as `intake` does: here, then its run). The subject,
     content and concerned unit default to the signal's; the case keeps its history."""
-    a = make_app()
+    a = migrated(make_app())
     signal = practices.check_signal(a, signal_id)
     data = petition_data(file, {"name": name, "phone": phone})
     data.setdefault("category", category)
@@ -164,7 +163,7 @@ def signal_promote(
     data.setdefault("subject", signal.summary)
     data.setdefault("content", signal.detail)
     data.setdefault("concerns_unit", signal.unit)
-    submit(a, data, None, actor, timeout, signal=signal.id)
+    submit(a, data, None, actor, signal=signal.id)
 
 
 @signal_app.command("digest")

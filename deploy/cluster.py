@@ -15,6 +15,7 @@ server, migrates our schema, creates the ``petitions`` process pool, applies
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import signal
@@ -63,17 +64,18 @@ def _create_databases(pg: str, name: str, fresh: bool) -> None:
     admin.dispose()
 
 
-def _home_key(home: Path) -> str:
-    """The cluster's query key, made once in its home (as any installation key)."""
+def _home_key(home: Path, file: str = "query-key.cluster") -> str:
+    """A key of the cluster's, made once in its home (as any installation key)."""
     sys.path.insert(0, str(ROOT))
     from storage.audit import installation_key
 
-    return installation_key(home, {}, "", "query-key.cluster").decode("utf-8")
+    return installation_key(home, {}, "", file).decode("utf-8")
 
 
 def environment(home: Path, pg: str, port: int, name: str = "cluster") -> dict[str, str]:
     """What the server, the workers, their flow runs and the CLI need."""
     prefect_db, our_db = _names(name)
+    auth = os.environ.get("PREFECT_API_AUTH_STRING") or _home_key(home, "prefect-auth")
     return {
         "PETITIONS_HOME": str(home), "PETITIONS_APP_DIR": str(ROOT),
         "PETITIONS_CONFIG_DIR": os.environ.get("PETITIONS_CONFIG_DIR",
@@ -82,6 +84,9 @@ def environment(home: Path, pg: str, port: int, name: str = "cluster") -> dict[s
         # One key for every process: the query codes derive from it (kept with the home).
         "PETITIONS_QUERY_KEY": os.environ.get("PETITIONS_QUERY_KEY") or _home_key(home),
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        # Prefect's basic authentication: the server requires it, every client sends it.
+        "PREFECT_SERVER_API_AUTH_STRING": auth,
+        "PREFECT_API_AUTH_STRING": auth,
         "PREFECT_HOME": str(home / "prefect"),
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "prefect" / "results"),
         "PREFECT_API_DATABASE_CONNECTION_URL": _url(pg, prefect_db, "asyncpg"),
@@ -161,9 +166,11 @@ def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str
     within = int(extra.get("PETITIONS_ZOMBIE_SECONDS", "90"))
     automation = json.loads((ROOT / "deploy" / "automations" / "zombie-runs.json").read_text())
     automation["trigger"]["within"] = within
+    token = base64.b64encode(env["PREFECT_API_AUTH_STRING"].encode()).decode()
     request = urllib.request.Request(f"{env['PREFECT_API_URL']}/automations/",
                                      data=json.dumps(automation).encode(),
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Basic {token}"})
     with urllib.request.urlopen(request, timeout=30) as r:
         state["automation"] = json.loads(r.read())["id"]
     for i in range(1, workers + 1):

@@ -64,6 +64,11 @@ class EventType(enum.Enum):
     LOGIN_FAILED = "LoginFailed"
     TOKEN_CREATED = "TokenCreated"
     TOKEN_REVOKED = "TokenRevoked"
+    # The engine's own journal (``engine:serve``): a part of ``petitions serve`` died and was
+    # started again; the deadline sweeps stopped, and came back.
+    ENGINE_CHILD_RESTARTED = "EngineChildRestarted"
+    SWEEPS_STOPPED = "SweepsStopped"
+    SWEEPS_RESUMED = "SweepsResumed"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The three flows: intake, each petition's lifecycle, and the deadline sweeper.
+"""The flows: each petition's lifecycle, and the engine's recurring jobs (the deadline
+sweeper, the sender, the reconciler, the daily checks).
 
 Thin by design: every rule is in the domain, every I/O in a task. Deadlines are enforced by
 the sweeper from the database; no suspension has a timeout.
@@ -7,7 +8,6 @@ the sweeper from the database; no suspension has a timeout.
 from __future__ import annotations
 
 import socket
-from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.flow_runs import asuspend_flow_run
@@ -15,21 +15,6 @@ from prefect.flow_runs import asuspend_flow_run
 from domain.stages import Stage
 from flows import tasks
 from flows.inputs import step_input
-
-
-@flow(name="petition-intake", persist_result=True)
-async def intake(petition: dict[str, Any], registration_no: str, actor: str,
-                 signal: str | None = None, via: str = "prefect-ui",
-                 office: str | None = None) -> dict[str, Any]:
-    """登记 → 首问负责 (and 领导包案 when required) → the case's lifecycle run. ``actor``:
-    who registers, one of the petition office's staff (their person id). ``signal``: the
-    information officer's signal this petition is promoted from. ``via``: the channel (the
-    CLI sets its own; run from this form it is the Prefect UI). ``office``: the office it
-    is registered in, of an installation with several (default: the root)."""
-    case_id = tasks.register(petition, registration_no, actor, signal, via, office)
-    routed = tasks.route_and_assign(case_id)
-    routed["lifecycle_run"] = tasks.start_lifecycle(case_id)
-    return routed
 
 
 @flow(name="petition-lifecycle", persist_result=True)

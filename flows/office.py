@@ -1,6 +1,7 @@
-"""The practices' Prefect flows: ``office-practices`` (scheduled: reception notices, zero-report
-alerts, the weekly digest) and ``daily-zero-report`` (a unit files its report from the
-Prefect UI's run form, or the CLI). Thin: the use cases are in ``services.practices``."""
+"""The practices' Prefect flows: ``office-practices`` (scheduled: reception notices,
+zero-report alerts, the weekly digest) and ``daily-zero-report`` (a unit reports nothing to
+report from the Prefect UI's run form; reports of matters from the workplace or the CLI).
+Thin: the use cases are in ``services.practices``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.tasks import app
-from services import practices
+from services import health, practices
 
 
 @task(cache_policy=NONE, retries=2, retry_delay_seconds=1)
@@ -48,6 +49,7 @@ async def office_practices() -> dict[str, Any]:
     summary = {"receptions_announced": announce_receptions(),
                "zero_report_alerts": check_zero_reports(),
                "digest": compile_digest()}
+    health.beat(app(), health.PRACTICES, str(summary))
     get_run_logger().info("office practices: %s", summary)
     return summary
 
@@ -62,9 +64,11 @@ def file_report(unit: str, reporter: str, items: int, summary: str, day: str | N
 
 
 @flow(name="daily-zero-report", persist_result=True)
-async def daily_zero_report(unit: str, reporter: str, items: int = 0, summary: str = "",
-                            day: str | None = None) -> dict[str, Any]:
-    """每日零报告: a unit's daily report. ``items`` 0 means nothing to report; otherwise
-    summarise the matters. ``day`` (YYYY-MM-DD) defaults to today. A refused report (wrong
-    unit, already filed, ...) fails the run with the reason."""
-    return file_report(unit, reporter, items, summary, day)
+async def daily_zero_report(unit: str, reporter: str, day: str | None = None
+                            ) -> dict[str, Any]:
+    """每日零报告: a unit reports that it has nothing to report today (``day``, YYYY-MM-DD,
+    defaults to today). A report of matters, with its summary, is filed in the workplace or
+    with `petitions zero-report file`: what a summary says stays out of Prefect, whose runs
+    anyone who reaches its API can read. A refused report (wrong unit, already filed, ...)
+    fails the run with the reason."""
+    return file_report(unit, reporter, 0, "", day)

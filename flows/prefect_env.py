@@ -20,9 +20,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from domain.errors import ConfigError
+from flows.rest import PrefectApi
 from services.settings import Settings
+from storage.audit import installation_key
 
 PAUSE_EXPIRATIONS = "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED"
+CLIENT_AUTH = "PREFECT_API_AUTH_STRING"          # what every client sends (basic auth)
+SERVER_AUTH = "PREFECT_SERVER_API_AUTH_STRING"   # what the server requires
+AUTH_FILE = "prefect-auth"
+
+
+def auth_string(settings: Settings) -> str:
+    """The password of the office's Prefect API: ``PREFECT_API_AUTH_STRING`` when set (a
+    shared server's), else a random one kept in ``PETITIONS_HOME/prefect-auth`` (0600),
+    which the embedded server requires and every process of this home sends. Prefect's API
+    has no login of its own: without it, anyone who reaches the port reads every run."""
+    return installation_key(settings.home, os.environ, CLIENT_AUTH, AUTH_FILE).decode("utf-8")
 
 
 def api_url(settings: Settings) -> str:
@@ -35,6 +48,7 @@ def prefect_environment(settings: Settings) -> dict[str, str]:
     home = settings.prefect_home
     return {
         "PREFECT_API_URL": api_url(settings),
+        CLIENT_AUTH: auth_string(settings),
         "PREFECT_HOME": str(home),
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "results"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -55,6 +69,11 @@ def configure(settings: Settings) -> None:
     context = sys.modules.get("prefect.context")
     if changed and context is not None:
         context.refresh_global_settings_context()
+
+
+def api(settings: Settings, timeout: float = 10.0) -> PrefectApi:
+    """The office's Prefect server's REST API, authenticated (``flows.rest``)."""
+    return PrefectApi(api_url(settings), auth_string(settings), timeout)
 
 
 def healthy(url: str, timeout: float = 1.0, path: str = "/health") -> bool:
@@ -102,6 +121,9 @@ def start_server(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     # paused run every 5 s: 73 % of a core with 11,495 suspended runs, 2 % without it
     # (BENCHMARKS.md). Set the variable to "true" to keep it.
     env.setdefault(PAUSE_EXPIRATIONS, "false")
+    # Its API refuses (401) every request without the home's password, its websockets too
+    # (Prefect 3.8 checks the auth message of /api/events/in and /out; tested).
+    env[SERVER_AUTH] = os.environ.get(SERVER_AUTH) or env[CLIENT_AUTH]
     args = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
             "--port", str(settings.prefect_port)]
     out = log.open("ab")

@@ -1,6 +1,6 @@
-"""Prefect runs from outside a flow: creating a run of a served deployment, waiting for it,
-waking a case's suspended lifecycle run after an action was committed, and reading a
-Prefect Secret block."""
+"""Prefect runs through Prefect's client, inside the engine: creating a run of a served
+deployment, waiting for it, bringing a suspended run back in step (``sync``), and reading a
+Prefect Secret block. Entrances start and wake runs through ``flows.engine`` instead."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import NotPausedError, PrefectException
 from prefect.flow_runs import resume_flow_run
 
-from domain.errors import PetitionError
-
-INTAKE_DEPLOYMENT = "petition-intake/intake"
+from flows.rest import SCHEMA_NOT_SAVED_YET, SCHEMA_WAIT_SECONDS
 
 
 def create_run(name: str, parameters: dict[str, Any], idempotency_key: str | None) -> FlowRun:
@@ -51,24 +49,17 @@ def failure(run: FlowRun) -> str:
     return f"run {run.id} is {state.name}" + (f": {reason[0]}" if reason else "")
 
 
-# Prefect's suspend proposes the PAUSED state first and saves the form's schema after it
-# (``prefect.flow_runs.asuspend_flow_run``): a resume in between is refused with this. It
-# is a window of about 0.1 s, hit by whoever acts the moment a run shows as suspended.
-_SCHEMA_NOT_SAVED_YET = "Run input schema not found"
-SCHEMA_WAIT_SECONDS = 15.0
-
-
 def wake(run_id: str, fields: Mapping[str, Any]) -> str | None:
-    """Resume a suspended lifecycle run with the action just committed (its form's fields).
-    Returns why it was not resumed, or None. A run caught between showing as suspended and
-    saving its form is tried again until the form is there."""
+    """Resume a suspended lifecycle run with ``fields`` (the reconciler's ``sync``); why it
+    was not resumed, or None. A run caught between showing as suspended and saving its
+    form is tried again until the form is there."""
     run_input = {k: v for k, v in fields.items() if v not in (None, "")}
     deadline = time.monotonic() + SCHEMA_WAIT_SECONDS
     while True:
         try:
             resume_flow_run(run_id, run_input=run_input)  # type: ignore[arg-type]
         except (NotPausedError, RuntimeError, PrefectException) as e:
-            if _SCHEMA_NOT_SAVED_YET in str(e) and time.monotonic() < deadline:
+            if SCHEMA_NOT_SAVED_YET in str(e) and time.monotonic() < deadline:
                 time.sleep(0.2)
                 continue
             return str(e) or type(e).__name__
@@ -79,12 +70,3 @@ def read_secret(name: str) -> str | None:
     """The value of the Prefect Secret block ``name``."""
     value = Secret.load(name).get()  # type: ignore[union-attr]
     return str(value) if value else None
-
-
-class IntakeFailed(PetitionError):
-    """The intake run did not complete; the message says why."""
-
-    def __init__(self, registration_no: str, why: str) -> None:
-        super().__init__(f"{registration_no}: intake {why}")
-
-

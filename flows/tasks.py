@@ -25,8 +25,8 @@ from prefect.events import emit_event
 from domain.errors import ConcurrentUpdate, PetitionError
 from domain.stages import Stage
 from flows.heal import reconcile as heal_all
-from flows.runs import create_run, read_secret
-from services import cases, outbox, sweep
+from flows.runs import read_secret
+from services import cases, health, outbox, sweep
 from services.bootstrap import App, bootstrap
 from services.schema import migrated
 from services.timeline import artifact_table
@@ -81,45 +81,6 @@ def wait_key(stage: Stage, n: int) -> str:
     return f"{stage.value.replace('_', '-')}-{n}"
 
 
-@task(cache_key_fn=_keyed("register", "registration_no"), persist_result=True, retries=2,
-      retry_delay_seconds=1, retry_condition_fn=unless_refused)
-def register(petition: dict[str, Any], registration_no: str, actor: str,
-             signal: str | None = None, via: str = "", office: str | None = None) -> str:
-    """登记 in ``office`` (default: the engine's): persisted before intake says anything
-    back. Returns the case id."""
-    a = app().at(office) if office else app()
-    case = cases.register(a, petition, registration_no=registration_no, actor=actor,
-                          signal=signal, via=via)
-    pause = app().settings.intake_pause_seconds
-    if pause:  # fault injection for the reliability tests only
-        time.sleep(pause)
-    return case.id
-
-
-@task(cache_key_fn=_keyed("route", "case_id"), persist_result=True, retries=2,
-      retry_delay_seconds=1, retry_condition_fn=unless_refused)
-def route_and_assign(case_id: str) -> dict[str, Any]:
-    """Route, assign the first responder, name the leader the rules require, open the
-    deadlines and queue the assignment messages, in one transaction."""
-    case = cases.route_and_assign(app(), case_id, actor="intake")
-    return {"case_id": case.id, "registration_no": case.registration_no,
-            "stage": case.stage.value, "unit": case.unit, "responder": case.responder,
-            "leader": case.leader, "leader_reasons": list(case.leader_reasons),
-            "repeat_of": case.repeat_of, "triage": case.triage}
-
-
-@task(cache_key_fn=_keyed("start", "case_id"), persist_result=True, retries=3,
-      retry_delay_seconds=2)
-def start_lifecycle(case_id: str) -> str:
-    """Start the case's lifecycle run, once (Prefect's idempotency key), and record it."""
-    run = create_run(LIFECYCLE_DEPLOYMENT, {"case_id": case_id}, f"petition:{case_id}")
-    a = app()
-    with a.uow() as uow:
-        uow.record_run(case_id, str(run.id), a.clock.now())
-        uow.commit()
-    return str(run.id)
-
-
 @task(cache_policy=NONE, retries=3, retry_delay_seconds=1,  # e.g. ConcurrentUpdate
       retry_condition_fn=unless_refused)
 def next_step(case_id: str) -> Step | None:
@@ -127,6 +88,8 @@ def next_step(case_id: str) -> Step | None:
     left registered by an intake cut short is routed here first."""
     a = app()
     case = cases.route_and_assign(a, case_id, actor="lifecycle")
+    if a.settings.step_pause_seconds:  # fault injection for the reliability tests only
+        time.sleep(a.settings.step_pause_seconds)
     if case.stage is Stage.CLOSED:
         return None
     return Step(case.id, case.ref, case.stage, case.version)
@@ -195,6 +158,7 @@ def sweep_due(sweeper: str, limit: int) -> sweep.Swept:
     """Claim and fire every due rung (state, audit event, queued message: one commit). A
     rung that cannot fire is recorded, alarmed and retried later by the sweep itself."""
     swept = sweep.sweep(app(), sweeper=sweeper, limit=limit)
+    health.beat(app(), health.SWEEP, f"{len(swept.fired)} fired, {len(swept.failed)} failed")
     for f in swept.failed:
         get_run_logger().warning("case %s: rung %s/%s could not fire (%s); retried at %s, "
                                  "%s alarmed", f.ref, f.clock, f.rung, f.reason,
@@ -226,7 +190,9 @@ def queue_digests() -> int:
 def deliver_outbox(limit: int) -> str:
     """Deliver what is due. Retries are the outbox's own (per message, with backoff and
     Retry-After), so this task is not retried by Prefect."""
-    return str(outbox.deliver(app(), limit=limit, read_secret=read_secret))
+    report = str(outbox.deliver(app(), limit=limit, read_secret=read_secret))
+    health.beat(app(), health.SEND, report)
+    return report
 
 
 @task(cache_policy=NONE)
@@ -252,6 +218,7 @@ def daily_checks() -> dict[str, int]:
 def reconcile() -> list[str]:
     """Every run brought back in step with its case (``flows.heal``)."""
     healed = heal_all(app())
+    health.beat(app(), health.RECONCILE, f"{len(healed)} brought back in step")
     for h in healed:
         get_run_logger().warning("case %s: %s", h.ref, h.what)
     return [f"{h.ref}: {h.what}" for h in healed]

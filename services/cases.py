@@ -15,8 +15,8 @@ from typing import Any
 
 from domain.accused import accused_set
 from domain.acts import Act
-from domain.case import Case, CaseRules
-from domain.deadlines import DeadlineView, PauseReason
+from domain.case import Case
+from domain.deadlines import PauseReason
 from domain.errors import (
     CaseNotFound,
     ConfidentialityViolation,
@@ -32,15 +32,13 @@ from domain.outcomes import Outcome, Rating, Resolution
 from domain.periods import Period, Unit
 from domain.permissions import Sight, check_registrar
 from domain.petition import Channel, Petition, check_received, petition_from_mapping
-from domain.policy import DeadlinePolicy
 from domain.reception import at_reception
-from domain.routing import RoutingDecision, assign_by_hand, find_repeat, route
+from domain.routing import assign_by_hand, find_repeat, route
 from domain.stages import Stage
 from domain.text import check_text
 from notifications.plan import PETITIONER_SMS, plan
 from services.alerts import raise_alarm
 from services.bootstrap import App
-from services.config import Office
 from services.ports import Runs
 from services.practices import promote_in
 from services.referrals import decided_up, hand_down, refer_up
@@ -58,7 +56,6 @@ __all__ = [
     "check_petition",
     "commit",
     "new_registration_no",
-    "preview_route",
     "register",
     "route_and_assign",
 ]
@@ -248,31 +245,6 @@ def act(app: App, ref: str, req: ActRequest, *, in_stage: Stage | None = None) -
             uow.record_request(req.request_id, case.id, req.act.value, case.version + 1, now)
         commit(app, uow, now)
         return ActResult(case.id, case.ref, case.stage, case.version, linked=linked)
-
-
-@dataclass(frozen=True)
-class RoutePreview:
-    """Where a petition would go if registered now, and the deadlines that would start."""
-
-    petition: Petition
-    decision: RoutingDecision
-    policy: DeadlinePolicy
-    deadlines: list[DeadlineView]
-
-
-def preview_route(office: Office, data: Mapping[str, Any], now: dt.datetime,
-                  workload: Mapping[str, int], *, repeat: bool = False) -> RoutePreview:
-    """Route a petition as registering it at ``now`` would, storing nothing."""
-    petition = petition_from_mapping(data, received_at=now)
-    decision = route(petition, office.routing, office.org, workload,
-                     is_repeat=repeat or petition.repeat_of is not None)
-    policy = office.policies.in_force(petition.received_at.date())
-    rules = CaseRules(policy, office.calendar, office.org, office.practices.key_periods)
-    at = max(now, petition.received_at)
-    case = Case.register(case_id="preview", registration_no="preview", petition=petition,
-                         policy=policy, actor="preview", now=at)
-    case.assign(decision, actor="preview", now=at, rules=rules)
-    return RoutePreview(petition, decision, policy, case.deadlines(rules, now))
 
 
 @dataclass(frozen=True)

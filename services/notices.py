@@ -32,6 +32,7 @@ from domain.permissions import Sight
 from notifications.compose import letters_desk
 from services.bootstrap import App
 from services.cases import commit
+from services.pdf import html_to_pdf
 from services.progress import query_code
 from storage.chain import AuditRow
 
@@ -117,16 +118,13 @@ def print_notice(app: App, ref: str, kind: str, actor: str) -> Notice:
     """Render notice ``kind`` of case ``ref`` as PDF into ``HOME/notices/<ref>/`` and
     record it on the timeline; ``actor`` must be one who may (``may_print``): nothing is
     written for anyone else, and ``CaseNotFound`` for whoever may not see the case."""
-    from weasyprint import HTML  # loaded by the first notice printed, not by every command
-
     with app.uow() as uow:
         case = uow.cases.get(ref)
         may_print(app, case, ref, actor)
         history = uow.events_of(case.id)
         found = notice_kind(case, (r.type for r in history), kind)
         html = render_html(app, case, history, found)
-        pdf = HTML(string=html).write_pdf()
-        assert pdf is not None
+        pdf = html_to_pdf(html)  # WeasyPrint: loaded by the first notice printed
         number = notice_number(case, found, local_date(app.clock.now()))
         # The number names the folder; one registered before numbers were checked, by id.
         folder = app.settings.home / "notices" / (

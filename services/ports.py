@@ -16,18 +16,14 @@ class Runs(Protocol):
         form's fields). Returns why it was not resumed now, or None. Not resuming loses
         nothing: the run reloads the case whenever it next wakes."""
 
-    def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
-               signal: str | None, timeout: float, via: str) -> None:
-        """Register, route and assign a petition through the intake deployment, and wait
-        for it. A refused or failed intake raises a ``PetitionError`` with the reason."""
-
     def heal(self, app: App, case_id: str) -> list[str]:
         """Bring the case's run back in step with the case (``flows.heal``), when waking
         it failed; what was done."""
 
     def start(self, app: App, case_id: str) -> str | None:
-        """Start the case's lifecycle run (once); why not now, or None. A case whose run
-        could not start (Prefect down) is started by the reconcile step when it is back."""
+        """Start the case's lifecycle run (once; nothing when it has one); why not now, or
+        None. A case whose run could not start (Prefect down) is started by the reconcile
+        step when it is back."""
 
 
 class RunsOnFirstUse:
@@ -46,10 +42,6 @@ class RunsOnFirstUse:
 
     def wake(self, run_id: str, request: Mapping[str, Any]) -> str | None:
         return self._runs.wake(run_id, request)
-
-    def intake(self, petition: Mapping[str, Any], registration_no: str, actor: str,
-               signal: str | None, timeout: float, via: str) -> None:
-        self._runs.intake(petition, registration_no, actor, signal, timeout, via)
 
     def heal(self, app: App, case_id: str) -> list[str]:
         return self._runs.heal(app, case_id)

@@ -51,8 +51,10 @@ class Settings:
     sweep_seconds: int = 60
     # The demo's and the flow tests' simulated clock (``HOME/clock``); never in production.
     simulated_clock: bool = False
-    # Fault injection for the reliability tests: intake sleeps this long after registering.
+    # Fault injection for the reliability tests: intake sleeps this long after registering,
+    # and a lifecycle step after reading where its case waits.
     intake_pause_seconds: float = 0.0
+    step_pause_seconds: float = 0.0
     # E-mail. Without a key (here or in the named Prefect Secret block) messages are
     # written as .eml files under HOME/outbox.
     sendgrid_api_key: Secret | None = None

@@ -21,7 +21,7 @@ _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "
                 "review_case", "re_review_case", "on_behalf_of", "via")
 
 
-MATERIAL_KEYS = ("summary", "reason")  # what an accusation's timeline keeps from the Prefect UI
+MATERIAL_KEYS = ("summary", "reason")  # what the Prefect UI's timelines never carry
 # What an event of an accusation shows those who see its outline only: nothing else of
 # its data (the registration's subject, the petitioner) is theirs.
 OUTLINE_KEYS = tuple(k for k in _DETAIL_KEYS if k not in MATERIAL_KEYS)
@@ -56,12 +56,14 @@ def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime) -> list[dict[s
 def artifact_table(case: Case, rules: CaseRules, audit_rows: list[AuditRow],
                    now: dt.datetime) -> list[dict[str, str]]:
     """The rows of the ``petition-<id>`` table artifact: the same timeline as
-    ``petitions timeline`` (events, then deadlines with who held the case at a breach). The
-    Prefect UI is read more widely than the CLI: an accusation's summaries and reasons stay
-    out of it."""
+    ``petitions timeline`` (events, then deadlines with who held the case at a breach), of
+    references only. Prefect keeps what it is given where anyone who reaches its API reads
+    it, so no case's summaries and reasons go there (they may quote the petition): its
+    stages, acts, people by id, dates and deadlines are what a supervisor reads there; the
+    rest is in the workplace."""
     events = [{"kind": "event", "when": r["when"], "what": r["event"], "stage": r["stage"],
                "who": r["actor"], "detail": r["detail"]}
-              for r in event_rows(audit_rows, restricted=case.petition.is_accusation)]
+              for r in event_rows(audit_rows, restricted=True)]
     holders = breach_holders(audit_rows)
     deadlines = []
     for d in deadline_rows(case, rules, now):

@@ -21,6 +21,7 @@ from domain.offices import sight_in
 from domain.permissions import Sight
 from domain.petition import Category, Channel
 from services import cases, supervision
+from services import intake as registering
 from services.bootstrap import App
 from services.measures import measure_rows
 from services.records import case_record
@@ -107,10 +108,9 @@ def intake(body: IntakeIn, request: Request, caller: Token,
     app = petitions(request)
     data = body.model_dump(mode="json", exclude_none=True, exclude={"registration_no"})
     try:
-        case = cases.register(app, data, registration_no=body.registration_no or
-                              cases.new_registration_no(app), actor=caller.person,
-                              via=f"api:{caller.token}")
-        case = cases.route_and_assign(app, case.id, actor="intake")
+        case = registering.intake(app, data, registration_no=body.registration_no
+                                  or cases.new_registration_no(app), actor=caller.person,
+                                  via=f"api:{caller.token}")
     except PetitionError as e:
         raise _refused(e) from None
     background.add_task(runs(request).start, app, case.id)

@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from services import health
 from services.bootstrap import App, bootstrap
 from services.ports import Runs, RunsOnFirstUse
 from services.schema import migrated
@@ -48,9 +49,17 @@ def create_app(app: App | None = None, runs: Runs | None = None) -> FastAPI:
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={exc.path}", status_code=303)
 
+    @web.get("/livez", include_in_schema=False)
+    def livez() -> Response:
+        """The workplace itself answers (a probe that restarts it)."""
+        return PlainTextResponse("ok")
+
     @web.get("/healthz", include_in_schema=False)
     def healthz() -> Response:
-        return PlainTextResponse("ok")
+        """The engine's health: the age of the last completed deadline sweep; 503 past
+        three sweep intervals (``services.health``), whatever else still answers."""
+        h = health.health(petitions)
+        return JSONResponse(h.as_dict(), status_code=200 if h.ok else 503)
 
     @web.middleware("http")
     async def no_caching(request: Request, call_next):  # type: ignore[no-untyped-def]

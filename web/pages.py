@@ -18,6 +18,7 @@ from domain.instants import local_date
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.petition import Category, Channel
 from services import cases, notices, practices, workplace
+from services import intake as registering
 from services.bootstrap import App
 from services.progress import query_code
 from web.auth import Person, check_csrf, session_via
@@ -159,9 +160,9 @@ async def intake(request: Request, me: Person, background: BackgroundTasks) -> R
 
 def _register(app: App, form: dict[str, str], me: str, via: str) -> Case:
     """Register and route the petition of the intake form, in the request."""
-    case = cases.register(app, petition_data(form), registration_no=cases.new_registration_no(
-        app), actor=me, via=via)
-    return cases.route_and_assign(app, case.id, actor="intake")
+    return registering.intake(app, petition_data(form),
+                              registration_no=cases.new_registration_no(app),
+                              actor=me, via=via)
 
 
 def _start(app: App, request: Request, case_id: str) -> None:

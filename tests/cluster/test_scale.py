@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from tests.conftest import post_json
+from flows.rest import PrefectApi
 
 ROOT = Path(__file__).resolve().parents[2]
 N = int(os.environ.get("PETITIONS_SCALE_PETITIONS", "200"))
@@ -39,13 +38,13 @@ class Cluster:
     def __init__(self, home: Path, state: dict[str, Any]) -> None:
         self.home, self.state, self.env = home, state, state["env"]
         self.api = self.env["PREFECT_API_URL"]
+        self.rest = PrefectApi(self.api, self.env["PREFECT_API_AUTH_STRING"], timeout=30)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        return post_json(f"{self.api}{path}", body)
+        return self.rest.call("POST", path, body)
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"{self.api}{path}", timeout=10) as r:
-            return json.loads(r.read())
+        return self.rest.call("GET", path)
 
     def runs(self, flow: str) -> list[dict[str, Any]]:
         out, offset = [], 0

@@ -11,15 +11,16 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from flows.prefect_env import tied_to_parent
-from tests.conftest import SAMPLE_OFFICE, post_json, wait_for
+from flows.prefect_env import AUTH_FILE, CLIENT_AUTH, SERVER_AUTH, tied_to_parent
+from flows.rest import PrefectApi, Unreachable
+from storage.audit import installation_key
+from tests.conftest import SAMPLE_OFFICE, wait_for
 
 START_TIMEOUT = 120.0
 
@@ -60,9 +61,13 @@ class Engine:
                     "PETITIONS_PREFECT_PORT": str(self.port),
                     "PETITIONS_WEB_PORT": self.web.rsplit(":", 1)[1],
                     "PETITIONS_SIMULATED_CLOCK": "1", "PETITIONS_SWEEP_SECONDS": "3600"}
-        for name in ("PREFECT_API_URL", "PETITIONS_DATABASE_URL"):
+        for name in ("PREFECT_API_URL", "PETITIONS_DATABASE_URL", CLIENT_AUTH, SERVER_AUTH):
             self.env.pop(name, None)
         self.proc: subprocess.Popen[bytes] | None = None
+        # The home's Prefect password, made here as serve would make it: the tests read
+        # Prefect's API as an operator of this office does.
+        self.auth = installation_key(home, {}, "", AUTH_FILE).decode()
+        self.rest = PrefectApi(self.api, self.auth, timeout=10)
 
     # --- the served engine ----------------------------------------------------------
     def start(self, **extra_env: str) -> None:
@@ -112,13 +117,12 @@ class Engine:
 
     def get(self, path: str) -> Any:
         try:
-            with urllib.request.urlopen(f"{self.api}{path}", timeout=5) as r:
-                return json.loads(r.read())
-        except OSError:
+            return self.rest.call("GET", path)
+        except Unreachable:
             return None
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        return post_json(f"{self.api}{path}", body, timeout=10)
+        return self.rest.call("POST", path, body)
 
     def answer(self, run_id: str, run_input: dict[str, Any]) -> dict[str, Any]:
         """Answer a suspended run's form, as the Prefect UI does. A run caught between

@@ -233,7 +233,7 @@ def test_the_demo_runs_four_petitions_through_every_stage(sample_demo: Played) -
     notes = [line for line in done.stdout.splitlines() if "note:" in line]
     assert done.returncode == 0, "\n".join(notes) + done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
-    assert "flow runs       petition-intake: 4 Completed" in out
+    assert "petition-intake" not in out  # registered in the demo's process, not in Prefect
     assert "flow runs       petition-lifecycle: 3 Completed, 1 Suspended" in out
     assert "Failed" not in out and "Crashed" not in out
     assert "Prefect UI      http://127.0.0.1:" in out and "outbox " in out

@@ -147,24 +147,24 @@ def test_suspended_petitions_resume_after_the_server_restarts(served):
     served.paused_at(served.case("XF-F1")["id"], "rated-")
 
 
-def test_a_runner_killed_mid_intake_leaves_the_petition_registered_once_and_going_on(
+def test_a_clerk_killed_mid_intake_leaves_the_petition_registered_once_and_going_on(
         served):
-    served.stop()
-    served.start(PETITIONS_INTAKE_PAUSE_SECONDS="60")
+    """The CLI registers, then is killed before routing (fault injection: it sleeps after
+    registering): the case is registered, has no run; the reconcile step starts one, and
+    the run routes the case first."""
     intake = subprocess.Popen(
         [sys.executable, "-c", "from cli.main import main; main()", "intake", WAGE,
-         "--registration-no", "XF-F3", "--actor", "qian.hui"], env=served.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+         "--registration-no", "XF-F3", "--actor", "qian.hui"],
+        env={**served.env, "PETITIONS_INTAKE_PAUSE_SECONDS": "120"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     served.wait_for(lambda: served.cli("show", "XF-F3", check=False).returncode == 0, 240,
                     "XF-F3 registered")
-    assert served.case("XF-F3")["stage"] == "registered"
-    served.kill()
     intake.kill()
     intake.wait()
-    served.start()
     case = served.case("XF-F3")
+    assert case["stage"] == "registered" and not served.run_of(case["id"], required=False)
+    served.cli("reconcile")
     served.paused_at(case["id"], "assigned-", timeout=240)
     listed = json.loads(served.cli("list", "--json").stdout)
     assert [c["ref"] for c in listed].count("XF-F3") == 1
-    assert served.case("XF-F3")["responder"]  # routed after the restart
+    assert served.case("XF-F3")["responder"]  # routed by its lifecycle run

@@ -1,7 +1,7 @@
 """A clerk registers what arrives now: no ``received_at`` (from a file or the quick-entry
-flags), so the petition was received at the clock's now. Bad input is refused before
-anything is submitted; a refusal inside the intake run fails it at once (no retries) and
-the clerk reads the reason, not "see the Prefect UI"."""
+flags), so the petition was received at the clock's now. Bad input is refused with its
+reason before anything is stored (the intake registers in the clerk's own process; only
+then is its lifecycle run started, by case id)."""
 
 from __future__ import annotations
 
@@ -65,21 +65,3 @@ def test_a_number_taken_by_another_petitioner_is_refused_before_anything_is_sent
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "'XF-NOW1' is already registered" in done.stderr and done.stdout == ""
     assert served.case("XF-NOW1")["subject"] == WAGE["subject"]  # the case there, untouched
-
-
-def test_a_refusal_inside_the_intake_run_fails_it_at_once_with_the_reason(served):
-    """The intake deployment run from its form (as the Prefect UI does, past the CLI's own
-    checks): the domain refuses the petition, the run fails with the reason, and the task
-    that refused is not retried."""
-    deployment = served.get("/deployments/name/petition-intake/intake")
-    run = served.post(f"/deployments/{deployment['id']}/create_flow_run", {"parameters": {
-        "petition": {**WAGE, "received_at": "2026-12-31T09:00:00+08:00"},
-        "registration_no": "XF-NOW4", "actor": "qian.hui"}})
-    served.wait_for(lambda: (served.get(f"/flow_runs/{run['id']}") or {}).get(
-        "state", {}).get("type") in ("COMPLETED", "FAILED", "CRASHED"), 240, "the intake run")
-    state = served.get(f"/flow_runs/{run['id']}")["state"]
-    assert state["type"] == "FAILED" and "is in the future" in state["message"]
-    tasks = served.post("/task_runs/filter", {"flow_runs": {"id": {"any_": [run["id"]]}}})
-    register = [t for t in tasks if t["name"].startswith("register")]
-    assert [t["run_count"] for t in register] == [1]  # refused: not retried
-    assert served.cli("show", "XF-NOW4", check=False).returncode == 2  # nothing stored

@@ -30,6 +30,7 @@ from domain.permissions import Sight
 from services import cases
 from services.bootstrap import App
 from services.notices import FONT, print_notice, printable, render_html
+from services.pdf import unavailable
 from tests.conftest import WAGE
 from tests.integration.test_web import (  # noqa: F401 (site: the fixture)
     ACCUSATION,
@@ -54,10 +55,9 @@ def _cjk_font() -> bool:
 
 def _cannot_print() -> str | None:
     """Why notices cannot be printed here, if they cannot."""
-    try:  # WeasyPrint needs Pango (Debian: libpango-1.0-0, libpangoft2-1.0-0)
-        import weasyprint  # noqa: F401
-    except OSError as e:
-        return f"WeasyPrint cannot load Pango here: {e}"
+    missing = unavailable()  # WeasyPrint needs Pango (Debian: libpango-1.0-0, libpangoft2-1.0-0)
+    if missing is not None:
+        return missing
     if not _cjk_font():
         return f"no CJK font '{FONT}' here (Debian: fonts-wqy-microhei)"
     return None

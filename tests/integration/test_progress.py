@@ -298,7 +298,7 @@ def _wait_healthy(base: str, server: subprocess.Popen[bytes], log: Path) -> None
         if server.poll() is not None:
             raise AssertionError(f"the workplace exited: {log.read_text(errors='replace')}")
         try:
-            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+            if httpx.get(f"{base}/livez", timeout=5).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -1,5 +1,6 @@
-"""The case's Prefect artifact is read more widely than the supervisors' CLI: an
-accusation's decision summary and reasons stay out of it; a complaint's are kept."""
+"""The case's Prefect artifact is read more widely than the supervisors' CLI: no case's
+summaries and reasons go there (they may quote the petition), an accusation's nor a
+complaint's; the CLI's timeline keeps them."""
 
 from __future__ import annotations
 
@@ -35,8 +36,10 @@ def test_an_accusations_artifact_leaves_out_its_summaries(office, rules):
     assert "警告处分" in " ".join(r["detail"] for r in event_rows(rows))  # the CLI keeps it
 
 
-def test_a_complaints_artifact_keeps_its_summaries(office, rules):
+def test_a_complaints_artifact_leaves_out_its_summaries_too(office, rules):
     case, rows = _decided(office, rules)
     shown = " ".join(r["detail"] for r in artifact_table(case, rules, rows,
                                                          at("2026-03-11 09:00")))
-    assert "警告处分" in shown and "克扣夜班津贴" in shown
+    assert "警告处分" not in shown and "克扣夜班津贴" not in shown
+    assert "outcome=support" in shown and "resolution=resolved" in shown
+    assert case.petition.subject not in shown

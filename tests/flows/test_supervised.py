@@ -1,0 +1,110 @@
+"""``petitions serve`` keeps its children alive: each of them — the office workplace, the
+Prefect server, the runner — killed with SIGKILL in turn is back within a minute, each death
+journaled and alarmed; the workplace answers while the engine is down and the engine works
+while the workplace is; and the rungs that fell due while a child was dead (the clock moves
+on six days each time) fire on its return, each once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import WAGE
+from tests.flows.conftest import Engine, _descendants
+
+CHILDREN = (("workplace", "web.main:create_app"), ("prefect-server", "prefect server start"),
+            ("runner", "flows.runner"))
+BACK = 60  # seconds: a dead child is started again within a minute
+PATIENCE = 300  # generous caps for what a loaded machine may take after that
+
+
+@pytest.fixture(scope="module")
+def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = Engine(tmp_path_factory.mktemp("supervised"))
+    engine.env.update({"PETITIONS_SWEEP_SECONDS": "20", "PETITIONS_SEND_SECONDS": "20"})
+    engine.cli("clock", "set", "2026-11-20T09:00+08:00")
+    engine.start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+def _pid(engine: Engine, marker: str) -> int | None:
+    assert engine.proc is not None
+    for pid in _descendants(engine.proc.pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in cmdline:
+            return pid
+    return None
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return bool(r.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _rungs(engine: Engine) -> list[tuple[str, str, str]]:
+    return [(e["event"], e["data"].get("clock"), e["data"].get("rung"))
+            for e in engine.case("XF-K1")["events"]
+            if e["event"] in ("DeadlineReminder", "DeadlineWarning", "DeadlineBreached",
+                              "Escalated")]
+
+
+def _alarms(engine: Engine) -> list[dict[str, object]]:
+    rows = json.loads(engine.cli("outbox", "--limit", "1000", "--json").stdout)
+    return [m for m in rows if m["kind"] == "alert" and m["case"] == "engine:serve"]
+
+
+def test_each_child_killed_comes_back_and_no_deadline_is_lost(supervised, tmp_path):
+    engine = supervised
+    petition = tmp_path / "wage.json"
+    petition.write_text(json.dumps({k: v for k, v in WAGE.items() if k != "received_at"},
+                                   ensure_ascii=False))
+    engine.cli("intake", str(petition), "--registration-no", "XF-K1", "--actor", "qian.hui")
+    engine.paused_at(engine.case("XF-K1")["id"], "assigned-")
+    serve_pid = engine.proc.pid if engine.proc else None
+    for n, (name, marker) in enumerate(CHILDREN, start=1):
+        others = {m: _pid(engine, m) for _, m in CHILDREN if m != marker}
+        before = len(_rungs(engine))
+        old = _pid(engine, marker)
+        assert old is not None, f"no {name} running"
+        os.kill(old, signal.SIGKILL)
+        killed = time.monotonic()
+        engine.cli("clock", "advance", "--days", "6")  # rungs fall due while it is dead
+        if name != "workplace":  # the workplace answers while the engine is down
+            assert _answers(f"{engine.web}/livez")
+        back = engine.wait_for(lambda m=marker, o=old: (p := _pid(engine, m)) and p != o,
+                               BACK, f"the {name} started again")
+        assert time.monotonic() - killed <= BACK + 5, f"{name} back after a minute"
+        assert back
+        if name == "workplace":  # the engine went on: none of its parts was restarted
+            assert {m: _pid(engine, m) for m in others} == others
+        engine.wait_for(lambda: _answers(f"{engine.web}/healthz"), PATIENCE,
+                        f"the engine healthy after the {name} came back")
+        engine.wait_for(lambda b=before: len(_rungs(engine)) > b, PATIENCE,
+                        f"the rungs due while the {name} was dead, fired")
+        alarms = engine.wait_for(lambda k=n: len(_alarms(engine)) >= k and _alarms(engine),
+                                 PATIENCE, f"the alarm of the {name}'s death")
+        assert len(alarms) == n  # one each death, to the office's alert_to
+        assert {a["recipient"] for a in alarms} == {"li.ming"}
+    fired = _rungs(engine)
+    assert len(fired) == len(set(fired)), "a rung fired twice"
+    assert engine.proc is not None and engine.proc.poll() is None and \
+        engine.proc.pid == serve_pid  # serve itself never stopped
+    journal = engine.cli("outbox", "--limit", "1000", "--json").stdout
+    assert journal.count("engine:serve") >= len(CHILDREN)

@@ -1,0 +1,74 @@
+"""The engine's health without Prefect: each recurring job's heartbeat, ``/healthz`` unhealthy
+once the last sweep is three intervals old, and the watchdog's alarms — once when the sweeps
+stop, once when they come back — delivered at once through the outbox (the .eml files of an
+office without a SendGrid key), journaled in ``engine:serve``."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email
+import email.policy
+
+import pendulum
+
+from domain.events import EventType as E
+from services import health
+from services.health import SWEEP, beat, watch
+from tests.integration.test_web import client, site  # noqa: F401 (site: the fixture)
+
+
+def _age(app, name: str, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """Pretend ``name`` last completed ``seconds`` ago (wall clock)."""
+    with app.uow() as uow:
+        uow.beats.beat(name, pendulum.now("UTC") - dt.timedelta(seconds=seconds), "test")
+        uow.commit()
+
+
+def test_healthz_reports_the_age_of_the_last_sweep_and_fails_past_three_intervals(site):  # noqa: F811 (the fixture)
+    app, _, web = site
+    c = client(web)
+    none = c.get("/healthz")
+    assert none.status_code == 503 and none.json()["reason"] == "no sweep has completed yet"
+    beat(app, SWEEP, "0 fired")
+    fresh = c.get("/healthz").json()
+    assert fresh["status"] == "ok" and fresh["last_sweep_age_seconds"] < 60
+    _age(app, SWEEP, 3 * 60 + 5)  # PETITIONS_SWEEP_SECONDS: 60 by default
+    stale = c.get("/healthz")
+    assert stale.status_code == 503
+    assert "no sweep for over 180 s" in stale.json()["reason"]
+    assert c.get("/livez").status_code == 200  # the workplace itself still answers
+
+
+def test_the_engine_start_gives_the_first_sweep_three_intervals(site):  # noqa: F811 (the fixture)
+    app, _, web = site
+    beat(app, health.STARTED)
+    assert client(web).get("/healthz").json()["reason"] == (
+        "the engine started; its first sweep is due")
+
+
+def test_the_watchdog_alarms_once_when_sweeps_stop_and_once_when_they_return(site):  # noqa: F811 (the fixture)
+    app, _, _ = site
+    app = dataclasses.replace(app, settings=dataclasses.replace(app.settings, sweep_seconds=10))
+    _age(app, SWEEP, 200)
+    state: dict[str, object] = {}
+    assert not watch(app, state).ok
+    assert not watch(app, state).ok  # still down: no second alarm
+    beat(app, SWEEP)
+    assert watch(app, state).ok
+    with app.uow() as uow:
+        alarms = [m for m in uow.messages() if m.case_id == health.JOURNAL]
+        journal = [r.type for r in uow.practices.events(health.JOURNAL)]
+    assert sorted(m.payload["alert"]["code"] for m in alarms) == ["SweepsResumed",
+                                                                  "SweepsStopped"]
+    assert {m.recipient for m in alarms} == {"li.ming"}  # alert_to
+    assert all(m.status == "sent" for m in alarms)  # delivered by the watchdog itself
+    assert journal == [E.SWEEPS_STOPPED.value, E.SWEEPS_RESUMED.value]
+    letters = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+               for p in sorted((app.settings.home / "outbox").glob("*.eml"))]
+    subjects = sorted(str(m["Subject"]) for m in letters)
+    assert [s.split("】")[1].strip() for s in subjects] == ["期限巡检已停止，期限提醒不会发出",
+                                                           "期限巡检已恢复"]
+    stopped = next(m for m in letters if "停止" in str(m["Subject"]))
+    body = str(stopped.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert "no sweep for over 120 s (sweeps every 10 s)" in body
