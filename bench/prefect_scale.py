@@ -1,39 +1,50 @@
-"""The embedded Prefect server holding a city office's open petitions: N suspended
-``petition-lifecycle/lifecycle`` runs (default 20,000), on this machine.
+"""Prefect's server holding a city's open petitions: N suspended ``petition-lifecycle``
+runs beside our own N open cases, on the embedded SQLite server or on PostgreSQL.
 
-    .venv/bin/python bench/prefect_scale.py [--runs 20000] [--home PATH] \\
-        [--idle-seconds 60] [--resumes 5]
+    .venv/bin/python bench/prefect_scale.py [--runs 50000] [--checkpoints 5000,50000] \\
+        [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/prefect_scale] \\
+        [--concurrency 4] [--resumes 50] [--idle-seconds 60] [--calls 20] \\
+        [--max-minutes M] [--home PATH] [--out results.json] [--keep]
 
-In a throw-away ``PETITIONS_HOME`` (or ``--home``), on a free port, as ``petitions serve``
-starts it: Prefect's server (SQLite) timed from start to healthy on an empty database; the
-lifecycle deployment registered; the idle server's CPU (baseline); N runs created through
-the API and suspended as the flow suspends (Running, then Suspended with no timeout under
-the first form's key, the form's schema saved; no cases, no task runs, so the database is
-smaller than a real office's); two restarts timed; the UI runs page's calls (p50/p95); the
-idle CPU with N suspended runs; a runner serving the deployment and --resumes runs resumed
-one at a time, timed until Pending and Running (each then fails: its case does not exist
-here), the runs counted by state after; last, the idle CPU again with Prefect's
-pause-expirations service off, which reads every paused run every 5 s. Prints a summary,
-leaves nothing running, and removes a throw-away home.
+In a throw-away ``PETITIONS_HOME``: our database (an SQLite file in the home, or with
+``--database-url`` a PostgreSQL database ``<name>_cases`` beside Prefect's on the same
+server, both made fresh and dropped after) gets N open cases of a 40-mine group
+(``bench/scale_data.py``: the youngest petitions of two years, each at the stage its age
+took it). Prefect's server is started as ``petitions serve`` starts it (its
+pause-expirations service off), timed to healthy; the lifecycle deployment registered;
+then one run per case is created through the API and suspended as the flow suspends it:
+created from the deployment with the case's idempotency key, Pending (the runner's),
+Running (the flow's), Suspended with no timeout under the key of the case's first wait, the
+form of the case's stage saved as the run's input schema; each case's run and open wait
+recorded in our database as ``start_lifecycle`` and ``wait_at`` record them. No task run,
+artifact or log is made at creation (the flow's ``next_step``, ``publish_timeline`` and
+``wait_at`` are not run there); the resumed runs below run them for real.
+
+The creation rate is printed per 1,000. At each checkpoint: the server restarted with the
+pause-expirations service on (timed; the idle CPU), and restarted as served (timed; the
+database's size; the UI's runs page and a run's page, each call p50/p95 over random runs;
+the idle CPU of the server and of its PostgreSQL backends); then a runner serving the
+deployment as ``petitions serve`` does (query_seconds 2) and ``--resumes`` runs resumed
+one at a time with a ``sync`` answer, as ``flows.heal`` does: each timed from the resume
+call to Pending and Running (the server's state timestamps), then read again, re-suspended
+at its case's next wait. Creation stops at a failure (a call refused after retries) or
+after ``--max-minutes``, where the last checkpoint is taken. Prints the figures and the
+ratio of the last checkpoint to the first; leaves nothing running.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import math
 import os
+import random
 import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,317 +53,323 @@ from uuid import UUID
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-KEY = "assigned-1"  # flows.tasks.wait_key(Stage.ASSIGNED, 1): the first responder's wait
-STATE_TYPES = ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "COMPLETED", "FAILED",
-               "CANCELLING", "CANCELLED", "CRASHED")
-RETRYABLE = "Encountered retryable exception"  # the server's log line for each 503
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
+from bench import prefect_parts as pp  # noqa: E402
 
 if __name__ == "__main__" and "--serve" not in sys.argv:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20000, help="suspended runs to hold")
-    parser.add_argument("--home", type=Path, help="a new PETITIONS_HOME (default: a temporary one)")
+    parser.add_argument("--runs", type=int, default=50000, help="suspended runs to hold")
+    parser.add_argument("--checkpoints", default="5000,50000")
+    parser.add_argument("--database-url", help="Prefect's server on this PostgreSQL "
+                        "database (postgresql+asyncpg://…; made fresh, dropped after)")
+    parser.add_argument("--home", type=Path, help="a new PETITIONS_HOME (default: temporary)")
+    parser.add_argument("--concurrency", type=int, default=4, help="runs created at once")
+    parser.add_argument("--resumes", type=int, default=50)
     parser.add_argument("--idle-seconds", type=float, default=60.0)
-    parser.add_argument("--resumes", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=10, help="timed calls per UI query")
-    parser.add_argument("--concurrency", type=int, default=1, help="runs created at once; "
-                        "more makes SQLite refuse writes (503, retried after 2-16 s)")
-    parser.add_argument("--existing", action="store_true", help="--home is a home an earlier "
-                        "run filled (stopped while creating): measure its runs, create none")
+    parser.add_argument("--calls", type=int, default=20, help="timed calls per UI query")
+    parser.add_argument("--max-minutes", type=float, help="stop creating after this long")
+    parser.add_argument("--clone", type=int, default=0, metavar="B", help="create B runs "
+                        "through the API first and before each checkpoint; the runs "
+                        "between are copies of the first B, written into Prefect's database")
+    parser.add_argument("--out", type=Path, help="the figures as JSON")
+    parser.add_argument("--keep", action="store_true", help="keep the databases and home")
     ARGS = parser.parse_args()
-    # Before Prefect is imported: this run's own home, office and server port.
     OWN_HOME = ARGS.home is None
     HOME = (ARGS.home or Path(tempfile.mkdtemp(prefix="petitions-prefect-scale-"))).resolve()
-    os.environ.update({"PETITIONS_HOME": str(HOME),
-                       "PETITIONS_CONFIG_DIR": str(ROOT / "deploy" / "config"),
-                       "PETITIONS_PREFECT_PORT": str(_free_port()),
-                       "PREFECT_LOGGING_LEVEL": "WARNING",
-                       "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true"})  # count the 503s
-    for name in ("PREFECT_API_URL", "PETITIONS_DATABASE_URL", "PETITIONS_SIMULATED_CLOCK"):
+    PG = ARGS.database_url
+    CASES = pp.sync_url(PG, pp.make_name(PG, "_cases")) if PG else \
+        f"sqlite:///{HOME / 'petitions.db'}"
+    os.environ.update({"PETITIONS_HOME": str(HOME), "PETITIONS_DATABASE_URL": CASES,
+                       "PETITIONS_CONFIG_DIR": str(HOME / "config"),
+                       "PETITIONS_PREFECT_PORT": str(pp.free_port()),
+                       "PREFECT_LOGGING_LEVEL": "WARNING"})
+    for name in ("PREFECT_API_URL", "PETITIONS_SIMULATED_CLOCK", "PREFECT_API_AUTH_STRING",
+                 "PREFECT_SERVER_API_AUTH_STRING", "PREFECT_API_DATABASE_CONNECTION_URL"):
         os.environ.pop(name, None)
+    if PG:  # and the query key every process on PostgreSQL shares (deploy/cluster.py's)
+        os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = PG
+        os.environ.setdefault("PETITIONS_QUERY_KEY", os.urandom(32).hex())
 
 from flows import prefect_env as pe  # noqa: E402
 from services.settings import Settings  # noqa: E402
 
-pe.configure(Settings.from_env())
+pe.configure(Settings.from_env())  # and, where the home keeps one, Prefect's auth string
 
 from prefect import serve  # noqa: E402
 from prefect._internal.pydantic.v2_schema import create_v2_schema  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.responses import SetStateStatus  # noqa: E402
 from prefect.input.run_input import keyset_from_paused_state  # noqa: E402
-from prefect.states import Running, Suspended  # noqa: E402
+from prefect.states import Pending, Running, Suspended  # noqa: E402
 
-from flows.inputs import FirstResponse  # noqa: E402
+from domain.stages import Stage  # noqa: E402
+from flows.inputs import step_input  # noqa: E402
 from flows.lifecycle import lifecycle  # noqa: E402
+from flows.tasks import wait_key  # noqa: E402
 
-FIGURES: list[str] = []
-
-
-def say(line: str, figure: bool = False) -> None:
-    print(line, flush=True)
-    if figure:
-        FIGURES.append(line)
+PAUSED = {"state": {"type": {"any_": ["PAUSED"]}}}
+R: dict[str, Any] = {"blocks": [], "checkpoints": [], "notes": []}
 
 
-def _call(api: str, path: str, body: Any = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"{api}{path}", data=data,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=300) as r:
-        return json.loads(r.read())
+def say(line: str) -> None:
+    print(f"{datetime.now():%H:%M:%S} {line}", flush=True)
 
 
-def _stat(pid: int) -> list[str]:
-    """The fields of /proc/<pid>/stat after the command's name (state, ppid, ...)."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _schemas() -> dict[str, str]:
+    out = {}
+    for stage in Stage:
+        if stage is not Stage.CLOSED:
+            form = step_input(stage)
+            out[stage.value] = json.dumps(create_v2_schema(form.__name__, model_base=form))
+    return out
 
 
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its live descendants."""
-    kids: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            kids.setdefault(int(_stat(int(d.name))[1]), []).append(int(d.name))
-    found = [pid]
-    for p in found:  # the list grows as it is walked
-        found += kids.get(p, [])
-    return found
+async def create_runs(deployment_id: UUID, cases: list[tuple[str, str]], held: int,
+                      runs: dict[str, str], deadline: float) -> int:
+    """A run for each of ``cases``, each suspended as the lifecycle flow suspends at its
+    case's first wait, recorded in our database a thousand at a time (``held``: the runs
+    there before). Returns how many (fewer at a failure or past ``deadline``)."""
+    from sqlalchemy import insert
 
+    from flows.tasks import app
+    from storage.tables import lifecycle_runs
 
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU of ``pid`` and its children, live and reaped."""
-    ticks = 0
-    for p in _tree(pid):
-        with contextlib.suppress(OSError):
-            ticks += sum(int(f) for f in _stat(p)[11:15])  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def idle_cpu(pid: int, seconds: float, what: str) -> None:
-    time.sleep(5)  # the services' first rounds after the start
-    before, started = _cpu_seconds(pid), time.monotonic()
-    time.sleep(seconds)
-    used, wall = _cpu_seconds(pid) - before, time.monotonic() - started
-    say(f"idle server CPU, {what}: {used:.1f} s in {wall:.0f} s = {100 * used / wall:.1f} % "
-        "of one core", True)
-
-
-def _db_size(settings: Settings) -> str:
-    sizes = {p.name: p.stat().st_size / 2**20 for p in settings.prefect_home.glob("prefect.db*")}
-    parts = ", ".join(f"{k} {v:.1f}" for k, v in sorted(sizes.items()))
-    return f"{sum(sizes.values()):.1f} MiB ({parts})"
-
-
-async def create_runs(deployment_id: UUID, n: int, concurrency: int) -> list[UUID]:
-    """``n`` runs of the deployment, each suspended as the lifecycle flow suspends."""
-    schema = json.dumps(create_v2_schema("FirstResponse", model_base=FirstResponse))
-    gate, started, done = asyncio.Semaphore(concurrency), time.monotonic(), 0
+    schemas, gate = _schemas(), asyncio.Semaphore(ARGS.concurrency)
+    a = app()
+    assert a.engine is not None
 
     async with get_client() as client:
-        async def one(i: int) -> UUID:
-            nonlocal done
+        async def one(case_id: str, stage: str) -> None:
             async with gate:
                 run = await client.create_flow_run_from_deployment(
-                    deployment_id, parameters={"case_id": f"bench-{i}"},
-                    idempotency_key=f"petition:bench-{i}")
-                await client.set_flow_run_state(run.id, Running(), force=True)
-                state: Any = Suspended(pause_key=KEY)  # as asuspend_flow_run(timeout=None)
+                    deployment_id, parameters={"case_id": case_id},
+                    idempotency_key=f"petition:{case_id}")
+                await client.set_flow_run_state(run.id, Pending())  # the runner's
+                await client.set_flow_run_state(run.id, Running())  # the flow's start
+                key = wait_key(Stage(stage), 1)
+                state: Any = Suspended(pause_key=key)  # as asuspend_flow_run(timeout=None)
                 keyset = keyset_from_paused_state(state)
                 state.state_details.run_input_keyset = keyset
-                result = await client.set_flow_run_state(run.id, state)
-                if result.status != SetStateStatus.ACCEPT:
-                    raise RuntimeError(f"run {run.id} not suspended: {result.details}")
-                await client.create_flow_run_input(run.id, keyset["schema"], schema)
-            done += 1
-            if done % max(n // 10, 1) == 0:
-                say(f"  {done} runs suspended, {done / (time.monotonic() - started):.1f} runs/s")
-            return run.id
+                done = await client.set_flow_run_state(run.id, state)
+                if done.status != SetStateStatus.ACCEPT:
+                    raise RuntimeError(f"run {run.id} not suspended: {done.details}")
+                await client.create_flow_run_input(run.id, keyset["schema"], schemas[stage])
+                runs[case_id] = str(run.id)
 
-        return list(await asyncio.gather(*(one(i) for i in range(n))))
-
-
-def time_ui(api: str, ids: list[UUID], calls: int) -> None:
-    paused = {"state": {"type": {"any_": ["PAUSED"]}, "name": {"any_": ["Suspended"]}}}
-    queries: list[tuple[str, str, Any]] = [
-        ("filter newest 10 (EXPECTED_START_TIME_DESC)", "/flow_runs/filter",
-         {"sort": "EXPECTED_START_TIME_DESC", "limit": 10, "offset": 0}),
-        ("filter Suspended, 50", "/flow_runs/filter",
-         {"flow_runs": paused, "sort": "EXPECTED_START_TIME_DESC", "limit": 50, "offset": 0}),
-        ("paginate page 1 of 10 (UI v2 runs page)", "/flow_runs/paginate",
-         {"page": 1, "limit": 10, "sort": "START_TIME_DESC"}),
-        ("count all", "/flow_runs/count", {}),
-        ("count Suspended", "/flow_runs/count", {"flow_runs": paused}),
-        ("ui history 1000 (runs page chart)", "/ui/flow_runs/history",
-         {"sort": "EXPECTED_START_TIME_DESC", "limit": 1000, "offset": 0}),
-        ("ui count-task-runs, 10 runs", "/ui/flow_runs/count-task-runs",
-         {"flow_run_ids": [str(i) for i in ids[:10]]}),
-        ("GET one run", f"/flow_runs/{ids[len(ids) // 2]}", None),
-    ]
-    for what, path, body in queries:
-        times = []
-        for _ in range(calls + 1):  # the first on a cold cache, right after the restart
-            t = time.perf_counter()
-            _call(api, path, body)
-            times.append(1000 * (time.perf_counter() - t))
-        warm = sorted(times[1:])
-        p95 = warm[max(math.ceil(0.95 * len(warm)) - 1, 0)]
-        say(f"{what:45s} first {times[0]:7.1f} ms, p50 {statistics.median(warm):7.1f} ms, "
-            f"p95 {p95:7.1f} ms", True)
+        at = 0
+        while at < len(cases):
+            block, t = cases[at:at + 1000], time.monotonic()
+            try:
+                await asyncio.gather(*(one(c, s) for c, s in block))
+            except Exception as e:
+                R["notes"].append(f"creation failed at {at}: {type(e).__name__}: {e}")
+                say(R["notes"][-1])
+                break
+            took = time.monotonic() - t
+            now = a.clock.now()
+            with a.engine.begin() as conn:  # as start_lifecycle and wait_at record them
+                conn.execute(insert(lifecycle_runs), [
+                    {"case_id": c, "flow_run_id": runs[c], "started_at": now, "waits": 1,
+                     "wait_key": wait_key(Stage(s), 1), "wait_stage": s, "wait_open": True}
+                    for c, s in block])
+            at += len(block)
+            R["blocks"].append([held + at, round(len(block) / took, 2)])
+            say(f"  {held + at} runs suspended: {len(block) / took:.1f} runs/s for the last "
+                f"{len(block)} ({pp.machine_load()})")
+            if time.monotonic() > deadline:
+                R["notes"].append(f"creation stopped at {held + at}: --max-minutes reached")
+                break
+    return at
 
 
-def resume_one(api: str, run_id: UUID) -> tuple[float, float]:
-    """Seconds from the resume call until the run is Pending (the runner took it) and
-    Running (its process started the flow), from the server's state timestamps."""
-    t0 = time.time()
-    result = _call(api, f"/flow_runs/{run_id}/resume",
-                   {"run_input": {"actor": "bench", "act": "sync"}})
-    if result["status"] != "ACCEPT":
-        raise RuntimeError(f"resume of {run_id} refused: {result['details']}")
-    deadline = time.monotonic() + 120
-    while _call(api, f"/flow_runs/{run_id}")["state_type"] in ("SCHEDULED", "PENDING"):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"run {run_id} did not start within 120 s of its resume")
-        time.sleep(0.05)
-    since = [(s["type"], datetime.fromisoformat(s["timestamp"]).timestamp() - t0)
-             for s in _call(api, f"/flow_run_states/?flow_run_id={run_id}")]
-    first = {t: min((d for s, d in since if s == t and d > -1), default=math.nan)
-             for t in ("PENDING", "RUNNING")}
-    return first["PENDING"], first["RUNNING"]
+class Server:
+    """The office's Prefect server, started as ``petitions serve`` starts it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self.proc = settings, None
+        self.log = settings.prefect_home / "server.log"
+        self.api = pp.Api(pe.api_url(settings))
+        self.api.auth(os.environ.get("PREFECT_API_AUTH_STRING"))
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            pe.stop(self.proc)
+            self.proc = None
+
+    def start(self, expirations: bool = False) -> float:
+        self.stop()
+        os.environ[pe.PAUSE_EXPIRATIONS] = "true" if expirations else "false"
+        t = time.monotonic()
+        self.proc = pe.start_server(self.settings, self.log)
+        pe.wait_until_healthy(self.proc, self.api.url, 600, lambda _s: None, self.log)
+        return round(time.monotonic() - t, 2)
+
+    def idle_cpu(self, seconds: float) -> dict[str, float]:
+        """Percent of one core over ``seconds``: the server's process tree, and (on
+        PostgreSQL) the backends of Prefect's database."""
+        assert self.proc is not None
+        time.sleep(10)  # the services' first rounds after the start
+        server, backends = pp.tree(self.proc.pid), pp.postgres_pids(_pg_name()) if PG else []
+        before = pp.cpu_seconds(server), pp.cpu_seconds(backends)
+        time.sleep(seconds)
+        after = pp.cpu_seconds(server), pp.cpu_seconds(backends)
+        return {"server": round(100 * (after[0] - before[0]) / seconds, 1),
+                "postgres": round(100 * (after[1] - before[1]) / seconds, 1)}
 
 
-def count_states(api: str) -> str:
-    counts = {t: _call(api, "/flow_runs/count",
-                       {"flow_runs": {"state": {"type": {"any_": [t]}}}}) for t in STATE_TYPES}
-    return ", ".join(f"{t} {c}" for t, c in counts.items() if c)
+def _pg_name() -> str:
+    from sqlalchemy.engine import make_url
+
+    return str(make_url(PG).database)
 
 
-def _polled_since(api: str, deployment_id: UUID, since: float) -> bool:
-    polled = _call(api, f"/deployments/{deployment_id}").get("last_polled")
-    return bool(polled) and datetime.fromisoformat(polled).timestamp() >= since
+def settings_url(settings: Settings) -> str:
+    return f"sqlite:///{settings.prefect_home / 'prefect.db'}"
 
 
-def _end(proc: subprocess.Popen[bytes] | None, grace: float = 30) -> None:
-    """SIGTERM to ``proc``'s process group, then SIGKILL to whatever of its tree is left."""
-    if proc is None or proc.poll() is not None:
-        return
-    tree = {p: _stat(p)[19] for p in _tree(proc.pid)}  # with their start times
-    os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(grace)
-    for p, started in tree.items():
-        with contextlib.suppress(OSError):
-            if _stat(p)[19] == started:  # still that process, not a new one with its id
-                os.kill(p, signal.SIGKILL)
-    proc.wait()
+def db_mib(settings: Settings) -> float:
+    return round(pp.prefect_db_mib(PG or "sqlite", settings.prefect_home), 1)
 
 
-def _existing(start: Any, api: str, settings: Settings) -> UUID:
-    start("an earlier run's database")
-    return UUID(_call(api, "/deployments/name/petition-lifecycle/lifecycle")["id"])
+def resumes(server: Server, deployment_id: str, ids: list[str], n: int) -> dict[str, Any]:
+    """A runner serving the deployment; ``n`` runs resumed one at a time, each once it
+    is Running the next; then each read again until it is suspended at its next wait."""
+    api, since, t = server.api, time.time(), time.monotonic()
+    runner = subprocess.Popen([sys.executable, __file__, "--serve"], cwd=ROOT,
+                              stdout=(HOME / "runner.log").open("ab"), stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL,
+                              preexec_fn=pe.tied_to_parent(signal.SIGTERM))
+    try:
+        while True:  # until the runner asks for runs
+            polled = api(f"/deployments/{deployment_id}").get("last_polled")
+            if polled and datetime.fromisoformat(polled).timestamp() >= since:
+                break
+            if runner.poll() is not None or time.monotonic() - t > 180:
+                raise RuntimeError(f"the runner did not poll (see {HOME}/runner.log)")
+            time.sleep(0.2)
+        out: dict[str, Any] = {"runner_first_poll_s": round(time.monotonic() - t, 1),
+                               "pending": [], "running": []}
+        chosen = random.Random(len(ids) + 1).sample(ids, n)
+        for run_id in chosen:
+            p, r = pp.resume(api, run_id)
+            out["pending"].append(round(p, 2))
+            out["running"].append(round(r, 2))
+        deadline, left = time.monotonic() + 300, set(chosen)
+        while left and time.monotonic() < deadline:
+            time.sleep(2)
+            left = {i for i in left if api(f"/flow_runs/{i}")["state_type"] != "PAUSED"}
+        states: dict[str, int] = {}
+        for i in chosen:
+            s = api(f"/flow_runs/{i}")["state"]
+            key = f"{s['name']} at {s['state_details'].get('pause_key')}"
+            states[key] = states.get(key, 0) + 1
+        out["after"] = states
+        return out
+    finally:
+        pp.end(runner)
+
+
+def checkpoint(server: Server, deployment_id: str, ids: list[str], with_cases: list[str],
+               empty: float) -> None:
+    """The figures with ``ids`` suspended; the runs resumed are of ``with_cases``."""
+    n = len(ids)
+    say(f"checkpoint at {n} suspended runs ({pp.machine_load()})")
+    c: dict[str, Any] = {"runs": n, "load_before": pp.machine_load()}
+    c["start_expirations_on_s"] = server.start(expirations=True)
+    c["idle_cpu_expirations_on"] = server.idle_cpu(ARGS.idle_seconds)
+    c["start_s"] = server.start()
+    c["db_mib"] = db_mib(server.settings)
+    c["mib_per_1000"] = round((c["db_mib"] - empty) / n * 1000, 2)
+    if PG:
+        c["tables_mib"] = pp.largest_tables(PG)
+    say(f"  start {c['start_s']} s (expirations on: {c['start_expirations_on_s']} s), "
+        f"idle with expirations {c['idle_cpu_expirations_on']}, {c['db_mib']} MiB")
+    c["ui_ms"] = pp.time_ui(server.api, ids, ARGS.calls)
+    for what, xs in c["ui_ms"].items():
+        say(f"  {what:40s} first {xs[0]:7.1f} ms, p50 {pp.p50(xs[1:]):7.1f}, "
+            f"p95 {pp.pct(xs[1:], 0.95):7.1f}")
+    c["idle_cpu"] = server.idle_cpu(ARGS.idle_seconds)
+    say(f"  idle CPU as served: {c['idle_cpu']} % of a core")
+    c["resumes"] = resumes(server, deployment_id, with_cases,
+                           min(ARGS.resumes, len(with_cases)))
+    r = c["resumes"]
+    say(f"  resume to Pending p50 {pp.p50(r['pending']):.2f} p95 "
+        f"{pp.pct(r['pending'], 0.95):.2f} s; to Running p50 {pp.p50(r['running']):.2f} "
+        f"p95 {pp.pct(r['running'], 0.95):.2f} s; after: {r['after']}")
+    c["suspended"] = server.api("/flow_runs/count", {"flow_runs": PAUSED})
+    c["load_after"] = pp.machine_load()
+    R["checkpoints"].append(c)
+    _save()
+
+
+def _save() -> None:
+    if ARGS.out:
+        ARGS.out.write_text(json.dumps(R, indent=1))
 
 
 def main() -> None:
     settings = Settings.from_env()
-    api, log, n = pe.api_url(settings), settings.prefect_home / "server.log", ARGS.runs
-    server: subprocess.Popen[bytes] | None = None
-    runner: subprocess.Popen[bytes] | None = None
-    say(f"home {HOME}, server {api}, {n} runs")
-
-    def start(what: str) -> subprocess.Popen[bytes]:
-        nonlocal server
-        if server is not None:
-            t = time.monotonic()
-            pe.stop(server)
-            say(f"server stop: {time.monotonic() - t:.1f} s", True)
-        t = time.monotonic()
-        server = pe.start_server(settings, log)
-        pe.wait_until_healthy(server, api, 600, lambda _s: None, log)
-        say(f"server start to healthy, {what}: {time.monotonic() - t:.1f} s", True)
-        return server
-
-    def refused() -> int:
-        return log.read_text(errors="replace").count(RETRYABLE)
-
+    R.update(started=datetime.now().isoformat(timespec="seconds"), machine=os.cpu_count(),
+             database="postgresql" if PG else "sqlite", args=vars(ARGS) | {
+                 "home": str(HOME), "out": str(ARGS.out)})
+    wanted = sorted({int(x) for x in ARGS.checkpoints.split(",")} | {ARGS.runs})
+    if PG:
+        pp.fresh_database(PG)
+        pp.fresh_database(CASES)
+    server = Server(settings)
+    say(f"home {HOME}, Prefect on {'PostgreSQL' if PG else 'SQLite'}, our database {CASES}")
     try:
-        if ARGS.existing:
-            deployment_id = _existing(start, api, settings)
-            ids = [UUID(r["id"]) for r in _call(api, "/flow_runs/filter", {
-                "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}, "limit": 200})]
-            n = int(_call(api, "/flow_runs/count", {
-                "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}}))
-            say(f"{n} suspended runs there (an earlier run's), Prefect database: "
-                f"{_db_size(settings)}", True)
-        else:
-            idle_cpu(start("empty database").pid, ARGS.idle_seconds, "empty database (baseline)")
-            deployment: Any = lifecycle.to_deployment(name="lifecycle")
-            deployment_id: UUID = deployment.apply()
+        cases, line = pp.our_open_cases(HOME / "config", CASES, ARGS.clone * (
+            len(wanted) + 1) if ARGS.clone else ARGS.runs, pp.utc_now())
+        say(line)
+        R["cases"] = line
+        R["start_empty_s"] = server.start()
+        R["db_mib_empty"] = empty = db_mib(settings)
+        R["idle_cpu_empty"] = server.idle_cpu(ARGS.idle_seconds)
+        say(f"server start, empty database: {R['start_empty_s']} s, {empty} MiB, idle "
+            f"{R['idle_cpu_empty']} % of a core")
+        deployment_id = str(lifecycle.to_deployment(name="lifecycle").apply())
+        runs: dict[str, str] = {}  # case → run, of the runs created through the API
+        ids: list[str] = []  # every run
+        deadline = time.monotonic() + 60 * (ARGS.max_minutes or 1e9)
+        t, used = time.monotonic(), 0
 
-            t, before = time.monotonic(), refused()
-            ids = asyncio.run(create_runs(deployment_id, n, ARGS.concurrency))
-            took = time.monotonic() - t
-            say(f"{n} suspended runs created in {took:.1f} s: {n / took:.1f} runs/s "
-                f"(concurrency {ARGS.concurrency}; {refused() - before} calls refused "
-                "'database is locked')", True)
-            say(f"Prefect database after creating: {_db_size(settings)}", True)
-            state = _call(api, f"/flow_runs/{ids[0]}")["state"]
-            details = {k: v for k, v in state["state_details"].items()
-                       if k.startswith(("pause", "run"))}
-            say(f"one run as stored: {state['type']}/{state['name']}, {details}")
-        start(f"{n} suspended runs, restart 1")
-        proc = start(f"{n} suspended runs, restart 2")
-        say(f"Prefect database after the restarts: {_db_size(settings)}", True)
-        time_ui(api, ids, ARGS.calls)
-        idle_cpu(proc.pid, ARGS.idle_seconds, f"{n} suspended runs")
-        say(f"runs by state type before the runner: {count_states(api)}", True)
+        def through_api(count: int) -> bool:
+            nonlocal used
+            take = cases[used:used + count]
+            made = asyncio.run(create_runs(UUID(deployment_id), take, len(ids), runs,
+                                           deadline))
+            used += made
+            ids.extend(runs[k] for k, _ in take[:made])
+            return made == count
 
-        since, t = time.time(), time.monotonic()
-        runner = subprocess.Popen([sys.executable, __file__, "--serve"], cwd=ROOT,
-                                  stdout=(settings.home / "runner.log").open("ab"),
-                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  preexec_fn=pe.tied_to_parent(signal.SIGTERM))
-        while not _polled_since(api, deployment_id, since):  # the runner asked for runs
-            if runner.poll() is not None or time.monotonic() - t > 180:
-                raise RuntimeError(f"the runner did not poll (see {settings.home}/runner.log)")
-            time.sleep(0.2)
-        say(f"runner start to its first poll: {time.monotonic() - t:.1f} s", True)
-        resumed = ids[:ARGS.resumes]
-        pending, running = [], []
-        for run_id in resumed:
-            p, r = resume_one(api, run_id)
-            pending.append(p)
-            running.append(r)
-            say(f"  resumed {run_id}: Pending after {p:.2f} s, Running after {r:.2f} s")
-        for what, xs in (("Pending", pending), ("Running", running)):
-            if xs:
-                say(f"resume to {what} ({len(xs)}): p50 {statistics.median(xs):.2f} s, "
-                    f"max {max(xs):.2f} s", True)
-        deadline = time.monotonic() + 60  # the resumed runs end (their cases do not exist)
-        while time.monotonic() < deadline and any(
-                _call(api, f"/flow_runs/{i}")["state_type"] in ("SCHEDULED", "PENDING", "RUNNING")
-                for i in resumed):
-            time.sleep(1)
-        for i in resumed:
-            state = _call(api, f"/flow_runs/{i}")["state"]
-            say(f"  {i}: {state['name']}: {(state.get('message') or '').strip()[:120]}")
-        say(f"runs by state type with the runner serving: {count_states(api)}", True)
-        _end(runner)
-
-        os.environ["PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED"] = "false"
-        idle_cpu(start(f"{n} runs, pause expirations off").pid, ARGS.idle_seconds,
-                 f"{n} suspended runs, pause-expirations service off")
+        for mark in wanted:
+            if ARGS.clone:  # B through the API, copies of the first B, then B again
+                if not ids and not through_api(ARGS.clone):
+                    break
+                server.stop()
+                c, case_of = time.monotonic(), {r: k for k, r in runs.items()}
+                copies = pp.clone_runs(PG or settings_url(settings), ids[:ARGS.clone],
+                                       mark - ARGS.clone - len(ids), len(ids), case_of)
+                ids += copies
+                say(f"{len(copies)} runs copied in {time.monotonic() - c:.0f} s")
+                server.start()
+            ok = through_api(ARGS.clone if ARGS.clone else mark - len(ids))
+            if ids:
+                checkpoint(server, deployment_id, ids, [runs[k] for k, _ in cases[:used]],
+                           empty)
+            if not ok:
+                break
+        R["create_minutes"] = round((time.monotonic() - t) / 60, 1)
+        R["busy_retries"] = server.api.busy
     finally:
-        _end(runner)
-        if server is not None:
-            pe.stop(server)
-    print("\nsummary\n" + "\n".join(f"  {f}" for f in FIGURES), flush=True)
-    if OWN_HOME:
+        server.stop()
+        R["finished"] = datetime.now().isoformat(timespec="seconds")
+        _save()
+        if PG and not ARGS.keep:
+            pp.drop_database(PG)
+            pp.drop_database(CASES)
+    pp.summary(R, bool(PG))
+    if OWN_HOME and not ARGS.keep:
         shutil.rmtree(HOME, ignore_errors=True)
 
 
