@@ -30,6 +30,13 @@ call to Pending and Running (the server's state timestamps), then read again, re
 at its case's next wait. Creation stops at a failure (a call refused after retries) or
 after ``--max-minutes``, where the last checkpoint is taken. Prints the figures and the
 ratio of the last checkpoint to the first; leaves nothing running.
+
+With ``--clone B`` (for a session's hours: 50,000 through the API take 3-5 hours on 2
+cores), B runs are created through the API first, then before each checkpoint B more (their
+rates are the ones measured), and the runs between are copies of the first B written into
+Prefect's database with the server stopped (``prefect_parts.clone_runs``); our database
+then holds only the API-created runs' cases, and the resumes are drawn from those. Every
+call sends the home's ``PREFECT_API_AUTH_STRING`` (``flows.prefect_env``).
 """
 
 from __future__ import annotations
