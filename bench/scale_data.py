@@ -13,7 +13,8 @@ over two years, built through the domain and written in bulk.
   months is still open (a fifth of all), some of it overdue.
 - ``write(engine, built, now)``: the rows the repository would write (cases with their
   audit-chain heads and next due, hash-chained audit events, pending rungs), inserted in
-  batches: ``petitions audit verify`` accepts them and the use cases act on them.
+  batches, and the measures' tallies summed from them: ``petitions audit verify`` accepts
+  them and the use cases act on them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from domain.routing import route
 from domain.stages import Stage
 from services.bootstrap import App
 from services.referrals import refer_up
-from storage import codec
+from storage import codec, tallies
 from storage.chain import GENESIS, chain_rows
 from storage.tables import audit_events, cases, rung_schedule
 
@@ -269,7 +270,7 @@ def _built(app: App, case: Case, now: dt.datetime) -> Built:
 
 def write(engine: Engine, built: list[Built], batch: int = 2000) -> None:
     """Insert the rows of ``built`` as the repository writes them, ``batch`` cases a
-    transaction."""
+    transaction; then sum the measures' tallies from them."""
     for at in range(0, len(built), batch):
         case_rows, event_rows, rung_rows = [], [], []
         for b in built[at:at + batch]:
@@ -286,3 +287,5 @@ def write(engine: Engine, built: list[Built], batch: int = 2000) -> None:
             conn.execute(insert(audit_events), event_rows)
             if rung_rows:
                 conn.execute(insert(rung_schedule), rung_rows)
+    with engine.begin() as conn:  # the measures' tallies, which the repository keeps
+        tallies.rebuild(conn)

@@ -186,8 +186,12 @@ class ClockBook(CaseState):
         official holiday schedule, the calendar file changed) is recorded with the old and
         the new date, so that the people holding the case are told. Returns whether what
         is known changed."""
+        return self._revise_due_dates(self.deadlines(rules, now), now, actor)
+
+    def _revise_due_dates(self, views: list[DeadlineView], now: dt.datetime,
+                          actor: str) -> bool:
         changed = False
-        for v in self.deadlines(rules, now):
+        for v in views:
             if v.kind.is_window or v.closed_at is not None or v.paused_since is not None:
                 continue
             new = v.due_date.isoformat()

@@ -32,12 +32,38 @@ _LEVEL_EVENT = {RungLevel.REMINDER: EventType.DEADLINE_REMINDER,
                 RungLevel.ESCALATION: EventType.ESCALATED}
 
 
+@dataclasses.dataclass(frozen=True)
+class Replan:
+    """A case's deadlines read again (``RungFiring.replan``): whether a known due date
+    changed (recorded as ``DueDateRevised``), the rungs still to fire, the next due."""
+
+    revised: bool
+    schedule: list[DueRung]
+    next_due: dt.datetime | None
+
+
+def _soonest_due(views: Iterable[DeadlineView]) -> dt.datetime | None:
+    """The soonest due instant of a duty still running (overdue ones included)."""
+    return min((v.due_at for v in views if v.closed_at is None and not v.kind.is_window
+                and v.state in (DeadlineState.PENDING, DeadlineState.BREACHED)),
+               default=None)
+
+
 class RungFiring(ClockBook):
     def schedule(self, rules: CaseRules, now: dt.datetime) -> list[DueRung]:
         """Every rung not yet fired on a running (not paused) clock, soonest first; a rung
         that failed to fire waits until its retry."""
-        pending = pending_rungs(self.deadlines(rules, now), rules.policy, self.fired,
-                                rules.key_periods)
+        return self._schedule(self.deadlines(rules, now), rules)
+
+    def replan(self, rules: CaseRules, now: dt.datetime, *, actor: str) -> Replan:
+        """``revise_due_dates``, ``schedule`` and ``next_due`` at ``now`` from one reading
+        of the deadlines (rescheduling every open case after a configuration change)."""
+        views = self.deadlines(rules, now)
+        revised = self._revise_due_dates(views, now, actor)
+        return Replan(revised, self._schedule(views, rules), _soonest_due(views))
+
+    def _schedule(self, views: list[DeadlineView], rules: CaseRules) -> list[DueRung]:
+        pending = pending_rungs(views, rules.policy, self.fired, rules.key_periods)
         if not self.rung_failures:
             return pending
         delayed = [dataclasses.replace(d, fire_at=max(
@@ -95,10 +121,7 @@ class RungFiring(ClockBook):
     def next_due(self, rules: CaseRules, now: dt.datetime) -> dt.datetime | None:
         """The soonest due instant of a duty still running on a running clock (overdue
         ones included): what each person's queue is ordered by. None: nothing runs."""
-        return min((v.due_at for v in self.deadlines(rules, now)
-                    if v.closed_at is None and not v.kind.is_window
-                    and v.state in (DeadlineState.PENDING, DeadlineState.BREACHED)),
-                   default=None)
+        return _soonest_due(self.deadlines(rules, now))
 
     def remaining(self, schedule: Iterable[DueRung]) -> list[DueRung]:
         """``schedule`` (taken before firing) without the rungs fired since and those of

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from domain.accused import Exposure, exposure
 from domain.case import Case
 from domain.errors import ConfigError
 from domain.instants import end_of_local_day, local_date, start_of_local_day
@@ -15,6 +14,7 @@ from domain.offices import sight_in
 from domain.permissions import Sight
 from services.bootstrap import App
 from services.cases import commit  # the use cases' commit derives the facts
+from services.reading import exposed_to
 
 
 def kpis(app: App, start: dt.date, end: dt.date, unit: str | None,
@@ -59,7 +59,7 @@ def counts(app: App, start: dt.date, end: dt.date, unit: str | None,
             maybe = uow.find_cases(open_only=False, offices=app.scope,
                                    registered_from=start_of_local_day(start)) \
                 if person is not None and person.interests else \
-                uow.accusations_received(start, end, app.scope, _exposed(app, viewer))
+                uow.accusations_received(start, end, app.scope, exposed_to(app, viewer))
             hidden = [c for c in maybe if sight_in(app.tree, c, viewer) is Sight.NONE
                       and (unit is None or c.unit == unit)
                       and start <= local_date(c.petition.received_at) <= end]
@@ -71,14 +71,6 @@ def counts(app: App, start: dt.date, end: dt.date, unit: str | None,
         for k, v in tally([(case.id, facts_of(case, app.rules_for(case)))], repeated).items():
             n[k] -= v
     return total
-
-
-def _exposed(app: App, viewer: str) -> Exposure:
-    """What an accusation that may be hidden from ``viewer`` names (``exposure`` in their
-    own office's chart; in another office only being named hides one, which it covers)."""
-    home = app.tree.home(viewer)
-    return exposure(app.tree.org(home), viewer) if home is not None else \
-        Exposure(viewer, frozenset({viewer}), frozenset())
 
 
 def derive_facts(app: App, batch: int = 500) -> int:

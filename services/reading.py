@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.accused import Exposure, exposure
 from domain.case import Case
 from domain.deadlines import estimate_note, standing
 from domain.errors import CaseNotFound
@@ -89,16 +90,30 @@ class OverdueGroup:
     worst: str  # how long the longest overdue of them is past due
 
 
+def exposed_to(app: App, viewer: str) -> Exposure:
+    """What an accusation that may be hidden from ``viewer`` names (``exposure`` in their
+    own office's chart; in another office only being named hides one, which it covers)."""
+    home = app.tree.home(viewer)
+    return exposure(app.tree.org(home), viewer) if home is not None else \
+        Exposure(viewer, frozenset({viewer}), frozenset())
+
+
 def overdue_summary(app: App, seen_by: str | None = None
                     ) -> tuple[int, dict[str, list[OverdueGroup]]]:
     """How many open cases are past due, and their count by ``unit``, ``leader`` and
     ``office`` with the longest overdue of each: counted in the database, less the cases
-    ``seen_by`` may not see (only accusations are hidden from a supervisor)."""
+    ``seen_by`` may not see (only accusations are hidden from a supervisor: of those, the
+    few that may bar them are read, every one if they declared an interest)."""
     now = app.clock.now()
+    hidden: list[Case] = []
     with app.uow() as uow:
         groups = uow.overdue_groups(now, app.scope)
-        hidden = [c for c in uow.overdue_accusations(now, app.scope)
-                  if seen_by is not None and sight_in(app.tree, c, seen_by) is Sight.NONE]
+        if seen_by is not None:
+            person = app.person(seen_by)
+            exposed = None if person is not None and person.interests else \
+                exposed_to(app, seen_by)
+            hidden = [c for c in uow.overdue_accusations(now, app.scope, exposed)
+                      if sight_in(app.tree, c, seen_by) is Sight.NONE]
     counts: dict[tuple[str, str | None, str | None], list[Any]] = {
         (o, u, le): [n, due] for o, u, le, n, due in groups}
     for c in hidden:

@@ -199,22 +199,32 @@ def _body(found: _Found) -> bytes:
 
 
 def _signature(key: bytes, created_at: dt.datetime, kind: str, high_water: int, chains: int,
-               broken: int, rows_read: int, body: bytes) -> str:
-    """HMAC-SHA256 over everything a checkpoint row holds but its id."""
+               broken: int, rows_read: int, digest: str) -> str:
+    """HMAC-SHA256 over everything a checkpoint row holds but its id (the body by its
+    SHA-256, ``digest``)."""
     content = json.dumps([_FORMAT, int(created_at.timestamp()), kind, high_water, chains,
-                          broken, rows_read, hashlib.sha256(body).hexdigest()])
+                          broken, rows_read, digest])
     return hmac.new(key, content.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _newest(conn: Connection, key: bytes) -> tuple[Any, str | None]:
-    """The newest checkpoint row if its signature holds, else None and why."""
-    row = conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.id.desc())
+_META = [c for c in audit_checkpoints.c if c.name != "body"]
+
+
+def _newest(conn: Connection, key: bytes, *, body: bool = True) -> tuple[Any, str | None]:
+    """The newest checkpoint row if its signature holds, else None and why; without
+    ``body`` (and a row that keeps its body's digest), the body is not read."""
+    t = audit_checkpoints.c
+    row = conn.execute(select(*_META, *([t.body] if body else [])).order_by(t.id.desc())
                        .limit(1)).first()
     if row is None:
         return None, "no checkpoint yet: every audit row was read"
+    if not body and row.body_sha256 is None:  # written before the digest was kept
+        return _newest(conn, key)
+    digest = row.body_sha256 or hashlib.sha256(bytes(row.body)).hexdigest()
     expected = _signature(key, row.created_at, row.kind, row.high_water, row.chains,
-                          row.broken, row.rows_read, bytes(row.body))
-    if not hmac.compare_digest(expected, row.signature):
+                          row.broken, row.rows_read, digest)
+    if not hmac.compare_digest(expected, row.signature) or (
+            body and hashlib.sha256(bytes(row.body)).hexdigest() != digest):
         return None, _untrusted(row)
     return row, None
 
@@ -249,13 +259,14 @@ def _write(conn: Connection, key: bytes, found: _Found, at: dt.datetime, kind: s
     ``KEEP_CHECKPOINTS``."""
     at = at.astimezone(dt.UTC).replace(microsecond=0)  # as both databases give it back
     body = _body(found)
+    digest = hashlib.sha256(body).hexdigest()
     signature = _signature(key, at, kind, found.high_water, found.checked,
-                           len(found.breaks), found.rows_read, body)
+                           len(found.breaks), found.rows_read, digest)
     t = audit_checkpoints.c
     made = conn.execute(insert(audit_checkpoints).values(
         created_at=at, kind=kind, high_water=found.high_water, chains=found.checked,
-        broken=len(found.breaks), rows_read=found.rows_read, body=body, signature=signature)
-        .returning(t.id)).scalar_one()
+        broken=len(found.breaks), rows_read=found.rows_read, body=body, signature=signature,
+        body_sha256=digest).returning(t.id)).scalar_one()
     oldest_kept = (select(t.id).order_by(t.id.desc()).offset(KEEP_CHECKPOINTS - 1).limit(1)
                    .scalar_subquery())
     conn.execute(delete(audit_checkpoints).where(t.id < oldest_kept))
@@ -286,8 +297,11 @@ def check(conn: Connection, key: bytes, at: dt.datetime | None = None, *,
 
 def last(conn: Connection, key: bytes) -> AuditCheck | None:
     """What the newest checkpoint's check found, if ``key`` signed it (None otherwise):
-    no audit row is read, and its chain heads are not opened unless some chain is broken."""
-    row, _ = _newest(conn, key)
+    no audit row is read, and its body (the chain heads) is not read unless some chain is
+    broken."""
+    row, _ = _newest(conn, key, body=False)
+    if row is not None and row.broken:
+        row, _ = _newest(conn, key)  # the breaks are in the body
     if row is None:
         return None
     try:

@@ -114,6 +114,9 @@ class MemoryCases(SeenCases):
             raise CaseNotFound(ref)
         return self._loaded(codec.from_row(_row(row)))
 
+    def get_many(self, ids: Sequence[str], *, lock: bool = True) -> list[Case]:
+        return [self.get(i) for i in ids if i in self.seen or i in self.data.cases]
+
     def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
         return [PriorCase(r["id"], petitioner_identity, Category(r["category"]),
                           r["body"]["petition"]["concerns_unit"],
@@ -236,6 +239,10 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
 
     def reschedule(self, case_id: str, schedule: Sequence[DueRung]) -> None:
         reschedule(self.data, case_id, schedule)
+
+    def reschedule_many(self, schedules: Mapping[str, Sequence[DueRung]]) -> None:
+        for case_id, schedule in schedules.items():
+            reschedule(self.data, case_id, schedule)
 
     def queue(self, messages: list[dict[str, Any]]) -> int:
         known = {m["key"] for m in self.data.outbox.values()}

@@ -25,6 +25,11 @@ class MemoryReads:
     def open_cases(self) -> list[Case]:
         return [c for c in self.all_cases() if c.stage.value != "closed"]
 
+    def open_case_ids(self) -> list[str]:
+        return [c["id"] for c in sorted(self.data.cases.values(),
+                                        key=lambda r: (r["registered_at"], r["id"]))
+                if c["stage"] != "closed"]
+
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
                    limit: int | None = None, due_before: dt.datetime | None = None,

@@ -140,6 +140,10 @@ class CaseRepository(Protocol):
     def touch(self, case_id: str) -> None:
         """Write this loaded case at commit though it recorded no event."""
 
+    def get_many(self, ids: Sequence[str], *, lock: bool = True) -> list[Case]:
+        """The cases of ``ids`` that exist (by id), read at once; each the same object for
+        the rest of the unit of work, as by ``get``."""
+
     def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
         """Earlier cases of one petitioner, for repeat detection."""
 
@@ -247,6 +251,9 @@ class UnitOfWork(Protocol):
         """Replace the case's unclaimed rung rows by ``schedule`` (claimed rows stay: they
         record that a rung fired)."""
 
+    def reschedule_many(self, schedules: Mapping[str, Sequence[DueRung]]) -> None:
+        """``reschedule`` for each case of ``schedules``, in a few statements."""
+
     def queue(self, messages: list[dict[str, Any]]) -> int: ...
     def claim_messages(self, now: dt.datetime, limit: int, token: str,
                        stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]:
@@ -288,6 +295,9 @@ class UnitOfWork(Protocol):
         and that run's wait, no case loaded."""
 
     def open_cases(self) -> list[Case]: ...
+
+    def open_case_ids(self) -> list[str]:
+        """The ids of every open case, oldest registration first (none loaded)."""
 
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
@@ -338,9 +348,10 @@ class UnitOfWork(Protocol):
         """Open cases past their stored next due by (office, unit, leader): how many, and
         the earliest due."""
 
-    def overdue_accusations(self, now: dt.datetime, offices: Sequence[str] = ()
-                            ) -> list[Case]:
-        """The open accusations past their stored next due."""
+    def overdue_accusations(self, now: dt.datetime, offices: Sequence[str] = (),
+                            exposed: Exposure | None = None) -> list[Case]:
+        """The open accusations past their stored next due; with ``exposed``, only those
+        that may bar its person (as ``accusations_received``)."""
 
     def messages_to(self, recipient: str, kinds: Sequence[str], limit: int = 50
                     ) -> list[OutboxRow]:

@@ -29,6 +29,11 @@ class SqlReads:
                                  .order_by(cases.c.registered_at))
         return [codec.from_row(r) for r in rows]
 
+    def open_case_ids(self) -> list[str]:
+        """The ids of every case not closed, oldest registration first (none loaded)."""
+        return list(self.conn.execute(select(cases.c.id).where(cases.c.stage != "closed")
+                                      .order_by(cases.c.registered_at, cases.c.id)).scalars())
+
     def find_cases(self, *, people: Sequence[str] = (), units: Sequence[str] = (),
                    stage: str | None = None, open_only: bool = True, by_due: bool = False,
                    limit: int | None = None, due_before: dt.datetime | None = None,

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -34,18 +35,19 @@ from storage.access import SqlAccess
 from storage.beats import SqlBeats
 from storage.chain import GENESIS, chain_rows
 from storage.lookups import SqlLookups
-from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, RunRow, SeenCases, Wait
+from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases
 from storage.practices import SqlPractices
 from storage.reads import SqlReads
 from storage.rollup import SqlMeasures
+from storage.runs import SqlRuns
 from storage.tables import (
     applied_requests,
     audit_events,
     cases,
-    lifecycle_runs,
     outbox,
     rung_schedule,
 )
+from storage.tallies import FACTS, Tallies
 
 
 class SqlCaseRepository(SeenCases):
@@ -54,6 +56,7 @@ class SqlCaseRepository(SeenCases):
     def __init__(self, conn: Connection) -> None:
         super().__init__()
         self.conn = conn
+        self.tallies = Tallies(conn)  # the measures' counts, written at commit
 
     def get(self, ref: str, *, lock: bool = True) -> Case:
         """A case by id or registration number, loaded once per unit of work."""
@@ -66,6 +69,18 @@ class SqlCaseRepository(SeenCases):
         if row is None:
             raise CaseNotFound(ref)
         return self._loaded(codec.from_row(row))
+
+    def get_many(self, ids: Sequence[str], *, lock: bool = True) -> list[Case]:
+        """The cases of ``ids`` that exist (by id), in one statement, locked in id order on
+        PostgreSQL; each loaded once per unit of work, as by ``get``."""
+        wanted = sorted({i for i in ids if i not in self.seen})
+        if wanted:
+            query = select(cases).where(cases.c.id.in_(wanted)).order_by(cases.c.id)
+            if lock and self.conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            for row in self.conn.execute(query):
+                self._loaded(codec.from_row(row))
+        return [self.seen[i] for i in ids if i in self.seen]
 
     def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
         """Earlier cases of one petitioner, for repeat detection."""
@@ -87,32 +102,72 @@ class SqlCaseRepository(SeenCases):
         return {r[0]: int(r[1]) for r in self.conn.execute(query)}
 
     # --- writing ------------------------------------------------------------------------
-    def _save(self, case: Case, schedule: Sequence[DueRung],
-              due: dt.datetime | object | None = KEEP) -> None:
-        head = self.conn.execute(select(cases.c.audit_seq, cases.c.audit_head).where(
-            cases.c.id == case.id)).first() if case.id not in self._new else None
-        last_seq, last_hash = (head.audit_seq, head.audit_head) if head else (0, GENESIS)
-        rows = chain_rows(case.id, case.events, last_seq, last_hash)
-        new_seq, new_head = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (last_seq,
-                                                                               last_hash)
-        values = {**codec.to_row(case), "audit_seq": new_seq, "audit_head": new_head}
-        if due is not KEEP:
-            values["next_due_at"] = due
-        if case.id in self._new:
-            self._insert(case, values)
-        else:
-            result = self.conn.execute(
-                update(cases).where(and_(cases.c.id == case.id, cases.c.version == case.version))
-                .values(**{**values, "version": case.version + 1}))
-            if result.rowcount != 1:
-                raise ConcurrentUpdate(case.ref, case.version)
-        if rows:
-            self.conn.execute(insert(audit_events), rows)
-        self._reschedule(case.id, schedule)
-        case.version += 1
-        case.events.clear()
-        self._new.discard(case.id)
-        self._touched.discard(case.id)
+    def _save_all(self, changed: Sequence[Case], schedules: Mapping[str, Sequence[DueRung]],
+                  dues: dict[str, Any]) -> None:
+        """Write the changed cases (each new one inserted, the others updated if their
+        version is still the one loaded), their new audit rows and pending rungs, and note
+        their facts for the tallies: a few statements for any number of cases (a sweep's,
+        a reschedule's batch). A case's due instant is taken out of ``dues``."""
+        heads = self._heads([c.id for c in changed if c.id not in self._new])
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        events: list[dict[str, Any]] = []
+        for case in changed:
+            head = heads.get(case.id)
+            last_seq, last_hash = (head["audit_seq"], head["audit_head"]) if head else (
+                0, GENESIS)
+            rows = chain_rows(case.id, case.events, last_seq, last_hash)
+            new_seq, new_head = (rows[-1]["seq"], rows[-1]["hash"]) if rows else (
+                last_seq, last_hash)
+            values = {**codec.to_row(case), "audit_seq": new_seq, "audit_head": new_head}
+            due = dues.pop(case.id, KEEP)
+            if due is not KEEP:
+                values["next_due_at"] = due
+            if case.id in self._new:
+                self._insert(case, values)
+            else:
+                values = {**values, "version": case.version + 1}
+                updates.setdefault(tuple(sorted(values)), []).append(
+                    {**values, "b_id": case.id, "b_version": case.version})
+            events += rows
+            before = {k: head[k] for k in FACTS} if head else None
+            self.tallies.saved(case.id, before, {
+                **(before or {}), **{k: values[k] for k in FACTS if k in values}})
+        for params in updates.values():
+            result = self.conn.execute(update(cases).where(
+                cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_version")),
+                params)
+            if result.rowcount != len(params):
+                raise self._conflict(params)
+        if events:
+            self.conn.execute(insert(audit_events), events)
+        self._reschedule({c.id: schedules[c.id] for c in changed})
+        for case in changed:
+            case.version += 1
+            case.events.clear()
+            self._new.discard(case.id)
+            self._touched.discard(case.id)
+
+    def _heads(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored audit-chain heads and facts of ``ids``, locked in id order (as
+        ``get`` locks a case) before its facts are read for the tallies."""
+        found: dict[str, dict[str, Any]] = {}
+        for first in range(0, len(ids), 500):  # under every database's bound-value limit
+            query = (select(cases.c.id, cases.c.audit_seq, cases.c.audit_head,
+                            *(cases.c[k] for k in FACTS))
+                     .where(cases.c.id.in_(sorted(ids)[first:first + 500]))
+                     .order_by(cases.c.id))
+            if self.conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            found.update((r.id, dict(r._mapping)) for r in self.conn.execute(query))
+        return found
+
+    def _conflict(self, params: list[dict[str, Any]]) -> ConcurrentUpdate:
+        """The first case of ``params`` whose stored version moved on since it was loaded."""
+        stored = {r.id: r.version for r in self.conn.execute(select(
+            cases.c.id, cases.c.version).where(cases.c.id.in_([p["b_id"] for p in params])))}
+        stale = next((p for p in params if stored.get(p["b_id"]) != p["b_version"]),
+                     params[0])
+        return ConcurrentUpdate(stale["registration_no"], stale["b_version"])
 
     def _insert(self, case: Case, values: dict[str, Any]) -> None:
         # The unique constraint decides, also between two clerks registering at once; the
@@ -123,16 +178,30 @@ class SqlCaseRepository(SeenCases):
         except IntegrityError:
             raise DuplicateRegistration(case.registration_no) from None
 
-    def _reschedule(self, case_id: str, schedule: Sequence[DueRung]) -> None:
-        self.conn.execute(delete(rung_schedule).where(and_(
-            rung_schedule.c.case_id == case_id, rung_schedule.c.claimed_at.is_(None))))
-        claimed = {(r.clock, r.rung) for r in self.conn.execute(
-            select(rung_schedule.c.clock, rung_schedule.c.rung).where(
-                rung_schedule.c.case_id == case_id))}
-        pending = [{"case_id": case_id, "clock": d.clock, "rung": d.name, "fire_at": d.fire_at}
-                   for d in schedule if (d.clock, d.name) not in claimed]
-        if pending:
-            self.conn.execute(insert(rung_schedule), pending)
+    def _reschedule(self, schedules: Mapping[str, Sequence[DueRung]]) -> None:
+        """Each case's pending rungs made those of its schedule that were not claimed
+        (fired) already: the rows read for all the cases at once, and only the rows that
+        differ deleted or inserted (a schedule derived anew is mostly what is stored)."""
+        t = rung_schedule.c
+        ids = sorted(schedules)
+        if not ids:
+            return
+        stored = {(r.case_id, r.clock, r.rung): (r.fire_at, r.claimed_at is not None)
+                  for r in self.conn.execute(select(t.case_id, t.clock, t.rung, t.fire_at,
+                                                    t.claimed_at).where(t.case_id.in_(ids)))}
+        wanted = {(case_id, d.clock, d.name): d.fire_at
+                  for case_id in ids for d in schedules[case_id]}
+        gone = [k for k, (fire_at, claimed) in stored.items()
+                if not claimed and wanted.get(k) != fire_at]
+        for first in range(0, len(gone), 500):  # under every database's bound-value limit
+            self.conn.execute(delete(rung_schedule).where(
+                tuple_(t.case_id, t.clock, t.rung).in_(gone[first:first + 500]),
+                t.claimed_at.is_(None)))
+        fresh = [{"case_id": k[0], "clock": k[1], "rung": k[2], "fire_at": fire_at}
+                 for k, fire_at in wanted.items()
+                 if k not in stored or (not stored[k][1] and stored[k][0] != fire_at)]
+        if fresh:
+            self.conn.execute(insert(rung_schedule), fresh)
 
 
 def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> list[ClaimedRung]:
@@ -167,7 +236,7 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     return [ClaimedRung(r.case_id, r.clock, r.rung, r.fire_at) for r in rows]
 
 
-class SqlUnitOfWork(SqlReads, SqlMeasures):
+class SqlUnitOfWork(SqlReads, SqlMeasures, SqlRuns):
     """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
 
     def __init__(self, engine: Engine) -> None:
@@ -196,13 +265,18 @@ class SqlUnitOfWork(SqlReads, SqlMeasures):
         """Write every changed case with its events and the rungs ``schedules`` gives for
         it, and the next due instants ``dues`` gives, then commit."""
         dues = dict(dues or {})
-        for case in self.cases.changed():
+        changed = self.cases.changed()
+        for case in changed:
             if schedules is None or case.id not in schedules:
                 raise ValueError(f"case {case.ref} changed but no rung schedule was given")
-            self.cases._save(case, schedules[case.id], dues.pop(case.id, KEEP))
-        for case_id, due in dues.items():  # an index, not the case's state: no version
-            self.conn.execute(update(cases).where(cases.c.id == case_id)
-                              .values(next_due_at=due))
+        if changed:
+            self.cases._save_all(changed, schedules or {}, dues)
+        if dues:  # an index, not the case's state: no version; one statement, many rows
+            due = bindparam("due", type_=cases.c.next_due_at.type)
+            self.conn.execute(update(cases).where(cases.c.id == bindparam("case_id"))
+                              .values(next_due_at=due),
+                              [{"case_id": k, "due": v} for k, v in dues.items()])
+        self.cases.tallies.flush()
         self.tx.commit()
 
     def one_sweep_at_a_time(self) -> None:
@@ -241,7 +315,10 @@ class SqlUnitOfWork(SqlReads, SqlMeasures):
         return len(fresh)
 
     def reschedule(self, case_id: str, schedule: Sequence[DueRung]) -> None:
-        self.cases._reschedule(case_id, schedule)
+        self.cases._reschedule({case_id: schedule})
+
+    def reschedule_many(self, schedules: Mapping[str, Sequence[DueRung]]) -> None:
+        self.cases._reschedule(schedules)
 
     def claim_messages(self, now: dt.datetime, limit: int, token: str,
                        stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]:
@@ -312,69 +389,3 @@ class SqlUnitOfWork(SqlReads, SqlMeasures):
         """In the action's transaction: a second commit of the same request fails here."""
         self.conn.execute(insert(applied_requests).values(
             request_id=request_id, case_id=case_id, act=act, version=version, applied_at=at))
-
-    # --- the lifecycle run of each case ---------------------------------------------------
-    def run_of(self, case_id: str) -> str | None:
-        return self.conn.execute(select(lifecycle_runs.c.flow_run_id).where(
-            lifecycle_runs.c.case_id == case_id)).scalar()
-
-    def record_run(self, case_id: str, flow_run_id: str, at: dt.datetime) -> None:
-        if self.run_of(case_id) is None:
-            self.conn.execute(insert(lifecycle_runs).values(
-                case_id=case_id, flow_run_id=flow_run_id, started_at=at))
-
-    def replace_run(self, case_id: str, flow_run_id: str, at: dt.datetime) -> None:
-        self.conn.execute(update(lifecycle_runs).where(lifecycle_runs.c.case_id == case_id)
-                          .values(flow_run_id=flow_run_id, started_at=at, waits=0,
-                                  wait_key=None, wait_stage=None, wait_open=False))
-
-    def runs(self) -> dict[str, str]:
-        return {r.case_id: r.flow_run_id for r in self.conn.execute(
-            select(lifecycle_runs.c.case_id, lifecycle_runs.c.flow_run_id))}
-
-    def wait_of(self, case_id: str) -> Wait | None:
-        """The wait the case's run was last suspended on (or about to be)."""
-        row = self.conn.execute(select(
-            lifecycle_runs.c.waits, lifecycle_runs.c.wait_key, lifecycle_runs.c.wait_stage,
-            lifecycle_runs.c.wait_open).where(lifecycle_runs.c.case_id == case_id)).first()
-        return Wait(int(row.waits), row.wait_key, row.wait_stage, bool(row.wait_open)) \
-            if row is not None else None
-
-    def open_wait(self, case_id: str, key: str, stage: str) -> None:
-        """Record the run's next wait: the ``waits``-th, at ``key``, in ``stage``."""
-        self.conn.execute(update(lifecycle_runs).where(lifecycle_runs.c.case_id == case_id)
-                          .values(waits=lifecycle_runs.c.waits + 1, wait_key=key,
-                                  wait_stage=stage, wait_open=True))
-
-    def close_wait(self, case_id: str, key: str) -> None:
-        """The answer given at ``key`` was dealt with (applied, duplicate, superseded or
-        refused): the run's next wait gets a new key."""
-        self.conn.execute(update(lifecycle_runs).where(and_(
-            lifecycle_runs.c.case_id == case_id, lifecycle_runs.c.wait_key == key))
-            .values(wait_open=False))
-
-    def run_rows(self, *, case_ids: Sequence[str] | None = None) -> list[RunRow]:
-        c, r = cases.c, lifecycle_runs.c
-        query = select(c.id, c.registration_no, c.stage, r.flow_run_id, r.waits, r.wait_key,
-                       r.wait_stage, r.wait_open).outerjoin(lifecycle_runs, r.case_id == c.id)
-        if case_ids is None:
-            return self._run_rows(query.where(c.stage != "closed").order_by(c.registered_at))
-        found: list[RunRow] = []
-        wanted = list(case_ids)
-        for first in range(0, len(wanted), 500):  # under every database's bound-value limit
-            found += self._run_rows(query.where(c.id.in_(wanted[first:first + 500])))
-        return found
-
-    def _run_rows(self, query: Any) -> list[RunRow]:
-        return [RunRow(row.id, row.registration_no or row.id, row.stage, row.flow_run_id,
-                       Wait(int(row.waits), row.wait_key, row.wait_stage, bool(row.wait_open))
-                       if row.flow_run_id is not None else None)
-                for row in self.conn.execute(query)]
-
-    def without_run(self, limit: int = 1000) -> list[str]:
-        """Open cases whose lifecycle run was never recorded (an intake cut short)."""
-        query = (select(cases.c.id).outerjoin(lifecycle_runs,
-                                              lifecycle_runs.c.case_id == cases.c.id)
-                 .where(lifecycle_runs.c.case_id.is_(None), cases.c.stage != "closed")
-                 .order_by(cases.c.registered_at).limit(limit))
-        return list(self.conn.execute(query).scalars())

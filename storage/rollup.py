@@ -1,6 +1,7 @@
 """The measures as sums over the facts stored with each case (``domain.measures.Facts``,
-the ``received_on`` and ``m_*`` columns of ``cases``): counts per period, unit and office
-without loading a case. Mixed into both units of work (SQL and in-memory)."""
+the ``received_on`` and ``m_*`` columns of ``cases``; in SQL, over their tallies by day and
+month, ``storage/tallies.py``): counts per period, unit and office without loading a case.
+Mixed into both units of work (SQL and in-memory)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,15 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, Select, and_, false, func, or_, select
 
 from domain.accused import Exposure
 from domain.case import Case
 from domain.measures import COUNTS
-from domain.outcomes import Resolution
-from storage import codec
+from storage import codec, tallies
 from storage.tables import cases
 
 _SATISFIED = ("satisfied", "basically")
-
-
-def _flag(cond: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
 class SqlMeasures:
@@ -33,26 +28,18 @@ class SqlMeasures:
                        ) -> dict[str, dict[str, int]]:
         """``domain.measures.tally``'s counts over the petitions received from ``start``
         to ``end`` (local dates), of ``unit`` and ``offices`` if given; by office (else one
-        entry, ``""``)."""
+        entry, ``""``). Summed from the offices' tallies by day and month
+        (``storage/tallies.py``); a unit's, from its cases."""
+        if unit is None:
+            return tallies.summed(self.conn, start, end, offices, by_office=by_office)
+        return self.measure_counts_of_cases(start, end, unit, offices, by_office=by_office)
+
+    def measure_counts_of_cases(self, start: dt.date, end: dt.date, unit: str | None = None,
+                                offices: Sequence[str] = (), *, by_office: bool = False
+                                ) -> dict[str, dict[str, int]]:
+        """``measure_counts`` summed over the cases themselves (what the tallies equal)."""
         c = cases.c
-        later = cases.alias("later")
-        first = c.repeat_of.is_(None) & c.m_closed.is_(True)
-        columns = {
-            "received": func.count(),
-            "closed": _flag(c.m_closed.is_(True)),
-            "on_time": _flag(c.m_closed.is_(True) & c.m_on_time.is_(True)),
-            "accepted_in_time": _flag(c.m_accepted.is_(True)),
-            "first_closed": _flag(first),
-            "first_resolved": _flag(first & c.m_reviewed.is_not(True) & ~exists(
-                select(later.c.id).where(later.c.repeat_of == c.id))),
-            "satisfied": _flag(c.m_rating.in_(_SATISFIED)),
-            "rated": _flag(c.m_rating.is_not(None) & (c.m_rating != "expired_unrated")),
-            "expired": _flag(c.m_rating == "expired_unrated"),
-            "repeats": _flag(c.repeat_of.is_not(None)),
-            **{f"class_{r.value}": _flag(c.m_closed.is_(True) & (c.m_class == r.value))
-               for r in Resolution},
-        }
-        assert set(columns) == set(COUNTS)
+        columns = tallies.count_columns()
         keys = [c.office] if by_office else []
         query = select(*keys, *(v.label(k) for k, v in columns.items())).where(and_(
             c.received_on >= start.isoformat(), c.received_on <= end.isoformat()))
@@ -93,21 +80,28 @@ class SqlMeasures:
         """The open cases past their stored next due, counted by (office, unit, leader),
         with the earliest such due of each."""
         c = cases.c
+        # "(next_due_at IS NULL) = false" adds nothing to "next_due_at < now" but names the
+        # first column of ix_cases_open_due (migration 0020), which SQLite, without
+        # statistics, then searches from the index alone instead of scanning every case.
         query = (select(c.office, c.unit, c.leader, func.count(), func.min(c.next_due_at))
-                 .where(c.stage != "closed", c.next_due_at < now)
+                 .where(c.stage != "closed", c.next_due_at < now,
+                        c.next_due_at.is_(None) == false())
                  .group_by(c.office, c.unit, c.leader))
         if offices:
             query = query.where(c.office.in_(list(offices)))
         return [(r[0], r[1], r[2], int(r[3]), _utc(r[4])) for r in self.conn.execute(query)]
 
-    def overdue_accusations(self, now: dt.datetime, offices: Sequence[str] = ()
-                            ) -> list[Case]:
-        """The open accusations past their stored next due."""
-        query = select(cases).where(cases.c.stage != "closed", cases.c.next_due_at < now,
-                                    cases.c.category == "accusation")
+    def overdue_accusations(self, now: dt.datetime, offices: Sequence[str] = (),
+                            exposed: Exposure | None = None) -> list[Case]:
+        """The open accusations past their stored next due; with ``exposed``, only those
+        that may bar its person (as ``accusations_received``)."""
+        found = select(cases.c.id).where(cases.c.stage != "closed", cases.c.next_due_at < now,
+                                         cases.c.category == "accusation")
         if offices:
-            query = query.where(cases.c.office.in_(list(offices)))
-        return [codec.from_row(r) for r in self.conn.execute(query)]
+            found = found.where(cases.c.office.in_(list(offices)))
+        if exposed is not None:
+            found = found.where(_may_bar(exposed))
+        return self._cases_in(found)
 
     def received_page(self, start: dt.date, end: dt.date, unit: str | None,
                       offices: Sequence[str], limit: int, offset: int
@@ -133,16 +127,28 @@ class SqlMeasures:
         from (the measures leave out what their viewer may not see); with ``exposed``,
         only those that may bar its person (holding one of ``codec.marks_of``; and any
         stored before marks were)."""
-        query = select(cases).where(
+        found = select(cases.c.id).where(
             cases.c.category == "accusation", cases.c.received_on >= start.isoformat(),
             cases.c.received_on <= end.isoformat())
         if offices:
-            query = query.where(cases.c.office.in_(list(offices)))
+            found = found.where(cases.c.office.in_(list(offices)))
         if exposed is not None:
-            query = query.where(or_(cases.c.accused_marks.is_(None), *(
-                cases.c.accused_marks.contains(m, autoescape=True)
-                for m in codec.marks_of(exposed))))
-        return [codec.from_row(r) for r in self.conn.execute(query)]
+            found = found.where(_may_bar(exposed))
+        return self._cases_in(found)
+
+    def _cases_in(self, found: Select[Any]) -> list[Case]:
+        """The cases whose ids ``found`` selects: the ids found from an index alone (the
+        accusations' marks are in ``ix_cases_accusations`` and ``ix_cases_open_accusations``,
+        migration 0020), then only their rows read."""
+        return [codec.from_row(r) for r in self.conn.execute(
+            select(cases).where(cases.c.id.in_(found)).order_by(cases.c.id))]
+
+
+def _may_bar(exposed: Exposure) -> Any:
+    """The accusations that may bar ``exposed.person``: holding one of its marks
+    (``codec.marks_of``), or stored before marks were."""
+    return or_(cases.c.accused_marks.is_(None), *(
+        cases.c.accused_marks.contains(m, autoescape=True) for m in codec.marks_of(exposed)))
 
 
 def _utc(value: Any) -> dt.datetime:
@@ -215,10 +221,12 @@ class MemoryMeasures:
                 r["next_due_at"])
         return [(*k, len(v), min(v)) for k, v in groups.items()]
 
-    def overdue_accusations(self, now: dt.datetime, offices: Sequence[str] = ()
-                            ) -> list[Case]:
+    def overdue_accusations(self, now: dt.datetime, offices: Sequence[str] = (),
+                            exposed: Exposure | None = None) -> list[Case]:
         return [codec.from_row(_Row(r)) for r in self._overdue(now, offices)
-                if r["category"] == "accusation"]
+                if r["category"] == "accusation" and (
+                    exposed is None or r.get("accused_marks") is None
+                    or any(m in r["accused_marks"] for m in codec.marks_of(exposed)))]
 
     def received_page(self, start: dt.date, end: dt.date, unit: str | None,
                       offices: Sequence[str], limit: int, offset: int

@@ -123,6 +123,21 @@ cases = Table(
     Column("accused_marks", Text),
 )
 
+# Each office's measure counts by day and by month of receipt (``storage/tallies.py``,
+# migration 0020): ``domain.measures.tally`` of the facts above, kept at every commit, so
+# that a period's measures sum its whole months and odd days instead of its cases.
+measure_tallies = Table(
+    "measure_tallies", metadata,
+    Column("grain", String(1), nullable=False),  # d: a day, m: a month
+    Column("period", String(10), nullable=False),  # YYYY-MM-DD or YYYY-MM (local)
+    Column("office", String(64), nullable=False),
+    *(Column(k, Integer, nullable=False, server_default="0") for k in (
+        "received", "closed", "on_time", "accepted_in_time", "first_closed",
+        "first_resolved", "satisfied", "rated", "expired", "repeats", "class_resolved",
+        "class_explained", "class_assisted")),
+    PrimaryKeyConstraint("grain", "period", "office", name="pk_measure_tallies"),
+)
+
 audit_events = Table(
     "audit_events", metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
@@ -295,6 +310,10 @@ audit_checkpoints = Table(
     Column("rows_read", BigInteger, nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("signature", String(64), nullable=False),
+    # SHA-256 of ``body`` (hex; migration 0020), which the signature covers: the pages that
+    # show the last check verify the signature without reading the body (4.5 MB at
+    # 100,000 cases); whoever opens the body checks it against this first.
+    Column("body_sha256", String(64)),
 )
 
 # Each look-up of a case's progress on the public page (办理进度查询), by the number asked

@@ -143,6 +143,7 @@ def test_a_case_head_moved_back_after_the_checkpoint_is_found(office, rules, uow
     # rows 7 and up hidden: a checkpoint that claims to have seen them
     "UPDATE audit_checkpoints SET high_water = high_water + 1000",
     "UPDATE audit_checkpoints SET signature = '" + "0" * 64 + "'",
+    "UPDATE audit_checkpoints SET body_sha256 = '" + "0" * 64 + "'",
 ])
 def test_a_forged_checkpoint_is_not_trusted_and_every_row_is_read(
         office, rules, uow_factory, engine, forgery):
@@ -270,3 +271,21 @@ def test_the_pages_show_the_last_checks_findings_and_when(app: App, office, rule
         checked, breaks, when = audit_state(app, uow)
     assert (checked, [(b.case_id, b.seq) for b in breaks], when) == (3, [("c0", 3)],
                                                                       format_local(NOW))
+
+
+def test_a_checkpoint_whose_body_was_swapped_is_not_trusted(office, rules, uow_factory,
+                                                           engine):
+    """The pages verify a checkpoint's signature by its body's recorded SHA-256 without
+    reading the body; a check that opens the body compares it with that digest first."""
+    from storage.audit import _body, _Found
+
+    _three_cases(office, rules, uow_factory)
+    _verify(engine)
+    _acknowledge(uow_factory, "c1")
+    _tamper(engine, "UPDATE audit_events SET actor = 'mallory' WHERE case_id = 'c1' AND seq = 3")
+    forged = _Found({c: (0, "0" * 64) for c in ("c0", "c1", "c2")}, high_water=10**6)
+    with engine.begin() as conn:  # every chain whole up to a row past them all
+        conn.execute(update(audit_checkpoints).values(body=_body(forged)))
+    daily = _verify(engine)
+    assert daily.full and "not trusted" in (daily.note or "")
+    assert [(b.case_id, b.seq) for b in daily.breaks] == [("c1", 3)]

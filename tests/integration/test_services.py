@@ -94,3 +94,41 @@ def test_a_poisoned_case_holds_back_no_other_rung_on_the_database(app):
         kinds = [m.kind for m in uow.messages(limit=5000) if m.case_id == poisoned]
     assert len(poisoned_case.rung_failures) == len(swept.failed)
     assert kinds.count("alert") == len(swept.failed)
+
+
+def test_a_batch_rescheduled_on_the_database_stores_what_each_commit_stored(app):
+    """The reschedule reads a batch of cases in one statement and writes their rungs and
+    next due for the batch at once: what it stores equals what each case's own commits
+    stored (the rungs that fired stay fired), and a case closed is left alone."""
+    from sqlalchemy import delete, update
+
+    from services.sweep import reschedule_open
+    from storage.tables import cases, rung_schedule
+
+    ids = []
+    for i in range(12):
+        petitioner = {**WAGE["petitioner"], "id_number": f"1426011980020{i:05d}"}
+        case = s.register(app, {**WAGE, "petitioner": petitioner}, registration_no=f"XF-{i}",
+                          actor="qian.hui")
+        s.route_and_assign(app, case.id, actor="intake")
+        ids.append(case.id)
+    s.act(app, ids[0], s.ActRequest(s.Act.WITHDRAW, "qian.hui", reason="信访人撤回"))
+    app.clock.advance(days=9)  # type: ignore[attr-defined]
+    assert sweep(app, sweeper="sweeper-test").fired
+
+    def stored() -> tuple[list[tuple[object, ...]], dict[str, object]]:
+        t = rung_schedule.c
+        with app.engine.connect() as conn:
+            return (sorted(tuple(r) for r in conn.execute(select(
+                        t.case_id, t.clock, t.rung, t.fire_at, t.claimed_by))),
+                    dict(conn.execute(select(cases.c.id, cases.c.next_due_at)).all()))
+
+    before = stored()
+    with app.engine.begin() as conn:
+        conn.execute(delete(rung_schedule).where(rung_schedule.c.claimed_at.is_(None)))
+        conn.execute(update(cases).where(cases.c.stage != "closed").values(next_due_at=None))
+    assert stored() != before
+    assert reschedule_open(app, batch=5) == 11
+    assert stored() == before
+    assert reschedule_open(app, batch=5) == 11  # what is known changed nothing: no event
+    assert stored() == before
