@@ -191,12 +191,12 @@ class SqlCaseRepository(SeenCases):
                                                     t.claimed_at).where(t.case_id.in_(ids)))}
         wanted = {(case_id, d.clock, d.name): d.fire_at
                   for case_id in ids for d in schedules[case_id]}
-        gone = [k for k, (fire_at, claimed) in stored.items()
-                if not claimed and wanted.get(k) != fire_at]
-        for first in range(0, len(gone), 500):  # under every database's bound-value limit
+        gone = [{"c": c, "k": k, "r": r} for (c, k, r), (fire_at, claimed) in stored.items()
+                if not claimed and wanted.get((c, k, r)) != fire_at]
+        if gone:  # by the unique key, row by row (SQLite scans the table for a tuple IN)
             self.conn.execute(delete(rung_schedule).where(
-                tuple_(t.case_id, t.clock, t.rung).in_(gone[first:first + 500]),
-                t.claimed_at.is_(None)))
+                t.case_id == bindparam("c"), t.clock == bindparam("k"),
+                t.rung == bindparam("r"), t.claimed_at.is_(None)), gone)
         fresh = [{"case_id": k[0], "clock": k[1], "rung": k[2], "fire_at": fire_at}
                  for k, fire_at in wanted.items()
                  if k not in stored or (not stored[k][1] and stored[k][0] != fire_at)]
