@@ -6,8 +6,9 @@
 For each size, builds the group (``bench/scale_data.py``: the sample mine copied 40 times
 under the group's office, every petition taken through the domain's own methods at its own
 instants, a fifth still open) once, writes it in bulk into a fresh SQLite file and a fresh
-PostgreSQL database, checks it with the audit verification, and times on each, in this
-process against that database (no Prefect server; the clock fixed at the data's "now"):
+PostgreSQL database (then ``VACUUM ANALYZE``, as autovacuum does within a minute of a bulk
+load), checks it with the audit verification, and times on each, in this process against
+that database (no Prefect server; the clock fixed at the data's "now"):
 
 - ``list`` (first page), ``overdue``, ``show`` and ``timeline`` of a case, ``kpi`` for a
   year, the report (the last month), as the CLI commands call them;
@@ -19,6 +20,12 @@ process against that database (no Prefect server; the clock fixed at the data's 
 
 then prints median and p95 of each, and the ratio of the 100,000 figures to the 10,000
 ones. ``serve`` start to ready is timed by ``bench/serve_start.py``.
+
+With ``--reuse`` (and the same ``--home``), each database written is kept as a pristine
+copy (SQLite: ``HOME/scale-N.pristine.db``; PostgreSQL: the database
+``petitions_scale_N_pristine``), and a later run copies it instead of generating and
+writing the petitions again (then upgrades the copy: a new migration runs on 100,000
+petitions as an office's upgrade would); the data are the same for the same seed.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -66,18 +74,57 @@ def timed(call: Callable[[], Any], times: int) -> list[float]:
     return out
 
 
-def fresh_database(kind: str, pg_url: str, home: Path, n: int) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{home / f'scale-{n}.db'}"
+def _pg(pg_url: str, *statements: str) -> list[Any]:
     from sqlalchemy import create_engine, text
 
-    name = f"petitions_scale_{n}"
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
+        out = [conn.execute(text(s)).all() if s.startswith("SELECT") else
+               conn.execute(text(s)) and None for s in statements]
     admin.dispose()
-    return pg_url.rsplit("/", 1)[0] + "/" + name
+    return out
+
+
+def _sqlite_files(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def fresh_database(kind: str, pg_url: str, home: Path, n: int, *, reuse: bool = False
+                   ) -> tuple[str, bool]:
+    """A database for ``n`` petitions: empty, or with ``reuse`` a copy of the pristine one
+    kept by an earlier run if there is one; its URL and whether it is that copy."""
+    if kind == "sqlite":
+        path, pristine = home / f"scale-{n}.db", home / f"scale-{n}.pristine.db"
+        for f in _sqlite_files(path):
+            f.unlink(missing_ok=True)
+        copied = reuse and pristine.exists()
+        if copied:
+            shutil.copyfile(pristine, path)
+        return f"sqlite:///{path}", copied
+    name = f"petitions_scale_{n}"
+    pristine_db = f"{name}_pristine"
+    found = _pg(pg_url, f"SELECT 1 FROM pg_database WHERE datname = '{pristine_db}'")[0]
+    copied = reuse and bool(found)
+    _pg(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+        f"CREATE DATABASE {name}" + (f" TEMPLATE {pristine_db}" if copied else ""))
+    return pg_url.rsplit("/", 1)[0] + "/" + name, copied
+
+
+def keep_pristine(kind: str, pg_url: str, home: Path, n: int) -> None:
+    """Keep the database just written as the pristine copy ``--reuse`` starts from."""
+    if kind == "sqlite":
+        shutil.copyfile(home / f"scale-{n}.db", home / f"scale-{n}.pristine.db")
+        return
+    name = f"petitions_scale_{n}"
+    _pg(pg_url, f"DROP DATABASE IF EXISTS {name}_pristine WITH (FORCE)",
+        f"CREATE DATABASE {name}_pristine TEMPLATE {name}")
+
+
+def has_pristine(kind: str, pg_url: str, home: Path, n: int) -> bool:
+    if kind == "sqlite":
+        return (home / f"scale-{n}.pristine.db").exists()
+    return bool(_pg(pg_url, "SELECT 1 FROM pg_database WHERE datname = "
+                            f"'petitions_scale_{n}_pristine'")[0])
 
 
 class Web:
@@ -172,6 +219,8 @@ def measure(app: App, n: int, rnd: random.Random) -> dict[str, list[float]]:
     figures["intake"] = timed(intake, 10)
     figures["sweep (<= 1,000 due rungs)"] = timed(
         lambda: sweep.sweep(app, sweeper="bench", limit=1000), 1)
+    # the configuration is new to this database (a mark left by a run on another is not)
+    (app.settings.home / sweep.SCHEDULES_MARK).unlink(missing_ok=True)
     figures["daily-checks (config new: all rescheduled)"] = timed(
         lambda: sweep.daily_checks(app), 1)
     figures["daily-checks (the next morning)"] = timed(lambda: sweep.daily_checks(app), 1)
@@ -190,6 +239,8 @@ def main() -> None:
     ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     ap.add_argument("--mines", type=int, default=40)
     ap.add_argument("--home", type=Path, default=None)
+    ap.add_argument("--reuse", action="store_true",
+                    help="start from the pristine copies an earlier run kept in --home")
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="petitions-scale-"))
     home.mkdir(parents=True, exist_ok=True)
@@ -202,20 +253,35 @@ def main() -> None:
     results: dict[tuple[str, int], dict[str, list[float]]] = {}
     for n in (int(x) for x in args.sizes.split(",")):
         t0 = time.perf_counter()
-        probe = App(Settings(home=home), installation.office(None), FixedClock(NOW),
-                    lambda: None, None, installation)  # type: ignore[arg-type,return-value]
-        built: list[Built] = list(generate(probe, n, NOW))
-        open_n = sum(1 for b in built if b.case.stage.value != "closed")
-        print(f"{n:,} petitions built through the domain in {time.perf_counter() - t0:.0f} s:"
-              f" {len(built):,} cases (with the group's reviews), {open_n:,} open, "
-              f"{sum(len(b.case.events) for b in built):,} audit events", flush=True)
+        built: list[Built] = []
+        if not (args.reuse and all(has_pristine(k, args.pg_url, home, n)
+                                   for k in args.db.split(","))):
+            probe = App(Settings(home=home), installation.office(None), FixedClock(NOW),
+                        lambda: None, None, installation)  # type: ignore[arg-type,return-value]
+            built = list(generate(probe, n, NOW))
+            open_n = sum(1 for b in built if b.case.stage.value != "closed")
+            print(f"{n:,} petitions built through the domain in "
+                  f"{time.perf_counter() - t0:.0f} s: {len(built):,} cases (with the "
+                  f"group's reviews), {open_n:,} open, "
+                  f"{sum(len(b.case.events) for b in built):,} audit events", flush=True)
         for kind in args.db.split(","):
-            url = fresh_database(kind, args.pg_url, home, n)
+            url, copied = fresh_database(kind, args.pg_url, home, n, reuse=args.reuse)
             engine = make_engine(url)
-            upgrade(engine)
             t0 = time.perf_counter()
-            write(engine, built)
-            print(f"  {kind}: written in {time.perf_counter() - t0:.0f} s", flush=True)
+            upgrade(engine)
+            if copied:
+                print(f"  {kind}: the pristine copy taken and upgraded in "
+                      f"{time.perf_counter() - t0:.1f} s", flush=True)
+            else:
+                t0 = time.perf_counter()
+                write(engine, built)
+                print(f"  {kind}: written in {time.perf_counter() - t0:.0f} s", flush=True)
+                if args.reuse:
+                    engine.dispose()
+                    keep_pristine(kind, args.pg_url, home, n)
+            if kind == "postgresql":  # as autovacuum does within a minute of a bulk load
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                    c.exec_driver_sql("VACUUM ANALYZE")
             app = sql_app(Settings(home=home, config_dir=config, database_url=url),
                           installation, FixedClock(NOW), engine)
             t0 = time.perf_counter()
