@@ -80,7 +80,9 @@ class Demo:
                     # flow and delivers at each moment itself, right after the jump, rather
                     # than wait for the schedule (tests/flows/test_left_alone.py leaves a
                     # served engine alone and sees the schedule do both).
-                    "PETITIONS_SWEEP_SECONDS": "86400", "PETITIONS_SEND_SECONDS": "86400"}
+                    "PETITIONS_SWEEP_SECONDS": "86400", "PETITIONS_SEND_SECONDS": "86400",
+                    # ... and the practices do not run on their own mid-script either.
+                    "PETITIONS_PRACTICES_SECONDS": "86400"}
         self.engine: ServedEngine | None = None
         self.refs: dict[str, str] = {}      # alias -> case id
         self.seen: dict[str, int] = {}      # case id -> events already printed

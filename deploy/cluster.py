@@ -61,6 +61,9 @@ def _create_databases(pg: str, name: str, fresh: bool) -> None:
                 exists = None
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{db}"'))
+        # Prefect's UI run page (graph-v2) took 1.4-3 s on PostgreSQL, all of it the JIT
+        # compiling a query that runs in milliseconds (BENCHMARKS.md): off for its database.
+        conn.execute(text(f'ALTER DATABASE "{_names(name)[0]}" SET jit = off'))
     admin.dispose()
 
 
@@ -91,6 +94,9 @@ def environment(home: Path, pg: str, port: int, name: str = "cluster") -> dict[s
         "PREFECT_LOCAL_STORAGE_PATH": str(home / "prefect" / "results"),
         "PREFECT_API_DATABASE_CONNECTION_URL": _url(pg, prefect_db, "asyncpg"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # No petition's wait has a timeout: nothing to expire, and the loop reads every
+        # paused run every 5 s (about a core at 50,000; BENCHMARKS.md).
+        "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",
         # Workers poll every 2 s (Prefect's default 10 s is the floor of every resume).
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         # Flow runs beat every 30 s; deploy/automations/zombie-runs.json reschedules a run

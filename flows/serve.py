@@ -93,7 +93,8 @@ def serve(settings: Settings, say: Say, *, sweep_seconds: int,
 def _start_server(settings: Settings, sup: Supervisor, url: str, status: Status | None,
                   say: Say) -> None:
     log = settings.prefect_home / "server.log"
-    child = sup.add(Child("prefect-server", lambda: start_server(settings, log)))
+    child = sup.add(Child("prefect-server", lambda: start_server(settings, log),
+                          ready=lambda: healthy(url)))
     assert child.proc is not None
     with (status or _no_status)(f"starting the Prefect server at {url} (log: {log})") as line:
         wait_until_healthy(child.proc, url, SERVER_START_TIMEOUT,

@@ -19,6 +19,7 @@ from flows.prefect_env import stop
 
 FIRST_PAUSE, LONGEST_PAUSE = 1.0, 30.0
 STEADY = 60.0  # seconds up after which a child's pause starts over
+READY_WAIT = 120.0  # a dependent starts after this long even if its parent is not ready
 Say = Callable[[str], None]
 
 
@@ -29,6 +30,9 @@ class Child:
     name: str
     start: Callable[[], subprocess.Popen[bytes]]
     restart_with: tuple[str, ...] = ()
+    ready: Callable[[], bool] | None = None  # answers (the server: its /health)
+    after: str | None = None  # stopped, to start again once this child is ready
+    after_since: float = 0.0
     proc: subprocess.Popen[bytes] | None = None
     deaths: int = 0
     pause: float = FIRST_PAUSE
@@ -40,6 +44,7 @@ class Child:
         self.proc = self.start()
         self.started_at = time.monotonic()
         self.next_start = None
+        self.after = None
 
 
 class Supervisor:
@@ -63,14 +68,16 @@ class Supervisor:
         with self.lock:
             for child in list(self.children.values()):
                 proc = child.proc
-                if child.next_start is None and proc is not None and proc.poll() is not None:
+                if child.after is not None:
+                    self._start_after(child, now)
+                elif child.next_start is None and proc is not None and proc.poll() is not None:
                     self._died(child, proc.returncode, now)
                 elif child.next_start is not None and now >= child.next_start:
                     child.launch()
                     child.history.append(now)
                     self.say(f"{child.name} started again")
                     for name in child.restart_with:
-                        self._restart_quietly(self.children.get(name))
+                        self._stop_until_ready(self.children.get(name), child.name, now)
                 elif child.next_start is None and now - child.started_at > STEADY:
                     child.pause = FIRST_PAUSE
 
@@ -85,13 +92,20 @@ class Supervisor:
         threading.Thread(target=self.on_death, args=(child, code), daemon=True,
                          name=f"serve-death-{child.name}").start()
 
-    def _restart_quietly(self, child: Child | None) -> None:
-        """A dependent started again with the child it needs: not a death of its own."""
-        if child is None or child.next_start is not None or child.proc is None:
+    def _stop_until_ready(self, child: Child | None, parent: str, now: float) -> None:
+        """A dependent stopped, to start again once the child it needs is ready: not a
+        death of its own (a runner started before its server answers exits at once)."""
+        if child is None or child.proc is None:
             return
         stop(child.proc, grace=10.0)
-        child.launch()
-        self.say(f"{child.name} started again with it")
+        child.after, child.after_since, child.next_start = parent, now, None
+
+    def _start_after(self, child: Child, now: float) -> None:
+        parent = self.children.get(child.after or "")
+        ready = parent is None or parent.ready is None or parent.ready()
+        if ready or now - child.after_since > READY_WAIT:
+            child.launch()
+            self.say(f"{child.name} started again with {parent.name if parent else 'it'}")
 
     def watch(self, stopping: threading.Event, every: float = 1.0) -> None:
         """Tick until ``stopping`` is set."""

@@ -60,7 +60,14 @@ class Engine:
                     "PETITIONS_CONFIG_DIR": str(SAMPLE_OFFICE),
                     "PETITIONS_PREFECT_PORT": str(self.port),
                     "PETITIONS_WEB_PORT": self.web.rsplit(":", 1)[1],
-                    "PETITIONS_SIMULATED_CLOCK": "1", "PETITIONS_SWEEP_SECONDS": "3600"}
+                    "PETITIONS_SIMULATED_CLOCK": "1",
+                    # The session's tests run a sweep, a send, the practices or a reconcile
+                    # by hand where they test what it does, on a clock they set: nothing
+                    # runs on its own schedule in between. What runs on its own is
+                    # test_left_alone's (and test_supervised's) engine.
+                    "PETITIONS_SWEEP_SECONDS": "3600", "PETITIONS_SEND_SECONDS": "3600",
+                    "PETITIONS_PRACTICES_SECONDS": "3600",
+                    "PETITIONS_RECONCILE_SECONDS": "3600"}
         for name in ("PREFECT_API_URL", "PETITIONS_DATABASE_URL", CLIENT_AUTH, SERVER_AUTH):
             self.env.pop(name, None)
         self.proc: subprocess.Popen[bytes] | None = None

@@ -62,18 +62,8 @@ def _csrf(web: httpx.Client, path: str) -> str:
     return found.group(1)
 
 
-def _register_through_every_entrance(served: Engine, tmp_path: Path) -> list[str]:
-    for who in ("qian.hui", "lin.na"):
-        served.cli("user", "set-password", who, "--password-stdin", stdin=PASSWORD + "\n")
-    refs = []
-    # The CLI: an ordinary petition and an accusation (from files, as a clerk types them).
-    for number, petition in (("XF-P1", WAGE), ("XF-P2", ACCUSED)):
-        path = tmp_path / f"{number}.json"
-        path.write_text(json.dumps(petition, ensure_ascii=False))
-        served.cli("intake", str(path), "--registration-no", number, "--actor", "qian.hui")
-        refs.append(number)
-    # The web intake form: a group visit.
-    web = _web_login(served, "qian.hui")
+def _web_intake(web: httpx.Client) -> str:
+    """The group visit through the web intake form; its number."""
     p = GROUP["petitioner"]
     done = web.post("/intake", data={
         "csrf": _csrf(web, "/intake"), "name": p["name"], "phone": p["phone"],
@@ -84,7 +74,24 @@ def _register_through_every_entrance(served: Engine, tmp_path: Path) -> list[str
     assert done.status_code == 200, done.text[-2000:]
     found = re.search(r"(XF-\d{8}-[0-9A-F]{6})", done.text)
     assert found
-    refs.append(found.group(1))
+    return found.group(1)
+
+
+def _register_through_every_entrance(served: Engine, tmp_path: Path) -> list[str]:
+    served.cli("user", "set-password", "qian.hui", "--password-stdin", stdin=PASSWORD + "\n")
+    refs = []
+    # The CLI: an ordinary petition and an accusation (from files, as a clerk types them).
+    for number, petition in (("XF-P1", WAGE), ("XF-P2", ACCUSED)):
+        path = tmp_path / f"{number}.json"
+        path.write_text(json.dumps(petition, ensure_ascii=False))
+        served.cli("intake", str(path), "--registration-no", number, "--actor", "qian.hui")
+        refs.append(number)
+    # The web intake form: a group visit.
+    web = _web_login(served, "qian.hui")
+    try:
+        refs.append(_web_intake(web))
+    finally:
+        web.close()
     # The JSON API: another accusation, pushed by a hotline system.
     made = served.cli("token", "create", "hotline-p", "--as", "qian.hui").stdout
     secret = re.search(r"(hotline-p\.\S+)", made)
@@ -118,10 +125,15 @@ def _act_on_them(served: Engine, refs: list[str]) -> None:
         served.cli("ack", ref, "--actor", case["responder"])
         served.paused_at(case["id"], "acknowledged-")
     first = served.case(refs[0])
+    served.cli("user", "set-password", first["responder"], "--password-stdin",
+               stdin=PASSWORD + "\n")
     web = _web_login(served, first["responder"])
-    done = web.post(f"/cases/{refs[0]}/act", data={
-        "csrf": _csrf(web, f"/cases/{refs[0]}"), "act": "accept",
-        "reason": "属于本单位职责，予以受理"})
+    try:
+        done = web.post(f"/cases/{refs[0]}/act", data={
+            "csrf": _csrf(web, f"/cases/{refs[0]}"), "act": "accept",
+            "reason": "属于本单位职责，予以受理"})
+    finally:
+        web.close()
     assert done.status_code == 303, done.text[-2000:]
     served.paused_at(first["id"], "handling-")
     served.cli("sweep")
