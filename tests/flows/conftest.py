@@ -166,12 +166,19 @@ class Engine:
     wait_for = staticmethod(wait_for)
 
 
-@pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = Engine(tmp_path_factory.mktemp("petitions-home"))
-    engine.cli("clock", "set", "2026-11-20T10:00+08:00")
+def serving(home: Path, clock: str, **env: str) -> Iterator[Engine]:
+    """A served engine on ``home`` with the simulated clock at ``clock`` and ``env`` over
+    the harness's settings, stopped afterwards (a fixture's body)."""
+    engine = Engine(home)
+    engine.env.update(env)
+    engine.cli("clock", "set", clock)
     engine.start()
     try:
         yield engine
     finally:
         engine.stop()
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    yield from serving(tmp_path_factory.mktemp("petitions-home"), "2026-11-20T10:00+08:00")

@@ -21,7 +21,7 @@ from services.bootstrap import bootstrap
 from services.cases import register
 from services.settings import Settings
 from tests.conftest import WAGE
-from tests.flows.conftest import Engine
+from tests.flows.conftest import Engine, serving
 
 # Short enough to see each run in minutes, long enough that a loaded 2-core machine (a
 # flow-run process costs a second of CPU to start) does not fall behind its schedules.
@@ -32,14 +32,8 @@ PATIENCE = 420  # generous caps: each is met in a minute or two on a quiet machi
 
 @pytest.fixture(scope="module")
 def alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = Engine(tmp_path_factory.mktemp("left-alone"))
-    engine.env.update(INTERVALS)
-    engine.cli("clock", "set", "2026-11-20T14:05+08:00")  # a weekday afternoon
-    engine.start()
-    try:
-        yield engine
-    finally:
-        engine.stop()
+    yield from serving(tmp_path_factory.mktemp("left-alone"),  # a weekday afternoon
+                       "2026-11-20T14:05+08:00", **INTERVALS)
 
 
 def _healthz(engine: Engine) -> tuple[int, dict[str, Any]]:

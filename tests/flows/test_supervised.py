@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import WAGE
-from tests.flows.conftest import Engine, _descendants
+from tests.flows.conftest import Engine, _descendants, serving
 
 CHILDREN = (("workplace", "web.main:create_app"), ("prefect-server", "prefect server start"),
             ("runner", "flows.runner"))
@@ -28,14 +28,8 @@ PATIENCE = 300  # generous caps for what a loaded machine may take after that
 
 @pytest.fixture(scope="module")
 def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = Engine(tmp_path_factory.mktemp("supervised"))
-    engine.env.update({"PETITIONS_SWEEP_SECONDS": "20", "PETITIONS_SEND_SECONDS": "20"})
-    engine.cli("clock", "set", "2026-11-20T09:00+08:00")
-    engine.start()
-    try:
-        yield engine
-    finally:
-        engine.stop()
+    yield from serving(tmp_path_factory.mktemp("supervised"), "2026-11-20T09:00+08:00",
+                       PETITIONS_SWEEP_SECONDS="20", PETITIONS_SEND_SECONDS="20")
 
 
 def _pid(engine: Engine, marker: str) -> int | None:
