@@ -8,15 +8,14 @@ scaled-out set-up, on this machine, in one run.
 2. Scaled out: ``deploy/cluster.py`` (a Prefect server on PostgreSQL, two process workers,
    our database on PostgreSQL).
 
-For each, one client process runs the intake flow for every petition (as ``petitions
-intake`` does through the intake deployment, minus a process start per petition), and the
-clock stops when every lifecycle run is suspended at its first form. Prints both rates.
+For each, one client process registers every petition and starts its lifecycle run (as
+``petitions intake`` does, minus a process start per petition), and the clock stops when
+every lifecycle run is suspended at its first form. Prints both rates.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import socket
@@ -24,11 +23,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy"))
+sys.path.insert(0, str(ROOT))
+
+from flows.rest import PrefectApi, Unreachable  # noqa: E402
+from storage.audit import installation_key  # noqa: E402
 
 
 def _free_port() -> int:
@@ -37,22 +39,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _post(api: str, path: str, body: dict) -> list:  # type: ignore[type-arg]
-    req = urllib.request.Request(f"{api}{path}", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return list(json.loads(r.read()))
-
-
-def _paused(api: str) -> int:
-    return len(_post(api, "/flow_runs/filter", {
+def _paused(api: PrefectApi) -> int:
+    return len(api.call("POST", "/flow_runs/filter", {
         "flows": {"name": {"any_": ["petition-lifecycle"]}},
         "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}, "limit": 200}))
 
 
 def measure(env: dict[str, str], n: int) -> float:
     """Seconds from the first intake until all ``n`` lifecycle runs are suspended."""
-    api = env["PREFECT_API_URL"]
+    api = PrefectApi(env["PREFECT_API_URL"], env.get("PREFECT_API_AUTH_STRING"), timeout=30)
     started = time.monotonic()
     subprocess.run([sys.executable, str(ROOT / "tests" / "cluster" / "drive.py"), "intake",
                     str(n)], env={**os.environ, **env}, check=True, capture_output=True)
@@ -76,16 +71,18 @@ def embedded(n: int) -> float:
                                   "serve"], env={**clean, **env}, stdout=log,
                                  stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{port}/api"
+    auth = installation_key(home, {}, "", "prefect-auth").decode()  # the home's password
     try:
         while True:
             try:
-                urllib.request.urlopen(f"{api}/deployments/name/petition-lifecycle/lifecycle",
-                                       timeout=2).close()
+                PrefectApi(api, auth, timeout=2).call(
+                    "GET", "/deployments/name/petition-lifecycle/lifecycle")
                 break
-            except OSError:
+            except Unreachable:
                 time.sleep(0.5)
         time.sleep(2)
-        client_env = {**env, "PREFECT_API_URL": api, "PREFECT_HOME": str(home / "prefect"),
+        client_env = {**env, "PREFECT_API_URL": api, "PREFECT_API_AUTH_STRING": auth,
+                      "PREFECT_HOME": str(home / "prefect"),
                       "PREFECT_LOCAL_STORAGE_PATH": str(home / "prefect" / "results")}
         return measure(client_env, n)
     finally:

@@ -4,6 +4,8 @@ when unhealthy (no sweep for three intervals), so that a container's probe can r
 
 from __future__ import annotations
 
+import time
+
 import typer
 
 from cli.common import Json, emit, out, reports_errors, say
@@ -14,6 +16,7 @@ from services import health
 
 def register(app: typer.Typer) -> None:
     app.command("health")(health_cmd)
+    app.command("watchdog")(watchdog_cmd)
 
 
 @reports_errors
@@ -31,3 +34,23 @@ def health_cmd(as_json: Json = False) -> None:
                       markup=False)
     if not h.ok:
         raise typer.Exit(1)
+
+
+@reports_errors
+def watchdog_cmd() -> None:
+    """Watch the deadline sweeps and alarm the office when they stop (and when they come
+    back), without Prefect: what `petitions serve` does beside its engine, for a scaled-out
+    engine (compose, Helm) whose sweeps run on Prefect's workers. Runs until stopped."""
+    a = make_app()
+    state: dict[str, object] = {}
+    every = min(30.0, float(a.settings.sweep_seconds))
+    say(f"watching the sweeps every {every:.0f} s (unhealthy past three intervals)")
+    while True:
+        try:
+            h = health.watch(a, state)
+        except Exception as e:  # the database down: said, and looked at again
+            say(f"could not read the engine's health: {type(e).__name__}: {e}")
+        else:
+            if not h.ok:
+                say(f"unhealthy: {h.why}")
+        time.sleep(every)

@@ -28,7 +28,7 @@ GROUPS: dict[str, str] = {
     "report": "cli.supervise",
     "reception": "cli.practices", "zero-report": "cli.practices", "signal": "cli.practices",
     "practices": "cli.practices", "key-periods": "cli.practices",
-    "outbox": "cli.outbox", "demo": "cli.demo", "health": "cli.health",
+    "outbox": "cli.outbox", "demo": "cli.demo", "health": "cli.health", "watchdog": "cli.health",
     "user": "cli.access", "token": "cli.access", "notice": "cli.notice",
 }
 

@@ -127,6 +127,15 @@ def _spawn(args: list[str], env: dict[str, str], log: Path, tied: bool = False) 
     return proc.pid
 
 
+def _write_state(home: Path, state: dict) -> None:  # type: ignore[type-arg]
+    """``cluster.json``, its owner's alone: it holds the passwords and keys in ``env``."""
+    path = home / "cluster.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(state, indent=2))
+    path.chmod(0o600)
+
+
 def _healthy(api: str) -> bool:
     try:
         with urllib.request.urlopen(f"{api}/health", timeout=1) as r:
@@ -147,8 +156,8 @@ def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str
        name: str = "cluster", tied: bool = False) -> dict:  # type: ignore[type-arg]
     """Start the cluster. ``tied``: its server and workers die with this process (the
     tests); from the command line they outlive ``up`` until ``down``."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "prefect").mkdir(exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)  # its keys and cluster.json: secrets
+    (home / "prefect").mkdir(mode=0o700, exist_ok=True)
     port = port or _free_port()
     env = {**environment(home, pg, port, name), **extra}
     _create_databases(pg, name, fresh=True)
@@ -158,7 +167,7 @@ def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str
     state["pids"]["server"] = _spawn(
         [str(bin_ / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
          str(port)], env, home / "server.log", tied)
-    (home / "cluster.json").write_text(json.dumps(state, indent=2))
+    _write_state(home, state)
     started = time.monotonic()
     while not _healthy(env["PREFECT_API_URL"]):
         if time.monotonic() - started > 180:
@@ -184,7 +193,7 @@ def up(home: Path, pg: str, workers: int, port: int | None, extra: dict[str, str
             [str(bin_ / "prefect"), "worker", "start", "--pool", "petitions", "--type",
              "process", "--name", f"worker-{i}", "--prefetch-seconds", "5"], env,
             home / f"worker-{i}.log", tied)
-    (home / "cluster.json").write_text(json.dumps(state, indent=2))
+    _write_state(home, state)
     print(f"up in {time.monotonic() - started:.0f} s: server {env['PREFECT_API_URL']}, "
           f"{workers} worker(s); state in {home / 'cluster.json'}")
     return state

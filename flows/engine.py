@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flows.prefect_env import api, api_url, configure, healthy
-from flows.rest import Unreachable
+from flows.rest import Refused, Unreachable
 from services.bootstrap import App
 from services.settings import Settings
 
@@ -46,6 +46,8 @@ class PrefectRuns:
                     "the case is next acted on")
         try:
             return api(self.settings).resume(run_id, wake_input(request))
+        except Refused as e:
+            return str(e)
         except Unreachable as e:
             return f"no answer from the Prefect server: {e}"
 
@@ -59,6 +61,8 @@ class PrefectRuns:
         try:
             run_id = api(self.settings).create_run(LIFECYCLE_DEPLOYMENT, {"case_id": case_id},
                                                    f"petition:{case_id}")
+        except Refused as e:
+            return f"{e}: the run is not started until the password is right"
         except Unreachable as e:
             return (f"no answer from the Prefect server ({e}); the run starts when it is "
                     "back (the reconciler starts it)")

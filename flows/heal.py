@@ -149,3 +149,24 @@ def _new_run(app: App, case_id: str, may_start: bool, *, first: bool, why: str =
             uow.replace_run(case_id, str(run.id), app.clock.now())
         uow.commit()
     return STARTED if first else f"{REPLACED}, {why}"
+
+
+RETIRED_INTAKE = "petition-intake"
+
+
+def forget_intake_runs() -> int:
+    """Delete every run of the retired ``petition-intake`` flow (its parameters held whole
+    petitions) and its deployment; how many runs were deleted."""
+    flows = FlowFilter(name=FlowFilterName(any_=[RETIRED_INTAKE]))
+    deleted = 0
+    with get_client(sync_client=True) as client:
+        while page := client.read_flow_runs(flow_filter=flows, limit=PAGE):
+            for run in page:
+                client.delete_flow_run(run.id)
+                deleted += 1
+        try:
+            client.delete_deployment(client.read_deployment_by_name(
+                f"{RETIRED_INTAKE}/intake").id)
+        except ObjectNotFound:
+            pass
+    return deleted

@@ -24,12 +24,15 @@ class StepInput(RunInput):
     actor: str = Field(description="Your person id (from the org chart), e.g. lin.na. "
                        "Checked against who may take this act on this case; Prefect's UI "
                        "has no per-person login, so it records the channel as prefect-ui.")
-    reason: str = Field("", description="Reason, notice text or basis (理由/依据)")
+    reason: str = Field("", description="Reason, notice text or basis (理由/依据). Kept by "
+                        "Prefect, readable to its operators: write what may quote the "
+                        "petition in the workplace instead")
     leader: str | None = Field(None, description="assign_leader: the leader's person id")
     outcome: Literal["support", "explain", "reject", "mediated"] | None = Field(
         None, description="close / decide_review / decide_re_review: the decision")
     summary: str = Field("", description="The written decision's summary (处理意见), or "
-                         "what was done (report: 完成任务报告)")
+                         "what was done (report: 完成任务报告). Kept by Prefect, readable to "
+                         "its operators: write what may quote the petition in the workplace")
     resolution: Literal["resolved", "explained", "assisted"] | None = Field(
         None, description="close: 三个到位 - resolved / explained / assisted")
     rating: Literal["satisfied", "basically", "not_satisfied"] | None = None

@@ -43,13 +43,13 @@ async def lifecycle(case_id: str) -> str:
 async def sweeper(limit: int = 500) -> int:
     """Fire every due reminder, warning, breach and escalation exactly once. A rung that
     cannot fire holds back no other: it is recorded, the office alarmed, and it is retried."""
-    swept = tasks.sweep_due(f"sweeper@{socket.gethostname()}", limit)
-    for f in swept.fired:
+    fired, failed = tasks.sweep_due(f"sweeper@{socket.gethostname()}", limit)
+    for f in fired:
         tasks.announce(f)
-    if swept.fired or swept.failed:
+    if fired or failed:
         get_run_logger().info("fired %d rung event(s); %d rung(s) could not fire",
-                              len(swept.fired), len(swept.failed))
-    return len(swept.fired)
+                              len(fired), failed)
+    return len(fired)
 
 
 @flow(name="outbox-sender", persist_result=True)

@@ -113,6 +113,12 @@ def tied_to_parent(sig: int = signal.SIGTERM, *, new_session: bool = True
     return tie
 
 
+def tethered(args: list[str]) -> list[str]:
+    """``args`` run through ``flows.tether``: tied to this process (it dies with it), in a
+    session of its own (Ctrl-C reaches only ``serve``, which stops it in order)."""
+    return [sys.executable, "-m", "flows.tether", str(os.getpid()), "--", *args]
+
+
 def start_server(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     """Start the embedded Prefect server (SQLite under ``PETITIONS_HOME``) as a child."""
     env = {**os.environ, **prefect_environment(settings)}
@@ -126,10 +132,9 @@ def start_server(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     env[SERVER_AUTH] = os.environ.get(SERVER_AUTH) or env[CLIENT_AUTH]
     args = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
             "--port", str(settings.prefect_port)]
-    out = log.open("ab")
-    preexec = tied_to_parent(signal.SIGTERM)  # dies with ``petitions serve``
-    return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, preexec_fn=preexec)
+    with log.open("ab") as out:  # dies with ``petitions serve``
+        return subprocess.Popen(tethered(args), env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
 
 
 def start_web(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
@@ -143,9 +148,9 @@ def start_web(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
             "--host", settings.web_host, "--port", str(settings.web_port),
             *(["--proxy-headers", "--forwarded-allow-ips", proxies] if proxies
               else ["--no-proxy-headers"]), "--timeout-graceful-shutdown", "10"]
-    out = log.open("ab")
-    return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, preexec_fn=tied_to_parent(signal.SIGTERM))
+    with log.open("ab") as out:
+        return subprocess.Popen(tethered(args), env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
 
 
 def web_address(settings: Settings) -> str:

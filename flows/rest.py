@@ -29,6 +29,10 @@ class Unreachable(Exception):
     """No answer from the Prefect server (refused, timed out, or an error status)."""
 
 
+class Refused(Unreachable):
+    """The Prefect server answers, but not to this home's password (401, 403)."""
+
+
 class PrefectApi:
     """Prefect's REST API at ``url`` (``…/api``), authenticated with ``auth``."""
 
@@ -54,10 +58,17 @@ class PrefectApi:
                 if e.code == 503 and attempt < BUSY_TRIES - 1:
                     time.sleep(0.5 * (attempt + 1))
                     continue
+                if e.code in (401, 403):
+                    raise Refused("the Prefect server refuses this home's password "
+                                  f"(HTTP {e.code}; PREFECT_API_AUTH_STRING)") from None
                 raise Unreachable(f"{method} {path}: HTTP {e.code}") from None
             except (urllib.error.URLError, OSError) as e:
                 raise Unreachable(f"{method} {path}: {getattr(e, 'reason', e)}") from None
         raise Unreachable(f"{method} {path}: busy")  # pragma: no cover - loop returns
+
+    def check(self) -> None:
+        """The server answers, and to this password (``Refused`` if not)."""
+        self.call("GET", "/admin/version")
 
     def create_run(self, deployment: str, parameters: Mapping[str, Any],
                    idempotency_key: str | None) -> str:

@@ -1,10 +1,14 @@
 """Keeping ``petitions serve``'s children alive: the Prefect server, the runner, the office
-workplace. A child that dies is started again after a pause that doubles with each death in
-a row (1 s up to 30 s; a child up for a minute starts over at 1 s), and each death is told
-to ``on_death`` (the serve journals and alarms it). A child may name others to start again
-with it: the runner after the server, so that it polls the new server from a clean start.
+workplace. A child that dies — or that cannot be started, or, having a ``ready`` probe,
+stops answering it for ``HUNG_AFTER`` seconds — is started again after a pause that doubles
+with each death in a row (1 s up to 30 s; a child up for a minute starts over at 1 s, its
+streak of deaths with it). Deaths are told to ``on_death`` at the first of a streak and then
+at the 5th, 20th and every 50th (a child that cannot start does not flood the office). A
+child may name others to start again with it: the runner after the server, once the new
+server answers.
 
-Imports no Prefect: the supervisor must outlive whatever breaks there.
+Imports no Prefect: the supervisor must outlive whatever breaks there. Its loop never ends
+but on ``stopping``.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flows.prefect_env import stop
 
 FIRST_PAUSE, LONGEST_PAUSE = 1.0, 30.0
-STEADY = 60.0  # seconds up after which a child's pause starts over
-READY_WAIT = 120.0  # a dependent starts after this long even if its parent is not ready
+STEADY = 60.0        # seconds up after which a child's pause and streak start over
+READY_WAIT = 120.0   # a dependent starts after this long even if its parent is not ready
+HUNG_AFTER = 180.0   # a child alive but not answering its probe this long is killed
+TOLD_AT = (1, 5, 20)  # the deaths of a streak told; then every 50th
 Say = Callable[[str], None]
 
 
@@ -31,20 +37,21 @@ class Child:
     start: Callable[[], subprocess.Popen[bytes]]
     restart_with: tuple[str, ...] = ()
     ready: Callable[[], bool] | None = None  # answers (the server: its /health)
-    after: str | None = None  # stopped, to start again once this child is ready
-    after_since: float = 0.0
     proc: subprocess.Popen[bytes] | None = None
-    deaths: int = 0
+    deaths: int = 0  # in a row: since it last stayed up STEADY seconds
     pause: float = FIRST_PAUSE
     started_at: float = 0.0
     next_start: float | None = None
-    history: list[float] = field(default_factory=list)  # when each restart happened
+    after: str | None = None  # stopped, to start again once this child is ready
+    after_since: float = 0.0
+    unready_since: float | None = None
 
     def launch(self) -> None:
         self.proc = self.start()
         self.started_at = time.monotonic()
         self.next_start = None
         self.after = None
+        self.unready_since = None
 
 
 class Supervisor:
@@ -63,23 +70,46 @@ class Supervisor:
         return child
 
     def tick(self, now: float | None = None) -> None:
-        """Notice the children that died; start again those whose pause is over."""
+        """Notice the children that died or hung; start again those whose pause is over."""
         now = time.monotonic() if now is None else now
         with self.lock:
             for child in list(self.children.values()):
-                proc = child.proc
-                if child.after is not None:
-                    self._start_after(child, now)
-                elif child.next_start is None and proc is not None and proc.poll() is not None:
-                    self._died(child, proc.returncode, now)
-                elif child.next_start is not None and now >= child.next_start:
-                    child.launch()
-                    child.history.append(now)
-                    self.say(f"{child.name} started again")
-                    for name in child.restart_with:
-                        self._stop_until_ready(self.children.get(name), child.name, now)
-                elif child.next_start is None and now - child.started_at > STEADY:
-                    child.pause = FIRST_PAUSE
+                try:
+                    self._look(child, now)
+                except Exception as e:  # e.g. a start refused (no file descriptors, disk)
+                    self.say(f"{child.name} could not be started: {type(e).__name__}: {e}")
+                    child.proc = None
+                    self._died(child, None, now)
+
+    def _look(self, child: Child, now: float) -> None:
+        proc = child.proc
+        if child.after is not None:
+            self._start_after(child, now)
+        elif child.next_start is not None:
+            if now >= child.next_start:
+                child.launch()
+                self.say(f"{child.name} started again")
+                for name in child.restart_with:
+                    self._stop_until_ready(self.children.get(name), child.name, now)
+        elif proc is None or proc.poll() is not None:
+            self._died(child, proc.returncode if proc else None, now)
+        else:
+            if now - child.started_at > STEADY:
+                child.pause, child.deaths = FIRST_PAUSE, 0
+            self._probe(child, now)
+
+    def _probe(self, child: Child, now: float) -> None:
+        """A child that stopped answering its probe for ``HUNG_AFTER`` is killed (and so
+        started again as a death). Probed from the time it is up for a minute only."""
+        if child.ready is None or now - child.started_at < STEADY:
+            return
+        if child.ready():
+            child.unready_since = None
+            return
+        child.unready_since = child.unready_since or now
+        if now - child.unready_since > HUNG_AFTER and child.proc is not None:
+            self.say(f"{child.name} has not answered for {HUNG_AFTER:.0f} s: stopping it")
+            stop(child.proc, grace=10.0)
 
     def _died(self, child: Child, code: int | None, now: float) -> None:
         child.deaths += 1
@@ -87,10 +117,8 @@ class Supervisor:
         self.say(f"{child.name} exited with code {code}; starting it again in "
                  f"{child.pause:.0f} s")
         child.pause = min(child.pause * 2, LONGEST_PAUSE)
-        # Told on a thread of its own: an alarm may take seconds to deliver, and the other
-        # children are watched meanwhile.
-        threading.Thread(target=self.on_death, args=(child, code), daemon=True,
-                         name=f"serve-death-{child.name}").start()
+        if child.deaths in TOLD_AT or child.deaths % 50 == 0:
+            self.on_death(child, code)
 
     def _stop_until_ready(self, child: Child | None, parent: str, now: float) -> None:
         """A dependent stopped, to start again once the child it needs is ready: not a
@@ -107,6 +135,13 @@ class Supervisor:
             child.launch()
             self.say(f"{child.name} started again with {parent.name if parent else 'it'}")
 
+    def stop_one(self, name: str) -> None:
+        """Stop child ``name`` (it is then started again, as a death)."""
+        with self.lock:
+            child = self.children.get(name)
+            if child is not None and child.proc is not None and child.next_start is None:
+                stop(child.proc, grace=10.0)
+
     def watch(self, stopping: threading.Event, every: float = 1.0) -> None:
         """Tick until ``stopping`` is set."""
         while not stopping.wait(every):
@@ -119,8 +154,8 @@ class Supervisor:
             names = [n for n in order if n in self.children] + [
                 n for n in reversed(self.children) if n not in order]
             for name in names:
-                proc = self.children[name].proc
-                self.children[name].next_start = None
-                if proc is not None:
-                    stop(proc)
+                child = self.children[name]
+                child.next_start, child.after = None, None
+                if child.proc is not None:
+                    stop(child.proc)
             return names

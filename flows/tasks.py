@@ -144,9 +144,10 @@ def apply_step(case_id: str, key: str, stage: str, request: dict[str, Any]) -> d
          "via": "prefect-ui"})
     try:
         result = cases.act(app(), case_id, req, in_stage=Stage(stage))
-    except PetitionError as e:
-        log.error("refused %s by %s: %s", req.act.value, req.actor, e)
-        return {"result": "refused", "error": str(e)}
+    except PetitionError as e:  # its text may quote the case: said to Prefect by kind only
+        log.error("refused %s by %s: %s (the workplace and the CLI say why)",
+                  req.act.value, req.actor, type(e).__name__)
+        return {"result": "refused", "error": type(e).__name__}
     if result.status == "superseded":
         log.warning("%s by %s came after the case moved on (now %s); submit it again on the "
                     "new form if still wanted", req.act.value, req.actor, result.stage.value)
@@ -154,16 +155,19 @@ def apply_step(case_id: str, key: str, stage: str, request: dict[str, Any]) -> d
 
 
 @task(cache_policy=NONE, retries=2, retry_delay_seconds=1)  # a rolled-back claim is free
-def sweep_due(sweeper: str, limit: int) -> sweep.Swept:
+def sweep_due(sweeper: str, limit: int) -> tuple[list[sweep.Fired], int]:
     """Claim and fire every due rung (state, audit event, queued message: one commit). A
-    rung that cannot fire is recorded, alarmed and retried later by the sweep itself."""
+    rung that cannot fire is recorded, alarmed and retried later by the sweep itself; here,
+    where Prefect keeps what is logged and returned, only what kind of failure it was (its
+    text, which may name a declared interest, is on the case's timeline)."""
     swept = sweep.sweep(app(), sweeper=sweeper, limit=limit)
     health.beat(app(), health.SWEEP, f"{len(swept.fired)} fired, {len(swept.failed)} failed")
     for f in swept.failed:
-        get_run_logger().warning("case %s: rung %s/%s could not fire (%s); retried at %s, "
-                                 "%s alarmed", f.ref, f.clock, f.rung, f.reason,
-                                 f.retry_at.isoformat(), f.alarmed or "nobody")
-    return swept
+        get_run_logger().warning("case %s: rung %s/%s could not fire (%s; the reason is on "
+                                 "its timeline); retried at %s, %s alarmed", f.ref, f.clock,
+                                 f.rung, f.kind, f.retry_at.isoformat(),
+                                 f.alarmed or "nobody")
+    return swept.fired, len(swept.failed)
 
 
 def announce(fired: sweep.Fired) -> None:

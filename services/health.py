@@ -65,6 +65,13 @@ class Health:
             return None
         return max(0.0, (self.at - self.last_sweep).total_seconds())
 
+    def public(self) -> dict[str, Any]:
+        """What anyone may read (``/healthz`` has no login): healthy or not, and the last
+        sweep's age; not what the engine has been doing."""
+        return {"status": "ok" if self.ok else "unhealthy",
+                "last_sweep_age_seconds": (round(self.sweep_age, 1)
+                                           if self.sweep_age is not None else None)}
+
     def as_dict(self) -> dict[str, Any]:
         return {"status": "ok" if self.ok else "unhealthy", "reason": self.why,
                 "sweep_interval_seconds": self.interval,
@@ -111,20 +118,21 @@ def alarm(app: App, what: E, key: str, reason: str, *, deliver_now: bool = True)
     that usually delivers it may be what stopped. Whether an alarm was queued."""
     now = app.clock.now()
     to = _engine_recipient(app)
+    message = f"alert:{JOURNAL}:{key}:{to}"
     with app.uow() as uow:
-        if uow.has_message(f"alert:{JOURNAL}:{key}:{to}"):
+        if uow.has_message(message):
             return False
         uow.practices.append(JOURNAL, "engine", [DomainEvent(
             what, JOURNAL, "serve", now, "engine", {"reason": reason, "key": key})])
         if to is not None:
-            uow.queue([{"key": f"alert:{JOURNAL}:{key}:{to}", "case_id": JOURNAL,
+            uow.queue([{"key": message, "case_id": JOURNAL,
                         "kind": "alert", "recipient": to, "urgent": 1, "queued_at": now,
                         "payload": {"at": pendulum.instance(now).isoformat(),
                                     "alert": {"code": what.value, "ref": "", "reason": reason}}}])
         uow.commit()
     log.warning("%s: %s (alarm to %s)", what.value, reason, to or "nobody: no alert_to")
     if deliver_now and to is not None:
-        deliver(app, limit=50)
+        deliver(app, limit=1, keys=[message])  # this alarm alone: the rest is the sender's
     return True
 
 

@@ -17,6 +17,7 @@ import functools
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pendulum
@@ -87,7 +88,8 @@ class Report:
 
 
 def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
-            read_secret: SecretReader | None = None) -> Report:
+            read_secret: SecretReader | None = None, keys: Sequence[str] | None = None
+            ) -> Report:
     """Deliver every message whose time has come. Returns what happened, by outcome.
 
     Fenced: the batch is claimed under a token of its own, and each message's claim is
@@ -102,7 +104,7 @@ def deliver(app: App, transport: Transport | None = None, *, limit: int = 100,
     counts: Counter[str] = Counter()
     busy: dict[str, dt.datetime] = {}  # robots that asked us to wait, in this batch
     with app.uow() as uow:
-        claimed = uow.claim_messages(app.clock.now(), limit, token)
+        claimed = uow.claim_messages(app.clock.now(), limit, token, keys=keys)
         uow.commit()
     for row in claimed:
         now = app.clock.now()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +31,16 @@ class _Loaded:
     note: str | None
 
 
+_LOADING = threading.Lock()  # the warning filters and stdout are the process's own
+
+
 @functools.cache
 def _load() -> _Loaded:
+    with _LOADING:
+        return _import()
+
+
+def _import() -> _Loaded:
     # Its warning is recorded, not raised; its banner on a missing library (a print to
     # stdout) is kept off the command's output: the one-line reason says it.
     with warnings.catch_warnings(record=True) as caught, \

@@ -47,9 +47,14 @@ class Failed:
     ref: str
     clock: str
     rung: str
-    reason: str
+    reason: str  # with the cause's text: for our audit, never for Prefect's logs
     retry_at: dt.datetime
     alarmed: str | None
+
+    @property
+    def kind(self) -> str:
+        """What failed, without its text (which may name a declared interest)."""
+        return self.reason.split(":", 1)[0]
 
 
 @dataclass(frozen=True)

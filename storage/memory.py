@@ -260,10 +260,12 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
         return n
 
     def claim_messages(self, now: dt.datetime, limit: int, token: str,
-                       stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]:
+                       stale: dt.timedelta = STALE_CLAIM, keys: Sequence[str] | None = None
+                       ) -> list[OutboxRow]:
         due = [m for m in self.data.outbox.values()
-               if (m["status"] == "queued" and m["next_attempt_at"] <= now)
-               or (m["status"] == "sending" and m["claimed_at"] <= now - stale)]
+               if ((m["status"] == "queued" and m["next_attempt_at"] <= now)
+                   or (m["status"] == "sending" and m["claimed_at"] <= now - stale))
+               and (keys is None or m["key"] in keys)]
         due.sort(key=lambda m: (m["next_attempt_at"], m["id"]))
         claimed = []
         for m in due[:limit]:

@@ -256,8 +256,10 @@ class UnitOfWork(Protocol):
 
     def queue(self, messages: list[dict[str, Any]]) -> int: ...
     def claim_messages(self, now: dt.datetime, limit: int, token: str,
-                       stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]:
-        """Claim due messages under ``token`` (and those whose claim went stale)."""
+                       stale: dt.timedelta = STALE_CLAIM, keys: Sequence[str] | None = None
+                       ) -> list[OutboxRow]:
+        """Claim due messages under ``token`` (and those whose claim went stale); with
+        ``keys``, only those."""
 
     def renew_claim(self, message_id: int, token: str, now: dt.datetime) -> bool:
         """Renew the claim just before sending: whether ``token`` still holds it (False:

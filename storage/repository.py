@@ -321,12 +321,15 @@ class SqlUnitOfWork(SqlReads, SqlMeasures, SqlRuns):
         self.cases._reschedule(schedules)
 
     def claim_messages(self, now: dt.datetime, limit: int, token: str,
-                       stale: dt.timedelta = STALE_CLAIM) -> list[OutboxRow]:
+                       stale: dt.timedelta = STALE_CLAIM, keys: Sequence[str] | None = None
+                       ) -> list[OutboxRow]:
         """Claim queued messages whose time has come (and any a crashed sender left in
         ``sending`` for longer than ``stale``), oldest first. Each claim is a guarded UPDATE,
         so of two senders only one gets a message."""
         due = or_(and_(outbox.c.status == "queued", outbox.c.next_attempt_at <= now),
                   and_(outbox.c.status == "sending", outbox.c.claimed_at <= now - stale))
+        if keys is not None:
+            due = and_(due, outbox.c.key.in_(list(keys)))
         rows = list(self.conn.execute(select(outbox).where(due)
                                       .order_by(outbox.c.next_attempt_at, outbox.c.id)
                                       .limit(limit)))

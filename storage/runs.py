@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, select, update
 
 from storage.ports import RunRow, Wait
 from storage.tables import cases, lifecycle_runs
@@ -21,9 +21,20 @@ class SqlRuns:
             lifecycle_runs.c.case_id == case_id)).scalar()
 
     def record_run(self, case_id: str, flow_run_id: str, at: dt.datetime) -> None:
-        if self.run_of(case_id) is None:
-            self.conn.execute(insert(lifecycle_runs).values(
-                case_id=case_id, flow_run_id=flow_run_id, started_at=at))
+        """The case's first run, unless one is recorded: an entrance and the reconciler may
+        both start it (Prefect's idempotency key gives them the same run) and record it at
+        once; the second insert does nothing rather than fail."""
+        values = {"case_id": case_id, "flow_run_id": flow_run_id, "started_at": at}
+        if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            self.conn.execute(pg_insert(lifecycle_runs).values(**values)
+                              .on_conflict_do_nothing(index_elements=["case_id"]))
+            return
+        from sqlalchemy.dialects.sqlite import insert as lite_insert
+
+        self.conn.execute(lite_insert(lifecycle_runs).values(**values)
+                          .on_conflict_do_nothing(index_elements=["case_id"]))
 
     def replace_run(self, case_id: str, flow_run_id: str, at: dt.datetime) -> None:
         self.conn.execute(update(lifecycle_runs).where(lifecycle_runs.c.case_id == case_id)

@@ -57,9 +57,10 @@ def create_app(app: App | None = None, runs: Runs | None = None) -> FastAPI:
     @web.get("/healthz", include_in_schema=False)
     def healthz() -> Response:
         """The engine's health: the age of the last completed deadline sweep; 503 past
-        three sweep intervals (``services.health``), whatever else still answers."""
+        three sweep intervals (``services.health``), whatever else still answers. No
+        login: nothing of what the engine did (``petitions health`` says that)."""
         h = health.health(petitions)
-        return JSONResponse(h.as_dict(), status_code=200 if h.ok else 503)
+        return JSONResponse(h.public(), status_code=200 if h.ok else 503)
 
     @web.middleware("http")
     async def no_caching(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -117,8 +117,9 @@ def _register_through_every_entrance(served: Engine, tmp_path: Path) -> list[str
 
 
 def _act_on_them(served: Engine, refs: list[str]) -> None:
-    """Acknowledge each from the CLI; accept the first from the web, with a reason; each
-    wake reaches its run, which then waits at the next form."""
+    """Acknowledge each from the CLI; accept the first from the web and report it done from
+    the CLI, each with a text that quotes the petition (reasons and summaries stay ours);
+    each wake reaches its run, which then waits at the next form."""
     for ref in refs:
         case = served.case(ref)
         served.paused_at(case["id"], "assigned-")
@@ -131,10 +132,16 @@ def _act_on_them(served: Engine, refs: list[str]) -> None:
     try:
         done = web.post(f"/cases/{refs[0]}/act", data={
             "csrf": _csrf(web, f"/cases/{refs[0]}"), "act": "accept",
-            "reason": "属于本单位职责，予以受理"})
+            "reason": f"{WAGE['subject']}，属于本单位职责，予以受理"})
     finally:
         web.close()
     assert done.status_code == 303, done.text[-2000:]
+    served.paused_at(first["id"], "handling-")
+    served.cli("report-completion", refs[0], "--actor", first["responder"], "--summary",
+               f"已核实{WAGE['petitioner']['name']}反映的{WAGE['content']}")
+    served.wait_for(lambda: any(e["event"] == "CompletionReported"
+                                for e in served.case(refs[0])["events"]), 60,
+                    "the report committed")
     served.paused_at(first["id"], "handling-")
     served.cli("sweep")
 
@@ -200,3 +207,16 @@ def test_nothing_of_a_petition_reaches_prefect_from_any_entrance(served, tmp_pat
         if path.is_file():
             text = path.read_bytes().decode("utf-8", errors="replace")
             assert not _found(text), f"{path.name} carries {_found(text)}"
+
+
+def test_the_retired_intake_runs_are_forgotten(served):
+    """Runs of the old petition-intake flow held whole petitions: the command deletes them."""
+    flow = served.post("/flows/", {"name": "petition-intake"})
+    old = served.post("/flow_runs/", {"flow_id": flow["id"], "parameters": {
+        "petition": {"petitioner": {"name": "公孙旧案"}}, "registration_no": "XF-OLD"},
+        "state": {"type": "COMPLETED"}})
+    assert served.get(f"/flow_runs/{old['id']}")["parameters"]["registration_no"] == "XF-OLD"
+    done = served.cli("forget-intake-runs")
+    assert done.stdout.strip().startswith(("1 ", "2 ", "3 "))
+    left = served.post("/flow_runs/filter", {"flows": {"name": {"any_": ["petition-intake"]}}})
+    assert left == [] and served.get(f"/flow_runs/{old['id']}") is None

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from flows.supervise import FIRST_PAUSE, Child, Supervisor
+from flows.supervise import FIRST_PAUSE, LONGEST_PAUSE, STEADY, Child, Supervisor
 
 
 def _sleeper() -> subprocess.Popen[bytes]:
@@ -70,3 +70,54 @@ def test_a_dependent_waits_for_the_child_it_needs_to_be_ready():
         assert runner.deaths == 0  # stopped with its server: not a death of its own
     finally:
         sup.stop_all(["runner"])
+
+
+def test_a_crash_loop_is_told_a_few_times_not_every_time_and_a_steady_child_starts_over():
+    told: list[int] = []
+    sup = Supervisor(lambda _s: None, lambda c, _code: told.append(c.deaths))
+    quitter = sup.add(Child("workplace", lambda: subprocess.Popen(
+        [sys.executable, "-c", "raise SystemExit(3)"])))
+    try:
+        now = time.monotonic()
+        for _ in range(25):  # it dies 25 times in a row
+            assert quitter.proc is not None
+            quitter.proc.wait(30)
+            sup.tick(now)
+            assert quitter.next_start is not None
+            now = quitter.next_start
+            sup.tick(now)
+        assert told == [1, 5, 20]
+        assert quitter.pause == LONGEST_PAUSE
+        quitter.start = _sleeper  # it is mended: it stays up
+        quitter.proc.wait(30)  # type: ignore[union-attr]
+        sup.tick(now)
+        sup.tick(quitter.next_start)  # type: ignore[arg-type]
+        sup.tick(quitter.started_at + STEADY + 1)
+        assert quitter.deaths == 0 and quitter.pause == FIRST_PAUSE
+    finally:
+        sup.stop_all([])
+
+
+def test_a_child_that_cannot_be_started_is_a_death_and_the_watch_goes_on():
+    deaths: list[str] = []
+    attempts = {"n": 0}
+
+    def refused() -> subprocess.Popen[bytes]:
+        attempts["n"] += 1
+        if attempts["n"] > 1:
+            raise OSError(24, "Too many open files")
+        return _sleeper()
+
+    sup = Supervisor(lambda _s: None, lambda c, _code: deaths.append(c.name))
+    child = sup.add(Child("runner", refused))
+    other = sup.add(Child("workplace", _sleeper))
+    try:
+        assert child.proc is not None
+        child.proc.kill()
+        child.proc.wait()
+        sup.tick()
+        sup.tick(child.next_start)  # its start raises: a death, tried again later
+        assert deaths == ["runner"] and child.deaths == 2 and child.next_start is not None
+        assert other.proc is not None and other.proc.poll() is None  # nothing else stopped
+    finally:
+        sup.stop_all([])
