@@ -73,6 +73,18 @@ PETITIONERS_ACTS = frozenset({Act.RATE, Act.REQUEST_REVIEW, Act.REQUEST_RE_REVIE
 _COMMANDS = {Act.RESUME: "resume-clock", Act.REPORT: "report-completion"}
 
 
+class FileAct(enum.Enum):
+    """What a person does to a case's files (``domain.attachments``): no stage's action,
+    so never offered by the lifecycle's forms; permitted by the same table as the acts."""
+
+    ATTACH = "attach"                        # 附件：上传
+    WITHDRAW_FILE = "withdraw_file"          # 附件：撤回 (hidden, kept)
+
+    @property
+    def command(self) -> str:
+        return self.value.replace("_", "-")
+
+
 def acts_in(stages: Iterable[Stage]) -> list[Act]:
     """The acts a person may take on a case in any of ``stages``, in declaration order."""
     wanted = tuple(stages)

@@ -49,6 +49,8 @@ class EventType(enum.Enum):
     HANDED_DOWN = "HandedDown"                    # a lower office handles it in its case
     RETURNED_UP = "ReturnedUp"                    # the lower office's decision came back
     NOTICE_PRINTED = "NoticePrinted"              # a written notice rendered for the post
+    FILE_ATTACHED = "FileAttached"                # an attachment (附件): its SHA-256 chained
+    FILE_WITHDRAWN = "FileWithdrawn"              # ... withdrawn: hidden, kept
     # The office's practices; their subject is a journal (a reception, a day's zero
     # reports, a signal), not a case.
     RECEPTION_ANNOUNCED = "ReceptionAnnounced"    # staff told of a 领导接待日

@@ -1,7 +1,8 @@
 """A case's links to the cases of other offices of the tree (``domain.offices``): a review
 or re-review decided a level up, a matter handed down (交办) to an office below and its
 decision coming back; and the record of a written notice printed. The case aggregate's
-methods for them; ``case.py`` holds the rest."""
+methods for them, and for the files attached to it (``domain.attachments``); ``case.py``
+holds the rest."""
 
 from __future__ import annotations
 
@@ -66,3 +67,18 @@ class Linked(RungFiring):
         number and the SHA-256 of the file, on the case's timeline."""
         self._record(self.stage, EventType.NOTICE_PRINTED, actor, now, kind=kind,
                      number=number, sha256=digest)
+
+    def file_attached(self, file_id: str, sha256: str, size: int, media_type: str,
+                      kind: str, *, actor: str, now: dt.datetime) -> None:
+        """A file was attached (``domain.attachments``): its SHA-256 enters the case's
+        hash chain, with its size (bytes), type and kind; its name stays out of the trail."""
+        self._record(self.stage, EventType.FILE_ATTACHED, actor, now, file=file_id,
+                     sha256=sha256, size=size, media_type=media_type, kind=kind)
+
+    def file_withdrawn(self, file_id: str, sha256: str, *, reason: str, actor: str,
+                       now: dt.datetime) -> None:
+        """A file attached in error was withdrawn: hidden from the case's list, kept."""
+        if not reason.strip():
+            raise RuleViolation(self.ref, "say why the file is withdrawn (a reason)")
+        self._record(self.stage, EventType.FILE_WITHDRAWN, actor, now, file=file_id,
+                     sha256=sha256, reason=reason.strip())

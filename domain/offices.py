@@ -22,7 +22,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from domain.acts import Act
+from domain.acts import Act, FileAct
 from domain.case import Case
 from domain.errors import CaseNotFound, ConfigError, NotPermitted, RuleViolation
 from domain.org import OrgChart
@@ -163,7 +163,8 @@ def sight_in(tree: OfficeTree, case: Case, person: str) -> Sight:
 _DECIDED_ABOVE = {Act.DECIDE_REVIEW: "review_case", Act.DECIDE_RE_REVIEW: "re_review_case"}
 
 
-def check_in(tree: OfficeTree, case: Case, person: str, act: Act) -> Permission:
+def check_in(tree: OfficeTree, case: Case, person: str, act: Act | FileAct
+             ) -> Permission:
     """Whether ``person`` may take ``act`` on ``case`` now, across the offices: only the
     case's own office acts on it, under its own rules; a review referred up is decided in
     the case a level up, not here. ``CaseNotFound`` for whoever may not see it."""
@@ -184,7 +185,7 @@ def check_in(tree: OfficeTree, case: Case, person: str, act: Act) -> Permission:
     if origin and act in (Act.REQUEST_REVIEW, Act.REQUEST_RE_REVIEW):
         raise RuleViolation(case.ref, f"it is the review of case {origin}: a re-review "
                             "(复核) is asked on that case")
-    link = _DECIDED_ABOVE.get(act)
+    link = _DECIDED_ABOVE.get(act) if isinstance(act, Act) else None
     if link is not None and case.links.get(link):
         raise RuleViolation(case.ref, f"it is decided a level up, in case "
                             f"{case.links[link]}: its decision comes back here")

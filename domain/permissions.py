@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.accused import accused_set
-from domain.acts import PETITIONERS_ACTS, Act
+from domain.acts import PETITIONERS_ACTS, Act, FileAct
 from domain.case import Case
 from domain.errors import CaseNotFound, NotPermitted
 from domain.org import OrgChart
@@ -49,11 +49,14 @@ _LABELS = {
 }
 
 R = Relation
+# The handling chain (who sees all of a case: ``sight``).
+_CHAIN_RELATIONS = frozenset({R.RESPONDER, R.UNIT_HEAD, R.UNIT_LEADER, R.OWNING_LEADER,
+                              R.REVIEWER, R.RE_REVIEWER, R.TOP})
 _HANDLERS = frozenset({R.RESPONDER, R.UNIT_HEAD, R.OWNING_LEADER, R.TOP})
 _BEHALF = frozenset({R.OFFICE_STAFF})
 
 # Each act, and the relations that permit it.
-PERMITTED: dict[Act, frozenset[Relation]] = {
+PERMITTED: dict[Act | FileAct, frozenset[Relation]] = {
     Act.ACK: frozenset({R.RESPONDER}),
     Act.ACCEPT: _HANDLERS,
     Act.DECLINE: _HANDLERS,
@@ -73,6 +76,11 @@ PERMITTED: dict[Act, frozenset[Relation]] = {
     Act.STRIKE_OFF: frozenset({R.OFFICE_STAFF}),
     Act.ASSIGN: frozenset({R.OFFICE_STAFF}),
     Act.HAND_DOWN: _HANDLERS | {R.OFFICE_HEAD},
+    # Files (domain.attachments): the office scans the letters, the chain adds evidence
+    # and the signed decision. A file is withdrawn by whoever attached it (the use case
+    # lets them) or by the office's head.
+    FileAct.ATTACH: _CHAIN_RELATIONS | {R.OFFICE_STAFF},
+    FileAct.WITHDRAW_FILE: frozenset({R.OFFICE_HEAD}),
 }
 
 
@@ -133,7 +141,7 @@ class Permission:
     on_behalf_of_petitioner: bool
 
 
-def check(org: OrgChart, case: Case, person: str, act: Act) -> Permission:
+def check(org: OrgChart, case: Case, person: str, act: Act | FileAct) -> Permission:
     """Whether ``person`` may take ``act`` on ``case`` now. Raises ``CaseNotFound`` for
     anyone in the accused set and ``NotPermitted`` (naming why) otherwise."""
     if person not in org.people:
@@ -179,7 +187,7 @@ def check_registrar(org: OrgChart, person: str, petition: Petition | None = None
                            f"for {', '.join(sorted(may)) or 'nobody here'}")
 
 
-def holders(org: OrgChart, case: Case, act: Act) -> list[str]:
+def holders(org: OrgChart, case: Case, act: Act | FileAct) -> list[str]:
     """Who may take ``act`` on ``case`` now (for the forms' hints and refusals)."""
     barred = _barred(org, case)
     return sorted(p for p in org.people if p not in barred
@@ -191,7 +199,7 @@ def _who(allowed: Iterable[Relation]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
-def _holders(org: OrgChart, case: Case, act: Act) -> str:
+def _holders(org: OrgChart, case: Case, act: Act | FileAct) -> str:
     found = holders(org, case, act)
     return ", ".join(found) if found else "nobody may, now"
 
@@ -211,8 +219,7 @@ class Sight(enum.Enum):
         return self.value < other.value
 
 
-_CHAIN = frozenset({R.RESPONDER, R.UNIT_HEAD, R.UNIT_LEADER, R.OWNING_LEADER, R.REVIEWER,
-                    R.RE_REVIEWER, R.TOP})
+_CHAIN = _CHAIN_RELATIONS
 
 
 def supervisors(org: OrgChart) -> frozenset[str]:

@@ -20,7 +20,8 @@ from services.package_cache import package_schedules
 from services.settings import Settings
 from storage.audit import audit_key
 from storage.db import make_engine
-from storage.ports import UnitOfWork
+from storage.files import file_store
+from storage.ports import FileStore, UnitOfWork
 from storage.repository import SqlUnitOfWork
 
 # The key the petitioners' query codes derive from (``services/progress.py``).
@@ -41,6 +42,15 @@ class App:
     engine: Engine | None = None
     installation: Installation | None = None
     _rules: dict[tuple[str, str], CaseRules] = field(default_factory=dict)
+    _files: FileStore | None = None
+
+    @property
+    def files(self) -> FileStore:
+        """Where files are kept (``PETITIONS_FILES_URL``, else ``HOME/files``): built on
+        first use, so a command that touches no file builds none."""
+        if self._files is None:
+            self._files = file_store(self.settings.files_url, self.settings.home)
+        return self._files
 
     def __post_init__(self) -> None:
         if self.installation is None:

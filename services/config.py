@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from domain.attachments import FilePolicy, policy_from_mapping
 from domain.calendar import PackageCalendar, WorkingCalendar
 from domain.errors import ConfigError, UnknownName
 from domain.fields import Fields
@@ -53,6 +54,8 @@ class Office:
     # Who of the office above receives an escalation past this office's top (default:
     # that office's petition office head).
     escalate_to: str | None = None
+    # The attachments it takes (office.yaml ``files``): types, size cap, count per case.
+    files: FilePolicy = field(default_factory=FilePolicy)
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def _check_channels(org: OrgChart, notify: NotifySettings) -> None:
 def _with_office_file(office: Office, data: Any) -> Office:
     """``office`` with its name, default policy and notification settings (``office.yaml``)."""
     f = Fields(data, "", ("name", "default_policy", "notifications", "reception",
-                          "zero_report", "information", "key_periods"))
+                          "zero_report", "information", "key_periods", "files"))
     policies = office.policies
     if f.has("default_policy"):
         try:
@@ -195,5 +198,6 @@ def _with_office_file(office: Office, data: Any) -> Office:
         if f.has("information") else Practices().information,
         key_periods=key_periods_from_list(f.raw("key_periods"))
         if f.has("key_periods") else Practices().key_periods)
+    files = policy_from_mapping(f.raw("files")) if f.has("files") else office.files
     return dataclasses.replace(office, policies=policies, notify=notify,
-                               name=f.text("name", office.name), practices=p)
+                               name=f.text("name", office.name), practices=p, files=files)

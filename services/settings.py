@@ -81,6 +81,10 @@ class Settings:
     web_secret: Secret | None = None
     web_session_hours: float = 8.0
     web_https_only: bool = False
+    # Where files are kept (attachments, printed notices): unset, HOME/files; or an
+    # S3-compatible object store shared by every replica, s3://BUCKET/PREFIX?endpoint=URL
+    # (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; storage/files.py).
+    files_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **given: Any) -> Settings:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+from domain.attachments import Attachment
 from domain.case import Case
 from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
 from domain.escalation import DueRung
@@ -29,6 +30,7 @@ from domain.signals import Signal
 from domain.zero_report import ZeroReport
 from storage import codec
 from storage.access import MemoryAccess, TokenRow, UserRow
+from storage.attachments import MemoryAttachments
 from storage.beats import Beat, MemoryBeats
 from storage.chain import GENESIS, AuditRow, chain_rows
 from storage.lookups import MemoryLookups
@@ -72,6 +74,7 @@ class _Data:
     tokens: dict[str, TokenRow] = field(default_factory=dict)
     lookups: list[tuple[str, dt.datetime, bool]] = field(default_factory=list)
     beats: dict[str, Beat] = field(default_factory=dict)
+    attachments: dict[str, Attachment] = field(default_factory=dict)
 
     def snapshot(self) -> _Data:
         """A copy to restore on rollback. Case rows and audit rows are replaced, never
@@ -82,7 +85,7 @@ class _Data:
                      {k: dict(m) for k, m in self.outbox.items()}, dict(self.requests),
                      {k: dict(r) for k, r in self.runs.items()}, dict(self.zero_reports),
                      dict(self.signals), self.last_id, dict(self.users), dict(self.tokens),
-                     list(self.lookups), dict(self.beats))
+                     list(self.lookups), dict(self.beats), dict(self.attachments))
 
     def next_id(self) -> int:
         self.last_id += 1
@@ -184,6 +187,7 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
         self.access = MemoryAccess(self.data)
         self.lookups = MemoryLookups(self)
         self.beats = MemoryBeats(self)
+        self.attachments = MemoryAttachments(self)
         self._done = False
         return self
 

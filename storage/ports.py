@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from domain.accused import Exposure
+from domain.attachments import Attachment
 from domain.case import Case
 from domain.escalation import DueRung
 from domain.events import DomainEvent
@@ -207,6 +208,44 @@ class BeatStore(Protocol):
     def beats(self) -> dict[str, tuple[dt.datetime, str | None]]: ...
 
 
+class AttachmentStore(Protocol):
+    """The rows of the files attached to cases (``storage/attachments.py``); the bytes
+    are the ``FileStore``'s."""
+
+    def add(self, a: Attachment) -> None:
+        """A new file of a case; one case holds one content once (a second is refused)."""
+
+    def of_case(self, case_id: str) -> list[Attachment]:
+        """Every file of the case, withdrawn ones too, the first attached first."""
+
+    def counts(self, case_ids: Sequence[str]) -> dict[str, int]:
+        """How many files (not withdrawn) each of ``case_ids`` holds."""
+
+    def withdraw(self, file_id: str, by: str, at: dt.datetime, reason: str) -> None: ...
+    def every(self) -> list[Attachment]: ...
+
+
+class FileMissing(Exception):
+    """The file store holds nothing under a key (the caller says what that means)."""
+
+
+class FileStore(Protocol):
+    """Where files' bytes are kept (django-storages' ``Storage``, reduced to what the
+    engine does): a folder under the home, or an S3-compatible object store shared by the
+    web replicas (``storage/files.py``). Keys are relative paths (``a/b/c.pdf``)."""
+
+    def put(self, key: str, data: bytes) -> None:
+        """Keep ``data`` under ``key``, replacing what was there (whole or not at all)."""
+
+    def get(self, key: str) -> bytes:
+        """The bytes under ``key``; ``FileMissing`` when there are none."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def where(self, key: str) -> str:
+        """Where ``key`` is, for a person to read (a path, or ``s3://bucket/key``)."""
+
+
 class UnitOfWork(Protocol):
     """``with uow: ...; uow.commit(schedules)``. Leaving the block without commit rolls
     back."""
@@ -225,6 +264,9 @@ class UnitOfWork(Protocol):
 
     @property
     def beats(self) -> BeatStore: ...
+
+    @property
+    def attachments(self) -> AttachmentStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -32,6 +32,7 @@ from domain.petition import Category
 from domain.routing import PriorCase
 from storage import codec
 from storage.access import SqlAccess
+from storage.attachments import SqlAttachments
 from storage.beats import SqlBeats
 from storage.chain import GENESIS, chain_rows
 from storage.lookups import SqlLookups
@@ -250,6 +251,7 @@ class SqlUnitOfWork(SqlReads, SqlMeasures, SqlRuns):
         self.access = SqlAccess(self.conn)
         self.lookups = SqlLookups(self.conn)
         self.beats = SqlBeats(self.conn)
+        self.attachments = SqlAttachments(self.conn)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -338,3 +338,24 @@ engine_beats = Table(
     Column("at", UTCDateTime(), nullable=False),
     Column("detail", String(200), nullable=True),
 )
+
+# The files attached to cases (``domain.attachments``, migration 0021): one row per file of
+# a case, its bytes in the file store under their SHA-256 (``storage/files.py``); never
+# deleted: a withdrawn file keeps its row, with who withdrew it, when and why.
+case_files = Table(
+    "case_files", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("case_id", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("name", String(255), nullable=False),  # as given, made safe (display_name)
+    Column("kind", String(20), nullable=False),
+    Column("added_by", String(64), nullable=False),
+    Column("added_at", UTCDateTime(), nullable=False),
+    Column("withdrawn_by", String(64)),
+    Column("withdrawn_at", UTCDateTime()),
+    Column("withdraw_reason", Text),
+    UniqueConstraint("case_id", "sha256", name="uq_case_files_case_sha256"),
+    Index("ix_case_files_sha256", "sha256"),
+)
