@@ -138,11 +138,7 @@ def test_the_accused_and_outsiders_learn_nothing_and_outline_readers_only_a_coun
     assert [f.name for f in handler.files] == ["举报信.png"]
 
 
-def test_the_chain_and_the_office_attach_and_nobody_from_elsewhere(app, office):
-    import dataclasses
-
-    from services.config import Installation
-
+def test_the_chain_and_the_office_attach(app):
     in_handling(app)
     for who in ("lin.na", "wang.fang", "qian.hui", "li.ming"):  # responder, head, office
         assert files.listing(app, "XF-1", who).can_attach, who
