@@ -156,6 +156,7 @@ class Attachment:
     kind: FileKind
     by: str
     at: dt.datetime
+    n: int = 0  # its place among the case's files: 1 for the first attached
     withdrawn_by: str | None = None
     withdrawn_at: dt.datetime | None = None
     withdraw_reason: str | None = None

@@ -108,7 +108,7 @@ def attach(app: App, ref: str, stream: BinaryIO, *, name: str, actor: str,
         policy.check_count(sum(not a.withdrawn for a in held), case.ref)
         app.files.put(key_of(sha), data)
         file = Attachment(uuid.uuid4().hex, case.id, sha, len(data), found.media_type,
-                          display_name(name), what, actor, now)
+                          display_name(name), what, actor, now, n=len(held) + 1)
         uow.attachments.add(file)
         since = len(case.events)
         case.file_attached(file.id, sha, file.size, file.media_type, what.value,

@@ -16,7 +16,7 @@ from storage.tables import case_files
 
 
 def _row(a: Attachment) -> dict[str, Any]:
-    return {"id": a.id, "case_id": a.case_id, "sha256": a.sha256, "size": a.size,
+    return {"id": a.id, "case_id": a.case_id, "n": a.n, "sha256": a.sha256, "size": a.size,
             "media_type": a.media_type, "name": a.name, "kind": a.kind.value,
             "added_by": a.by, "added_at": a.at, "withdrawn_by": a.withdrawn_by,
             "withdrawn_at": a.withdrawn_at, "withdraw_reason": a.withdraw_reason}
@@ -24,7 +24,7 @@ def _row(a: Attachment) -> dict[str, Any]:
 
 def _attachment(r: Any) -> Attachment:
     return Attachment(r.id, r.case_id, r.sha256, int(r.size), r.media_type, r.name,
-                      FileKind(r.kind), r.added_by, r.added_at, r.withdrawn_by,
+                      FileKind(r.kind), r.added_by, r.added_at, int(r.n), r.withdrawn_by,
                       r.withdrawn_at, r.withdraw_reason)
 
 
@@ -38,7 +38,7 @@ class SqlAttachments:
     def of_case(self, case_id: str) -> list[Attachment]:
         t = case_files.c
         return [_attachment(r) for r in self.conn.execute(
-            select(case_files).where(t.case_id == case_id).order_by(t.added_at, t.id))]
+            select(case_files).where(t.case_id == case_id).order_by(t.n))]
 
     def counts(self, case_ids: Sequence[str]) -> dict[str, int]:
         t = case_files.c
@@ -52,7 +52,7 @@ class SqlAttachments:
 
     def every(self) -> list[Attachment]:
         return [_attachment(r) for r in self.conn.execute(
-            select(case_files).order_by(case_files.c.case_id, case_files.c.added_at))]
+            select(case_files).order_by(case_files.c.case_id, case_files.c.n))]
 
 
 class AttachmentData(Protocol):
@@ -75,7 +75,7 @@ class MemoryAttachments:
 
     def of_case(self, case_id: str) -> list[Attachment]:
         return sorted((a for a in self.data.attachments.values() if a.case_id == case_id),
-                      key=lambda a: (a.at, a.id))
+                      key=lambda a: a.n)
 
     def counts(self, case_ids: Sequence[str]) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -90,4 +90,4 @@ class MemoryAttachments:
             a, withdrawn_by=by, withdrawn_at=at, withdraw_reason=reason)
 
     def every(self) -> list[Attachment]:
-        return sorted(self.data.attachments.values(), key=lambda a: (a.case_id, a.at))
+        return sorted(self.data.attachments.values(), key=lambda a: (a.case_id, a.n))

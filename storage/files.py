@@ -28,8 +28,7 @@ URL_VARIABLE = "PETITIONS_FILES_URL"
 
 
 def _checked(key: str) -> str:
-    parts = PurePosixPath(key).parts
-    if not key or key.startswith("/") or any(p in ("..", ".", "") for p in parts):
+    if not key or any(p in ("..", ".", "") for p in key.split("/")) or "\\" in key:
         raise ValueError(f"not a file store key: {key!r}")
     return key
 

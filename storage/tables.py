@@ -346,6 +346,7 @@ case_files = Table(
     "case_files", metadata,
     Column("id", String(32), primary_key=True),
     Column("case_id", String(64), nullable=False),
+    Column("n", Integer, nullable=False),  # the case's first file, second... (its order)
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("media_type", String(100), nullable=False),
@@ -357,5 +358,6 @@ case_files = Table(
     Column("withdrawn_at", UTCDateTime()),
     Column("withdraw_reason", Text),
     UniqueConstraint("case_id", "sha256", name="uq_case_files_case_sha256"),
+    UniqueConstraint("case_id", "n", name="uq_case_files_case_n"),
     Index("ix_case_files_sha256", "sha256"),
 )

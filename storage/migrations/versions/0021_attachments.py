@@ -24,6 +24,7 @@ def upgrade() -> None:
         "case_files",
         sa.Column("id", sa.String(32), primary_key=True),
         sa.Column("case_id", sa.String(64), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("media_type", sa.String(100), nullable=False),
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column("withdrawn_at", UTCDateTime()),
         sa.Column("withdraw_reason", sa.Text()),
         sa.UniqueConstraint("case_id", "sha256", name="uq_case_files_case_sha256"),
+        sa.UniqueConstraint("case_id", "n", name="uq_case_files_case_n"),
     )
     op.create_index("ix_case_files_sha256", "case_files", ["sha256"])
 
