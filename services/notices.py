@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -48,7 +47,8 @@ class Notice:
     number: str
     html: str
     pdf: bytes
-    path: Path
+    key: str  # in the file store (``App.files``): HOME/files or the shared object store
+    where: str  # ... as a person finds it (a path, or s3://bucket/key)
 
 
 def may_print(app: App, case: Case, ref: str, person: str) -> None:
@@ -115,8 +115,8 @@ def _above(app: App, office: str) -> str | None:
 
 
 def print_notice(app: App, ref: str, kind: str, actor: str) -> Notice:
-    """Render notice ``kind`` of case ``ref`` as PDF into ``HOME/notices/<ref>/`` and
-    record it on the timeline; ``actor`` must be one who may (``may_print``): nothing is
+    """Render notice ``kind`` of case ``ref`` as PDF into the file store
+    (``notices/<ref>/<kind>.pdf``: every replica reads it) and record it on the timeline; ``actor`` must be one who may (``may_print``): nothing is
     written for anyone else, and ``CaseNotFound`` for whoever may not see the case."""
     with app.uow() as uow:
         case = uow.cases.get(ref)
@@ -127,18 +127,13 @@ def print_notice(app: App, ref: str, kind: str, actor: str) -> Notice:
         pdf = html_to_pdf(html)  # WeasyPrint: loaded by the first notice printed
         number = notice_number(case, found, local_date(app.clock.now()))
         # The number names the folder; one registered before numbers were checked, by id.
-        folder = app.settings.home / "notices" / (
-            case.ref if REGISTRATION_NO.fullmatch(case.ref) else case.id)
-        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # letters: owner only
-        folder.mkdir(mode=0o700, exist_ok=True)
-        path = folder / f"{found.id}.pdf"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pdf)
-        tmp.replace(path)
+        folder = case.ref if REGISTRATION_NO.fullmatch(case.ref) else case.id
+        key = f"notices/{folder}/{found.id}.pdf"
+        app.files.put(key, pdf)  # the local store keeps letters its owner's alone (0600)
         case.notice_printed(found.id, number, hashlib.sha256(pdf).hexdigest(), actor=actor,
                             now=app.clock.now())
         commit(app, uow, app.clock.now())
-    return Notice(found, number, html, pdf, path)
+    return Notice(found, number, html, pdf, key, app.files.where(key))
 
 
 def printable(app: App, ref: str, person: str) -> list[NoticeKind]:

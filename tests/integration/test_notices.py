@@ -121,7 +121,7 @@ def test_each_notice_reads_as_its_snapshot_and_prints_to_a_pdf_that_reads_back(
     flat = re.sub(r"\s+", "", read)
     assert KINDS[kind].title in flat and notice.number.replace(" ", "") in flat
     assert "示范煤矿信访办公室" in flat and "刘建军" in flat
-    assert notice.path.read_bytes() == notice.pdf
+    assert app.files.get(notice.key) == notice.pdf
     with app.uow() as uow:
         printed = [r for r in uow.events_of(case_id) if r.type == "NoticePrinted"]
     assert [(r.data["kind"], r.data["number"], r.data["sha256"], r.actor) for r in printed] \
@@ -175,7 +175,7 @@ def _nothing_printed(app: App, *case_ids: str) -> None:
     with app.uow() as uow:
         for case_id in case_ids:
             assert not [r for r in uow.events_of(case_id) if r.type == "NoticePrinted"]
-    assert not (app.settings.home / "notices").exists()
+    assert not (app.settings.home / "files" / "notices").exists()
 
 
 def _refusal(app: App, ref: str, actor: str) -> CaseNotFound:
@@ -213,7 +213,7 @@ def test_a_confidential_desk_outside_the_cases_chain_still_prints_its_letters(ap
     case_id = _accusation(desk)
     assert sight_in(desk.tree, _case(desk, case_id), "dong.xin") is Sight.NONE
     printed = print_notice(desk, "XF-A", "acceptance", "dong.xin")
-    assert printed.path.exists() and printed.number.startswith("〔")
+    assert desk.files.exists(printed.key) and printed.number.startswith("〔")
 
 
 def test_who_sees_the_case_but_neither_handles_it_nor_posts_its_letters_is_refused(app):
