@@ -31,7 +31,8 @@ def print_cmd(
 ) -> None:
     """Render a notice the case has reached (受理告知书 acceptance, 不予受理 decline, 延期
     extension, 处理意见书 decision, 复查意见书 review) on the office's letterhead, numbered
-    and dated, as PDF in the file store (PETITIONS_HOME/files/notices/, or PETITIONS_FILES_URL), and record it on the case's timeline."""
+    and dated, as PDF in the file store (PETITIONS_HOME/files/notices/, or the object store
+    of PETITIONS_FILES_URL), and record it on the case's timeline."""
     notice = print_notice(migrated(make_app()), ref, kind, actor)
     if out is not None:
         out.write_bytes(notice.pdf)

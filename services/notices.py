@@ -116,8 +116,9 @@ def _above(app: App, office: str) -> str | None:
 
 def print_notice(app: App, ref: str, kind: str, actor: str) -> Notice:
     """Render notice ``kind`` of case ``ref`` as PDF into the file store
-    (``notices/<ref>/<kind>.pdf``: every replica reads it) and record it on the timeline; ``actor`` must be one who may (``may_print``): nothing is
-    written for anyone else, and ``CaseNotFound`` for whoever may not see the case."""
+    (``notices/<ref>/<kind>.pdf``: every replica reads it) and record it on the timeline;
+    ``actor`` must be one who may (``may_print``): nothing is written for anyone else, and
+    ``CaseNotFound`` for whoever may not see the case."""
     with app.uow() as uow:
         case = uow.cases.get(ref)
         may_print(app, case, ref, actor)
