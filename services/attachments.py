@@ -23,7 +23,7 @@ from typing import BinaryIO
 import filetype
 
 from domain.acts import FileAct
-from domain.attachments import Attachment, FileKind, display_name
+from domain.attachments import Attachment, FileKind, FilePolicy, FileType, display_name
 from domain.case import Case
 from domain.errors import CaseNotFound, NotPermitted, RuleViolation
 from domain.events import EventType
@@ -32,7 +32,8 @@ from domain.offices import check_in, sight_in
 from domain.permissions import Sight
 from services.bootstrap import App
 from services.cases import commit
-from storage.ports import FileMissing, FileStore, UnitOfWork
+from storage.file_port import FileMissing, FileStore
+from storage.ports import UnitOfWork
 
 CHUNK = 1024 * 1024
 
@@ -60,6 +61,14 @@ def media_type(data: bytes) -> str | None:
     knows; text and HTML among them)."""
     found = filetype.guess(data)
     return str(found.mime) if found is not None else None
+
+
+def judge(policy: FilePolicy, stream: BinaryIO, ref: str) -> tuple[bytes, FileType]:
+    """The bytes of ``stream`` and their type, if ``policy`` takes them (``RuleViolation``
+    naming ``ref`` otherwise): no more than the cap and one byte is read."""
+    data = read_bounded(stream, policy.max_bytes)
+    policy.check_size(len(data), ref)
+    return data, policy.type_of(media_type(data), ref)
 
 
 @dataclass(frozen=True)
@@ -94,9 +103,7 @@ def attach(app: App, ref: str, stream: BinaryIO, *, name: str, actor: str,
         check_in(app.tree, case, actor, FileAct.ATTACH)
         what = _kind(kind, case.ref)
         policy = app.office_of(case).files
-        data = read_bounded(stream, policy.max_bytes)
-        policy.check_size(len(data), case.ref)
-        found = policy.type_of(media_type(data), case.ref)
+        data, found = judge(policy, stream, case.ref)
         sha = hashlib.sha256(data).hexdigest()
         held = uow.attachments.of_case(case.id)
         same = next((a for a in held if a.sha256 == sha), None)
@@ -132,7 +139,8 @@ class FileView:
     size: int
     size_text: str
     sha256: str
-    at: str
+    at: str  # local time, as a person reads it
+    at_utc: str  # ISO 8601, for the API
     by: str
     by_name: str
     preview: str  # "image", "pdf" or ""
@@ -172,7 +180,7 @@ def _view(app: App, case: Case, a: Attachment, person: str) -> FileView:
     t = a.type
     return FileView(a.id, a.name, a.kind.value, a.kind.label, a.media_type,
                     t.label if t else a.media_type, a.size, _size(a.size), a.sha256,
-                    format_local(a.at), a.by, who.name if who else a.by,
+                    format_local(a.at), a.at.isoformat(), a.by, who.name if who else a.by,
                     t.preview if t else "", _may_withdraw(app, case, a, person))
 
 

@@ -20,8 +20,9 @@ from services.package_cache import package_schedules
 from services.settings import Settings
 from storage.audit import audit_key
 from storage.db import make_engine
+from storage.file_port import FileStore
 from storage.files import file_store
-from storage.ports import FileStore, UnitOfWork
+from storage.ports import UnitOfWork
 from storage.repository import SqlUnitOfWork
 
 # The key the petitioners' query codes derive from (``services/progress.py``).

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from domain.errors import ConfigError
-from storage.ports import FileMissing, FileStore
+from storage.file_port import FileMissing, FileStore
 
 URL_VARIABLE = "PETITIONS_FILES_URL"
 

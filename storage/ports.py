@@ -225,27 +225,6 @@ class AttachmentStore(Protocol):
     def every(self) -> list[Attachment]: ...
 
 
-class FileMissing(Exception):
-    """The file store holds nothing under a key (the caller says what that means)."""
-
-
-class FileStore(Protocol):
-    """Where files' bytes are kept (django-storages' ``Storage``, reduced to what the
-    engine does): a folder under the home, or an S3-compatible object store shared by the
-    web replicas (``storage/files.py``). Keys are relative paths (``a/b/c.pdf``)."""
-
-    def put(self, key: str, data: bytes) -> None:
-        """Keep ``data`` under ``key``, replacing what was there (whole or not at all)."""
-
-    def get(self, key: str) -> bytes:
-        """The bytes under ``key``; ``FileMissing`` when there are none."""
-
-    def exists(self, key: str) -> bool: ...
-
-    def where(self, key: str) -> str:
-        """Where ``key`` is, for a person to read (a path, or ``s3://bucket/key``)."""
-
-
 class UnitOfWork(Protocol):
     """``with uow: ...; uow.commit(schedules)``. Leaving the block without commit rolls
     back."""

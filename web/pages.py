@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from domain.acts import Act
 from domain.case import Case
@@ -17,10 +18,11 @@ from domain.errors import CaseNotFound, PetitionError
 from domain.instants import local_date
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.petition import Category, Channel
-from services import cases, notices, practices, workplace
+from services import attachments, cases, notices, practices, workplace
 from services import intake as registering
 from services.bootstrap import App
 from services.progress import query_code
+from web import files as web_files
 from web.auth import Person, check_csrf, session_via
 from web.context import one_line, petitions, render, runs
 
@@ -78,7 +80,8 @@ def case_page(request: Request, ref: str, me: Person) -> Response:
     return render(request, "case.html", case=view, forms=ACT_FORMS, choices=CHOICES,
                   people=sorted(org.people.values(), key=lambda p: p.id),
                   units=sorted(org.units.values(), key=lambda u: u.id),
-                  notices=notices.printable(app, ref, me))
+                  notices=notices.printable(app, ref, me),
+                  files=attachments.listing(app, ref, me), file_kinds=web_files.KINDS)
 
 
 @router.post("/cases/{ref}/notices/{kind}.pdf")
@@ -145,17 +148,37 @@ def _intake_form(request: Request, me: str, values: dict[str, str], error: str,
 
 @router.post("/intake", response_class=HTMLResponse)
 async def intake(request: Request, me: Person, background: BackgroundTasks) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    check_csrf(request, form.get("csrf", ""))
     app = petitions(request)
+    refused = web_files.too_large(request, web_files.request_cap(app, web_files.INTAKE_FILES))
+    if refused is not None:  # the scans it carries: bounded before they are read
+        return render(request, "error.html", status_code=refused[0], message=refused[1])
+    raw = await request.form()
+    try:  # the files of the form are spooled to disk: closed (deleted) however it ends
+        return await _intake(request, me, background, app, raw)
+    finally:
+        await raw.close()
+
+
+async def _intake(request: Request, me: str, background: BackgroundTasks, app: App,
+                  raw: FormData) -> Response:
+    form = {k: str(v) for k, v in raw.items() if k != "files"}
+    check_csrf(request, form.get("csrf", ""))
+    scans = web_files.uploads_of(raw, "files")
     try:
+        web_files.precheck(app, scans)  # a file refused: nothing registered
         case = await run_in_threadpool(_register, app, form, me, session_via(request))
     except (ValueError, PetitionError) as e:
         return _intake_form(request, me, form, one_line(e), status_code=422)
+    try:
+        attached = await run_in_threadpool(web_files.attach_all, app, case.id, scans, me,
+                                           session_via(request), form.get("file_kind"))
+    except PetitionError as e:  # registered all the same: said on the page that follows
+        attached, request.session["flash"] = [], {"error": True, "text": one_line(e)}
     background.add_task(_start, app, request, case.id)
     view = await run_in_threadpool(workplace.case_view, app, case.id, me)
     return render(request, "intake_done.html", case=view, reasons=view.reasons,
-                  repeat=case.repeat_of, code=query_code(app, case))
+                  repeat=case.repeat_of, code=query_code(app, case),
+                  attached=[a.file for a in attached])
 
 
 def _register(app: App, form: dict[str, str], me: str, via: str) -> Case:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from domain.errors import ConfigError
+from storage.file_port import FileMissing, FileStore
 from storage.files import LocalFiles, S3Files, file_store
-from storage.ports import FileMissing, FileStore
 from tests.conftest import wait_for
 
 KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
