@@ -60,7 +60,7 @@ def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime,
     namer = names or _Ids()
     rows = []
     for v in case.deadlines(rules, now):
-        ext = "；".join(f"延长{e.extension}（{e.reason}，{namer.person(e.approver or "")}批准）"
+        ext = "；".join(f"延长{e.extension}（{e.reason}，{namer.person(e.approver or '')}批准）"
                         for e in v.extensions if e.extension)
         rows.append({"deadline": v.kind.value, "deadline_label": v.kind.label,
                      "limit": str(v.period), "due": due_text(v), "state": v.state.value,

@@ -47,12 +47,12 @@ def _act(app: App, refs: dict[str, str], do: Do, n: int) -> None:
     cases.act(app, case.id, ActRequest(do.act, _who(app, case, do.who), via=via, **fields))
 
 
-def play(app: App, clock: SettableClock) -> dict[str, str]:
-    """The script's moments, each after a sweep at its time; the practices on the way.
-    Returns the cases by the script's alias."""
+def play(app: App, clock: SettableClock, until_day: int = 100) -> dict[str, str]:
+    """The script's moments up to ``until_day``, each after a sweep at its time; the
+    practices on the way. Returns the cases by the script's alias."""
     refs: dict[str, str] = {}
     n = 0
-    for moment in SCRIPT:
+    for moment in (m for m in SCRIPT if m.day <= until_day):
         clock.at = pendulum.instance(moment.at).in_timezone("UTC")
         sweep(app, sweeper="sweeper")
         for alias in moment.intake:

@@ -78,6 +78,7 @@ def case_page(request: Request, ref: str, me: Person) -> Response:
     return render(request, "case.html", case=view, forms=ACT_FORMS, choices=CHOICES,
                   people=sorted(org.people.values(), key=lambda p: p.id),
                   units=sorted(org.units.values(), key=lambda u: u.id),
+                  unit_names={u.id: u.name for u in org.units.values()},
                   notices=notices.printable(app, ref, me))
 
 
