@@ -11,6 +11,7 @@ from cli.common import Json, emit, out, reports_errors, say, table
 from cli.home import app as make_app
 from cli.views import print_case
 from domain.permissions import Sight
+from services.naming import OfficeNames
 from services.reading import LIST_PAGE, case_and_history, open_case_records, open_case_rows
 from services.records import case_record
 
@@ -32,7 +33,7 @@ def show_cmd(ref: Ref, as_json: Json = False) -> None:
     if as_json:
         emit(case_record(a, case, Sight.FULL, a.clock.now(), audit))
         return
-    print_case(out, case, a.rules_for(case), a.clock.now(), audit)
+    print_case(out, case, a.rules_for(case), a.clock.now(), audit, OfficeNames(a))
 
 
 @reports_errors

@@ -10,10 +10,11 @@ import typer
 
 from cli.common import Format, check_format, emit, out, parse_day, reports_errors, say, table
 from cli.home import app as make_app
-from cli.views import EVENT_COLUMNS, print_header
+from cli.views import EVENT_COLUMNS, EVENT_HEADERS, print_header
 from domain.instants import local_date
 from domain.permissions import Sight
 from services.measures import kpis, measure_rows
+from services.naming import OfficeNames
 from services.reading import OVERDUE_PAGE, case_and_history, overdue_rows, overdue_summary
 from services.records import case_record
 from services.report import render_report
@@ -37,7 +38,8 @@ def timeline_cmd(ref: Annotated[str, typer.Argument(help="Case id or registratio
     fmt = check_format(fmt)
     a = make_app()
     case, audit = case_and_history(a, ref)
-    t = timeline_of(case, a.rules_for(case), audit, a.clock.now())
+    names = OfficeNames(a)
+    t = timeline_of(case, a.rules_for(case), audit, a.clock.now(), names)
     if fmt == "json":
         emit(case_record(a, case, Sight.FULL, a.clock.now(), audit))
         return
@@ -49,12 +51,12 @@ def timeline_cmd(ref: Annotated[str, typer.Argument(help="Case id or registratio
                                                  d["warning"]) if x)}
                 for d in t["deadlines"]], "csv")
         return
-    print_header(out, case)
-    out.print(table(t["deadlines"], ("deadline", "limit", "due", "state", "extended",
-                                     "breached_at", "held_by", "warning"), title="deadlines",
-                    headers=("deadline", "limit", "due", "state", "extended", "breached at",
-                             "held by", "warning")))
-    out.print(table(t["events"], EVENT_COLUMNS, title="events"))
+    print_header(out, case, names)
+    out.print(table(t["deadlines"], ("deadline_label", "limit", "due", "state_label",
+                                     "extended", "breached_at", "held_by", "warning"),
+                    title="办理期限", headers=("期限", "时限", "到期", "状态", "延期",
+                                            "超期时间", "超期时承办人", "提示")))
+    out.print(table(t["events"], EVENT_COLUMNS, title="办理过程", headers=EVENT_HEADERS))
 
 
 @reports_errors

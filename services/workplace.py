@@ -6,6 +6,7 @@ accuser and no material) and every offered act ``permissions.check``."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,7 +159,7 @@ def leader_board(app: App, person: str) -> Board:
     return Board(mine, [r for r in mine if r.stage == "leader_pending"], escalations)
 
 
-def _rung_label(payload: dict[str, Any]) -> str:
+def _rung_label(payload: Mapping[str, Any]) -> str:
     """A fired rung as a leader reads it: its deadline and level (限时办结升级督办)."""
     kind = str(payload.get("kind") or payload.get("clock") or "").split("@", 1)[0]
     level = str(payload.get("level") or "")
