@@ -20,7 +20,9 @@ from services.records import case_record
 from services.report import render_report
 from services.timeline import timeline_of
 
-OVERDUE_COLUMNS = ("case", "stage", "deadline", "due", "overdue", "responder", "leader")
+OVERDUE_COLUMNS = ("case", "stage_label", "deadline_label", "due", "overdue_label",
+                   "responder_name", "leader_name")
+OVERDUE_HEADERS = ("编号", "环节", "期限", "到期", "超期", "首问责任人", "包案领导")
 
 
 def register(app: typer.Typer) -> None:
@@ -80,7 +82,8 @@ def overdue_cmd(by: Annotated[str, typer.Option(help="unit | leader")] = "unit",
     for r in rows:
         groups.setdefault(str(r[by]) or "(no leader)", []).append(r)
     for name, items in sorted(groups.items(), key=lambda g: -int(g[1][0]["overdue_seconds"])):
-        out.print(table(items, OVERDUE_COLUMNS, title=f"{by} {name}: {len(items)} overdue"))
+        out.print(table(items, OVERDUE_COLUMNS, title=f"{by} {name}: {len(items)} overdue",
+                        headers=OVERDUE_HEADERS))
     total, _ = overdue_summary(a)
     cases = len({r["id"] for r in rows})
     say(f"{len(rows)} overdue deadline(s)" + (

@@ -141,6 +141,17 @@ MESSAGE_KINDS: Mapping[str, str] = {
     "zero_report_overdue": "零报告逾期",
 }
 
+# The title a group robot's post opens with (【信访超期升级督办】高建), per message kind.
+MESSAGE_TITLES: Mapping[str, str] = {
+    "assignment": "新分办信访件", "reminder": "信访期限提醒", "warning": "信访期限预警",
+    "breach": "信访期限已超期", "escalation": "信访超期升级督办", "extension": "延期申请",
+    "leader_request": "领导包案待确认", "due_revised": "信访期限调整",
+    "digest": "每日在办信访件", "dead_letter": "消息未送达", "alert": "信访提醒",
+    "reception_notice": "领导接待日通知", "reception_reminder": "领导接待日提醒",
+    "zero_report_missing": "每日零报告未报", "zero_report_overdue": "每日零报告逾期",
+    "signal_digest": "信访信息参考",
+}
+
 # How a change came in (an event's ``via``, ``<channel>:<who>``): the channel only, never
 # the session, the OS user or the token's name after the colon.
 VIAS: Mapping[str, str] = {

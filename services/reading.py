@@ -54,6 +54,7 @@ def open_case_rows(app: App, *, overdue_only: bool = False, limit: int = LIST_PA
     ``overdue_only``: a lower bound, more than shown when the page is full)."""
     now = app.clock.now()
     found, total = open_cases(app, overdue_only=overdue_only, limit=limit, offset=offset)
+    names = OfficeNames(app)
     rows: list[dict[str, Any]] = []
     for case in found:
         s = standing(case.deadlines(app.rules_for(case), now))
@@ -61,11 +62,18 @@ def open_case_rows(app: App, *, overdue_only: bool = False, limit: int = LIST_PA
             continue
         nxt = s.next
         rows.append({"ref": case.ref, "id": case.id, "stage": case.stage.value,
+                     "stage_label": case.stage.label,
                      "unit": case.unit, "responder": case.responder, "leader": case.leader,
+                     "unit_name": names.unit(case.unit) if case.unit else "待分办",
+                     "responder_name": names.person(case.responder) if case.responder else "",
+                     "leader_name": names.person(case.leader) if case.leader else "",
                      "deadline": nxt.kind.value if nxt else None,
+                     "deadline_label": nxt.kind.label if nxt else "",
                      "due": format_local(nxt.due_at) if nxt else None,
                      "warning": estimate_note(nxt) if nxt else "",
                      "overdue": format_duration(s.overdue_by) if s.overdue else None,
+                     "overdue_label": duration(format_duration(s.overdue_by))
+                     if s.overdue else "",
                      "overdue_seconds": s.overdue_by.total_seconds() if s.overdue else 0})
     if overdue_only:
         rows.sort(key=lambda r: -float(r["overdue_seconds"]))
