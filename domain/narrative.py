@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from domain import labels as L
 from domain.instants import format_local
+from domain.notices import KINDS
 
 # What an event's data may quote of the petition or a person's reasoning.
 # The reasons a leader must own a case quote its keywords.
@@ -206,7 +207,8 @@ SENTENCES: dict[str, _Sentence] = {
                             f"{d.text('ref') or d.n.case(d.text('case'))}提请本级办理",
     "HandedDown": _handed_down,
     "ReturnedUp": lambda d: _decision(d, f"{d.n.office(d.text('from_office'))}办结回复"),
-    "NoticePrinted": lambda d: "打印书面告知" + d.then("number", "，编号"),
+    "NoticePrinted": lambda d: "打印" + (KINDS[d.text("kind")].title if d.text("kind") in KINDS
+                                         else "书面告知") + d.then("number", "，编号"),
     "ReceptionAnnounced": lambda d: _reception(d, "通知"),
     "ReceptionReminded": lambda d: _reception(d, "提醒"),
     "ZeroReportFiled": _zero_filed,

@@ -115,3 +115,9 @@ def test_the_engine_is_named_for_what_it_does_and_an_unknown_person_never_by_id(
 def test_durations_read_in_chinese():
     assert L.duration("3d 9h") == "3天9小时" and L.duration("45m") == "45分钟"
     assert L.duration("") == "" and L.duration("30日") == "30日"
+
+
+def test_a_printed_notice_is_named_by_its_title():
+    told = describe("NoticePrinted", {"kind": "acceptance", "number": "〔2026〕受字 XF-1 号"},
+                    Org())
+    assert told == "打印信访事项受理告知书，编号〔2026〕受字 XF-1 号"
