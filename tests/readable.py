@@ -1,7 +1,8 @@
 """What a person reads must be Chinese prose: the checks the page tests (TestClient and
 browser) apply to a page's visible text. A page fails on an internal event name
-(``CaseRegistered``), a snake_case id (``leader_pending``), a ``key=value`` detail, or an
-id of the office's people (``qian.hui``) or units (``mining1``)."""
+(``CaseRegistered``), a snake_case id (``leader_pending``), a ``key=value`` detail, a
+case's internal id (``p-…``), or an id of the office's people (``qian.hui``) or units
+(``mining1``)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from html.parser import HTMLParser
 CAMEL = re.compile(r"\b[A-Z][a-z]+[A-Z][A-Za-z]+\b")
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 KEY_VALUE = re.compile(r"\b\w+=\S+")
+CASE_ID = re.compile(r"\bp-[0-9a-f]{12}\b")  # a case's internal id (its number is shown)
 
 
 def unreadable(text: str, ids: Iterable[str]) -> list[str]:
     """What in ``text`` a person should not be shown: each offending match, once."""
-    found = [m.group(0) for p in (CAMEL, SNAKE, KEY_VALUE) for m in p.finditer(text)]
+    found = [m.group(0) for p in (CAMEL, SNAKE, KEY_VALUE, CASE_ID) for m in p.finditer(text)]
     for i in ids:
         # an id as a word of its own: "office" inside "officer" or an e-mail is not one
         if re.search(rf"(?<![\w.@-]){re.escape(i)}(?![\w@-]|\.\w)", text):

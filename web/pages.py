@@ -156,7 +156,8 @@ async def intake(request: Request, me: Person, background: BackgroundTasks) -> R
     background.add_task(_start, app, request, case.id)
     view = await run_in_threadpool(workplace.case_view, app, case.id, me)
     return render(request, "intake_done.html", case=view, reasons=view.reasons,
-                  repeat=case.repeat_of, code=query_code(app, case))
+                  repeat=case.repeat_of, repeat_ref=view.header["repeat_ref"],
+                  code=query_code(app, case))
 
 
 def _register(app: App, form: dict[str, str], me: str, via: str) -> Case:

@@ -110,3 +110,21 @@ def test_the_supervise_page_carries_the_offices_name(home):
     text = walk(create_app(app, RecordingRuns()), "li.ming")["/supervise"]
     assert app.office.name in text.splitlines()[0]  # the title
     assert pendulum  # the clock module is used by the story
+
+
+def test_the_registration_page_of_a_repeat_reads_as_chinese(home):
+    """Last: it adds a case. The wage complainant's third letter: a repeat, routed, with
+    its reasons and deadlines shown to the clerk."""
+    app, _ = home
+    c = TestClient(create_app(app, RecordingRuns()), follow_redirects=False)
+    c.post("/login", data={"person_id": "qian.hui", "password": PASSWORD,
+                           "csrf": csrf_of(c.get("/login").text)})
+    done = c.post("/intake", data={
+        "csrf": csrf_of(c.get("/intake").text), "name": "刘建军",
+        "id_number": "142601198001011234", "phone": "13812341234", "channel": "visit",
+        "category": "complaint", "subject": "第三次反映6月、7月工资未足额发放",
+        "content": "仍未补发。", "concerns_unit": "mining1"})
+    assert done.status_code == 200, done.text
+    text = visible_text(done.text)
+    assert "重复信访" in text and "分办规则" in text
+    assert not unreadable(text, ids_of(app)), unreadable(text, ids_of(app))
