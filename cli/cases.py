@@ -11,12 +11,16 @@ from cli.common import Json, emit, out, reports_errors, say, table
 from cli.home import app as make_app
 from cli.views import print_case
 from domain.permissions import Sight
+from services.naming import OfficeNames
 from services.reading import LIST_PAGE, case_and_history, open_case_records, open_case_rows
 from services.records import case_record
 
 Ref = Annotated[str, typer.Argument(help="Case id or registration number.")]
-LIST_COLUMNS = ("ref", "stage", "unit", "responder", "leader", "deadline", "due", "overdue",
-                "warning")
+# Labels and names; ``--json`` has the ids beside them.
+LIST_COLUMNS = ("ref", "stage_label", "unit_name", "responder_name", "leader_name",
+                "deadline_label", "due", "overdue_label", "warning")
+LIST_HEADERS = ("编号", "环节", "承办单位", "首问责任人", "包案领导", "下一期限", "到期", "超期",
+                "提示")
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +36,7 @@ def show_cmd(ref: Ref, as_json: Json = False) -> None:
     if as_json:
         emit(case_record(a, case, Sight.FULL, a.clock.now(), audit))
         return
-    print_case(out, case, a.rules_for(case), a.clock.now(), audit)
+    print_case(out, case, a.rules_for(case), a.clock.now(), audit, OfficeNames(a))
 
 
 @reports_errors
@@ -49,7 +53,7 @@ def list_cmd(overdue: Annotated[bool, typer.Option(help="Only cases past a deadl
         emit(open_case_records(a, overdue_only=overdue, limit=limit, offset=offset))
         return
     rows, total = open_case_rows(a, overdue_only=overdue, limit=limit, offset=offset)
-    out.print(table(rows, LIST_COLUMNS, headers=("case", *LIST_COLUMNS[1:])))
+    out.print(table(rows, LIST_COLUMNS, headers=LIST_HEADERS))
     more = offset + limit < total
     say(f"{len(rows)} case(s)" + (f" of {total} open; the next page: --offset "
                                   f"{offset + limit}" if more and not overdue else "")

@@ -43,6 +43,7 @@ from services.cases import ActRequest, act_and_wake, new_registration_no
 from services.clock import FileClock
 from services.config import OFFICES
 from services.intake import intake
+from services.naming import OfficeNames
 from services.outbox import deliver, queue_digests
 from services.schema import migrated
 from services.settings import Settings
@@ -118,6 +119,7 @@ class Demo:
         self.engine = ServedEngine(self.api, self.home / "serve.log", self.ready_timeout)
         self.engine.start(os.environ, self.console)
         self.app = engine_app()  # the same app the in-process intake flows use
+        self.names = OfficeNames(self.app)
         self.engine_runs = PrefectRuns(self.settings)
 
     def open_workplace(self) -> None:
@@ -258,9 +260,9 @@ class Demo:
             with self.app.uow() as uow:
                 rows = uow.events_of(case_id)
                 ref = uow.cases.get(case_id, lock=False).ref
-            for e in event_rows(rows)[self.seen.get(case_id, 0):]:
-                self.console.print(f"  {ref}  {alias:<10} {e['event']:<18} "
-                                   f"{e['actor']:<22} {e['detail']}", highlight=False,
+            for e in event_rows(rows, names=self.names)[self.seen.get(case_id, 0):]:
+                self.console.print(f"  {ref}  {alias:<10} {e['event_label']:<8} "
+                                   f"{e['actor_name']:<6} {e['detail']}", highlight=False,
                                    markup=False)
             self.seen[case_id] = len(rows)
 
@@ -288,7 +290,7 @@ class Demo:
                 case = uow.cases.get(case_id, lock=False)
                 rows = uow.events_of(case_id)
             self.console.print()
-            print_case(self.console, case, self.app.rules_for(case), now, rows)
+            print_case(self.console, case, self.app.rules_for(case), now, rows, self.names)
         with self.app.uow() as uow:
             counts = uow.outbox_counts()
         home = self.home

@@ -16,6 +16,7 @@ from cli.intake import petition_data, submit
 from domain.instants import local_date
 from domain.signals import Week
 from services import practices
+from services.naming import OfficeNames
 from services.schema import migrated
 from services.timeline import event_rows
 
@@ -133,11 +134,13 @@ def signal_list(week: Annotated[str | None, typer.Option(
 @reports_errors
 def signal_show(signal_id: Annotated[str, typer.Argument()], as_json: Json = False) -> None:
     """A signal's history: recorded, in which digests, promoted to which case."""
-    rows = event_rows(practices.signal_history(make_app(), signal_id))
+    a = make_app()
+    rows = event_rows(practices.signal_history(a, signal_id), names=OfficeNames(a))
     if as_json:
         emit(rows)
         return
-    out.print(table(rows, ["when", "event", "actor", "detail"]))
+    out.print(table(rows, ["when", "event_label", "actor_name", "detail"],
+                    headers=["时间", "事件", "办理人", "说明"]))
 
 
 @signal_app.command("promote")

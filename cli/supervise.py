@@ -10,16 +10,19 @@ import typer
 
 from cli.common import Format, check_format, emit, out, parse_day, reports_errors, say, table
 from cli.home import app as make_app
-from cli.views import EVENT_COLUMNS, print_header
+from cli.views import EVENT_COLUMNS, EVENT_HEADERS, print_header
 from domain.instants import local_date
 from domain.permissions import Sight
 from services.measures import kpis, measure_rows
+from services.naming import OfficeNames
 from services.reading import OVERDUE_PAGE, case_and_history, overdue_rows, overdue_summary
 from services.records import case_record
 from services.report import render_report
 from services.timeline import timeline_of
 
-OVERDUE_COLUMNS = ("case", "stage", "deadline", "due", "overdue", "responder", "leader")
+OVERDUE_COLUMNS = ("case", "stage_label", "deadline_label", "due", "overdue_label",
+                   "responder_name", "leader_name")
+OVERDUE_HEADERS = ("编号", "环节", "期限", "到期", "超期", "首问责任人", "包案领导")
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +40,8 @@ def timeline_cmd(ref: Annotated[str, typer.Argument(help="Case id or registratio
     fmt = check_format(fmt)
     a = make_app()
     case, audit = case_and_history(a, ref)
-    t = timeline_of(case, a.rules_for(case), audit, a.clock.now())
+    names = OfficeNames(a)
+    t = timeline_of(case, a.rules_for(case), audit, a.clock.now(), names)
     if fmt == "json":
         emit(case_record(a, case, Sight.FULL, a.clock.now(), audit))
         return
@@ -49,12 +53,12 @@ def timeline_cmd(ref: Annotated[str, typer.Argument(help="Case id or registratio
                                                  d["warning"]) if x)}
                 for d in t["deadlines"]], "csv")
         return
-    print_header(out, case)
-    out.print(table(t["deadlines"], ("deadline", "limit", "due", "state", "extended",
-                                     "breached_at", "held_by", "warning"), title="deadlines",
-                    headers=("deadline", "limit", "due", "state", "extended", "breached at",
-                             "held by", "warning")))
-    out.print(table(t["events"], EVENT_COLUMNS, title="events"))
+    print_header(out, case, names)
+    out.print(table(t["deadlines"], ("deadline_label", "limit", "due", "state_label",
+                                     "extended", "breached_at", "held_by", "warning"),
+                    title="办理期限", headers=("期限", "时限", "到期", "状态", "延期",
+                                            "超期时间", "超期时承办人", "提示")))
+    out.print(table(t["events"], EVENT_COLUMNS, title="办理过程", headers=EVENT_HEADERS))
 
 
 @reports_errors
@@ -78,7 +82,8 @@ def overdue_cmd(by: Annotated[str, typer.Option(help="unit | leader")] = "unit",
     for r in rows:
         groups.setdefault(str(r[by]) or "(no leader)", []).append(r)
     for name, items in sorted(groups.items(), key=lambda g: -int(g[1][0]["overdue_seconds"])):
-        out.print(table(items, OVERDUE_COLUMNS, title=f"{by} {name}: {len(items)} overdue"))
+        out.print(table(items, OVERDUE_COLUMNS, title=f"{by} {name}: {len(items)} overdue",
+                        headers=OVERDUE_HEADERS))
     total, _ = overdue_summary(a)
     cases = len({r["id"] for r in rows})
     say(f"{len(rows)} overdue deadline(s)" + (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
+from domain import labels
 from domain.stages import Action, Stage, can
 
 
@@ -34,6 +35,10 @@ class Act(enum.Enum):
     WITHDRAW = "withdraw"                    # 撤回 (the petitioner's)
     ASSIGN = "assign"                        # 分办 by hand, from the triage queue
     HAND_DOWN = "hand_down"                  # 交办 to an office below (a group's mine)
+
+    @property
+    def label(self) -> str:
+        return labels.ACTS[self.value]
 
     @property
     def actions(self) -> tuple[Action, ...]:

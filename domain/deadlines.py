@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pendulum
 
+from domain import labels
 from domain.calendar import WorkingCalendar
 from domain.instants import as_utc, end_of_local_day, format_duration, format_local, local_date
 from domain.periods import Period, Unit
@@ -34,8 +35,7 @@ class PauseReason(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"hearing": "听证", "awaiting_materials": "等待补充材料",
-                "appraisal": "鉴定检测"}[self.value]
+        return labels.PAUSE_REASONS[self.value]
 
 
 class EntryKind(enum.Enum):
@@ -87,9 +87,7 @@ class DeadlineState(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"pending": "进行中", "paused": "已中止计时", "met": "按期完成",
-                "breached": "超期", "open": "期间内", "used": "已行使", "lapsed": "期满",
-                "cancelled": "已撤销"}[self.value]
+        return labels.DEADLINE_STATES[self.value]
 
 
 @dataclass(frozen=True)
@@ -269,6 +267,12 @@ _ZERO = dt.timedelta(0)
 def state_text(v: DeadlineView) -> str:
     """``pending``, ``breached by 3d 4h``... (for people)."""
     return v.state.value + (f" by {format_duration(v.overdue)}" if v.overdue else "")
+
+
+def state_label(v: DeadlineView) -> str:
+    """``超期（3天4小时）``, ``进行中``... (for people, in Chinese)."""
+    late = f"（{labels.duration(format_duration(v.overdue))}）" if v.overdue else ""
+    return v.state.label + late
 
 
 def due_text(v: DeadlineView) -> str:

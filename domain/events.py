@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain import labels
+
 
 class EventType(enum.Enum):
     """What happened. Values are stable: they are stored and hashed."""
@@ -71,6 +73,10 @@ class EventType(enum.Enum):
     ENGINE_CHILD_RESTARTED = "EngineChildRestarted"
     SWEEPS_STOPPED = "SweepsStopped"
     SWEEPS_RESUMED = "SweepsResumed"
+
+    @property
+    def label(self) -> str:
+        return labels.EVENTS[self.value]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from domain import labels
+
 
 class Outcome(enum.Enum):
     SUPPORT = "support"    # 支持
@@ -15,8 +17,7 @@ class Outcome(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"support": "支持", "explain": "解释说明", "reject": "不予支持",
-                "mediated": "调解达成协议"}[self.value]
+        return labels.OUTCOMES[self.value]
 
 
 class Rating(enum.Enum):
@@ -27,8 +28,7 @@ class Rating(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"satisfied": "满意", "basically": "基本满意", "not_satisfied": "不满意",
-                "expired_unrated": "超期未评价"}[self.value]
+        return labels.RATINGS[self.value]
 
     @property
     def content(self) -> bool:
@@ -46,8 +46,7 @@ class Resolution(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"resolved": "解决问题到位", "explained": "思想教育到位",
-                "assisted": "帮扶救助到位"}[self.value]
+        return labels.RESOLUTIONS[self.value]
 
     def fits(self, outcome: Outcome) -> bool:
         """A demand not supported was not "resolved"; one supported was not merely

@@ -7,6 +7,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from domain import labels
 from domain.errors import ConfigError
 
 
@@ -20,8 +21,7 @@ class Unit(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"days": "日", "working_days": "个工作日", "hours": "小时",
-                "working_hours": "个工作小时"}[self.value]
+        return labels.PERIOD_UNITS[self.value]
 
     @property
     def is_daily(self) -> bool:

@@ -15,6 +15,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from domain import labels
 from domain.accused import accused_set
 from domain.acts import PETITIONERS_ACTS, Act, FileAct
 from domain.case import Case
@@ -37,16 +38,8 @@ class Relation(enum.Enum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        return labels.RELATIONS[self.value]
 
-
-_LABELS = {
-    Relation.OFFICE_STAFF: "信访办工作人员", Relation.OFFICE_HEAD: "信访办负责人",
-    Relation.RESPONDER: "首问责任人", Relation.UNIT_HEAD: "承办单位负责人",
-    Relation.UNIT_LEADER: "承办单位分管领导", Relation.OWNING_LEADER: "包案领导",
-    Relation.REVIEWER: "复查机关（承办单位上一级）", Relation.RE_REVIEWER: "复核机关（再上一级）",
-    Relation.TOP: "矿长、党委书记（已升级至本人）",
-}
 
 R = Relation
 # The handling chain (who sees all of a case: ``sight``).

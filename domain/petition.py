@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from domain import labels
 from domain.errors import ConfigError, UnknownName
 from domain.fields import Fields
 from domain.instants import as_utc
@@ -24,8 +25,7 @@ class Channel(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"letter": "来信", "visit": "来访", "online": "网上信访", "phone": "电话",
-                "reception": "领导接待日"}[self.value]
+        return labels.CHANNELS[self.value]
 
 
 class Category(enum.Enum):
@@ -35,8 +35,7 @@ class Category(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"suggestion": "建议意见类", "accusation": "检举控告类",
-                "complaint": "申诉求决类"}[self.value]
+        return labels.CATEGORIES[self.value]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from domain import labels
 from domain.errors import ConfigError, UnknownName
 from domain.fields import Fields, parse_enum
 from domain.periods import Period
@@ -33,7 +34,7 @@ class DeadlineKind(enum.Enum):
 
     @property
     def label(self) -> str:
-        return _KIND_LABELS[self]
+        return labels.DEADLINE_KINDS[self.value]
 
     @property
     def is_window(self) -> bool:
@@ -48,18 +49,6 @@ class DeadlineKind(enum.Enum):
                         DeadlineKind.RE_REVIEW_DECISION)
 
 
-_KIND_LABELS = {
-    DeadlineKind.ACCEPTANCE_NOTICE: "受理告知",
-    DeadlineKind.FIRST_RESPONSE: "首问复命",
-    DeadlineKind.ROUTING_OBJECTION: "交办异议期",
-    DeadlineKind.LEADER_ACCEPTANCE: "领导包案接案",
-    DeadlineKind.HANDLING: "限时办结",
-    DeadlineKind.RATING: "满意度评价期",
-    DeadlineKind.REVIEW_REQUEST: "复查申请期",
-    DeadlineKind.REVIEW_DECISION: "复查办理",
-    DeadlineKind.RE_REVIEW_REQUEST: "复核申请期",
-    DeadlineKind.RE_REVIEW_DECISION: "复核办理",
-}
 _WINDOWS = frozenset({DeadlineKind.ROUTING_OBJECTION, DeadlineKind.RATING,
                       DeadlineKind.REVIEW_REQUEST, DeadlineKind.RE_REVIEW_REQUEST})
 
@@ -79,9 +68,7 @@ class Role(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"responder": "首问责任人", "unit_head": "责任单位负责人",
-                "owning_leader": "包案领导", "mine_head": "矿长",
-                "party_secretary": "党委书记", "beyond_top": "上级机关"}[self.value]
+        return labels.ROLES[self.value]
 
     def above(self) -> Role | None:
         """The next role up the chain, or None at the top (the party secretary)."""
@@ -99,6 +86,10 @@ class RungLevel(enum.Enum):
     WARNING = "warning"
     BREACH = "breach"
     ESCALATION = "escalation"
+
+    @property
+    def label(self) -> str:
+        return labels.RUNG_LEVELS[self.value]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ declared interest is recused (回避, 第二十八条).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from domain.accused import accused_set
@@ -64,6 +64,14 @@ class RoutingRule:
     keywords: tuple[str, ...] = ()
     concerns: frozenset[str] = frozenset()
 
+    def criteria(self) -> str:
+        """What the rule matches, in Chinese: ``申诉求决类，含"工资""欠薪"``."""
+        parts = ["、".join(c.label for c in sorted(self.categories, key=lambda c: c.value)),
+                 "、".join(c.label for c in sorted(self.channels, key=lambda c: c.value)),
+                 "含" + "".join(f"“{k}”" for k in self.keywords) if self.keywords else "",
+                 "涉及指定单位" if self.concerns else ""]
+        return "，".join(p for p in parts if p) or "任何信访件"
+
     def matches(self, petition: Petition) -> bool:
         return ((not self.categories or petition.category in self.categories)
                 and (not self.channels or petition.channel in self.channels)
@@ -103,6 +111,22 @@ class RoutingRules:
     accusation_unit: str | None = None
     leader: LeaderRules = LeaderRules()
     repeat_similarity: float = 0.6
+
+    def explain(self, rule: str, unit_name: Callable[[str], str]) -> str:
+        """A routing decision's ``rule`` for people: what the rule matches and where it
+        sends, in Chinese (``rule`` is a rule's id, ``default``, ``… → accusation
+        fallback`` or ``assigned by hand``)."""
+        base, fallback = rule.split(" → ", 1) if " → " in rule else (rule, "")
+        if base == "assigned by hand":
+            text = "信访办人工分办"
+        elif base == "default":
+            text = f"未匹配分办规则，交默认单位{unit_name(self.default_unit)}"
+        else:
+            found = next((r for r in self.rules if r.id == base), None)
+            text = f"{found.criteria()}，交{unit_name(found.unit)}" if found else "按分办规则"
+        if fallback:
+            text += "；检举控告不交被检举单位，改交受理单位"
+        return text
 
 
 @dataclass(frozen=True)

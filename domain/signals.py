@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pendulum
 
+from domain import labels
 from domain.errors import ConfigError, RuleViolation
 from domain.fields import Fields, parse_time, parse_weekday
 from domain.instants import as_utc, local, local_date, start_of_local_day
@@ -29,7 +30,7 @@ class Risk(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"low": "一般", "medium": "较大", "high": "重大"}[self.value]
+        return labels.RISKS[self.value]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 
+from domain import labels
+
 
 class Stage(enum.Enum):
     REGISTERED = "registered"
@@ -26,15 +28,8 @@ class Stage(enum.Enum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        return labels.STAGES[self.value]
 
-
-_LABELS = {
-    Stage.REGISTERED: "已登记", Stage.ASSIGNED: "已交办首问", Stage.ACKNOWLEDGED: "首问已复命",
-    Stage.LEADER_PENDING: "待领导接案", Stage.HANDLING: "办理中", Stage.DECIDED: "已书面答复",
-    Stage.RATED: "已评价", Stage.UNDER_REVIEW: "复查中", Stage.REVIEWED: "已复查",
-    Stage.UNDER_RE_REVIEW: "复核中", Stage.RE_REVIEWED: "已复核", Stage.CLOSED: "已销号",
-}
 
 
 class Action(enum.Enum):
@@ -62,6 +57,10 @@ class Action(enum.Enum):
     REPORT_COMPLETION = "report_completion"
     WITHDRAW = "withdraw"
     HAND_DOWN = "hand_down"
+
+    @property
+    def label(self) -> str:
+        return labels.ACTIONS[self.value]
 
 
 S, A = Stage, Action

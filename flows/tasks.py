@@ -28,6 +28,7 @@ from flows.heal import reconcile as heal_all
 from flows.runs import read_secret
 from services import cases, health, outbox, sweep
 from services.bootstrap import App, bootstrap
+from services.naming import OfficeNames
 from services.schema import migrated
 from services.timeline import artifact_table
 
@@ -102,7 +103,8 @@ def publish_timeline(case_id: str) -> None:
     with a.uow() as uow:
         case = uow.cases.get(case_id, lock=False)
         rows = uow.history_of(case)
-    create_table_artifact(artifact_table(case, a.rules_for(case), rows, a.clock.now()),
+    create_table_artifact(artifact_table(case, a.rules_for(case), rows, a.clock.now(),
+                                         OfficeNames(a)),
                           key=f"petition-{case.id}",
                           description=f"信访件 {case.ref}: {case.stage.label}")
 

@@ -20,6 +20,7 @@ import pendulum
 from domain.case import Case
 from domain.deadlines import Standing, due_text
 from domain.instants import format_duration, format_local
+from domain.labels import duration
 from domain.org import OrgChart
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.policy import DeadlineKind
@@ -165,7 +166,7 @@ def context(kind: str, recipient: str, payload: Mapping[str, Any], case: Case | 
         "case": case_facts(case, org, recipient, language) if case is not None else None,
         "deadline": {"name": _deadline_name(clock_kind or None, language),
                      "rung": d.get("rung") or "", "due": deadlines.get(clock_kind, ""),
-                     "overdue": d.get("overdue") or "",
+                     "overdue": _overdue(str(d.get("overdue") or ""), language),
                      "warning": notes.get(clock_kind, "")},
         "extension": {"by": d.get("by") or "", "new_due": d.get("new_due") or "",
                       "reason": d.get("reason") or "",
@@ -215,7 +216,13 @@ def digest_row(case: Case, standing: Standing, language: str) -> dict[str, str]:
     return {"ref": case.ref, "subject": subject,
             "stage": case.stage.label if zh else case.stage.value,
             "deadline": nxt.kind.label if nxt else "", "due": due_text(nxt) if nxt else "",
-            "overdue": format_duration(standing.overdue_by) if standing.overdue else ""}
+            "overdue": _overdue(format_duration(standing.overdue_by), language)
+            if standing.overdue else ""}
+
+
+def _overdue(text: str, language: str) -> str:
+    """``3d 9h`` as a Chinese reader reads it (3天9小时); English keeps the short form."""
+    return duration(text) if language == "zh" else text
 
 
 def reception_facts(d: ReceptionDay, org: OrgChart, language: str) -> dict[str, Any]:

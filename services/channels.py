@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from domain.case import Case
 from domain.instants import format_local
+from domain.labels import DEADLINE_KINDS, MESSAGE_TITLES, label
 from domain.offices import sight_in
 from domain.permissions import Sight
 from notifications.plan import PETITIONER
@@ -35,19 +36,6 @@ from storage.ports import OutboxRow, UnitOfWork
 
 # Reads a secret kept outside the environment (a Prefect Secret block) by its name.
 SecretReader = Callable[[str], str | None]
-
-TITLES = {"assignment": "新分办信访件", "reminder": "信访期限提醒", "warning": "信访期限预警",
-          "breach": "信访期限已超期", "escalation": "信访超期升级督办", "extension": "延期申请",
-          "leader_request": "领导包案待确认", "due_revised": "信访期限调整",
-          "digest": "每日在办信访件", "dead_letter": "消息未送达", "alert": "信访提醒",
-          "reception_notice": "领导接待日通知", "reception_reminder": "领导接待日提醒",
-          "zero_report_missing": "每日零报告未报", "zero_report_overdue": "每日零报告逾期",
-          "signal_digest": "信访信息参考"}
-CLOCKS = {"acceptance_notice": "受理告知", "first_response": "首问响应",
-          "routing_objection": "分办异议", "leader_acceptance": "领导包案确认",
-          "handling": "办理（限时办结）", "rating": "满意度评价", "review_decision": "复查",
-          "re_review_decision": "复核"}
-
 
 @dataclass(frozen=True)
 class Route:
@@ -123,13 +111,13 @@ def robot_message(app: App, row: OutboxRow, case: Case | None) -> RobotMessage:
         lines.append(f"信访件 {case.ref}")
     clock = str(row.payload.get("clock") or "")
     if clock:
-        lines.append(f"期限：{CLOCKS.get(clock, clock)}")
+        lines.append(f"期限：{label(DEADLINE_KINDS, clock.split('@', 1)[0], '办理期限')}")
     if row.kind == "digest":
         lines.append(f"在办 {len(row.payload.get('rows') or [])} 件")
     lines.append("请登录信访工作台查看办理（详情不在群内发送）。")
     mobiles = (person.mobile,) if person is not None and person.mobile else ()
     name = person.name if person is not None else row.recipient
-    return RobotMessage(row.key, f"【{TITLES.get(row.kind, row.kind)}】{name}",
+    return RobotMessage(row.key, f"【{label(MESSAGE_TITLES, row.kind, '信访提醒')}】{name}",
                         "\n".join(lines), mobiles)
 
 

@@ -168,6 +168,7 @@ def zero_report_status(app: App, day: dt.date) -> list[dict[str, Any]]:
                      "day": day.isoformat(),
                      "reported": r is not None,
                      "reporter": r.reporter if r else None,
+                     "reporter_name": _person_name(app, r.reporter) if r else None,
                      "at": format_local(r.at) if r else None,
                      "items": r.items if r else None,
                      "summary": r.summary if r else "", "late": r.late if r else None})
@@ -287,9 +288,16 @@ def signal_items(app: App, week: Week | None) -> list[dict[str, Any]]:
                 refs[case_id] = uow.cases.get(case_id, lock=False).ref
             except CaseNotFound:
                 continue
-    return [{"id": s.id, "at": format_local(s.at), "officer": s.officer, "unit": s.unit,
-             "risk": s.risk.value, "summary": s.summary,
+    return [{"id": s.id, "at": format_local(s.at), "officer": s.officer,
+             "officer_name": _person_name(app, s.officer), "unit": s.unit,
+             "unit_name": unit_name(app.office.org, s.unit), "risk": s.risk.value,
+             "risk_label": s.risk.label, "summary": s.summary,
              "case": refs.get(s.case_id or "", s.case_id)} for s in found]
+
+
+def _person_name(app: App, pid: str) -> str:
+    person = app.person(pid)
+    return person.name if person else "（已不在册）"
 
 
 def signal_history(app: App, signal_id: str) -> list[AuditRow]:

@@ -13,9 +13,11 @@ from domain.case import Case
 from domain.deadlines import estimate_note, standing
 from domain.errors import CaseNotFound
 from domain.instants import format_duration, format_local
+from domain.labels import duration
 from domain.offices import sight_in
 from domain.permissions import Sight
 from services.bootstrap import App
+from services.naming import OfficeNames
 from services.records import case_record
 from storage.chain import AuditRow, Break
 from storage.ports import UnitOfWork
@@ -52,6 +54,7 @@ def open_case_rows(app: App, *, overdue_only: bool = False, limit: int = LIST_PA
     ``overdue_only``: a lower bound, more than shown when the page is full)."""
     now = app.clock.now()
     found, total = open_cases(app, overdue_only=overdue_only, limit=limit, offset=offset)
+    names = OfficeNames(app)
     rows: list[dict[str, Any]] = []
     for case in found:
         s = standing(case.deadlines(app.rules_for(case), now))
@@ -59,11 +62,18 @@ def open_case_rows(app: App, *, overdue_only: bool = False, limit: int = LIST_PA
             continue
         nxt = s.next
         rows.append({"ref": case.ref, "id": case.id, "stage": case.stage.value,
+                     "stage_label": case.stage.label,
                      "unit": case.unit, "responder": case.responder, "leader": case.leader,
+                     "unit_name": names.unit(case.unit) if case.unit else "待分办",
+                     "responder_name": names.person(case.responder) if case.responder else "",
+                     "leader_name": names.person(case.leader) if case.leader else "",
                      "deadline": nxt.kind.value if nxt else None,
+                     "deadline_label": nxt.kind.label if nxt else "",
                      "due": format_local(nxt.due_at) if nxt else None,
                      "warning": estimate_note(nxt) if nxt else "",
                      "overdue": format_duration(s.overdue_by) if s.overdue else None,
+                     "overdue_label": duration(format_duration(s.overdue_by))
+                     if s.overdue else "",
                      "overdue_seconds": s.overdue_by.total_seconds() if s.overdue else 0})
     if overdue_only:
         rows.sort(key=lambda r: -float(r["overdue_seconds"]))
@@ -132,7 +142,7 @@ def overdue_summary(app: App, seen_by: str | None = None
             g = by.setdefault(names[key].get(k[i] or "", k[i] or "") or "（未指定）", [0, due])
             g[0] += n
             g[1] = min(g[1], due)
-        out[key] = sorted((OverdueGroup(name, n, format_duration(now - due))
+        out[key] = sorted((OverdueGroup(name, n, duration(format_duration(now - due)))
                            for name, (n, due) in by.items()),
                           key=lambda g: (-g.cases, g.worst))
     return sum(g.cases for g in out["office"]), out
@@ -183,6 +193,7 @@ def overdue_rows(app: App, seen_by: str | None = None, limit: int | None = None
     if seen_by is not None:
         cases = [c for c in cases if sight_in(app.tree, c, seen_by) is not Sight.NONE]
     rows = []
+    names = OfficeNames(app)
     for case in cases:
         unit = app.office_of(case).org.units.get(case.unit or "")
         for v in standing(case.deadlines(app.rules_for(case), now)).overdue:
@@ -191,9 +202,14 @@ def overdue_rows(app: App, seen_by: str | None = None, limit: int | None = None
                          "unit": case.unit or "",
                          "unit_name": unit.name if unit else "",
                          "leader": case.leader or "", "responder": case.responder or "",
-                         "stage": case.stage.value, "deadline": v.kind.value,
+                         "leader_name": names.person(case.leader) if case.leader else "",
+                         "responder_name": names.person(case.responder)
+                         if case.responder else "",
+                         "stage": case.stage.value, "stage_label": case.stage.label,
+                         "deadline": v.kind.value, "deadline_label": v.kind.label,
                          "due": v.due_date.isoformat(), "warning": estimate_note(v),
                          "overdue": format_duration(v.overdue),
+                         "overdue_label": duration(format_duration(v.overdue)),
                          "overdue_seconds": int(v.overdue.total_seconds())})
     rows.sort(key=lambda r: -int(r["overdue_seconds"]))
     return rows

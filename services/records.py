@@ -12,8 +12,11 @@ from typing import Any
 from domain.case import Case
 from domain.deadlines import DeadlineView, estimate_note, standing, urgency
 from domain.instants import as_utc
+from domain.labels import EVENTS, STAGES, label
+from domain.narrative import Names, actor, describe
 from domain.permissions import Sight
 from services.bootstrap import App
+from services.naming import OfficeNames
 from services.timeline import MATERIAL_KEYS, OUTLINE_KEYS, breach_holders
 from storage.chain import AuditRow
 
@@ -31,6 +34,7 @@ def deadline_record(v: DeadlineView, now: dt.datetime,
     running = v.closed_at is None and not v.kind.is_window
     return {
         "deadline": v.kind.value, "label": v.kind.label, "limit": str(v.period),
+        "state_label": v.state.label,
         "started_at": iso(v.started_at), "due_at": iso(v.due_at),
         "due_date": v.due_date.isoformat(), "state": v.state.value,
         "urgency": urgency(v, now) if running else None,
@@ -44,15 +48,20 @@ def deadline_record(v: DeadlineView, now: dt.datetime,
                                                                  "leader")} if held else None)}
 
 
-def event_record(r: AuditRow, seen: Sight) -> dict[str, Any]:
+def event_record(r: AuditRow, seen: Sight, names: Names | None = None) -> dict[str, Any]:
     """One audit event as ``seen`` allows: all of it to the handlers; without summaries and
     reasons to those who see the material; of an outline, only ``OUTLINE_KEYS`` (no
     subject, petitioner, summary or reason)."""
     data = {k: v for k, v in dict(r.data).items()
             if seen >= Sight.FULL or (k in OUTLINE_KEYS if seen < Sight.MATERIAL
                                       else k not in MATERIAL_KEYS)}
-    return {"seq": r.seq, "at": iso(r.at), "stage": r.stage, "event": r.type,
-            "actor": r.actor, "data": data}
+    record = {"seq": r.seq, "at": iso(r.at), "stage": r.stage,
+              "stage_label": label(STAGES, r.stage), "event": r.type,
+              "event_label": label(EVENTS, r.type), "actor": r.actor, "data": data}
+    if names is not None:  # the sentence people read, from what this reader may see
+        record.update(actor_name=actor(names, r.actor),
+                      detail=describe(r.type, data, names, restricted=seen < Sight.FULL))
+    return record
 
 
 def case_record(app: App, case: Case, seen: Sight, now: dt.datetime,
@@ -62,10 +71,12 @@ def case_record(app: App, case: Case, seen: Sight, now: dt.datetime,
     views = case.deadlines(app.rules_for(case), now)
     s = standing(views)
     holders = breach_holders(audit) if audit is not None else {}
+    names = OfficeNames(app)
     p = case.petition
     material = seen >= Sight.MATERIAL
     petition: dict[str, Any] = {
-        "channel": p.channel.value, "category": p.category.value,
+        "channel": p.channel.value, "channel_label": p.channel.label,
+        "category": p.category.value, "category_label": p.category.label,
         "received_at": iso(p.received_at), "headcount": p.headcount,
         "subject": p.subject if material else OUTLINE_SUBJECT,
         "content": p.content if material else None,
@@ -78,7 +89,12 @@ def case_record(app: App, case: Case, seen: Sight, now: dt.datetime,
     record: dict[str, Any] = {
         "id": case.id, "ref": case.ref, "registration_no": case.registration_no,
         "stage": case.stage.value, "stage_label": case.stage.label, "unit": case.unit,
-        "responder": case.responder, "leader": case.leader, "policy": case.policy_id,
+        "unit_name": names.unit(case.unit) if case.unit else None,
+        "responder": case.responder,
+        "responder_name": names.person(case.responder) if case.responder else None,
+        "leader": case.leader,
+        "leader_name": names.person(case.leader) if case.leader else None,
+        "policy": case.policy_id,
         "repeat_of": case.repeat_of, "triage": case.triage,
         "registered_at": iso(case.registered_at), "subject": petition["subject"],
         "restricted": not material, "petition": petition,
@@ -88,5 +104,5 @@ def case_record(app: App, case: Case, seen: Sight, now: dt.datetime,
                             if v.closed_at is None and v.estimated}),
         "deadlines": [deadline_record(v, now, holders.get(v.key)) for v in views]}
     if audit is not None:
-        record["events"] = [event_record(r, seen) for r in audit]
+        record["events"] = [event_record(r, seen, names) for r in audit]
     return record

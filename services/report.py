@@ -14,7 +14,7 @@ import pendulum
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from domain.case import Case
-from domain.deadlines import DeadlineState, due_text, estimate_note, state_text
+from domain.deadlines import DeadlineState, due_text, estimate_note, state_label, state_text
 from domain.errors import ConfigError
 from domain.instants import format_local
 from domain.offices import sight_in
@@ -22,6 +22,7 @@ from domain.permissions import Sight
 from domain.stages import Stage
 from services.bootstrap import App
 from services.measures import kpis, office_lines
+from services.naming import OfficeNames
 from services.reading import (
     OVERDUE_PAGE,
     audit_state,
@@ -29,7 +30,7 @@ from services.reading import (
     overdue_summary,
     visible_breaks,
 )
-from services.timeline import breach_holders
+from services.timeline import breach_holders, held_by
 from storage.chain import AuditRow
 
 COLOURS = {DeadlineState.MET: "#2e7d32", DeadlineState.USED: "#2e7d32",
@@ -65,6 +66,7 @@ def case_bars(app: App, case: Case, audit: list[AuditRow], now: dt.datetime
     if case.stage is Stage.CLOSED and segments:
         segments[-1]["x1"] = max(segments[-1]["x0"] + 0.5, segments[-1]["x1"])
     holders = breach_holders(audit)
+    names = OfficeNames(app)
     marks = []
     for v in views:
         if v.state is DeadlineState.CANCELLED:
@@ -73,9 +75,9 @@ def case_bars(app: App, case: Case, audit: list[AuditRow], now: dt.datetime
         marks.append({"label": v.kind.label, "kind": v.kind.value, "due": due_text(v),
                       "warning": estimate_note(v) if v.closed_at is None else "",
                       "state": state_text(v), "state_label": v.state.label,
+                      "state_text": state_label(v),
                       "x": _pct(v.due_at, start, span), "colour": COLOURS.get(v.state, "#777"),
-                      "held_by": f"{held['responder']} / {held['leader'] or '-'}"
-                      if held else ""})
+                      "held_by": held_by(names, held) if held else ""})
     return {"ref": case.ref, "id": case.id, "subject": case.petition.subject,
             "restricted": case.petition.is_accusation, "stage": case.stage.label,
             "unit": _unit_name(app, case.unit),
@@ -119,6 +121,7 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
                       lstrip_blocks=True)
     return env.get_template("report.html").render(
         office=app.office.name, start=start.isoformat(), end=end.isoformat(), unit=unit,
+        unit_name=_unit_name(app, unit) if unit else "",
         generated=format_local(now), checked=checked, audited=audited, breaks=breaks,
         measures=ms,
         overdue=overdue, cases=bars, lines=lines, page=page,

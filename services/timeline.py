@@ -10,8 +10,10 @@ import datetime as dt
 from typing import Any
 
 from domain.case import Case, CaseRules
-from domain.deadlines import due_text, estimate_note, state_text
+from domain.deadlines import due_text, estimate_note, state_label
 from domain.instants import format_local
+from domain.labels import EVENTS, STAGES, label
+from domain.narrative import Names, actor, describe
 from storage.chain import AuditRow
 
 _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "resolution",
@@ -27,52 +29,70 @@ MATERIAL_KEYS = ("summary", "reason")  # what the Prefect UI's timelines never c
 OUTLINE_KEYS = tuple(k for k in _DETAIL_KEYS if k not in MATERIAL_KEYS)
 
 
-def _detail(data: dict[str, Any], restricted: bool = False) -> str:
-    keys = [k for k in _DETAIL_KEYS if not (k == "unit" and "by" in data)  # a period's unit
-            and not (restricted and k in MATERIAL_KEYS)]
-    parts = [f"{k}={data[k]}" for k in keys if k in data and data[k] not in (None, "", [])]
-    return " ".join(parts)
+class _Ids:
+    """Names that are the ids themselves: for callers with no office at hand (benches)."""
+
+    def person(self, pid: str) -> str:
+        return pid
+
+    unit = office = case = person
 
 
-def event_rows(audit_rows: list[AuditRow], *, restricted: bool = False) -> list[dict[str, str]]:
-    """One row per audit event (``audit_events`` rows, in order). ``restricted`` leaves out
-    summaries and reasons (an accusation's material, where more people can read it)."""
-    return [{"when": format_local(r.at), "stage": r.stage, "event": r.type, "actor": r.actor,
-             "detail": _detail(dict(r.data), restricted)} for r in audit_rows]
+def event_rows(audit_rows: list[AuditRow], *, restricted: bool = False,
+               names: Names | None = None) -> list[dict[str, str]]:
+    """One row per audit event (``audit_events`` rows, in order): its time, stage, event
+    and who did it, each as its id and as its label (``stage_label``, ``event_label``,
+    ``actor_name``), and its ``detail``: a Chinese sentence, people and units by ``names``
+    (``domain.narrative``). ``restricted`` leaves out summaries and reasons (an
+    accusation's material, where more people can read it)."""
+    names = names or _Ids()
+    return [{"when": format_local(r.at), "stage": r.stage,
+             "stage_label": label(STAGES, r.stage), "event": r.type,
+             "event_label": label(EVENTS, r.type), "actor": r.actor,
+             "actor_name": actor(names, r.actor),
+             "detail": describe(r.type, dict(r.data), names, restricted=restricted)}
+            for r in audit_rows]
 
 
-def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime) -> list[dict[str, str]]:
-    """One row per deadline, with its state at ``now``."""
+def deadline_rows(case: Case, rules: CaseRules, now: dt.datetime,
+                  names: Names | None = None) -> list[dict[str, str]]:
+    """One row per deadline, with its state at ``now`` (id and label)."""
+    namer = names or _Ids()
     rows = []
     for v in case.deadlines(rules, now):
-        ext = "; ".join(f"+{e.extension} ({e.reason}, approved by {e.approver})"
+        ext = "；".join(f"延长{e.extension}（{e.reason}，{namer.person(e.approver or '')}批准）"
                         for e in v.extensions if e.extension)
-        rows.append({"deadline": v.kind.value, "limit": str(v.period), "due": due_text(v),
-                     "state": state_text(v), "extended": ext,
+        rows.append({"deadline": v.kind.value, "deadline_label": v.kind.label,
+                     "limit": str(v.period), "due": due_text(v), "state": v.state.value,
+                     "state_label": state_label(v), "extended": ext,
                      "warning": estimate_note(v) if v.closed_at is None else ""})
     return rows
 
 
 def artifact_table(case: Case, rules: CaseRules, audit_rows: list[AuditRow],
-                   now: dt.datetime) -> list[dict[str, str]]:
+                   now: dt.datetime, names: Names | None = None) -> list[dict[str, str]]:
     """The rows of the ``petition-<id>`` table artifact: the same timeline as
     ``petitions timeline`` (events, then deadlines with who held the case at a breach), of
     references only. Prefect keeps what it is given where anyone who reaches its API reads
     it, so no case's summaries and reasons go there (they may quote the petition): its
-    stages, acts, people by id, dates and deadlines are what a supervisor reads there; the
-    rest is in the workplace."""
-    events = [{"kind": "event", "when": r["when"], "what": r["event"], "stage": r["stage"],
-               "who": r["actor"], "detail": r["detail"]}
-              for r in event_rows(audit_rows, restricted=True)]
+    stages, acts, the office's people by name, dates and deadlines are what a supervisor
+    reads there, in Chinese; the rest is in the workplace."""
+    namer = names or _Ids()
+    events = [{"kind": "事件", "when": r["when"], "what": r["event_label"],
+               "stage": r["stage_label"], "who": r["actor_name"], "detail": r["detail"]}
+              for r in event_rows(audit_rows, restricted=True, names=namer)]
     holders = breach_holders(audit_rows)
     deadlines = []
-    for d in deadline_rows(case, rules, now):
+    for d in deadline_rows(case, rules, now, namer):
         held = holders.get(d["deadline"])
-        who = (f"{held['responder']} / {held['leader'] or '-'} (breached {held['at']})"
-               if held else "")
-        deadlines.append({"kind": "deadline", "when": d["due"], "what": d["deadline"],
-                          "stage": case.stage.value, "who": who, "detail":
-                          "; ".join(x for x in (d["limit"], d["state"], d["extended"],
+        who = (f"{namer.person(held['responder'])} / "
+               f"{namer.person(held['leader']) if held['leader'] else '—'}"
+               f"（{held['at']}超期）" if held else "")
+        deadlines.append({"kind": "期限", "when": d["due"], "what": d["deadline_label"],
+                          "stage": case.stage.label, "who": who, "detail":
+                          "；".join(x for x in (d["limit"], d["state_label"],
+                                                # an extension's reason is material
+                                                "已延期" if d["extended"] else "",
                                                 d["warning"]) if x)})
     return events + deadlines
 
@@ -101,17 +121,30 @@ def breach_holders(audit_rows: list[AuditRow]) -> dict[str, dict[str, str]]:
     return out
 
 
+def held_by(names: Names, held: dict[str, str]) -> str:
+    """Who held a case at a breach, by name: ``人力资源部，首问责任人林娜，包案领导赵刚``."""
+    return "，".join(x for x in (
+        names.unit(held["unit"]) if held["unit"] else "",
+        f"首问责任人{names.person(held['responder'])}" if held["responder"] else "",
+        f"包案领导{names.person(held['leader'])}" if held["leader"] else "") if x)
+
+
 def timeline_of(case: Case, rules: CaseRules, audit: list[AuditRow],
-                now: dt.datetime) -> dict[str, Any]:
-    """A case's whole timeline: events, and deadlines with who held the case at a breach."""
+                now: dt.datetime, names: Names | None = None) -> dict[str, Any]:
+    """A case's whole timeline: events, and deadlines with who held the case at a breach;
+    ids, with their labels beside them."""
+    namer = names or _Ids()
     holders = breach_holders(audit)
     deadlines = []
-    for d in deadline_rows(case, rules, now):
+    for d in deadline_rows(case, rules, now, namer):
         h = holders.get(d["deadline"])
         deadlines.append({**d, "breached_at": h["at"] if h else "",
-                          "held_by": (f"unit {h['unit']}, responder {h['responder']}"
-                                      + (f", leader {h['leader']}" if h["leader"] else ""))
-                          if h else ""})
+                          "held_by": held_by(namer, h) if h else ""})
     return {"id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
-            "subject": case.petition.subject, "unit": case.unit, "responder": case.responder,
-            "leader": case.leader, "events": event_rows(audit), "deadlines": deadlines}
+            "stage_label": case.stage.label, "subject": case.petition.subject,
+            "unit": case.unit, "unit_name": namer.unit(case.unit) if case.unit else "",
+            "responder": case.responder,
+            "responder_name": namer.person(case.responder) if case.responder else "",
+            "leader": case.leader,
+            "leader_name": namer.person(case.leader) if case.leader else "",
+            "events": event_rows(audit, names=namer), "deadlines": deadlines}

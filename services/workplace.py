@@ -6,22 +6,32 @@ accuser and no material) and every offered act ``permissions.check``."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from domain.accused import accused_set
 from domain.acts import Act, acts_in
 from domain.case import Case
-from domain.deadlines import due_text, estimate_note, standing, state_text, urgency
+from domain.deadlines import (
+    due_text,
+    estimate_note,
+    standing,
+    state_label,
+    state_text,
+    urgency,
+)
 from domain.errors import CaseNotFound, PetitionError
 from domain.events import EventType as E
 from domain.instants import format_duration, format_local
+from domain.labels import DEADLINE_KINDS, MESSAGE_KINDS, RUNG_LEVELS, duration, label
 from domain.offices import check_in, sight_in
 from domain.permissions import Relation, Sight, relations
 from services.bootstrap import App
+from services.naming import OfficeNames
 from services.practices import signal_items
 from services.records import OUTLINE_SUBJECT
-from services.timeline import breach_holders, event_rows
+from services.timeline import breach_holders, event_rows, held_by
 
 
 @dataclass(frozen=True)
@@ -52,8 +62,8 @@ def _name(app: App, pid: str | None) -> str:
 
 
 def _named(app: App, pid: str | None) -> str:
-    """A person as the workplace names a holder: name and login id."""
-    return f"{_name(app, pid)}（{pid}）" if pid else ""
+    """A person as the workplace names a holder: by name (ids are for JSON)."""
+    return _name(app, pid) if pid else ""
 
 
 def row(app: App, case: Case, person: str, now: dt.datetime, seen: Sight) -> Row:
@@ -67,7 +77,7 @@ def row(app: App, case: Case, person: str, now: dt.datetime, seen: Sight) -> Row
                unit.name if unit else "待分办", _name(app, case.responder),
                _name(app, case.leader), nxt.kind.label if nxt else "",
                due_text(nxt) if nxt else "", nxt.due_at if nxt else None,
-               urgency(nxt, now) if nxt else "", format_duration(s.overdue_by)
+               urgency(nxt, now) if nxt else "", duration(format_duration(s.overdue_by))
                if s.overdue else "", int(s.overdue_by.total_seconds()),
                estimate_note(nxt) if nxt else "",
                tuple(r.label for r in Relation if r in held))
@@ -140,10 +150,20 @@ def leader_board(app: App, person: str) -> Board:
         case = refs.get(m.case_id)
         if case is None or sight_in(app.tree, case, person) is Sight.NONE:
             continue
-        escalations.append({"ref": case.ref, "kind": m.kind, "at": format_local(m.queued_at),
+        escalations.append({"ref": case.ref, "kind": m.kind,
+                            "kind_label": label(MESSAGE_KINDS, m.kind),
+                            "at": format_local(m.queued_at),
                             "rung": str(m.payload.get("rung") or ""),
-                            "overdue": str(m.payload.get("overdue") or "")})
+                            "rung_label": _rung_label(m.payload),
+                            "overdue": duration(str(m.payload.get("overdue") or ""))})
     return Board(mine, [r for r in mine if r.stage == "leader_pending"], escalations)
+
+
+def _rung_label(payload: Mapping[str, Any]) -> str:
+    """A fired rung as a leader reads it: its deadline and level (限时办结升级督办)."""
+    kind = str(payload.get("kind") or payload.get("clock") or "").split("@", 1)[0]
+    level = str(payload.get("level") or "")
+    return label(DEADLINE_KINDS, kind, "") + label(RUNG_LEVELS, level, "")
 
 
 @dataclass(frozen=True)
@@ -176,6 +196,7 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
     if seen is Sight.NONE:
         raise CaseNotFound(ref)
     rules = app.rules_for(case)
+    names = OfficeNames(app)
     holders = breach_holders(audit)
     deadlines = []
     for v in case.deadlines(rules, now):
@@ -183,13 +204,13 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
         deadlines.append({
             "key": v.key, "name": v.kind.label, "limit": str(v.period), "due": due_text(v),
             "state": state_text(v), "state_label": v.state.label,
+            "state_text": state_label(v),
             "urgency": urgency(v, now) if v.closed_at is None and not v.kind.is_window
             else v.state.value,
             "warning": estimate_note(v) if v.closed_at is None else "",
             "extended": "; ".join(f"+{e.extension}（{e.reason}，{_name(app, e.approver)}批准）"
                                   for e in v.extensions if e.extension),
-            "held_by": (f"{_name(app, held['responder'])} / {_name(app, held['leader'])}"
-                        f"（{held['at']} 超期）") if held else ""})
+            "held_by": (f"{held_by(names, held)}（{held['at']} 超期）") if held else ""})
     p = case.petition
     petition: dict[str, Any] = {"category": p.category.label, "channel": p.channel.label,
                                 "received": format_local(p.received_at),
@@ -206,9 +227,11 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
     header = {"unit": unit.name if unit else "待分办",
               "responder": _named(app, case.responder), "leader": _named(app, case.leader),
               "policy": case.policy_id,
+              "repeat_ref": names.case(case.repeat_of) if case.repeat_of else "",
               "repeat_of": case.repeat_of or "",
               "rule": str(assigned[-1].get("rule") or "") if assigned else ""}
-    reasons = ([f"分办规则：{header['rule']}"] if header["rule"] else []) + [
+    rule = app.office_of(case).routing.explain(header["rule"], names.unit)
+    reasons = ([f"分办规则：{rule}"] if header["rule"] else []) + [
         f"领导包案：{r}" for r in case.leader_reasons]
     acts = []
     for act in acts_in([case.stage]):
@@ -219,7 +242,8 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
         acts.append(act)
     return CaseView(case.ref, case.id, seen, case.stage.value, case.stage.label, header,
                     petition, deadlines,
-                    event_rows(audit, restricted=seen < Sight.FULL), acts, case.triage,
+                    event_rows(audit, restricted=seen < Sight.FULL, names=names), acts,
+                    case.triage,
                     reasons)
 
 

@@ -80,6 +80,7 @@ def case_page(request: Request, ref: str, me: Person) -> Response:
     return render(request, "case.html", case=view, forms=ACT_FORMS, choices=CHOICES,
                   people=sorted(org.people.values(), key=lambda p: p.id),
                   units=sorted(org.units.values(), key=lambda u: u.id),
+                  unit_names={u.id: u.name for u in org.units.values()},
                   notices=notices.printable(app, ref, me),
                   files=attachments.listing(app, ref, me), file_kinds=web_files.KINDS)
 
@@ -177,8 +178,8 @@ async def _intake(request: Request, me: str, background: BackgroundTasks, app: A
     background.add_task(_start, app, request, case.id)
     view = await run_in_threadpool(workplace.case_view, app, case.id, me)
     return render(request, "intake_done.html", case=view, reasons=view.reasons,
-                  repeat=case.repeat_of, code=query_code(app, case),
-                  attached=[a.file for a in attached])
+                  repeat=case.repeat_of, repeat_ref=view.header["repeat_ref"],
+                  code=query_code(app, case), attached=[a.file for a in attached])
 
 
 def _register(app: App, form: dict[str, str], me: str, via: str) -> Case:

@@ -65,7 +65,7 @@ def supervise(request: Request, me: Person, start: str | None = None, end: str |
                   units=sorted((u for o in app.tree.subtree(app.office.id)
                                 for u in app.tree.org(o).units.values()), key=lambda x: x.id),
                   offices=[app.tree.node(o) for o in seen] if len(seen) > 1 else [],
-                  office=app.office.id)
+                  office_id=app.office.id)
 
 
 @router.get("/report.html", response_class=HTMLResponse)

@@ -232,7 +232,7 @@ def test_a_due_date_in_an_estimated_year_is_flagged_by_every_command(home):
     listed = json.loads(run("list", "--json", home=home, **env).stdout)
     assert listed[0]["next_deadline"]["deadline"] == "first_response"
     assert listed[0]["next_deadline"]["warning"] == "" and listed[0]["warnings"] == [note]
-    assert "warning" in run("show", "XF-E2", home=home, **env).stdout  # the table's column
+    assert "提示" in run("show", "XF-E2", home=home, **env).stdout  # the table's column
     timeline = json.loads(run("timeline", "XF-E2", "--format", "json", home=home,
                               **env).stdout)
     assert note in {d["warning"] for d in timeline["deadlines"]}

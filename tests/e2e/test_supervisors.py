@@ -79,7 +79,7 @@ def test_timeline_shows_the_breach_and_who_held_the_case(home):
                                                   "leader": None}
     assert [e["event"] for e in t["events"]][:2] == ["CaseRegistered", "CaseAssigned"]
     table = run("timeline", "XF-B", home=home, **ENV)
-    assert "breached by" in table.stdout and "zheng.tao" in table.stdout
+    assert "超期（" in table.stdout and "郑涛" in table.stdout  # labels and names
     rows = list(csv.DictReader(io.StringIO(
         run("timeline", "XF-B", "--format", "csv", home=home, **ENV).stdout)))
     assert {r["kind"] for r in rows} == {"event", "deadline"}

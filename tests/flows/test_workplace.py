@@ -81,7 +81,7 @@ def login(driver, site: Engine, who: str) -> None:  # type: ignore[no-untyped-de
     _by_id(driver, "person_id").send_keys(who)
     _by_id(driver, "password").send_keys(PASSWORD)
     _by_id(driver, "login").click()
-    assert who in _by_id(driver, "me").text
+    assert _by_id(driver, "me").get_attribute("data-person") == who
 
 
 def shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -248,7 +248,7 @@ def test_the_clerk_registers_on_the_page_and_sees_the_routing(site):
               "content": "请求核查补发", "concerns_unit": "mining1"}
     done = clerk.post("/intake", data=fields)
     assert done.status_code == 200
-    assert "人力资源部" in done.text and "分办规则：wages" in done.text
+    assert "人力资源部" in done.text and "分办规则：申诉求决类，含“工资”" in done.text
     assert "首问复命" in done.text
     assert len(runs.started) == 1
     bad = clerk.post("/intake", data={**fields, "channel": "fax"})
