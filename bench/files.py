@@ -22,17 +22,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pendulum  # noqa: E402
+import pendulum
 
-from services import attachments, cases  # noqa: E402
-from services.bootstrap import sql_app  # noqa: E402
-from services.clock import FixedClock  # noqa: E402
-from services.config import load_office  # noqa: E402
-from services.settings import Settings  # noqa: E402
-from storage.db import make_engine  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from tests.conftest import SAMPLE_OFFICE, WAGE, wait_for  # noqa: E402
-from tests.integration.test_file_store import _answers, _free_port  # noqa: E402
+from services import attachments, cases
+from services.bootstrap import sql_app
+from services.clock import FixedClock
+from services.config import load_office
+from services.settings import Settings
+from storage.db import make_engine
+from storage.migrate import upgrade
+from tests.conftest import SAMPLE_OFFICE, WAGE, wait_for
+from tests.integration.test_file_store import _answers, _free_port
 
 
 def png_of(mb: float, seed: int) -> bytes:

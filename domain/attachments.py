@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from domain import labels as L
 from domain.errors import ConfigError, RuleViolation
 from domain.fields import Fields
 
@@ -40,12 +41,7 @@ class FileKind(enum.Enum):
 
     @property
     def label(self) -> str:
-        return _KIND_LABELS[self]
-
-
-_KIND_LABELS = {FileKind.LETTER_SCAN: "来信扫描件", FileKind.PHOTO: "照片",
-                FileKind.EVIDENCE: "证据", FileKind.SIGNED_DECISION: "签字决定书",
-                FileKind.OTHER: "其他"}
+        return L.FILE_KINDS[self.value]
 
 
 @dataclass(frozen=True)

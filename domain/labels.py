@@ -36,6 +36,7 @@ EVENTS: Mapping[str, str] = {
     "RungFailed": "提醒未能发出", "RoutingFailed": "转入待分办",
     "DueDateRevised": "期限随节假日调整", "ReferredUp": "提请上级办理",
     "HandedDown": "交办下级", "ReturnedUp": "下级办结回复", "NoticePrinted": "打印书面告知",
+    "FileAttached": "添加附件", "FileWithdrawn": "撤回附件",
     "ReceptionAnnounced": "接待日通知", "ReceptionReminded": "接待日提醒",
     "ZeroReportFiled": "零报告", "ZeroReportMissing": "零报告未报（告知负责人）",
     "ZeroReportOverdue": "零报告逾期（告知信访办）", "SignalRecorded": "信息员报送",
@@ -123,6 +124,10 @@ RUNG_LEVELS: Mapping[str, str] = {
 }
 
 RISKS: Mapping[str, str] = {"low": "一般", "medium": "较大", "high": "重大"}
+
+# What an attached file is to its case (``domain.attachments.FileKind``).
+FILE_KINDS: Mapping[str, str] = {"letter_scan": "来信扫描件", "photo": "照片", "evidence": "证据",
+                                 "signed_decision": "签字决定书", "other": "其他"}
 
 PERIOD_UNITS: Mapping[str, str] = {
     "days": "日", "working_days": "个工作日", "hours": "小时", "working_hours": "个工作小时",

@@ -12,6 +12,7 @@ import pytest
 
 from domain import labels as L
 from domain.acts import Act
+from domain.attachments import FileKind
 from domain.deadlines import DeadlineState, PauseReason
 from domain.events import EventType
 from domain.narrative import actor, describe
@@ -31,7 +32,7 @@ TABLES: list[tuple[type[enum.Enum], dict[str, str] | object]] = [
     (PauseReason, L.PAUSE_REASONS), (Outcome, L.OUTCOMES), (Rating, L.RATINGS),
     (Resolution, L.RESOLUTIONS), (Channel, L.CHANNELS), (Category, L.CATEGORIES),
     (Relation, L.RELATIONS), (Role, L.ROLES), (RungLevel, L.RUNG_LEVELS), (Risk, L.RISKS),
-    (Unit, L.PERIOD_UNITS)]
+    (Unit, L.PERIOD_UNITS), (FileKind, L.FILE_KINDS)]
 
 
 @pytest.mark.parametrize("kind,table", TABLES, ids=[k.__name__ for k, _ in TABLES])
