@@ -28,9 +28,10 @@ from sqlalchemy.exc import IntegrityError
 from domain.case import Case
 from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
 from domain.escalation import DueRung
-from domain.petition import Category
+from domain.persons import keys_of
+from domain.petition import Category, Petitioner
 from domain.routing import PriorCase
-from storage import codec
+from storage import codec, search
 from storage.access import SqlAccess
 from storage.beats import SqlBeats
 from storage.chain import GENESIS, chain_rows
@@ -40,9 +41,11 @@ from storage.practices import SqlPractices
 from storage.reads import SqlReads
 from storage.rollup import SqlMeasures
 from storage.runs import SqlRuns
+from storage.search import SqlSearch
 from storage.tables import (
     applied_requests,
     audit_events,
+    case_search,
     cases,
     outbox,
     rung_schedule,
@@ -82,14 +85,21 @@ class SqlCaseRepository(SeenCases):
                 self._loaded(codec.from_row(row))
         return [self.seen[i] for i in ids if i in self.seen]
 
-    def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
-        """Earlier cases of one petitioner, for repeat detection."""
+    def prior_cases(self, petitioner: Petitioner) -> list[PriorCase]:
+        """Earlier cases of one petitioner (``domain.persons``: the same ID number, else
+        name and phone; found by the search rows' indexes), for repeat detection."""
+        same = search.same_person(keys_of(petitioner))
+        if same is None:
+            return []
         rows = self.conn.execute(select(cases.c.id, cases.c.category, cases.c.body).where(
-            cases.c.petitioner_identity == petitioner_identity))
-        return [PriorCase(r.id, petitioner_identity, Category(r.category),
-                          r.body["petition"]["concerns_unit"], r.body["petition"]["subject"],
-                          r.body["petition"]["content"])
-                for r in rows]
+            cases.c.id.in_(select(case_search.c.case_id).where(same))))
+        out = []
+        for r in rows:
+            p = r.body["petition"]
+            who = Petitioner(**p["petitioner"])
+            out.append(PriorCase(r.id, who.identity(), Category(r.category),
+                                 p["concerns_unit"], p["subject"], p["content"], who))
+        return out
 
     def workload(self, people: Sequence[str] | None = None) -> dict[str, int]:
         """Open cases held per first responder (of ``people``, if given: by the responder
@@ -140,6 +150,7 @@ class SqlCaseRepository(SeenCases):
                 raise self._conflict(params)
         if events:
             self.conn.execute(insert(audit_events), events)
+        search.index(self.conn, changed)
         self._reschedule({c.id: schedules[c.id] for c in changed})
         for case in changed:
             case.version += 1
@@ -236,7 +247,7 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     return [ClaimedRung(r.case_id, r.clock, r.rung, r.fire_at) for r in rows]
 
 
-class SqlUnitOfWork(SqlReads, SqlMeasures, SqlRuns):
+class SqlUnitOfWork(SqlReads, SqlMeasures, SqlRuns, SqlSearch):
     """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
 
     def __init__(self, engine: Engine) -> None:
