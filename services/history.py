@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.case import Case
-from domain.errors import CaseNotFound
+from domain.errors import CaseNotFound, UnknownName
 from domain.instants import format_local
 from domain.offices import sight_in
 from domain.permissions import Sight
@@ -58,6 +58,8 @@ def visible_cases(app: App, viewer: str, who: Petitioner) -> list[Hit]:
 def petitioner_history(app: App, viewer: str, ref: str) -> History:
     """The history of the petitioner of case ``ref`` as ``viewer`` may see it;
     ``CaseNotFound`` when they may not see that case's material."""
+    if app.tree.home(viewer) is None:
+        raise UnknownName("person", viewer)
     with app.uow() as uow:
         anchor = uow.cases.get(ref, lock=False)
     seen = sight_in(app.tree, anchor, viewer)
@@ -78,10 +80,12 @@ def petitioner_history(app: App, viewer: str, ref: str) -> History:
         sum(1 for h in hits if h.case.repeat_of))
 
 
-def visits(app: App, viewer: str, who: Petitioner) -> tuple[int, Case | None]:
-    """How many earlier cases of ``who`` ``viewer`` may see (the intake's "来过 N 次"),
-    and the latest of them (to open the history from)."""
-    hits = visible_cases(app, viewer, who)
+def visits(app: App, viewer: str, who: Petitioner, besides: str | None = None
+           ) -> tuple[int, Case | None]:
+    """How many cases of ``who`` ``viewer`` may see (the intake's "来过 N 次"), but the
+    case ``besides`` (the one just registered), and the latest of them (to open the
+    history from)."""
+    hits = [h for h in visible_cases(app, viewer, who) if h.case.id != besides]
     return len(hits), hits[0].case if hits else None
 
 

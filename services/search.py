@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.case import Case
-from domain.errors import ConfigError
+from domain.errors import ConfigError, UnknownName
 from domain.instants import format_local
 from domain.offices import sight_in
 from domain.permissions import Sight
@@ -62,6 +62,8 @@ def search(app: App, viewer: str, text: str, *, after: str | None = None,
     most, after the case ``after`` of an earlier page."""
     if not 1 <= limit <= MAX_PAGE:
         raise ConfigError(f"a page holds 1 to {MAX_PAGE} hits, not {limit}", field="limit")
+    if app.tree.home(viewer) is None:
+        raise UnknownName("person", viewer)
     q = read(text)
     scope = scope_of(app.tree, viewer)
     hits: list[Hit] = []

@@ -28,8 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.case import Case
 from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
 from domain.escalation import DueRung
-from domain.persons import keys_of
-from domain.petition import Category, Petitioner
+from domain.petition import Petitioner
 from domain.routing import PriorCase
 from storage import codec, search
 from storage.access import SqlAccess
@@ -45,7 +44,6 @@ from storage.search import SqlSearch
 from storage.tables import (
     applied_requests,
     audit_events,
-    case_search,
     cases,
     outbox,
     rung_schedule,
@@ -86,20 +84,8 @@ class SqlCaseRepository(SeenCases):
         return [self.seen[i] for i in ids if i in self.seen]
 
     def prior_cases(self, petitioner: Petitioner) -> list[PriorCase]:
-        """Earlier cases of one petitioner (``domain.persons``: the same ID number, else
-        name and phone; found by the search rows' indexes), for repeat detection."""
-        same = search.same_person(keys_of(petitioner))
-        if same is None:
-            return []
-        rows = self.conn.execute(select(cases.c.id, cases.c.category, cases.c.body).where(
-            cases.c.id.in_(select(case_search.c.case_id).where(same))))
-        out = []
-        for r in rows:
-            p = r.body["petition"]
-            who = Petitioner(**p["petitioner"])
-            out.append(PriorCase(r.id, who.identity(), Category(r.category),
-                                 p["concerns_unit"], p["subject"], p["content"], who))
-        return out
+        """Earlier cases of one petitioner, for repeat detection (``search.prior_cases``)."""
+        return search.prior_cases(self.conn, petitioner)
 
     def workload(self, people: Sequence[str] | None = None) -> dict[str, int]:
         """Open cases held per first responder (of ``people``, if given: by the responder

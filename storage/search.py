@@ -38,7 +38,9 @@ from sqlalchemy import (
 )
 
 from domain.case import Case
-from domain.persons import PersonKeys
+from domain.persons import PersonKeys, keys_of
+from domain.petition import Category, Petitioner
+from domain.routing import PriorCase
 from domain.search_terms import Query, Scope, searchable
 from storage import codec
 from storage.tables import case_search, cases
@@ -135,6 +137,23 @@ def same_person(keys: PersonKeys) -> ColumnElement[bool] | None:
         same.append(and_(_S.name == keys.name.casefold(), _S.phone == "",
                          _S.id_number == ""))
     return or_(*same) if same else None
+
+
+def prior_cases(conn: Connection, petitioner: Petitioner) -> list[PriorCase]:
+    """The cases that may be ``petitioner``'s (``same_person``: the same ID number, else
+    name and phone), for repeat detection; the domain's ``find_repeat`` judges each."""
+    same = same_person(keys_of(petitioner))
+    if same is None:
+        return []
+    rows = conn.execute(select(cases.c.id, cases.c.category, cases.c.body).where(
+        cases.c.id.in_(select(_S.case_id).where(same))))
+    out = []
+    for r in rows:
+        p = r.body["petition"]
+        who = Petitioner(**p["petitioner"])
+        out.append(PriorCase(r.id, who.identity(), Category(r.category),
+                             p["concerns_unit"], p["subject"], p["content"], who))
+    return out
 
 
 class SqlSearch:

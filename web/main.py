@@ -17,7 +17,7 @@ from services.bootstrap import App, bootstrap
 from services.ports import Runs, RunsOnFirstUse
 from services.schema import migrated
 from services.settings import Settings
-from web import api, auth, pages, progress, supervise
+from web import api, auth, pages, progress, search, supervise
 from web.auth import LoginRequired, session_secret
 
 
@@ -71,6 +71,7 @@ def create_app(app: App | None = None, runs: Runs | None = None) -> FastAPI:
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
-    for router in (auth.router, pages.router, supervise.router, api.router, progress.router):
+    for router in (auth.router, pages.router, supervise.router, api.router, progress.router,
+                   search.router):
         web.include_router(router)
     return web
