@@ -29,6 +29,7 @@ from sqlalchemy import (
     bindparam,
     column,
     false,
+    func,
     insert,
     or_,
     select,
@@ -156,22 +157,38 @@ def prior_cases(conn: Connection, petitioner: Petitioner) -> list[PriorCase]:
     return out
 
 
+DENSE = 1000  # a query matching this many rows is searched latest first, not by its index
+
+
 class SqlSearch:
     conn: Connection
 
     def search_cases(self, q: Query, scope: Scope, after: str | None, limit: int
                      ) -> list[Case]:
         """Up to ``limit`` cases ``q`` may find for ``scope``'s viewer (coarsely: the
-        domain judges them), the latest indexed first, after the case ``after``."""
+        domain judges them), the latest indexed first, after the case ``after``.
+
+        A query whose index finds many rows (``DENSE``: "职工", a common word) reads the
+        rows latest first and stops at the page (SQLite's FTS5 does that itself); one that
+        finds few reads them from its index and sorts them: either way a page costs about
+        the same at any size (except where the viewer's scope is sparse in a dense query:
+        then the rows are read until the page fills)."""
         if not q or not scope.offices:
             return []
         sqlite = self.conn.dialect.name == "sqlite"
-        order = fts.c.rowid if sqlite and not q.short else _S.seq
-        query = select(_S.case_id)
-        if q.short:
-            query = query.where(self._short(q, scope, sqlite))
+        fts_first = sqlite and not q.short
+        order = fts.c.rowid if fts_first else _S.seq
+        if fts_first:
+            found = self._long_fts(q)
+            query = select(_S.case_id).select_from(
+                fts.join(case_search, _S.seq == fts.c.rowid)).where(found)
         else:
-            query = self._long(query, q, scope, sqlite)
+            indexed = self._matched(q, sqlite, scan=False)
+            dense = self.conn.execute(select(func.count()).select_from(
+                select(_S.seq).where(indexed).limit(DENSE).subquery())).scalar_one() >= DENSE
+            query = select(_S.case_id).where(
+                self._matched(q, sqlite, scan=True) if dense else indexed)
+        query = query.where(self._scoped(q, scope))
         if after is not None:
             seq = self.conn.execute(select(_S.seq).where(_S.case_id == after)).scalar()
             if seq is None:
@@ -180,32 +197,50 @@ class SqlSearch:
         ids = list(self.conn.execute(query.order_by(order.desc()).limit(limit)).scalars())
         return self._cases(ids)
 
-    def _long(self, query: Any, q: Query, scope: Scope, sqlite: bool) -> Any:
-        indexed = [t for t in q.terms if len(t) >= 2]
-        single = [_contains(_S.words, t) for t in q.terms if len(t) == 1]
-        by_number = and_(*(_contains(_S.reg, t) for t in q.terms))
-        if sqlite:
-            match = " AND ".join(f"words : {_fts_phrase(t)}" if len(t) > 2
-                                 else f"grams : {_fts_phrase(f' {t} ')}" for t in indexed)
-            query = query.select_from(fts.join(case_search, _S.seq == fts.c.rowid)).where(
-                fts.c.case_search_fts.op("MATCH")(match))
-        else:
-            query = query.where(*(_contains(_S.words, t) if len(t) > 2
-                                  else _contains(_S.grams, f" {t} ") for t in indexed))
-        return query.where(*single, or_(_material_ok(scope),
-                                        and_(_outline_ok(scope), by_number)))
+    @staticmethod
+    def _long_fts(q: Query) -> ColumnElement[bool]:
+        """SQLite: the FTS5 match of a query's terms of two characters or more (pairs in
+        ``grams``), and the single characters' containment."""
+        match = " AND ".join(f"words : {_fts_phrase(t)}" if len(t) > 2
+                             else f"grams : {_fts_phrase(f' {t} ')}"
+                             for t in q.terms if len(t) >= 2)
+        return and_(fts.c.case_search_fts.op("MATCH")(match),
+                    *(_contains(_S.words, t) for t in q.terms if len(t) == 1))
 
-    def _short(self, q: Query, scope: Scope, sqlite: bool) -> ColumnElement[bool]:
+    @staticmethod
+    def _matched(q: Query, sqlite: bool, *, scan: bool) -> ColumnElement[bool]:
+        """What ``q`` finds, by the indexes, or (``scan``) as a filter on rows read latest
+        first (the same rows; no index chosen)."""
+        def text(col: Any) -> Any:
+            return col.concat("") if scan else col  # ``col || ''``: no index on it
+
+        def prefix(col: Any, v: str) -> ColumnElement[bool]:
+            if scan:
+                return func.substr(col, 1, len(v)) == v
+            return _prefix(col, v)
+
+        if not q.short:  # PostgreSQL: pg_trgm's GIN indexes answer LIKE
+            return and_(*(_contains(text(_S.words), t) if len(t) != 2
+                          else _contains(text(_S.grams), f" {t} ") for t in q.terms))
         v = q.joined
-        material = [_prefix(_S.name, v), _prefix(_S.phone, v), _prefix(_S.id_number, v)]
+        found = [prefix(c, v) for c in (_S.name, _S.phone, _S.id_number, _S.reg)]
         if len(v) == 2:
-            if sqlite:
-                material.append(_S.seq.in_(select(fts.c.rowid).where(
+            if sqlite and not scan:
+                found.append(_S.seq.in_(select(fts.c.rowid).where(
                     fts.c.case_search_fts.op("MATCH")(f"grams : {_fts_phrase(f' {v} ')}"))))
             else:
-                material.append(_contains(_S.grams, f" {v} "))
-        return or_(and_(or_(*material), _material_ok(scope)),
-                   and_(_prefix(_S.reg, v), or_(_material_ok(scope), _outline_ok(scope))))
+                found.append(_contains(text(_S.grams), f" {v} "))
+        return or_(*found)
+
+    @staticmethod
+    def _scoped(q: Query, scope: Scope) -> ColumnElement[bool]:
+        """Of what ``q`` finds, what ``scope``'s viewer may find: through any field with
+        the material in their sight, through the number alone with the outline."""
+        if q.short:
+            by_number = _prefix(_S.reg, q.joined)
+        else:
+            by_number = and_(*(_contains(_S.reg, t) for t in q.terms))
+        return or_(_material_ok(scope), and_(_outline_ok(scope), by_number))
 
     def person_cases(self, keys: PersonKeys, scope: Scope | None, limit: int = 500
                      ) -> list[Case]:

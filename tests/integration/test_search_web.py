@@ -6,12 +6,37 @@ query matching nothing gets, and the same 404 as for a case that does not exist.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pendulum
+import pytest
+
 from services import cases, users
-from tests.conftest import WAGE
+from services.bootstrap import sql_app
+from services.clock import FixedClock
+from services.settings import Settings
+from storage.db import make_engine
+from storage.migrate import upgrade
+from tests.conftest import SAMPLE_OFFICE, WAGE
 from tests.integration.test_search import ACCUSATION
-from tests.integration.test_web import csrf_of, login, site  # noqa: F401  (the fixture)
+from tests.integration.test_web import PASSWORD, RecordingRuns, csrf_of, login
+from web.main import create_app
+
+
+@pytest.fixture
+def site(office: Any, tmp_path: Path) -> Iterator[tuple[Any, RecordingRuns, Any]]:
+    """The workplace on a fresh SQLite database, a fixed clock, passwords set."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'petitions.db'}")
+    upgrade(engine)
+    settings = Settings(home=tmp_path, config_dir=SAMPLE_OFFICE)
+    app = sql_app(settings, office, FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine)
+    for who in ("qian.hui", "zhang.hua"):
+        users.set_password(app, who, PASSWORD, actor="test")
+    runs = RecordingRuns()
+    yield app, runs, create_app(app, runs)
+    engine.dispose()
 
 
 def results(page: str) -> str:
@@ -23,7 +48,7 @@ def results(page: str) -> str:
 
 
 def test_the_clerk_finds_a_letter_by_phone_and_words_and_opens_the_history(site: Any) -> None:
-    app, _, web = site
+    _, _, web = site
     c = login(web, "qian.hui")
     form = {"csrf": csrf_of(c.get("/intake").text), "name": "刘建军",
             "phone": "13812341234", "channel": "letter", "category": "complaint",
