@@ -150,3 +150,14 @@ def test_the_migration_indexes_the_cases_stored_before_it(
     handler = filed["accusation"].responder
     assert refs(app, handler, "截留奖金") == ["XF-2026-0102"]
     assert refs(app, "qian.hui", "截留奖金") == []
+
+
+def test_a_common_query_read_latest_first_finds_what_its_index_finds(
+        app: Any, filed: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage import search as stored
+
+    queries = ("工资 补发", "XF-2026", "刘建", "刘", "建军", "截留奖金", "13812341234")
+    viewers = ("qian.hui", filed["accusation"].responder, "zhang.hua")
+    by_index = {(w, t): refs(app, w, t) for w in viewers for t in queries}
+    monkeypatch.setattr(stored, "DENSE", 1)  # every query counts as common
+    assert {(w, t): refs(app, w, t) for w in viewers for t in queries} == by_index
