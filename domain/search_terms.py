@@ -141,6 +141,7 @@ class Scope:
     supervisor: bool
     units: tuple[str, ...]
     top: bool
+    everywhere: bool = False  # ``offices`` are all there are: no condition on them
 
 
 NOWHERE = Scope("", "", (), False, (), False)
@@ -153,6 +154,7 @@ def scope_of(tree: OfficeTree, person: str) -> Scope:
         return NOWHERE
     org = tree.org(home)
     units = tuple(sorted(u.id for u in org.units.values() if person in (u.head, u.leader)))
-    return Scope(person, home, tuple(tree.offices_seen_by(person)),
-                 person in supervisors(org), units,
-                 person in (org.mine_head, org.party_secretary))
+    offices = tuple(tree.offices_seen_by(person))
+    return Scope(person, home, offices, person in supervisors(org), units,
+                 person in (org.mine_head, org.party_secretary),
+                 set(offices) == set(tree.nodes))

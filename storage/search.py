@@ -34,6 +34,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
     true,
     update,
 )
@@ -113,8 +114,14 @@ def _material_ok(scope: Scope) -> ColumnElement[bool]:
         true() if scope.top else false(), _S.holders.contains(f"|{scope.viewer}|",
                                                             autoescape=True),
         _S.unit.in_(list(scope.units)) if scope.units else false()))
-    return and_(_S.office.in_(list(scope.offices)), or_(
+    return and_(_offices(scope), or_(
         and_(_S.category != "accusation", true() if scope.supervisor else false()), chain))
+
+
+def _offices(scope: Scope) -> ColumnElement[bool]:
+    """Rows of ``scope``'s offices (no condition for all of them: SQLite would otherwise
+    read a common word's rows by office, every one, instead of the latest first)."""
+    return true() if scope.everywhere else _S.office.in_(list(scope.offices))
 
 
 def _outline_ok(scope: Scope) -> ColumnElement[bool]:
@@ -122,7 +129,7 @@ def _outline_ok(scope: Scope) -> ColumnElement[bool]:
     supervise."""
     if not scope.supervisor:
         return false()
-    return and_(_S.office.in_(list(scope.offices)), _S.category == "accusation")
+    return and_(_offices(scope), _S.category == "accusation")
 
 
 def same_person(keys: PersonKeys) -> ColumnElement[bool] | None:
@@ -178,6 +185,7 @@ class SqlSearch:
         sqlite = self.conn.dialect.name == "sqlite"
         fts_first = sqlite and not q.short
         order = fts.c.rowid if fts_first else _S.seq
+        dense = False
         if fts_first:
             found = self._long_fts(q)
             query = select(_S.case_id).select_from(
@@ -194,7 +202,14 @@ class SqlSearch:
             if seq is None:
                 return []
             query = query.where(order < seq)
-        ids = list(self.conn.execute(query.order_by(order.desc()).limit(limit)).scalars())
+        query = query.order_by(order.desc()).limit(limit)
+        if dense and not sqlite:
+            # Read latest first along the key, stopping at the page: with its estimates
+            # for the unindexed filter PostgreSQL would rather read every row and sort.
+            self.conn.execute(text("SET LOCAL enable_sort = off"))
+        ids = list(self.conn.execute(query).scalars())
+        if dense and not sqlite:
+            self.conn.execute(text("SET LOCAL enable_sort = on"))
         return self._cases(ids)
 
     @staticmethod
@@ -211,7 +226,7 @@ class SqlSearch:
     def _matched(q: Query, sqlite: bool, *, scan: bool) -> ColumnElement[bool]:
         """What ``q`` finds, by the indexes, or (``scan``) as a filter on rows read latest
         first (the same rows; no index chosen)."""
-        def text(col: Any) -> Any:
+        def plain(col: Any) -> Any:
             return col.concat("") if scan else col  # ``col || ''``: no index on it
 
         def prefix(col: Any, v: str) -> ColumnElement[bool]:
@@ -220,8 +235,8 @@ class SqlSearch:
             return _prefix(col, v)
 
         if not q.short:  # PostgreSQL: pg_trgm's GIN indexes answer LIKE
-            return and_(*(_contains(text(_S.words), t) if len(t) != 2
-                          else _contains(text(_S.grams), f" {t} ") for t in q.terms))
+            return and_(*(_contains(plain(_S.words), t) if len(t) != 2
+                          else _contains(plain(_S.grams), f" {t} ") for t in q.terms))
         v = q.joined
         found = [prefix(c, v) for c in (_S.name, _S.phone, _S.id_number, _S.reg)]
         if len(v) == 2:
@@ -229,7 +244,7 @@ class SqlSearch:
                 found.append(_S.seq.in_(select(fts.c.rowid).where(
                     fts.c.case_search_fts.op("MATCH")(f"grams : {_fts_phrase(f' {v} ')}"))))
             else:
-                found.append(_contains(text(_S.grams), f" {v} "))
+                found.append(_contains(plain(_S.grams), f" {v} "))
         return or_(*found)
 
     @staticmethod
