@@ -165,6 +165,7 @@ def prior_cases(conn: Connection, petitioner: Petitioner) -> list[PriorCase]:
 
 
 DENSE = 1000  # a query matching this many rows is searched latest first, not by its index
+PROBE = 2000  # PostgreSQL: the latest rows a query's density is judged on
 
 
 class SqlSearch:
@@ -192,8 +193,7 @@ class SqlSearch:
                 fts.join(case_search, _S.seq == fts.c.rowid)).where(found)
         else:
             indexed = self._matched(q, sqlite, scan=False)
-            dense = self.conn.execute(select(func.count()).select_from(
-                select(_S.seq).where(indexed).limit(DENSE).subquery())).scalar_one() >= DENSE
+            dense = self._dense(q, indexed, sqlite, limit)
             query = select(_S.case_id).where(
                 self._matched(q, sqlite, scan=True) if dense else indexed)
         query = query.where(self._scoped(q, scope))
@@ -205,12 +205,33 @@ class SqlSearch:
         query = query.order_by(order.desc()).limit(limit)
         if dense and not sqlite:
             # Read latest first along the key, stopping at the page: with its estimates
-            # for the unindexed filter PostgreSQL would rather read every row and sort.
+            # for the unindexed filter PostgreSQL would rather read every row and sort,
+            # or start workers (20 ms) for the few rows it reads.
             self.conn.execute(text("SET LOCAL enable_sort = off"))
+            self.conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         ids = list(self.conn.execute(query).scalars())
         if dense and not sqlite:
-            self.conn.execute(text("SET LOCAL enable_sort = on"))
+            self.conn.execute(text("RESET enable_sort"))
+            self.conn.execute(text("RESET max_parallel_workers_per_gather"))
         return self._cases(ids)
+
+    def _dense(self, q: Query, indexed: ColumnElement[bool], sqlite: bool, limit: int
+               ) -> bool:
+        """Whether reading rows latest first fills a page soon. SQLite: whether the
+        indexes find ``DENSE`` rows (it stops counting there). PostgreSQL: whether
+        ``limit`` of the latest ``PROBE`` rows match (its GIN bitmap would be built whole
+        before any count stopped)."""
+        if sqlite:
+            return bool(self.conn.execute(select(func.count()).select_from(
+                select(_S.seq).where(indexed).limit(DENSE).subquery())).scalar_one()
+                >= DENSE)
+        edge = self.conn.execute(select(_S.seq).order_by(_S.seq.desc()).offset(PROBE - 1)
+                                 .limit(1)).scalar()
+        found = select(func.count()).select_from(case_search).where(
+            self._matched(q, sqlite, scan=True))
+        if edge is not None:
+            found = found.where(_S.seq >= edge)
+        return bool(self.conn.execute(found).scalar_one() >= limit)
 
     @staticmethod
     def _long_fts(q: Query) -> ColumnElement[bool]:
