@@ -219,7 +219,7 @@ class SqlSearch:
                ) -> bool:
         """Whether reading rows latest first fills a page soon. SQLite: whether the
         indexes find ``DENSE`` rows (it stops counting there). PostgreSQL: whether
-        ``limit`` of the latest ``PROBE`` rows match (its GIN bitmap would be built whole
+        ``limit`` of the latest ``PROBE`` rows match (``DENSE`` if fewer) (its GIN bitmap would be built whole
         before any count stopped)."""
         if sqlite:
             return bool(self.conn.execute(select(func.count()).select_from(
@@ -231,7 +231,7 @@ class SqlSearch:
             self._matched(q, sqlite, scan=True))
         if edge is not None:
             found = found.where(_S.seq >= edge)
-        return bool(self.conn.execute(found).scalar_one() >= limit)
+        return bool(self.conn.execute(found).scalar_one() >= min(limit, DENSE))
 
     @staticmethod
     def _long_fts(q: Query) -> ColumnElement[bool]:
