@@ -14,6 +14,7 @@ from domain.petition import Petitioner
 from services import history, search
 from web.auth import Person, check_csrf
 from web.context import one_line, petitions, render
+from web.pages import _intake_form
 
 router = APIRouter()
 
@@ -49,8 +50,6 @@ def person_page(request: Request, case_id: str, me: Person) -> Response:
 async def intake_visits(request: Request, me: Person) -> Response:
     """The intake form again with "来过 N 次" for the petitioner typed so far (the form's
     second button: no script needed)."""
-    from web.pages import _intake_form
-
     form = {k: str(v) for k, v in (await request.form()).items()}
     check_csrf(request, form.get("csrf", ""))
     app = petitions(request)

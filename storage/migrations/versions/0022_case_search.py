@@ -80,8 +80,9 @@ def upgrade() -> None:
 
 
 def _fill(conn: Any, postgres: bool) -> None:
-    """A row for each stored case, in the order they were registered (as
-    ``storage.search.row_of`` makes it today, kept here as it was written)."""
+    """A row for each stored case, in the order they were registered: what
+    ``storage.search.row_of`` makes of a case, from the columns and JSON fields it reads
+    (no case is decoded), the text made by the domain's ``searchable``."""
     cases = sa.table("cases", *(sa.column(k) for k in (
         "id", "registration_no", "office", "category", "unit", "responder", "leader",
         "registered_at", "body")))
