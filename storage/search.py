@@ -219,8 +219,8 @@ class SqlSearch:
                ) -> bool:
         """Whether reading rows latest first fills a page soon. SQLite: whether the
         indexes find ``DENSE`` rows (it stops counting there). PostgreSQL: whether
-        ``limit`` of the latest ``PROBE`` rows match (``DENSE`` if fewer) (its GIN bitmap would be built whole
-        before any count stopped)."""
+        ``limit`` (``DENSE`` if fewer) of the latest ``PROBE`` rows match: its GIN
+        bitmap would be built whole before any count stopped."""
         if sqlite:
             return bool(self.conn.execute(select(func.count()).select_from(
                 select(_S.seq).where(indexed).limit(DENSE).subquery())).scalar_one()
