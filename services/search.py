@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.case import Case
-from domain.errors import ConfigError, UnknownName
+from domain.errors import CaseNotFound, ConfigError, UnknownName
 from domain.instants import format_local
 from domain.offices import sight_in
 from domain.permissions import Sight
@@ -20,6 +20,7 @@ from domain.persons import mask_id, mask_phone
 from domain.search_terms import MAX_QUERY, Query, found_by_number, read_query, scope_of, snippet
 from services.bootstrap import App
 from services.records import OUTLINE_SUBJECT, iso
+from storage.ports import UnitOfWork
 
 PAGE = 20  # hits a page shows
 MAX_PAGE = 100
@@ -69,6 +70,8 @@ def search(app: App, viewer: str, text: str, *, after: str | None = None,
     hits: list[Hit] = []
     batch, cursor = limit + 1, after
     with app.uow() as uow:
+        if after is not None and not _may_continue_after(app, uow, after, viewer):
+            return Found(q, [], False)  # as after a case that does not exist
         while len(hits) <= limit:
             found = uow.search_cases(q, scope, cursor, batch)
             for case in found:
@@ -79,6 +82,16 @@ def search(app: App, viewer: str, text: str, *, after: str | None = None,
                 break
             cursor, batch = found[-1].id, min(batch * 2, 500)
     return Found(q, hits[:limit], len(hits) > limit)
+
+
+def _may_continue_after(app: App, uow: UnitOfWork, after: str, viewer: str) -> bool:
+    """Whether a page may continue after case ``after``: one ``viewer`` may see (a page
+    after another's case would tell them it exists)."""
+    try:
+        case = uow.cases.get(after, lock=False)
+    except CaseNotFound:
+        return False
+    return sight_in(app.tree, case, viewer) is not Sight.NONE
 
 
 def judged(app: App, case: Case, viewer: str, q: Query) -> Sight:

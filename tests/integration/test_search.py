@@ -105,6 +105,11 @@ def test_pages_say_whether_more_follow_and_never_how_many(app: Any) -> None:
         "XF-P-2", "XF-P-1", "XF-P-0"]
     assert not last.more and last.after is None
     assert "total" not in search.found_record(app, first)
+    hidden = register(app, ACCUSATION, "XF-P-A")  # after a case one may not see: nothing
+    responder = first.hits[0].case.responder
+    assert refs(app, responder, "XF-P")[:2] == ["XF-P-4", "XF-P-3"]
+    for after in (hidden.id, "p-000000000000"):
+        assert search.search(app, responder, "XF-P", after=after).hits == []
 
 
 def test_an_empty_or_overlong_query_is_refused_in_one_line(app: Any) -> None:
