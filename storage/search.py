@@ -184,7 +184,8 @@ class SqlSearch:
         if not q or not scope.offices:
             return []
         sqlite = self.conn.dialect.name == "sqlite"
-        fts_first = sqlite and not q.short
+        # single characters alone ("王 五 六"): no pair or trigram to look up
+        fts_first = sqlite and not q.short and any(len(t) >= 2 for t in q.terms)
         order = fts.c.rowid if fts_first else _S.seq
         dense = False
         if fts_first:

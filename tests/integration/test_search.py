@@ -51,6 +51,7 @@ def test_the_clerk_finds_a_letter_by_phone_name_number_and_words_of_its_content(
     assert refs(app, "qian.hui", "刘") == ["XF-2026-0101"]
     assert refs(app, "qian.hui", "建军") == ["XF-2026-0101"]  # a pair of the text
     assert refs(app, "qian.hui", "军") == []  # one character: prefixes of fields only
+    assert refs(app, "qian.hui", "刘 建 军") == ["XF-2026-0101"]  # each somewhere
     assert refs(app, "qian.hui", "XF-2026") == ["XF-2026-0103", "XF-2026-0102", "XF-2026-0101"]
 
 
