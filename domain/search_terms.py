@@ -51,11 +51,11 @@ class Query:
 
 def read_query(text: str) -> Query:
     """The terms of ``text``: split at spaces and Chinese punctuation, normalised
-    (``normal_text``); a phone number typed with dashes reduced to its digits."""
+    (``normal_text``); a phone number typed with dashes or +86 reduced to its digits."""
     text = text[:MAX_QUERY]
     raw = re.split(r"[\s，,、；;。]+", normal_text(text))
-    terms = tuple(dict.fromkeys(
-        normal_phone(t) if _PHONE_LIKE.match(t) else t for t in raw if t))
+    terms = tuple(dict.fromkeys(  # a country code typed apart is no term ("+86 139…")
+        normal_phone(t) if _PHONE_LIKE.match(t) else t for t in raw if t and t != "+86"))
     return Query(text.strip(), tuple(t for t in terms if t))
 
 

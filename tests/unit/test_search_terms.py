@@ -20,7 +20,8 @@ CASE = searchable("XF-2026-0101", "刘建军", "138 1234 1234", "142601198001011
 def test_a_query_is_split_into_normalised_terms() -> None:
     assert read_query(" 工资，补发  ").terms == ("工资", "补发")
     assert read_query("138-1234-1234").terms == ("13812341234",)
-    assert read_query("+86 13812341234").terms == ("+86", "13812341234")
+    assert read_query("+86 13812341234").terms == ("13812341234",)
+    assert read_query("+8613812341234").terms == ("13812341234",)
     assert read_query("ＸＦ－2026").terms == ("xf-2026",)  # full-width, case folded
     assert read_query("刘建").short and not read_query("刘建军").short
     assert not read_query(" 、 ")
