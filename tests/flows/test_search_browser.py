@@ -29,11 +29,15 @@ def office(served: Engine) -> Engine:
 def search_box(d, site: Engine, text: str) -> str:  # type: ignore[no-untyped-def]
     """Search from the header's box (on whatever page is open); the results' text."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
 
+    page = d.find_element(By.TAG_NAME, "html")
     box = wp._by_id(d, "search-q")
     box.clear()
     box.send_keys(text)
     wp._by_id(d, "search-go").click()
+    WebDriverWait(d, wp.WAIT).until(ec.staleness_of(page), message="the search page")
     found = wp._wait(d, "the search results", lambda d: d.find_elements(
         By.CSS_SELECTOR, "#search-results, #search-empty"))
     return str(found[0].text)
