@@ -63,6 +63,7 @@ from web.main import create_app  # noqa: E402  (loaded now: edits during a run a
 
 NOW = pendulum.datetime(2026, 11, 25, 2, 0)  # Wednesday 10:00 local
 PASSWORD = "bench-password-1"
+PREFIX = ["petitions_scale"]  # the PostgreSQL databases' names (--pg-prefix)
 
 
 def timed(call: Callable[[], Any], times: int) -> list[float]:
@@ -101,7 +102,7 @@ def fresh_database(kind: str, pg_url: str, home: Path, n: int, *, reuse: bool = 
         if copied:
             shutil.copyfile(pristine, path)
         return f"sqlite:///{path}", copied
-    name = f"petitions_scale_{n}"
+    name = f"{PREFIX[0]}_{n}"
     pristine_db = f"{name}_pristine"
     found = _pg(pg_url, f"SELECT 1 FROM pg_database WHERE datname = '{pristine_db}'")[0]
     copied = reuse and bool(found)
@@ -115,7 +116,7 @@ def keep_pristine(kind: str, pg_url: str, home: Path, n: int) -> None:
     if kind == "sqlite":
         shutil.copyfile(home / f"scale-{n}.db", home / f"scale-{n}.pristine.db")
         return
-    name = f"petitions_scale_{n}"
+    name = f"{PREFIX[0]}_{n}"
     _pg(pg_url, f"DROP DATABASE IF EXISTS {name}_pristine WITH (FORCE)",
         f"CREATE DATABASE {name}_pristine TEMPLATE {name}")
 
@@ -124,7 +125,7 @@ def has_pristine(kind: str, pg_url: str, home: Path, n: int) -> bool:
     if kind == "sqlite":
         return (home / f"scale-{n}.pristine.db").exists()
     return bool(_pg(pg_url, "SELECT 1 FROM pg_database WHERE datname = "
-                            f"'petitions_scale_{n}_pristine'")[0])
+                            f"'{PREFIX[0]}_{n}_pristine'")[0])
 
 
 class Web:
@@ -227,6 +228,48 @@ def measure(app: App, n: int, rnd: random.Random) -> dict[str, list[float]]:
     return figures
 
 
+def timed_each(call: Callable[[str], Any], args: list[str]) -> list[float]:
+    out = []
+    for arg in args:
+        t0 = time.perf_counter()
+        call(arg)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def searches(app: App, rnd: random.Random) -> dict[str, list[float]]:
+    """Search (the use case the search box, the API and the CLI call: the database's
+    candidates, each judged with ``sight``, a page of 20) as the group's petition office
+    head (every mine's ordinary petitions; accusations by number only) and as the busiest
+    first responder (their own cases); and a petitioner's history."""
+    from services import history, search
+
+    with app.uow() as uow:
+        sample = rnd.sample(uow.find_cases(limit=3000, open_only=False), 10)
+        load = uow.cases.workload()
+    busiest = max(load, key=lambda p: load[p])
+    with app.uow() as uow:
+        held = uow.find_cases(people=[busiest], limit=10, open_only=False)
+    head = app.tree.org("group").office_head or "sx.han"
+    figures: dict[str, list[float]] = {}
+    for who, viewer, cases_ in (("supervisor", head, sample), ("handler", busiest, held)):
+        queries = {
+            "phone": [str(c.petition.petitioner.phone) for c in cases_],
+            "name": [c.petition.petitioner.name for c in cases_],
+            "registration no": [c.registration_no for c in cases_],
+            "two words (绩效 补发)": ["绩效 补发"] * 10,
+            "a phrase (出差报销)": ["出差报销"] * 10,
+            "2 characters (职工)": ["职工"] * 10,
+        }
+        for what, texts in queries.items():
+            figures[f"search {what}, {who}"] = timed_each(
+                lambda text, v=viewer: search.search(app, v, text), texts)
+    anchors = iter([c.id for c in held] * 2)
+    figures["history (信访人档案), handler"] = timed(
+        lambda: history.petitioner_history(app, busiest, next(anchors)), 10)
+    return figures
+
+
 def pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
@@ -239,9 +282,15 @@ def main() -> None:
     ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     ap.add_argument("--mines", type=int, default=40)
     ap.add_argument("--home", type=Path, default=None)
+    ap.add_argument("--pg-prefix", default=PREFIX[0],
+                    help="the PostgreSQL databases' names: PREFIX_N (and _pristine)")
+    ap.add_argument("--only", default="",
+                    help="time only the measures whose name starts with one of these "
+                    "(comma-separated), e.g. 'search,history'")
     ap.add_argument("--reuse", action="store_true",
                     help="start from the pristine copies an earlier run kept in --home")
     args = ap.parse_args()
+    PREFIX[0] = args.pg_prefix
     home = args.home or Path(tempfile.mkdtemp(prefix="petitions-scale-"))
     home.mkdir(parents=True, exist_ok=True)
     config = home / "config"
@@ -292,7 +341,14 @@ def main() -> None:
                   f"{len(found.breaks)} broken, {found.rows_read:,} rows, "
                   f"{time.perf_counter() - t0:.1f} s; checkpoint {found.checkpoint} written",
                   flush=True)
-            results[(kind, n)] = measure(app, n, random.Random(n))
+            only = tuple(w for w in args.only.split(",") if w)
+            figures: dict[str, list[float]] = {}
+            if not only or any(w.startswith(("search", "history")) for w in only):
+                figures.update(searches(app, random.Random(n)))
+            if not only or any(not w.startswith(("search", "history")) for w in only):
+                figures.update(measure(app, n, random.Random(n)))
+            results[(kind, n)] = {k: v for k, v in figures.items()
+                                  if not only or k.startswith(only)}
             for what, xs in results[(kind, n)].items():
                 print(f"  {kind} {n:>7,} {what:<32} p50 {statistics.median(xs):8.3f} s  "
                       f"p95 {pct(xs, 0.95):8.3f} s", flush=True)

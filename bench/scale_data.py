@@ -40,9 +40,9 @@ from domain.routing import route
 from domain.stages import Stage
 from services.bootstrap import App
 from services.referrals import refer_up
-from storage import codec, tallies
+from storage import codec, search, tallies
 from storage.chain import GENESIS, chain_rows
-from storage.tables import audit_events, cases, rung_schedule
+from storage.tables import audit_events, case_search, cases, rung_schedule
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "deploy" / "config"
@@ -269,10 +269,10 @@ def _built(app: App, case: Case, now: dt.datetime) -> Built:
 
 
 def write(engine: Engine, built: list[Built], batch: int = 2000) -> None:
-    """Insert the rows of ``built`` as the repository writes them, ``batch`` cases a
-    transaction; then sum the measures' tallies from them."""
+    """Insert the rows of ``built`` as the repository writes them (their search rows
+    too), ``batch`` cases a transaction; then sum the measures' tallies from them."""
     for at in range(0, len(built), batch):
-        case_rows, event_rows, rung_rows = [], [], []
+        case_rows, event_rows, rung_rows, search_rows = [], [], [], []
         for b in built[at:at + batch]:
             c = b.case
             rows = chain_rows(c.id, c.events, 0, GENESIS)
@@ -282,9 +282,11 @@ def write(engine: Engine, built: list[Built], batch: int = 2000) -> None:
                               "next_due_at": b.due})
             rung_rows += [{"case_id": c.id, "clock": d.clock, "rung": d.name,
                            "fire_at": d.fire_at} for d in b.schedule]
+            search_rows.append(search.row_of(c))
         with engine.begin() as conn:
             conn.execute(insert(cases), case_rows)
             conn.execute(insert(audit_events), event_rows)
+            conn.execute(insert(case_search), search_rows)
             if rung_rows:
                 conn.execute(insert(rung_schedule), rung_rows)
     with engine.begin() as conn:  # the measures' tallies, which the repository keeps

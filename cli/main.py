@@ -24,6 +24,7 @@ GROUPS: dict[str, str] = {
     "clock": "cli.clock", "intake": "cli.intake",
     **{act.command: "cli.actions" for act in Act},
     "show": "cli.cases", "list": "cli.cases",
+    "search": "cli.search", "history": "cli.search",
     "timeline": "cli.supervise", "overdue": "cli.supervise", "kpi": "cli.supervise",
     "report": "cli.supervise",
     "reception": "cli.practices", "zero-report": "cli.practices", "signal": "cli.practices",

@@ -16,7 +16,8 @@ from domain.accused import accused_set
 from domain.errors import ConfidentialityViolation, ConfigError, RoutingError
 from domain.fields import Fields, parse_enum
 from domain.org import OrgChart, Person
-from domain.petition import Category, Channel, Petition
+from domain.persons import same_person
+from domain.petition import Category, Channel, Petition, Petitioner
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ class PriorCase:
     concerns_unit: str | None
     subject: str
     content: str = ""
+    petitioner: Petitioner | None = None  # when known: matched by ``same_person``
 
 
 def same_matter(a_subject: str, a_content: str, b_subject: str, b_content: str) -> float:
@@ -256,11 +258,14 @@ def find_repeat(petition: Petition, earlier: Iterable[PriorCase],
     least ``similarity`` alike (``same_matter``); the most alike earlier case wins. Being
     about the same unit is not the same matter: a gas-safety complaint does not repeat a
     wage complaint about the same team. A petition may also name the case it repeats
-    (``repeat_of``)."""
+    (``repeat_of``). Same petitioner: ``domain.persons.same_person`` (the same ID number,
+    else name and phone)."""
     identity = petition.petitioner.identity()
     best: tuple[float, str] | None = None
     for prior in earlier:
-        if prior.petitioner_identity != identity or prior.category is not petition.category:
+        same = same_person(prior.petitioner, petition.petitioner) if prior.petitioner \
+            else prior.petitioner_identity == identity
+        if not same or prior.category is not petition.category:
             continue
         score = same_matter(petition.subject, petition.content, prior.subject, prior.content)
         if score >= similarity and (best is None or score > best[0]):

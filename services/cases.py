@@ -170,7 +170,7 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
                         and uow.events_of(existing.id)[0].actor != actor):
                 raise DuplicateRegistration(registration_no)
             return existing
-        repeat = find_repeat(petition, uow.cases.prior_cases(petition.petitioner.identity()),
+        repeat = find_repeat(petition, uow.cases.prior_cases(petition.petitioner),
                              app.office.routing.repeat_similarity)
         case = Case.register(case_id=f"p-{uuid.uuid4().hex[:12]}",
                              registration_no=registration_no, petition=petition,

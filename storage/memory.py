@@ -24,7 +24,8 @@ from domain.attachments import Attachment
 from domain.case import Case
 from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
 from domain.escalation import DueRung
-from domain.petition import Category
+from domain.persons import same_person
+from domain.petition import Category, Petitioner
 from domain.routing import PriorCase
 from domain.signals import Signal
 from domain.zero_report import ZeroReport
@@ -35,6 +36,7 @@ from storage.beats import Beat, MemoryBeats
 from storage.chain import GENESIS, AuditRow, chain_rows
 from storage.lookups import MemoryLookups
 from storage.memory_reads import MemoryReads, _row
+from storage.memory_search import MemorySearch
 from storage.ports import (
     KEEP,
     STALE_CLAIM,
@@ -120,13 +122,15 @@ class MemoryCases(SeenCases):
     def get_many(self, ids: Sequence[str], *, lock: bool = True) -> list[Case]:
         return [self.get(i) for i in ids if i in self.seen or i in self.data.cases]
 
-    def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
-        return [PriorCase(r["id"], petitioner_identity, Category(r["category"]),
-                          r["body"]["petition"]["concerns_unit"],
-                          r["body"]["petition"]["subject"],
-                          r["body"]["petition"]["content"])
-                for r in self.data.cases.values()
-                if r["petitioner_identity"] == petitioner_identity]
+    def prior_cases(self, petitioner: Petitioner) -> list[PriorCase]:
+        out = []
+        for r in self.data.cases.values():
+            p = r["body"]["petition"]
+            who = Petitioner(**p["petitioner"])
+            if same_person(who, petitioner):
+                out.append(PriorCase(r["id"], who.identity(), Category(r["category"]),
+                                     p["concerns_unit"], p["subject"], p["content"], who))
+        return out
 
     def workload(self, people: Sequence[str] | None = None) -> dict[str, int]:
         return dict(Counter(r["responder"] for r in self.data.cases.values()
@@ -167,7 +171,7 @@ def reschedule(data: _Data, case_id: str, schedule: Sequence[DueRung]) -> None:
         data.rungs.setdefault((case_id, d.clock, d.name), _Rung(d.fire_at))
 
 
-class MemoryUnitOfWork(MemoryReads, MemoryMeasures):
+class MemoryUnitOfWork(MemoryReads, MemoryMeasures, MemorySearch):
     """One transaction on a ``MemoryStore``."""
 
     practices: MemoryPractices

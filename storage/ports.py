@@ -20,7 +20,10 @@ from domain.attachments import Attachment
 from domain.case import Case
 from domain.escalation import DueRung
 from domain.events import DomainEvent
+from domain.persons import PersonKeys
+from domain.petition import Petitioner
 from domain.routing import PriorCase
+from domain.search_terms import Query, Scope
 from domain.signals import Signal
 from domain.zero_report import ZeroReport
 from storage.access import TokenRow, UserRow
@@ -145,7 +148,7 @@ class CaseRepository(Protocol):
         """The cases of ``ids`` that exist (by id), read at once; each the same object for
         the rest of the unit of work, as by ``get``."""
 
-    def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
+    def prior_cases(self, petitioner: Petitioner) -> list[PriorCase]:
         """Earlier cases of one petitioner, for repeat detection."""
 
     def workload(self, people: Sequence[str] | None = None) -> dict[str, int]:
@@ -337,6 +340,16 @@ class UnitOfWork(Protocol):
                     stage: str | None = None, open_only: bool = True,
                     offices: Sequence[str] = ()) -> int:
         """How many ``find_cases`` would find."""
+
+    def search_cases(self, q: Query, scope: Scope, after: str | None, limit: int
+                     ) -> list[Case]:
+        """Up to ``limit`` cases ``q`` finds that ``scope``'s viewer may (coarsely) find,
+        the latest first, after the case ``after`` (``storage/search.py``)."""
+
+    def person_cases(self, keys: PersonKeys, scope: Scope | None, limit: int = 500
+                     ) -> list[Case]:
+        """The cases of the petitioner ``keys`` finds, the latest first (``scope``: only
+        those its viewer may coarsely see the material of)."""
 
     # --- the measures' sums (``storage.rollup``) -----------------------------------------
     def measure_counts(self, start: dt.date, end: dt.date, unit: str | None = None,

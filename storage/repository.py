@@ -28,9 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from domain.case import Case
 from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
 from domain.escalation import DueRung
-from domain.petition import Category
+from domain.petition import Petitioner
 from domain.routing import PriorCase
-from storage import codec
+from storage import codec, search
 from storage.access import SqlAccess
 from storage.attachments import SqlAttachments
 from storage.beats import SqlBeats
@@ -41,6 +41,7 @@ from storage.practices import SqlPractices
 from storage.reads import SqlReads
 from storage.rollup import SqlMeasures
 from storage.runs import SqlRuns
+from storage.search import SqlSearch
 from storage.tables import (
     applied_requests,
     audit_events,
@@ -83,14 +84,9 @@ class SqlCaseRepository(SeenCases):
                 self._loaded(codec.from_row(row))
         return [self.seen[i] for i in ids if i in self.seen]
 
-    def prior_cases(self, petitioner_identity: str) -> list[PriorCase]:
-        """Earlier cases of one petitioner, for repeat detection."""
-        rows = self.conn.execute(select(cases.c.id, cases.c.category, cases.c.body).where(
-            cases.c.petitioner_identity == petitioner_identity))
-        return [PriorCase(r.id, petitioner_identity, Category(r.category),
-                          r.body["petition"]["concerns_unit"], r.body["petition"]["subject"],
-                          r.body["petition"]["content"])
-                for r in rows]
+    def prior_cases(self, petitioner: Petitioner) -> list[PriorCase]:
+        """Earlier cases of one petitioner, for repeat detection (``search.prior_cases``)."""
+        return search.prior_cases(self.conn, petitioner)
 
     def workload(self, people: Sequence[str] | None = None) -> dict[str, int]:
         """Open cases held per first responder (of ``people``, if given: by the responder
@@ -141,6 +137,7 @@ class SqlCaseRepository(SeenCases):
                 raise self._conflict(params)
         if events:
             self.conn.execute(insert(audit_events), events)
+        search.index(self.conn, changed)
         self._reschedule({c.id: schedules[c.id] for c in changed})
         for case in changed:
             case.version += 1
@@ -237,7 +234,7 @@ def claim_due(conn: Connection, now: dt.datetime, sweeper: str, limit: int) -> l
     return [ClaimedRung(r.case_id, r.clock, r.rung, r.fire_at) for r in rows]
 
 
-class SqlUnitOfWork(SqlReads, SqlMeasures, SqlRuns):
+class SqlUnitOfWork(SqlReads, SqlMeasures, SqlRuns, SqlSearch):
     """``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
 
     def __init__(self, engine: Engine) -> None:

@@ -361,3 +361,26 @@ case_files = Table(
     UniqueConstraint("case_id", "n", name="uq_case_files_case_n"),
     Index("ix_case_files_sha256", "sha256"),
 )
+
+# What search (检索) reads of each case (``storage/search.py``, migration 0022), kept at
+# every commit that changes it: the normalised number, name, phone and ID number (prefix
+# look-ups), who holds it and where (the coarse sight filter before the domain judges each
+# hit), and the text: ``words`` indexed by trigrams (SQLite: the FTS5 table
+# ``case_search_fts``; PostgreSQL: pg_trgm GIN), ``grams`` its character pairs, likewise.
+# ``seq`` orders hits, the latest indexed first, and pages them.
+case_search = Table(
+    "case_search", metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False, unique=True),
+    Column("office", String(64), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("unit", String(64)),
+    Column("holders", Text, nullable=False),  # |responder|leader|escalated…|
+    Column("reg", String(64), nullable=False),
+    Column("name", String(160), nullable=False),
+    Column("phone", String(64), nullable=False),
+    Column("id_number", String(64), nullable=False),
+    Column("words", Text, nullable=False),
+    Column("grams", Text, nullable=False),
+    Column("digest", String(40), nullable=False),  # of the above: unchanged rows are kept
+)

@@ -20,7 +20,7 @@ from domain.errors import CaseNotFound, NotPermitted, PetitionError
 from domain.offices import sight_in
 from domain.permissions import Sight
 from domain.petition import Category, Channel
-from services import cases, supervision
+from services import cases, history, search, supervision
 from services import intake as registering
 from services.bootstrap import App
 from services.measures import measure_rows
@@ -125,10 +125,25 @@ def list_cases(request: Request, caller: Token,
                overdue: Annotated[bool, Query(description="only cases past a due")] = False,
                open_only: Annotated[bool, Query(alias="open")] = True,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+               offset: Annotated[int, Query(ge=0)] = 0,
+               q: Annotated[str | None, Query(description="search (检索): a number, "
+                                              "name, phone, ID number or words")] = None,
+               after: Annotated[str | None, Query(description="with q: the id of the "
+                                                  "last case of the page before")] = None
+               ) -> dict[str, Any]:
     """The cases the caller may see, oldest registration first, a page at a time;
-    ``more`` says whether another page follows."""
+    ``more`` says whether another page follows. With ``q``: the cases it finds that the
+    caller may find, the latest first, ``limit`` (at most 100) a page, continued
+    ``after`` the last one (``services.search``; never a count)."""
     app = petitions(request)
+    if q is not None:
+        try:
+            hits = search.search(app, caller.person, q, after=after, limit=min(limit, 100))
+        except PetitionError as e:
+            raise _refused(e) from None
+        record = search.found_record(app, hits)
+        return {"q": record["q"], "limit": min(limit, 100), "more": record["more"],
+                "after": record["after"], "cases": record["hits"]}
     if unit is not None and all(unit not in app.tree.org(o).units
                                 for o in app.tree.offices_seen_by(caller.person)):
         raise HTTPException(422, f"unknown unit {unit!r}")
@@ -162,6 +177,19 @@ def get_case(ref: str, request: Request, caller: Token) -> dict[str, Any]:
     app = petitions(request)
     case, seen = _visible(app, ref, caller.person)
     return case_record(app, case, seen, app.clock.now())
+
+
+@router.get("/cases/{ref}/petitioner-history")
+def get_petitioner_history(ref: str, request: Request, caller: Token) -> dict[str, Any]:
+    """The history (信访人档案) of the petitioner of case ``ref``: their cases the caller
+    may see the material of, by channel, the last contact, key person, open, repeats.
+    404 for a case whose material the caller may not see."""
+    app = petitions(request)
+    try:
+        found = history.petitioner_history(app, caller.person, ref)
+    except CaseNotFound:
+        raise HTTPException(404, f"no case {ref!r}") from None
+    return history.history_record(app, found)
 
 
 @router.get("/cases/{ref}/timeline")

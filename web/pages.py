@@ -18,7 +18,7 @@ from domain.errors import CaseNotFound, PetitionError
 from domain.instants import local_date
 from domain.outcomes import Outcome, Rating, Resolution
 from domain.petition import Category, Channel
-from services import attachments, cases, notices, practices, workplace
+from services import attachments, cases, history, notices, practices, workplace
 from services import intake as registering
 from services.bootstrap import App
 from services.progress import query_code
@@ -136,7 +136,8 @@ def intake_page(request: Request, me: Person) -> Response:
 
 
 def _intake_form(request: Request, me: str, values: dict[str, str], error: str,
-                 status_code: int = 200) -> Response:
+                 status_code: int = 200, visits: tuple[int, str | None] | None = None
+                 ) -> Response:
     app = petitions(request)
     if me not in app.office.org.office_staff:
         return render(request, "error.html", status_code=403,
@@ -144,7 +145,8 @@ def _intake_form(request: Request, me: str, values: dict[str, str], error: str,
     return render(request, "intake.html", status_code=status_code, values=values,
                   error=error, channels=[(c.value, c.label) for c in Channel],
                   categories=[(c.value, c.label) for c in Category],
-                  units=sorted(app.office.org.units.values(), key=lambda u: u.id))
+                  units=sorted(app.office.org.units.values(), key=lambda u: u.id),
+                  visits=visits)
 
 
 @router.post("/intake", response_class=HTMLResponse)
@@ -177,9 +179,12 @@ async def _intake(request: Request, me: str, background: BackgroundTasks, app: A
         attached, request.session["flash"] = [], {"error": True, "text": one_line(e)}
     background.add_task(_start, app, request, case.id)
     view = await run_in_threadpool(workplace.case_view, app, case.id, me)
+    seen, _ = await run_in_threadpool(history.visits, app, me, case.petition.petitioner,
+                                      case.id)
     return render(request, "intake_done.html", case=view, reasons=view.reasons,
                   repeat=case.repeat_of, repeat_ref=view.header["repeat_ref"],
-                  code=query_code(app, case), attached=[a.file for a in attached])
+                  code=query_code(app, case), attached=[a.file for a in attached],
+                  visits=seen)
 
 
 def _register(app: App, form: dict[str, str], me: str, via: str) -> Case:

@@ -149,7 +149,9 @@ from cli.main import main
 for args in (["show", "{case_id}"], ["show", "{case_id}", "--json"], ["list"],
              ["list", "--overdue", "--json"], ["timeline", "{case_id}"], ["overdue"],
              ["kpi", "--from", "2026-01-01", "--to", "2026-12-31"],
-             ["report", "--html", "{home / 'report.html'}"]):
+             ["report", "--html", "{home / 'report.html'}"],
+             ["search", "工资", "--as", "qian.hui", "--json"],
+             ["history", "{case_id}", "--as", "gao.jian"]):
     sys.argv = ["petitions", *args]
     try:
         main()

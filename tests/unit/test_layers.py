@@ -26,7 +26,7 @@ FORBIDDEN = {
 }
 # The CLI's read commands: their modules load neither Prefect nor Alembic.
 READ_MODULES = ("cli.calendar", "cli.policy", "cli.office", "cli.cases", "cli.supervise",
-                "cli.practices", "cli.outbox", "cli.clock")
+                "cli.practices", "cli.outbox", "cli.clock", "cli.search")
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:
