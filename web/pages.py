@@ -146,7 +146,7 @@ def _intake_form(request: Request, me: str, values: dict[str, str], error: str,
                   error=error, channels=[(c.value, c.label) for c in Channel],
                   categories=[(c.value, c.label) for c in Category],
                   units=sorted(app.office.org.units.values(), key=lambda u: u.id),
-                  visits=visits)
+                  visits=visits, file_kinds=web_files.KINDS)
 
 
 @router.post("/intake", response_class=HTMLResponse)
