@@ -20,7 +20,7 @@ from domain.notices import KINDS
 # What an event's data may quote of the petition or a person's reasoning.
 # The reasons a leader must own a case quote its keywords.
 MATERIAL = frozenset({"summary", "reason", "basis", "notice", "note", "detail", "subject",
-                      "leader_reasons"})
+                      "leader_reasons", "earlier"})
 
 
 class Names(Protocol):
@@ -157,7 +157,8 @@ def _issue(d: _Data) -> str:
 _Sentence = Callable[[_Data], str]
 SENTENCES: dict[str, _Sentence] = {
     "CaseRegistered": _registered,
-    "RepeatLinked": lambda d: f"与此前的信访件{d.n.case(d.text('earlier'))}属重复信访，合并关联",
+    "RepeatLinked": lambda d: (f"与此前的信访件{d.n.case(d.text('earlier'))}" if d.has("earlier")
+                               else "与此前的一件信访件") + "属重复信访，合并关联",
     "CaseAssigned": _assigned,
     "PersonRecused": _recused,
     "RoutingObjected": lambda d: _join(

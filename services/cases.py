@@ -170,6 +170,8 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
                         and uow.events_of(existing.id)[0].actor != actor):
                 raise DuplicateRegistration(registration_no)
             return existing
+        if petition.repeat_of is not None:  # named by the registrar: one they may read
+            _check_named_repeat(app, uow, petition.repeat_of, registration_no, actor)
         repeat = find_repeat(petition, uow.cases.prior_cases(petition.petitioner),
                              app.office.routing.repeat_similarity)
         case = Case.register(case_id=f"p-{uuid.uuid4().hex[:12]}",
@@ -184,6 +186,20 @@ def register(app: App, data: Mapping[str, Any], *, registration_no: str,
             promote_in(uow, signal, case.id, case.registration_no, actor, now)
         commit(app, uow, now)
         return case
+
+
+def _check_named_repeat(app: App, uow: UnitOfWork, ref: str, registration_no: str,
+                        actor: str) -> None:
+    """A petition said to repeat ``ref`` must name a case whose material its registrar may
+    read: the same one line whether it does not exist or may not be read (else the field
+    would tell who petitioned in an accusation, or that a number exists)."""
+    try:
+        earlier = uow.cases.get(ref, lock=False)
+        readable = sight_in(app.tree, earlier, actor) >= Sight.MATERIAL
+    except CaseNotFound:
+        readable = False
+    if not readable:
+        raise RuleViolation(registration_no, f"repeat_of: no case {ref!r} you may read")
 
 
 def route_and_assign(app: App, case_id: str, *, actor: str) -> Case:

@@ -99,5 +99,6 @@ def history_record(app: App, h: History) -> dict[str, Any]:
             "last_contact_at": iso(max(x.case.petition.received_at for x in h.hits))
             if h.hits else None,
             "key_person": h.key_person, "open": h.open, "repeats": h.repeats,
-            "items": [{**hit_record(app, x), "repeat_of": x.case.repeat_of}
-                      for x in h.hits]}
+            # an earlier case named only when it is one of the reader's own hits
+            "items": [{**hit_record(app, x), "repeat_of": x.case.repeat_of if x.case.repeat_of
+                       in {y.case.id for y in h.hits} else None} for x in h.hits]}

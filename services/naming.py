@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from domain.errors import CaseNotFound
 from domain.labels import SYSTEM_ACTORS
+from domain.offices import sight_in
+from domain.permissions import Sight
 from services.bootstrap import App
 
 
@@ -15,9 +17,10 @@ class OfficeNames:
     "（已不在册）" rather than as the id."""
 
     GONE = "（已不在册）"
+    OTHER = "（另一信访件）"
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, app: App, viewer: str | None = None) -> None:
+        self.app, self.viewer = app, viewer
         tree = app.tree
         self._people = {p.id: p.name for o in tree.nodes.values()
                         for p in o.org.people.values()}
@@ -36,11 +39,20 @@ class OfficeNames:
 
     def case(self, cid: str) -> str:
         """A case's registration number (its id only when it has none: never the internal
-        ``p-…`` form when a number exists)."""
+        ``p-…`` form when a number exists). Read for a ``viewer``, the number of a case they
+        may not see its material of is not told: "另一信访件", as for one that does not exist
+        (an accusation's number would tell its outline reader whose it is)."""
         if cid not in self._cases:
             try:
                 with self.app.uow() as uow:
-                    self._cases[cid] = uow.cases.get(cid, lock=False).ref
+                    case = uow.cases.get(cid, lock=False)
+                seen = Sight.FULL if self.viewer is None else sight_in(
+                    self.app.tree, case, self.viewer)
+                self._cases[cid] = case.ref if seen >= Sight.MATERIAL else self.OTHER
             except CaseNotFound:
-                self._cases[cid] = "（另一信访件）"
+                self._cases[cid] = self.OTHER
         return self._cases[cid]
+
+    def may_see(self, cid: str) -> bool:
+        """Whether the case ``cid`` is named to this reader (see ``case``)."""
+        return self.case(cid) != self.OTHER

@@ -18,6 +18,7 @@ from domain.offices import sight_in
 from domain.permissions import Sight
 from domain.persons import mask_id, mask_phone
 from domain.search_terms import MAX_QUERY, Query, found_by_number, read_query, scope_of, snippet
+from domain.text import check_text
 from services.bootstrap import App
 from services.records import OUTLINE_SUBJECT, iso
 from storage.ports import UnitOfWork
@@ -50,6 +51,7 @@ def read(text: str) -> Query:
     if len(text) > MAX_QUERY:
         raise ConfigError(f"a search is at most {MAX_QUERY} characters; this one has "
                           f"{len(text)}", field="q")
+    check_text(text, "q", limit=MAX_QUERY, multiline=False)  # no NUL, no control character
     q = read_query(text)
     if not q:
         raise ConfigError("nothing to search for: give a registration number, a name, a "

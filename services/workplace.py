@@ -196,7 +196,7 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
     if seen is Sight.NONE:
         raise CaseNotFound(ref)
     rules = app.rules_for(case)
-    names = OfficeNames(app)
+    names = OfficeNames(app, viewer=person)
     holders = breach_holders(audit)
     deadlines = []
     for v in case.deadlines(rules, now):
@@ -224,11 +224,13 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
                         address=p.petitioner.address or "")
     unit = org.units.get(case.unit or "")
     assigned = [r.data for r in audit if r.type == E.CASE_ASSIGNED.value]
+    repeat = (names.case(case.repeat_of) if case.repeat_of and seen >= Sight.MATERIAL
+              and names.may_see(case.repeat_of) else "")
     header = {"unit": unit.name if unit else "待分办",
               "responder": _named(app, case.responder), "leader": _named(app, case.leader),
               "policy": case.policy_id,
-              "repeat_ref": names.case(case.repeat_of) if case.repeat_of else "",
-              "repeat_of": case.repeat_of or "",
+              # the earlier case named only to who may see both cases' material
+              "repeat_ref": repeat, "repeat_of": (case.repeat_of or "") if repeat else "",
               "rule": str(assigned[-1].get("rule") or "") if assigned else ""}
     rule = app.office_of(case).routing.explain(header["rule"], names.unit)
     reasons = ([f"分办规则：{rule}"] if header["rule"] else []) + [

@@ -194,7 +194,10 @@ class SqlSearch:
                 fts.join(case_search, _S.seq == fts.c.rowid)).where(found)
         else:
             indexed = self._matched(q, sqlite, scan=False)
-            dense = self._dense(q, indexed, sqlite, limit)
+            # Reading latest first fills a page soon only for who may find most rows (a
+            # supervisor, the top): for another viewer it would read the table through.
+            dense = (scope.supervisor or scope.top) and self._dense(
+                q, and_(indexed, self._scoped(q, scope)), sqlite, limit, scope)
             query = select(_S.case_id).where(
                 self._matched(q, sqlite, scan=True) if dense else indexed)
         query = query.where(self._scoped(q, scope))
@@ -216,8 +219,8 @@ class SqlSearch:
             self.conn.execute(text("RESET max_parallel_workers_per_gather"))
         return self._cases(ids)
 
-    def _dense(self, q: Query, indexed: ColumnElement[bool], sqlite: bool, limit: int
-               ) -> bool:
+    def _dense(self, q: Query, indexed: ColumnElement[bool], sqlite: bool, limit: int,
+               scope: Scope) -> bool:
         """Whether reading rows latest first fills a page soon. SQLite: whether the
         indexes find ``DENSE`` rows (it stops counting there). PostgreSQL: whether
         ``limit`` (``DENSE`` if fewer) of the latest ``PROBE`` rows match: its GIN
@@ -229,7 +232,7 @@ class SqlSearch:
         edge = self.conn.execute(select(_S.seq).order_by(_S.seq.desc()).offset(PROBE - 1)
                                  .limit(1)).scalar()
         found = select(func.count()).select_from(case_search).where(
-            self._matched(q, sqlite, scan=True))
+            self._matched(q, sqlite, scan=True), self._scoped(q, scope))
         if edge is not None:
             found = found.where(_S.seq >= edge)
         return bool(self.conn.execute(found).scalar_one() >= min(limit, DENSE))

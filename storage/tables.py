@@ -376,10 +376,10 @@ case_search = Table(
     Column("category", String(16), nullable=False),
     Column("unit", String(64)),
     Column("holders", Text, nullable=False),  # |responder|leader|escalated…|
-    Column("reg", String(64), nullable=False),
-    Column("name", String(160), nullable=False),
-    Column("phone", String(64), nullable=False),
-    Column("id_number", String(64), nullable=False),
+    Column("reg", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("phone", Text, nullable=False),
+    Column("id_number", Text, nullable=False),
     Column("words", Text, nullable=False),
     Column("grams", Text, nullable=False),
     Column("digest", String(40), nullable=False),  # of the above: unchanged rows are kept

@@ -179,12 +179,12 @@ async def _intake(request: Request, me: str, background: BackgroundTasks, app: A
         attached, request.session["flash"] = [], {"error": True, "text": one_line(e)}
     background.add_task(_start, app, request, case.id)
     view = await run_in_threadpool(workplace.case_view, app, case.id, me)
-    seen, _ = await run_in_threadpool(history.visits, app, me, case.petition.petitioner,
-                                      case.id)
+    seen, latest = await run_in_threadpool(history.visits, app, me,
+                                           case.petition.petitioner, case.id)
     return render(request, "intake_done.html", case=view, reasons=view.reasons,
-                  repeat=case.repeat_of, repeat_ref=view.header["repeat_ref"],
+                  repeat=view.header["repeat_of"], repeat_ref=view.header["repeat_ref"],
                   code=query_code(app, case), attached=[a.file for a in attached],
-                  visits=seen)
+                  visits=seen, history_of=latest.id if latest else "")
 
 
 def _register(app: App, form: dict[str, str], me: str, via: str) -> Case:

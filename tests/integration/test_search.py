@@ -167,3 +167,47 @@ def test_a_common_query_read_latest_first_finds_what_its_index_finds(
     by_index = {(w, t): refs(app, w, t) for w in viewers for t in queries}
     monkeypatch.setattr(stored, "DENSE", 1)  # every query counts as common
     assert {(w, t): refs(app, w, t) for w in viewers for t in queries} == by_index
+
+
+def test_a_query_holding_a_control_character_is_refused_in_one_line(app: Any) -> None:
+    for text in ("\x00abc", "工资\x1b补发"):
+        with pytest.raises(ConfigError, match="control character"):
+            search.search(app, "qian.hui", text)
+
+
+def test_a_name_that_normalises_longer_than_it_was_is_registered_and_found(app: Any) -> None:
+    # NFKC makes U+FDFA eighteen characters: within the petition's limits, not the index's.
+    register(app, {**OTHER, "petitioner": {"name": "\ufdfa" * 50, "phone": "13600003333",
+                                           "id_number": "\ufdfa" * 18}}, "XF-2026-0104")
+    assert refs(app, "qian.hui", "13600003333") == ["XF-2026-0104"]
+
+
+def test_a_repeat_of_an_accusation_is_not_named_to_its_outline_reader(
+        app: Any, filed: dict[str, Any]) -> None:
+    from services import workplace
+
+    again = register(app, ACCUSATION, "XF-2026-0105")  # the same accuser, the same matter
+    assert again.repeat_of == filed["accusation"].id
+    clerk = workplace.case_view(app, again.id, "qian.hui")
+    assert clerk.header["repeat_ref"] == "" and clerk.header["repeat_of"] == ""
+    assert "XF-2026-0102" not in " ".join(str(e) for e in clerk.events)
+    assert again.unit == filed["accusation"].unit
+    head = app.office.org.units[again.unit].head  # in both cases' handling chain
+    assert workplace.case_view(app, again.id, head).header["repeat_ref"] == "XF-2026-0102"
+
+
+def test_a_repeat_named_at_intake_must_be_one_the_registrar_may_read(
+        app: Any, filed: dict[str, Any]) -> None:
+    from domain.errors import RuleViolation
+
+    refusals = []
+    for named in ("XF-2026-0102", "XF-2026-9999"):  # an accusation's number; none
+        with pytest.raises(RuleViolation) as e:
+            cases.register(app, {**OTHER, "repeat_of": named}, registration_no="XF-2026-0106",
+                           actor="qian.hui")
+        refusals.append(str(e.value).replace(named, "N"))
+    assert refusals[0] == refusals[1]  # the same line: the field tells nothing
+    assert refs(app, "qian.hui", "XF-2026-0106") == []  # nothing stored
+    linked = cases.register(app, {**OTHER, "repeat_of": "XF-2026-0103"},
+                            registration_no="XF-2026-0107", actor="qian.hui")
+    assert linked.repeat_of in ("XF-2026-0103", filed["other"].id)

@@ -33,8 +33,10 @@ def upgrade() -> None:
     conn = op.get_bind()
     postgres = conn.dialect.name == "postgresql"
 
-    def key(length: int) -> sa.String:
-        return sa.String(length, collation="C") if postgres else sa.String(length)
+    def key(length: int) -> sa.Text:
+        # Text, not a bounded string: NFKC can make one character of a name fifteen
+        # (U+FDFA), and a registration that passed its own limits must not fail here.
+        return sa.Text(collation="C") if postgres else sa.Text()
 
     op.create_table(
         "case_search",
@@ -104,7 +106,8 @@ def _fill(conn: Any, postgres: bool) -> None:
         part("petition", "content").label("content"),
         part("escalated_to").label("escalated")).order_by(cases.c.registered_at, cases.c.id)
     rows: list[dict[str, Any]] = []
-    for r in conn.execute(query).all():
+    # streamed (a server-side cursor on PostgreSQL): 100,000 cases' content is not held
+    for r in conn.execute(query.execution_options(yield_per=BATCH)):
         s = searchable(r.registration_no, r.name or "", r.phone, r.id_number,
                        r.subject or "", r.content or "")
         escalated = _names(r.escalated)
