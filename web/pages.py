@@ -183,7 +183,8 @@ async def _intake(request: Request, me: str, background: BackgroundTasks, app: A
                                       case.id)
     return render(request, "intake_done.html", case=view, reasons=view.reasons,
                   repeat=case.repeat_of, repeat_ref=view.header["repeat_ref"],
-                  code=query_code(app, case), attached=[a.file for a in attached],
+                  code=query_code(app, case),
+                  attached=[a.file for a in attached if a.file is not None],
                   visits=seen)
 
 
