@@ -45,6 +45,9 @@ def attach_cmd(ref: Ref,
         done = attachments.attach(migrated(make_app()), ref, stream, name=name or file.name,
                                   actor=actor, kind=kind, via=via())
     f = done.file
+    if f is None:  # bytes the case held, in a file ACTOR may not see (an outline)
+        say(f"{done.ref}: already attached (该文件已在附件中)")
+        return
     what = "already attached" if done.already else "attached"
     say(f"{done.ref}: {f.name} {what} as {f.kind.label} ({f.media_type}, {f.size} bytes, "
         f"sha256 {f.sha256}, id {f.id})")

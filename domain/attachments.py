@@ -132,9 +132,14 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 def display_name(given: str, fallback: str = "附件") -> str:
     """The name a file is shown and downloaded under: the last part of ``given`` (a path
     from the uploader's machine), normalised (NFC), without control characters, slashes
-    or quotes, at most 120 characters; ``fallback`` when nothing is left."""
+    or quotes, without format characters (Unicode's Cf: the bidirectional overrides and
+    isolates, U+202A to U+202E and U+2066 to U+2069, that show a program's ``gpj.exe`` as
+    ``exe.jpg``; the direction marks, the zero-width ones), at most 120 characters;
+    ``fallback`` when nothing is left."""
     last = re.split(r"[\\/]", given or "")[-1]
-    text = _UNSAFE.sub("_", unicodedata.normalize("NFC", last)).strip(" .")
+    shown = "".join(c for c in unicodedata.normalize("NFC", last)
+                    if unicodedata.category(c) != "Cf")
+    text = _UNSAFE.sub("_", shown).strip(" .")
     return text[:120] or fallback
 
 

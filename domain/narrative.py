@@ -210,8 +210,9 @@ SENTENCES: dict[str, _Sentence] = {
     "ReturnedUp": lambda d: _decision(d, f"{d.n.office(d.text('from_office'))}办结回复"),
     "NoticePrinted": lambda d: "打印" + (KINDS[d.text("kind")].title if d.text("kind") in KINDS
                                          else "书面告知") + d.then("number", "，编号"),
+    # The kind is the file list's: a restricted reader (an outline's) hears only of a file.
     "FileAttached": lambda d: "添加附件" + (f"：{d.label(L.FILE_KINDS, 'kind')}"
-                                            if d.has("kind") else ""),
+                                            if d.has("kind") and not d.restricted else ""),
     "FileWithdrawn": lambda d: "撤回一个附件" + d.then("reason"),
     "ReceptionAnnounced": lambda d: _reception(d, "通知"),
     "ReceptionReminded": lambda d: _reception(d, "提醒"),

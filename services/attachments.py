@@ -8,8 +8,9 @@ file), and refuses a wrong type, an empty or too large file, or one past the cou
 case with one line: nothing is stored then, neither bytes nor row nor event. The same bytes
 attached to the same case again are the file it holds (idempotent). The bytes go to the
 file store (``App.files``) under their SHA-256 before the row and the ``FileAttached``
-event are committed, so a row never names bytes that are not there; a commit that fails
-after leaves bytes that no row names, which nothing reads.
+event are committed, and before the case is locked (``attach``), so a row never names
+bytes that are not there; a commit that fails after, or a refusal made only under the
+lock, leaves bytes that no row names, which nothing reads.
 """
 
 from __future__ import annotations
@@ -73,9 +74,11 @@ def judge(policy: FilePolicy, stream: BinaryIO, ref: str) -> tuple[bytes, FileTy
 
 @dataclass(frozen=True)
 class Attached:
-    """A file attached, or the one the case held already with the same bytes."""
+    """A file attached, or the one the case held already with the same bytes. ``file`` is
+    None when those bytes were there already in a file ``actor`` may not see (an
+    accusation's outline reader: they learn that much, not its name or who attached it)."""
 
-    file: Attachment
+    file: Attachment | None
     ref: str
     already: bool = False
 
@@ -90,30 +93,61 @@ def _kind(value: str | FileKind | None, ref: str) -> FileKind:
                             f"{', '.join(k.value for k in FileKind)}") from None
 
 
+def _held(app: App, uow: UnitOfWork, ref: str, actor: str, sha: str, policy: FilePolicy, *,
+          lock: bool) -> tuple[Case, list[Attachment], Attached | None]:
+    """Case ``ref``, its files, and the answer when it holds these bytes already; a
+    refusal when they were withdrawn or the case is full. Who may not see the case's
+    material learns neither the file's name nor who attached or withdrew it, nor why."""
+    case = uow.cases.get(ref, lock=lock)
+    seen = _seen(app, case, ref, actor)  # again: the case may have changed hands
+    check_in(app.tree, case, actor, FileAct.ATTACH)
+    held = uow.attachments.of_case(case.id)
+    same = next((a for a in held if a.sha256 == sha), None)
+    shown = seen >= Sight.MATERIAL
+    if same is not None and same.withdrawn:
+        raise RuleViolation(case.ref, f"file refused: these bytes were attached as "
+                            f"'{same.name}' and withdrawn ({same.withdraw_reason})" if shown
+                            else "file refused: these bytes were attached and withdrawn")
+    if same is not None:
+        return case, held, Attached(same if shown else None, case.ref, already=True)
+    policy.check_count(sum(not a.withdrawn for a in held), case.ref)
+    return case, held, None
+
+
 def attach(app: App, ref: str, stream: BinaryIO, *, name: str, actor: str,
            kind: str | FileKind | None = None, via: str = "") -> Attached:
     """Attach the file read from ``stream`` (shown as ``name``) to case ``ref`` as
     ``actor``. ``CaseNotFound`` for whoever may see nothing of the case; ``NotPermitted``
     for anyone else who may not attach; ``RuleViolation`` for a file the office does not
-    take. Nothing is stored on any refusal."""
+    take.
+
+    Three steps, so that no transaction is open while the file is read or its bytes
+    written (an object store, with its retries), and the case is locked only to commit:
+    a look at the case (the person, the office's rules), the file judged, a second look
+    (bytes the case holds or withdrew, a full case), the bytes written under their SHA-256;
+    then, the case locked, those checks again and the row and the event committed. Nothing
+    is stored on a refusal of the looks (the person, the kind, the type, the size, an
+    empty file, bytes withdrawn, a full case); one that only the locked step makes, the
+    case having changed in between, leaves bytes that no row names, which nothing reads
+    (writing the same bytes again is harmless: the key is their SHA-256)."""
     now = app.clock.now()
-    with app.uow() as uow:
-        case = uow.cases.get(ref)
+    with app.uow() as uow:  # on SQLite any transaction locks the database: kept short
+        case = uow.cases.get(ref, lock=False)
         _seen(app, case, ref, actor)  # first: a refusal must not tell that the case exists
         check_in(app.tree, case, actor, FileAct.ATTACH)
-        what = _kind(kind, case.ref)
-        policy = app.office_of(case).files
-        data, found = judge(policy, stream, case.ref)
-        sha = hashlib.sha256(data).hexdigest()
-        held = uow.attachments.of_case(case.id)
-        same = next((a for a in held if a.sha256 == sha), None)
-        if same is not None and same.withdrawn:
-            raise RuleViolation(case.ref, f"file refused: these bytes were attached as "
-                                f"'{same.name}' and withdrawn ({same.withdraw_reason})")
-        if same is not None:
-            return Attached(same, case.ref, already=True)
-        policy.check_count(sum(not a.withdrawn for a in held), case.ref)
-        app.files.put(key_of(sha), data)
+    what = _kind(kind, case.ref)
+    policy = app.office_of(case).files
+    data, found = judge(policy, stream, case.ref)
+    sha = hashlib.sha256(data).hexdigest()
+    with app.uow() as uow:
+        *_, answer = _held(app, uow, ref, actor, sha, policy, lock=False)
+    if answer is not None:
+        return answer
+    app.files.put(key_of(sha), data)
+    with app.uow() as uow:
+        case, held, answer = _held(app, uow, ref, actor, sha, policy, lock=True)
+        if answer is not None:  # sent twice at once: the other request attached it
+            return answer
         file = Attachment(uuid.uuid4().hex, case.id, sha, len(data), found.media_type,
                           display_name(name), what, actor, now, n=len(held) + 1)
         uow.attachments.add(file)
@@ -271,7 +305,8 @@ def withdraw(app: App, ref: str, which: str, *, actor: str, reason: str,
 @dataclass(frozen=True)
 class FilesCheck:
     """``petitions audit verify --files``: every stored file re-hashed against its row
-    and its ``FileAttached`` event; what does not match, one line each."""
+    and its ``FileAttached`` event, every file event against a row; what does not match,
+    one line each."""
 
     checked: int
     problems: list[str]
@@ -279,19 +314,37 @@ class FilesCheck:
 
 def verify_files(uow: UnitOfWork, store: FileStore) -> FilesCheck:
     """Re-hash every attached file's stored bytes (withdrawn ones too: they are kept) and
-    compare them with the row and with the SHA-256 the case's hash chain recorded."""
+    compare them with the row and with the SHA-256 the case's hash chain recorded; walk
+    every case's ``FileAttached`` and ``FileWithdrawn`` events (the chain vouches for
+    them) for a file whose row is gone, a row no event attached, and a withdrawal the row
+    does not show or shows without its event."""
     problems: list[str] = []
     files = uow.attachments.every()
-    chained: dict[str, str] = {}
-    for case_id in dict.fromkeys(a.case_id for a in files):
-        for r in uow.events_of(case_id):
-            if r.type == EventType.FILE_ATTACHED.value:
-                chained[str(r.data.get("file"))] = str(r.data.get("sha256"))
+    rows = {a.id: a for a in files}
+    attached: dict[str, tuple[str, str]] = {}  # file → (case, SHA-256), as chained
+    withdrawn: set[str] = set()
+    for r in uow.attachments.events():
+        file_id, sha = str(r.data.get("file")), str(r.data.get("sha256"))
+        attaching = r.type == EventType.FILE_ATTACHED.value
+        if file_id not in rows and (attaching or file_id not in attached):  # once a file
+            problems.append(f"case {r.case_id} file {file_id}: its audit trail "
+                            f"{'attached' if attaching else 'withdrew'} it (SHA-256 "
+                            f"{sha[:12]}…), no row holds it")
+        if attaching:
+            attached[file_id] = (r.case_id, sha)
+        else:
+            withdrawn.add(file_id)
     for a in files:
         where = f"case {a.case_id} file {a.id} ({a.name})"
-        if chained.get(a.id) != a.sha256:
+        if a.id not in attached:
+            problems.append(f"{where}: no FileAttached event on its case's audit trail")
+        elif attached[a.id] != (a.case_id, a.sha256):
             problems.append(f"{where}: its row's SHA-256 is not the one its audit trail "
                             "recorded")
+        if a.withdrawn != (a.id in withdrawn):
+            problems.append(f"{where}: its row says it is "
+                            f"{'withdrawn' if a.withdrawn else 'not withdrawn'}, its audit "
+                            f"trail that it {'is not' if a.withdrawn else 'was withdrawn'}")
         try:
             actual = hashlib.sha256(store.get(key_of(a.sha256))).hexdigest()
         except FileMissing:
@@ -301,4 +354,3 @@ def verify_files(uow: UnitOfWork, store: FileStore) -> FilesCheck:
             problems.append(f"{where}: its bytes changed (SHA-256 {actual[:12]}…, recorded "
                             f"{a.sha256[:12]}…) at {store.where(key_of(a.sha256))}")
     return FilesCheck(len(files), problems)
-

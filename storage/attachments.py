@@ -12,7 +12,11 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, func, insert, select, update
 
 from domain.attachments import Attachment, FileKind
-from storage.tables import case_files
+from domain.events import EventType
+from storage.chain import AuditRow
+from storage.tables import audit_events, case_files
+
+FILE_EVENTS = (EventType.FILE_ATTACHED.value, EventType.FILE_WITHDRAWN.value)
 
 
 def _row(a: Attachment) -> dict[str, Any]:
@@ -54,9 +58,14 @@ class SqlAttachments:
         return [_attachment(r) for r in self.conn.execute(
             select(case_files).order_by(case_files.c.case_id, case_files.c.n))]
 
+    def events(self) -> list[AuditRow]:
+        return [AuditRow(**r._mapping) for r in self.conn.execute(select(audit_events).where(
+            audit_events.c.type.in_(FILE_EVENTS)).order_by(audit_events.c.id))]
+
 
 class AttachmentData(Protocol):
     attachments: dict[str, Attachment]
+    audit: list[AuditRow]
 
 
 class MemoryAttachments:
@@ -91,3 +100,6 @@ class MemoryAttachments:
 
     def every(self) -> list[Attachment]:
         return sorted(self.data.attachments.values(), key=lambda a: (a.case_id, a.n))
+
+    def events(self) -> list[AuditRow]:
+        return [r for r in self.data.audit if r.type in FILE_EVENTS]

@@ -227,6 +227,9 @@ class AttachmentStore(Protocol):
     def withdraw(self, file_id: str, by: str, at: dt.datetime, reason: str) -> None: ...
     def every(self) -> list[Attachment]: ...
 
+    def events(self) -> list[AuditRow]:
+        """Every case's ``FileAttached`` and ``FileWithdrawn`` audit rows, in order."""
+
 
 class UnitOfWork(Protocol):
     """``with uow: ...; uow.commit(schedules)``. Leaving the block without commit rolls

@@ -79,6 +79,14 @@ def attach_all(app: App, ref: str, uploads: list[UploadFile], who: str, via: str
                                kind=kind, via=via) for u in uploads]
 
 
+def said(done: attachments.Attached) -> str:
+    """The upload's flash: the file's name only to whoever may see the case's files."""
+    f = done.file
+    if f is None:  # bytes the case held, in a file this outline reader may not see
+        return "该文件已在附件中"
+    return f"{f.name}：" + ("该文件已在附件中" if done.already else f"已作为{f.kind.label}上传")
+
+
 def _disposition(how: str, name: str) -> str:
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
     return f"{how}; filename=\"{ascii_name}\"; filename*=UTF-8''{urllib.parse.quote(name)}"
@@ -145,9 +153,7 @@ async def upload(request: Request, ref: str, me: Person) -> Response:
     except PetitionError as e:
         request.session["flash"] = {"error": True, "text": one_line(e)}
     else:
-        f = done[0].file
-        request.session["flash"] = {"error": False, "text": f"{f.name}：" + (
-            "该文件已在附件中" if done[0].already else f"已作为{f.kind.label}上传")}
+        request.session["flash"] = {"error": False, "text": said(done[0])}
     finally:
         await form.close()
     return RedirectResponse(f"/cases/{ref}#files", status_code=303)
@@ -208,7 +214,8 @@ def api_list(ref: str, request: Request, caller: Token) -> dict[str, Any]:
 @api.post("/cases/{ref}/files", status_code=201)
 async def api_upload(ref: str, request: Request, caller: Token) -> Response:
     """Attach a file (multipart: ``file``, optional ``kind``). 201 with the file; 200
-    with the file the case held already when the same bytes were sent before."""
+    with the file the case held already when the same bytes were sent before (``file``
+    null for an outline reader, who may not see it)."""
     app = petitions(request)
     refused = too_large(request, request_cap(app))
     if refused is not None:
@@ -224,7 +231,8 @@ async def api_upload(ref: str, request: Request, caller: Token) -> Response:
         raise _refused(e) from None
     finally:
         await form.close()
-    return JSONResponse({"file": file_record(done.file, done.ref), "already": done.already},
+    record = file_record(done.file, done.ref) if done.file is not None else None
+    return JSONResponse({"file": record, "already": done.already},
                         status_code=200 if done.already else 201)
 
 

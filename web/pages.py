@@ -183,7 +183,8 @@ async def _intake(request: Request, me: str, background: BackgroundTasks, app: A
                                            case.petition.petitioner, case.id)
     return render(request, "intake_done.html", case=view, reasons=view.reasons,
                   repeat=view.header["repeat_of"], repeat_ref=view.header["repeat_ref"],
-                  code=query_code(app, case), attached=[a.file for a in attached],
+                  code=query_code(app, case),
+                  attached=[a.file for a in attached if a.file is not None],
                   visits=seen, history_of=latest.id if latest else "")
 
 

@@ -75,3 +75,28 @@ def test_a_file_withdrawn_from_the_command_line_is_kept_and_no_longer_listed(tmp
     table = petitions(home, "files", "XF-c1", "--actor", "qian.hui")
     assert "0 个附件" in table.stdout
     assert (home / "files" / "attachments" / sha[:2] / sha).exists()
+
+
+def test_the_audit_check_finds_a_deleted_file_row_and_an_undone_withdrawal(tmp_path):
+    import sqlite3
+
+    home = tmp_path / "home"
+    _one_case(home)
+    for seed in (1, 2):
+        photo = tmp_path / f"{seed}.png"
+        photo.write_bytes(image(seed=seed))
+        assert petitions(home, "attach", "XF-c1", str(photo), "--actor",
+                         "qian.hui").returncode == 0
+    ids = [f["id"] for f in json.loads(petitions(home, "files", "XF-c1", "--actor",
+                                                 "qian.hui", "--json").stdout)["files"]]
+    assert petitions(home, "withdraw-file", "XF-c1", ids[1], "--actor", "qian.hui",
+                     "--reason", "传错了").returncode == 0
+    assert petitions(home, "audit", "verify", "--files").returncode == 0
+    with sqlite3.connect(home / "petitions.db") as db:
+        db.execute("DELETE FROM case_files WHERE id = ?", (ids[0],))
+        db.execute("UPDATE case_files SET withdrawn_at = NULL, withdrawn_by = NULL, "
+                   "withdraw_reason = NULL WHERE id = ?", (ids[1],))
+    broken = petitions(home, "audit", "verify", "--files")
+    assert broken.returncode == 1, broken.stdout
+    assert f"file {ids[0]}" in broken.stderr and "no row" in broken.stderr
+    assert f"file {ids[1]}" in broken.stderr and "withdrawn" in broken.stderr

@@ -217,3 +217,21 @@ def test_a_clerk_attaches_the_letters_scan_at_intake_and_a_bad_file_registers_no
     assert "来信第1页.png（来信扫描件）" in done.text
     assert [f.name for f in listed(app, ref, "qian.hui").files] == ["来信第1页.png",
                                                                   "来信第2页.png"]
+
+
+def test_an_outline_reader_sending_a_file_the_case_holds_is_not_told_its_name(site):
+    app, _, web = site
+    case = cases.register(app, ACCUSATION, registration_no="XF-A", actor="qian.hui")
+    cases.route_and_assign(app, case.id, actor="intake")
+    attachments.attach(app, "XF-A", io.BytesIO(image()), name="举报人亲笔信.png",
+                       actor="xu.jing", kind="letter_scan")
+    c = login(web, "qian.hui")  # the petition office sees an accusation's outline
+    assert upload(c, "XF-A", image(), "扫描.png").status_code == 303
+    page = c.get("/cases/XF-A").text
+    assert "该文件已在附件中" in page and "举报人亲笔信" not in page
+    token = users.create_token(app, "desk", "qian.hui", actor="test")
+    again = client(web).post("/api/v1/cases/XF-A/files",
+                             headers={"Authorization": f"Bearer {token}"},
+                             files={"file": ("扫描.png", image(), "image/png")})
+    assert again.status_code == 200
+    assert again.json() == {"already": True, "file": None}

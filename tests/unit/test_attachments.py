@@ -217,3 +217,106 @@ def test_a_name_is_made_safe_for_a_header_and_a_page():
     assert display_name('../../etc/passwd') == "passwd"
     assert display_name('a"b\r\nc<d>.pdf') == "a_b__c_d_.pdf"
     assert display_name("  ") == "附件" and len(display_name("长" * 500)) == 120
+
+
+def test_a_name_loses_the_format_characters_that_reorder_or_hide_its_text():
+    assert display_name("发票\u202egpj.exe") == "发票gpj.exe"  # right-to-left override
+    assert display_name("\u2066a\u2069\u200e\u200f\u202a\u202c\ufeffb\u200b.pdf") == "ab.pdf"
+    assert display_name("\u202e") == "附件"
+
+
+def test_an_outline_reader_sending_bytes_the_case_holds_learns_no_name_attacher_or_reason(app):
+    accusation(app)
+    letter = attach(app, "XF-A", pdf(), who="xu.jing", name="举报人赵秀英亲笔信.pdf").file
+    assert letter is not None
+    again = attach(app, "XF-A", pdf(), who="qian.hui", name="扫描.pdf")  # office staff
+    assert again.already and again.file is None and again.ref == "XF-A"
+    assert attach(app, "XF-A", pdf(), who="xu.jing").file == letter  # the handler: the file
+    files.withdraw(app, "XF-A", letter.id, actor="xu.jing", reason="举报人要求不公开")
+    with pytest.raises(RuleViolation, match="withdrawn") as refused:
+        attach(app, "XF-A", pdf(), who="qian.hui")
+    told = str(refused.value)
+    assert "赵秀英" not in told and "不公开" not in told and "xu.jing" not in told
+    with pytest.raises(RuleViolation, match=r"赵秀英.*不公开"):
+        attach(app, "XF-A", pdf(), who="xu.jing")
+
+
+def test_an_outline_reader_is_told_a_file_was_attached_not_its_kind():
+    from domain.narrative import describe
+    from tests.unit.test_labels import Org
+
+    data = {"file": "f1", "sha256": "ab" * 32, "kind": "evidence"}
+    assert describe("FileAttached", data, Org()) == "添加附件：证据"
+    assert describe("FileAttached", data, Org(), restricted=True) == "添加附件"
+
+
+def test_audit_verify_files_finds_a_deleted_row_and_an_undone_withdrawal(app):
+    import dataclasses
+
+    in_handling(app)
+    photo = attach(app, "XF-1", image()).file
+    scan = attach(app, "XF-1", pdf()).file
+    files.withdraw(app, "XF-1", scan.id, actor="lin.na", reason="传错了")
+    with app.uow() as uow:
+        assert files.verify_files(uow, app.files).problems == []
+        del uow.data.attachments[photo.id]  # type: ignore[attr-defined]
+        uow.data.attachments[scan.id] = dataclasses.replace(  # type: ignore[attr-defined]
+            uow.data.attachments[scan.id], withdrawn_at=None, withdrawn_by=None,  # type: ignore[attr-defined]
+            withdraw_reason=None)
+        uow.commit()
+    with app.uow() as uow:
+        found = files.verify_files(uow, app.files)
+    assert len(found.problems) == 2, found.problems
+    assert photo.id in found.problems[0] and "no row" in found.problems[0]
+    assert scan.id in found.problems[1] and "withdrawn" in found.problems[1]
+
+
+def test_audit_verify_files_finds_a_row_its_audit_trail_never_attached(app):
+    import dataclasses
+
+    in_handling(app)
+    photo = attach(app, "XF-1", image()).file
+    with app.uow() as uow:
+        forged = dataclasses.replace(photo, id="forged", sha256="0" * 64, n=2)
+        uow.attachments.add(forged)
+        uow.commit()
+    with app.uow() as uow:
+        found = files.verify_files(uow, app.files)
+    assert any("forged" in p and "no FileAttached" in p for p in found.problems), found.problems
+
+
+def test_the_bytes_are_written_before_the_case_is_locked(app):
+    import dataclasses
+
+    in_handling(app)
+    opened: list[bool] = []
+    real_uow, real_files = app.uow, app.files
+
+    class Watched:
+        def __init__(self) -> None:
+            self.inner = real_uow()
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            opened.append(True)
+            return self.inner.__enter__()
+
+        def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+            opened.pop()
+            return self.inner.__exit__(*exc)
+
+    class Store:
+        def __init__(self) -> None:
+            self.puts: list[bool] = []
+
+        def put(self, key: str, data: bytes) -> None:
+            self.puts.append(bool(opened))
+            real_files.put(key, data)
+
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(real_files, name)
+
+    store = Store()
+    watched = dataclasses.replace(app, uow=Watched, _files=store)
+    done = files.attach(watched, "XF-1", io.BytesIO(image()), name="a.png", actor="lin.na")
+    assert store.puts == [False]  # no transaction open while the bytes were written
+    assert files.open_file(app, "XF-1", done.file.id, "lin.na")[1] == image()  # type: ignore[union-attr]
