@@ -19,6 +19,7 @@ from services.schema import migrated
 from services.settings import Settings
 from web import api, auth, files, pages, progress, search, supervise
 from web.auth import LoginRequired, session_secret
+from web.headers import security_headers
 
 
 def _prefect_runs(settings: Settings) -> Runs:
@@ -71,6 +72,7 @@ def create_app(app: App | None = None, runs: Runs | None = None) -> FastAPI:
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
+    web.middleware("http")(security_headers)
     for router in (auth.router, pages.router, supervise.router, api.router, progress.router,
                    files.router, files.api, search.router):
         web.include_router(router)
