@@ -5,13 +5,14 @@ row (NIST SP 800-63B §5.2.2).
 Every attempt first takes the account's turn (``storage.access``: its row held until
 commit, ``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite): if the
 account's next-allowed instant has not come, or it is locked, the attempt is refused at
-once and its password never judged. Otherwise the turn moves the next-allowed instant on
-as if this attempt were to fail (``hold``), commits, and only then is the password judged:
-parallel guesses queue on the row and find the turn taken, so 24 connections guess no
-faster than one. A good password clears the count and the hold; a wrong one is counted,
-journaled (``access:<person>``) and, at ``LOCK_AFTER``, locks the account, journaled and
-alerted to the office (``notifications.alert_to``, else its head), until an admin unlocks
-it (``petitions user unlock``) or sets a new password.
+once and its password never judged. Otherwise the turn counts the attempt as a wrong
+password and moves the next-allowed instant on by its ``hold`` — as if it were to fail —
+and commits; only then is the password judged. Parallel guesses queue on the row and find
+the turn taken (even among the first, free tries: the count is taken before the verify),
+so 24 connections guess no faster than one. A good password clears the count and the hold;
+a wrong one is journaled (``access:<person>``) and the ``LOCK_AFTER``-th in a row locks the
+account, journaled and alerted to the office (``notifications.alert_to``, else its head),
+until an admin unlocks it (``petitions user unlock``) or sets a new password.
 
 Ids that are nobody's get a row of their own and the same treatment, and a dummy argon2
 verify (``users._NOBODY``): an outsider learns nothing from the answer, its time, the
@@ -59,6 +60,7 @@ class Turn:
     judged: bool
     retry_after: int = 0
     locked: bool = False
+    failures: int = 0  # wrong passwords in a row, this attempt's counted among them
 
 
 def account_of(typed: str) -> str:
@@ -76,16 +78,20 @@ def take_turn(app: App, account: str) -> Turn:
         if row.next_allowed_at > now:
             wait = (row.next_allowed_at - now).total_seconds()
             return Turn(False, retry_after=max(1, math.ceil(wait)))
+        failures = row.failures + 1
         uow.access.set_throttle(dataclasses.replace(
-            row, next_allowed_at=now + dt.timedelta(seconds=hold(row.failures + 1))))
+            row, failures=failures,
+            next_allowed_at=now + dt.timedelta(seconds=hold(failures))))
         uow.commit()
-    return Turn(True)
+    return Turn(True, failures=failures)
 
 
-def judged(app: App, account: str, person: str | None, ok: bool, *, via: str) -> None:
-    """Record a judged attempt on ``account`` (``person``: whose it is, None for an id
-    that is nobody's): a good password clears the count, a wrong one is counted and
-    journaled, and the ``LOCK_AFTER``-th in a row locks the account (journaled, alerted)."""
+def judged(app: App, account: str, person: str | None, ok: bool, turn: Turn, *,
+           via: str) -> None:
+    """Record a judged attempt on ``account`` in its ``turn`` (``person``: whose it is,
+    None for an id that is nobody's): a good password clears the count; a wrong one (its
+    count taken with the turn) is journaled, and the ``LOCK_AFTER``-th in a row locks the
+    account (journaled, alerted)."""
     now = app.clock.now()
     with app.uow() as uow:
         row = uow.access.throttle(account, now)
@@ -95,10 +101,11 @@ def judged(app: App, account: str, person: str | None, ok: bool, *, via: str) ->
                 uow.access.login_succeeded(person)
             uow.commit()
             return
-        failed = row.failures + 1
+        failed = turn.failures
         locked = now if failed >= LOCK_AFTER and row.locked_at is None else row.locked_at
         next_at = max(row.next_allowed_at, now + dt.timedelta(seconds=hold(failed)))
-        uow.access.set_throttle(ThrottleRow(account, failed, next_at, locked))
+        uow.access.set_throttle(dataclasses.replace(row, next_allowed_at=next_at,
+                                                    locked_at=locked))
         if person is not None:
             uow.access.login_failed(person, now)
             _journal(uow, person, E.LOGIN_FAILED, person, now, via=via, failed=failed)

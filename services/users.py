@@ -81,7 +81,7 @@ def log_in(app: App, typed: str, password: str, *, via: str) -> Login:
         user = uow.access.user(account)
     ok = verify(user.password_hash if known and user else _NOBODY, password) \
         and known and user is not None
-    judged(app, account, account if known else None, ok, via=via)
+    judged(app, account, account if known else None, ok, turn, via=via)
     return Login(account if ok else None)
 
 

@@ -52,29 +52,42 @@ def test_the_first_wrong_passwords_are_judged_then_each_waits_its_turn(door):
     assert events(app, "lin.na").count("LoginFailed") == login_gate.FREE_TRIES
 
 
-@pytest.mark.parametrize("who", ["lin.na", "no.such.person"])
-def test_parallel_guesses_share_one_turn_per_account(door, who):
-    app, clock = door
-    for _ in range(login_gate.FREE_TRIES):
-        users.log_in(app, who, WRONG, via="test")
-    clock.advance(seconds=login_gate.MAX_HOLD)  # the account's turn has come: once
-    start = threading.Barrier(24)
+def guess_at_once(app: Any, who: str, connections: int = 24) -> list[users.Login]:
+    """``connections`` threads guessing ``who``'s password at the same moment."""
+    start = threading.Barrier(connections)
     outcomes: list[users.Login] = []
 
     def guess() -> None:
         start.wait(timeout=60)
         outcomes.append(users.log_in(app, who, WRONG, via="test"))
 
-    threads = [threading.Thread(target=guess) for _ in range(24)]
+    threads = [threading.Thread(target=guess) for _ in range(connections)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=300)
-    assert len(outcomes) == 24
+    assert len(outcomes) == connections
+    return outcomes
+
+
+@pytest.mark.parametrize("who", ["lin.na", "no.such.person"])
+def test_parallel_guesses_share_one_turn_per_account(door, who):
+    app, clock = door
+    for _ in range(login_gate.FREE_TRIES):
+        users.log_in(app, who, WRONG, via="test")
+    clock.advance(seconds=login_gate.MAX_HOLD)  # the account's turn has come: once
+    outcomes = guess_at_once(app, who)
     judged = [o for o in outcomes if o.retry_after == 0]
     assert len(judged) == 1, outcomes  # whichever connection came first; none other
     assert failures(app, who) == login_gate.FREE_TRIES + 1
     assert {o.retry_after for o in outcomes if o not in judged} == {4}
+
+
+def test_parallel_guesses_do_not_multiply_the_free_tries(door):
+    app, _ = door
+    outcomes = guess_at_once(app, "lin.na")
+    assert len([o for o in outcomes if o.retry_after == 0]) == login_gate.FREE_TRIES
+    assert events(app, "lin.na").count("LoginFailed") == login_gate.FREE_TRIES
 
 
 def test_an_id_nobody_has_is_answered_as_a_wrong_password_after_a_real_verify(
