@@ -4,11 +4,12 @@
         [--database-url postgresql+psycopg://...] [--timing-tries 200]
 
 1. Guessing: the workplace served by uvicorn (one process, as ``petitions serve`` runs it)
-   over a fresh database (SQLite under a temporary home, or the PostgreSQL URL given; its
-   tables are dropped and made anew), the sample office, ``lin.na``'s password set. Then
-   ``--connections`` HTTP connections (httpx clients, one thread each) post wrong passwords
-   for ``lin.na`` as fast as they are answered for ``--seconds``. Prints how many were judged
-   (401), refused before their turn (429), and the judged ones per minute.
+   over a fresh database (SQLite under a temporary home; or, given a PostgreSQL URL, a
+   database of its own made on that server, ``petitions_bench_login_*``, dropped at the
+   end), the sample office, ``lin.na``'s password set. Then ``--connections`` HTTP
+   connections (httpx clients, one thread each) post wrong passwords for ``lin.na`` as fast
+   as they are answered for ``--seconds``. Prints how many were judged (401), refused
+   before their turn (429), and the judged ones per minute.
 2. Timing: ``users.log_in`` with a wrong password for a known id and for ids nobody has,
    ``--timing-tries`` each, interleaved, the clock moved past every hold between tries (a
    ``FixedClock``), so every try is judged: medians and 90th percentiles in milliseconds.
@@ -17,24 +18,28 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pendulum
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from services import login_gate, users  # noqa: E402
 from services.bootstrap import App, sql_app  # noqa: E402
-from services.clock import FixedClock, SystemClock  # noqa: E402
+from services.clock import Clock, FixedClock, SystemClock  # noqa: E402
 from services.config import load_office  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from storage.db import make_engine  # noqa: E402
@@ -44,13 +49,10 @@ SAMPLE = ROOT / "deploy" / "config"
 PASSWORD = "correct-horse-7"
 
 
-def fresh_app(home: Path, url: str | None, clock: object) -> App:
+def fresh_app(home: Path, url: str | None, clock: Clock) -> App:
     home.mkdir(parents=True, exist_ok=True)
     db = url or f"sqlite:///{home / 'petitions.db'}"
     engine = make_engine(db)
-    if url:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
     app = sql_app(Settings(home=home, config_dir=SAMPLE), load_office(SAMPLE), clock, engine)
     users.set_password(app, "lin.na", PASSWORD, actor="bench")
@@ -132,12 +134,33 @@ def main() -> None:
     ap.add_argument("--timing-tries", type=int, default=200)
     a = ap.parse_args()
     logging.getLogger("petitions.access").setLevel(logging.ERROR)  # a line per guess else
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as home, own_databases(a.database_url) as urls:
         print(f"database: {'PostgreSQL' if a.database_url else 'SQLite'}")
-        guessing(fresh_app(Path(home) / "g", a.database_url, SystemClock()), a.connections,
+        guessing(fresh_app(Path(home) / "g", urls[0], SystemClock()), a.connections,
                  a.seconds)
         clock = FixedClock(pendulum.now("UTC"))
-        timing(fresh_app(Path(home) / "t", a.database_url, clock), clock, a.timing_tries)
+        timing(fresh_app(Path(home) / "t", urls[1], clock), clock, a.timing_tries)
+
+
+@contextlib.contextmanager
+def own_databases(url: str | None) -> Iterator[list[str | None]]:
+    """Two new databases on the server of ``url`` (dropped after); SQLite: none needed."""
+    if not url:
+        yield [None, None]
+        return
+    names = [f"petitions_bench_login_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield [make_url(url).set(database=n).render_as_string(hide_password=False)
+               for n in names]
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 if __name__ == "__main__":

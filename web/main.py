@@ -35,7 +35,10 @@ def create_app(app: App | None = None, runs: Runs | None = None) -> FastAPI:
     settings = petitions.settings
     web = FastAPI(title="petition-engine", version="1",
                   description="The petition office's workplace and its JSON API (/api/v1).",
-                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+                  # no Swagger UI page: FastAPI's loads its script from a CDN and runs an
+                  # inline one, which the Content-Security-Policy refuses (web.headers);
+                  # the OpenAPI document is for the calling system's own tools
+                  docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
     web.state.petitions = petitions
     web.state.runs = runs if runs is not None else RunsOnFirstUse(
         lambda: _prefect_runs(settings))
