@@ -5,15 +5,19 @@ unlocks it or sets a new password."""
 
 from __future__ import annotations
 
+import email
+import email.header
 import threading
 from typing import Any
 
 import pendulum
 import pytest
 
+from notifications.transports import EmlTransport
 from services import login_gate, users
 from services.bootstrap import sql_app
 from services.clock import FixedClock
+from services.outbox import deliver
 from services.settings import Settings
 from tests.conftest import SAMPLE_OFFICE
 
@@ -107,7 +111,7 @@ def test_an_id_nobody_has_is_answered_as_a_wrong_password_after_a_real_verify(
     assert events(app, "no.such.person") == []  # nobody's journal is made
 
 
-def test_a_hundred_wrong_passwords_in_a_row_lock_until_an_admin_unlocks(door):
+def test_a_hundred_wrong_passwords_in_a_row_lock_until_an_admin_unlocks(door, tmp_path):
     app, clock = door
     for _ in range(login_gate.LOCK_AFTER):
         clock.advance(seconds=login_gate.MAX_HOLD)
@@ -121,6 +125,11 @@ def test_a_hundred_wrong_passwords_in_a_row_lock_until_an_admin_unlocks(door):
     assert [m.recipient for m in alerts] == [app.office.notify.alert_to]
     assert alerts[0].payload["alert"]["code"] == "AccountLocked"
     assert "lin.na" in alerts[0].payload["alert"]["reason"]
+    assert deliver(app, EmlTransport(tmp_path / "eml")).counts["sent"] == 1
+    (mail,) = (tmp_path / "eml").rglob("*.eml")
+    told = email.message_from_bytes(mail.read_bytes())
+    assert "工作台账号因连续密码错误已锁定" in str(email.header.make_header(
+        email.header.decode_header(told["Subject"])))
 
     assert login_gate.unlock(app, "lin.na", actor="cli:admin") is True
     assert users.log_in(app, "lin.na", PASSWORD, via="test").person == "lin.na"
