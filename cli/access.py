@@ -1,6 +1,7 @@
-"""Who may reach the workplace and the API: ``petitions user set-password ID`` and
-``petitions token create|revoke|list``. Run by the server's operator; every change is
-journaled with the operating-system user (``cli:<user>``)."""
+"""Who may reach the workplace and the API: ``petitions user set-password ID``,
+``petitions user unlock ID`` and ``petitions token create|revoke|list``. Run by the
+server's operator; every change is journaled with the operating-system user
+(``cli:<user>``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import typer
 from cli.common import Format, check_format, emit, out, reports_errors, say, table, via
 from cli.home import app as make_app
 from domain.errors import ConfigError
+from services.login_gate import unlock
 from services.schema import migrated
 from services.users import create_token, revoke_token, set_password, token_rows
 
@@ -19,6 +21,7 @@ from services.users import create_token, revoke_token, set_password, token_rows
 def register(app: typer.Typer) -> None:
     user = typer.Typer(help="People's logins to the office workplace.", no_args_is_help=True)
     user.command("set-password")(set_password_cmd)
+    user.command("unlock")(unlock_cmd)
     app.add_typer(user, name="user")
     token = typer.Typer(help="API tokens for other systems (/api/v1).", no_args_is_help=True)
     token.command("create")(token_create_cmd)
@@ -44,6 +47,16 @@ def set_password_cmd(
         raise ConfigError("no password given", field="password")
     set_password(migrated(make_app()), person, password, actor=via())
     say(f"{person} can log in to the office workplace")
+
+
+@reports_errors
+def unlock_cmd(person: Annotated[str, typer.Argument(
+        help="The person's id in the org chart.")]) -> None:
+    """Unlock a login locked by 100 wrong passwords in a row (and clear its count of wrong
+    passwords), once the person is known to hold their password. Journaled."""
+    was = unlock(migrated(make_app()), person, actor=via())
+    say(f"{person} unlocked: they can log in again" if was
+        else f"{person} was not locked; their count of wrong passwords is cleared")
 
 
 @reports_errors

@@ -68,6 +68,8 @@ class EventType(enum.Enum):
     LOGIN_FAILED = "LoginFailed"
     TOKEN_CREATED = "TokenCreated"
     TOKEN_REVOKED = "TokenRevoked"
+    ACCOUNT_LOCKED = "AccountLocked"      # 100 wrong passwords in a row (NIST 800-63B)
+    ACCOUNT_UNLOCKED = "AccountUnlocked"  # by an admin: ``petitions user unlock``
     # The engine's own journal (``engine:serve``): a part of ``petitions serve`` died and was
     # started again; the deadline sweeps stopped, and came back.
     ENGINE_CHILD_RESTARTED = "EngineChildRestarted"

@@ -42,7 +42,8 @@ EVENTS: Mapping[str, str] = {
     "ZeroReportOverdue": "零报告逾期（告知信访办）", "SignalRecorded": "信息员报送",
     "SignalDigested": "编入《信访信息参考》", "SignalPromoted": "转为信访件登记",
     "PasswordSet": "设置密码", "LoginFailed": "登录失败", "TokenCreated": "创建接口令牌",
-    "TokenRevoked": "吊销接口令牌", "EngineChildRestarted": "引擎部件重启",
+    "TokenRevoked": "吊销接口令牌", "AccountLocked": "账号锁定", "AccountUnlocked": "账号解锁",
+    "EngineChildRestarted": "引擎部件重启",
     "SweepsStopped": "期限巡查中断", "SweepsResumed": "期限巡查恢复",
 }
 

@@ -228,6 +228,8 @@ SENTENCES: dict[str, _Sentence] = {
     "LoginFailed": lambda d: f"密码错误，连续第{d.text('failed') or 1}次",
     "TokenCreated": lambda d: f"创建接口令牌，以{d.person('acts_as')}的身份办理",
     "TokenRevoked": lambda d: "吊销接口令牌",
+    "AccountLocked": lambda d: f"连续{d.text('failed') or 100}次密码错误，账号已锁定，已告警",
+    "AccountUnlocked": lambda d: "账号已解锁",
     "EngineChildRestarted": lambda d: "引擎部件停止后已重新启动",
     "SweepsStopped": lambda d: "期限巡查中断，已告警",
     "SweepsResumed": lambda d: "期限巡查已恢复",

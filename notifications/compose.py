@@ -11,6 +11,7 @@ where confidentiality is enforced, so no template can leak what it is never give
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -151,15 +152,19 @@ def case_facts(case: Case, org: OrgChart, recipient: str, language: str) -> dict
 def context(kind: str, recipient: str, payload: Mapping[str, Any], case: Case | None,
             org: OrgChart, *, office: str, language: str, to_name: str,
             deadlines: Mapping[str, str] | None = None,
-            notes: Mapping[str, str] | None = None) -> dict[str, Any]:
+            notes: Mapping[str, str] | None = None, web: str = "") -> dict[str, Any]:
     """Everything a template may use for one message. ``deadlines``: each deadline kind's
     due date as people read it; ``notes``: the warning of those counted across a year whose
-    holiday schedule is only estimated."""
+    holiday schedule is only estimated; ``web``: the workplace's address
+    (``PETITIONS_WEB_BASE_URL``), for a staff message's link to its case page (``link``)."""
     d = dict(payload)
     deadlines = dict(deadlines or {})
     notes = dict(notes or {})
     clock_kind = str(d.get("kind") or d.get("clock") or "").split("@")[0]
+    staff = recipient != PETITIONER and bool(web)  # a petitioner never gets a staff page
     ctx: dict[str, Any] = {
+        "web": web.rstrip("/") if staff else "",
+        "link": case_link(web, case.ref) if staff and case is not None else "",
         "office": office, "kind": kind, "to": {"name": to_name,
                                                "petitioner": recipient == PETITIONER},
         "at": local_text(d.get("at")), "actor": person_name(org, d.get("actor")),
@@ -190,6 +195,11 @@ def context(kind: str, recipient: str, payload: Mapping[str, Any], case: Case | 
                   "retry_at": "", "stage": "", **(d.get("alert") or {})},
     }
     return ctx
+
+
+def case_link(web: str, ref: str) -> str:
+    """The address of case ``ref``'s page in the workplace at ``web``."""
+    return f"{web.rstrip('/')}/cases/{urllib.parse.quote(ref, safe='')}"
 
 
 def _label(kind: type[Outcome] | type[Rating] | type[Resolution], value: object,

@@ -52,6 +52,7 @@ class RobotMessage:
     title: str      # one line: what happened
     text: str       # a few lines of markdown, nothing of the petition itself
     mobiles: tuple[str, ...] = ()  # whom to mention
+    link: str = ""  # the case's page in the workplace (PETITIONS_WEB_BASE_URL), if any
 
 
 class Robot:
@@ -73,11 +74,15 @@ class Robot:
 
     def _body(self, m: RobotMessage) -> dict[str, object]:
         mentions = "".join(f" @{mobile}" for mobile in m.mobiles)
-        if self.kind == "wecom":
+        if self.kind == "wecom":  # WeCom makes a link of an address in a text message
+            link = f"\n{m.link}" if m.link else ""
             return {"msgtype": "text", "text": {
-                "content": f"{m.title}\n{m.text}", "mentioned_mobile_list": list(m.mobiles)}}
+                "content": f"{m.title}\n{m.text}{link}",
+                "mentioned_mobile_list": list(m.mobiles)}}
+        link = f"\n\n[打开办理页面]({m.link})" if m.link else ""
         return {"msgtype": "markdown",
-                "markdown": {"title": m.title, "text": f"### {m.title}\n\n{m.text}{mentions}"},
+                "markdown": {"title": m.title,
+                             "text": f"### {m.title}\n\n{m.text}{link}{mentions}"},
                 "at": {"atMobiles": list(m.mobiles), "isAtAll": False}}
 
     def _signed(self) -> str:

@@ -23,6 +23,7 @@ from domain.instants import format_local
 from domain.labels import DEADLINE_KINDS, MESSAGE_TITLES, label
 from domain.offices import sight_in
 from domain.permissions import Sight
+from notifications.compose import case_link
 from notifications.plan import PETITIONER
 from notifications.robots import MINUTE, Robot, RobotMessage
 from notifications.settings import BY_EMAIL_ONLY, EMAIL, RobotSettings
@@ -117,8 +118,10 @@ def robot_message(app: App, row: OutboxRow, case: Case | None) -> RobotMessage:
     lines.append("请登录信访工作台查看办理（详情不在群内发送）。")
     mobiles = (person.mobile,) if person is not None and person.mobile else ()
     name = person.name if person is not None else row.recipient
+    web = app.settings.web_base_url
+    link = case_link(web, case.ref) if web and case is not None else ""
     return RobotMessage(row.key, f"【{label(MESSAGE_TITLES, row.kind, '信访提醒')}】{name}",
-                        "\n".join(lines), mobiles)
+                        "\n".join(lines), mobiles, link)
 
 
 def robot_for(way: Route, timeout: float) -> Robot:

@@ -98,7 +98,7 @@ def envelope(app: App, row: OutboxRow, case: Case | None,
         notes = {v.kind.value: estimate_note(v, notify.language) for v in views}
     ctx = context(row.kind, row.recipient, row.payload, case, org, office=office.name,
                   language=notify.language, to_name=address.name, deadlines=deadlines,
-                  notes=notes)
+                  notes=notes, web=app.settings.web_base_url or "")
     if case is not None and row.recipient == PETITIONER:  # 办理进度查询: their code
         ctx["query_code"] = query_code(app, case)
     content = renderer.render(row.kind, ctx)

@@ -81,6 +81,9 @@ class Settings:
     web_secret: Secret | None = None
     web_session_hours: float = 8.0
     web_https_only: bool = False
+    # The workplace's address as staff reach it (https://xf.example.cn): every staff message
+    # (e-mail, group robot) links to its case's page there; unset, messages carry no link.
+    web_base_url: str | None = None
     # Where files are kept (attachments, printed notices): unset, HOME/files; or an
     # S3-compatible object store shared by every replica, s3://BUCKET/PREFIX?endpoint=URL
     # (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; storage/files.py).

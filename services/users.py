@@ -1,8 +1,9 @@
 """Who may log in to the workplace, and the other systems that may call its API.
 
 Every person in the org chart may log in once a password is set (``petitions user
-set-password``): argon2 hashes (argon2-cffi), a minimum length, and wrong passwords counted
-and slowed (each attempt past the third waits longer, up to 30 s) and journaled. An API
+set-password``): argon2 hashes (argon2-cffi), a minimum length, and wrong passwords
+throttled per account across every connection, journaled, and locked after 100 in a row
+(``services.login_gate``). An API
 token (``petitions token create NAME --as ID``) acts as one person; only the SHA-256 of its
 random secret is kept, and it can be revoked. Every change is an event of the journal
 ``access:<person>`` or ``access:token:<name>``.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -26,17 +26,15 @@ from domain.events import DomainEvent
 from domain.events import EventType as E
 from domain.text import check_text
 from services.bootstrap import App
+from services.login_gate import account_of, cleared, judged, take_turn
 from storage.ports import UnitOfWork
 
 MIN_PASSWORD = 10
-FREE_TRIES = 3
-MAX_DELAY = 30.0
 _HASHER = PasswordHasher()
 # Verified when the person has no password, so that a wrong name costs what a wrong
 # password costs (no telling which names exist by the time it takes).
 _NOBODY = _HASHER.hash(secrets.token_hex(16))
 _TOKEN_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
-log = logging.getLogger("petitions.access")
 
 
 def _journal(uow: UnitOfWork, subject: str, type_: E, actor: str, now: dt.datetime,
@@ -56,45 +54,43 @@ def set_password(app: App, person: str, password: str, *, actor: str) -> None:
     with app.uow() as uow:
         uow.access.set_password(person, _HASHER.hash(password), now)
         _journal(uow, f"access:{person}", E.PASSWORD_SET, actor, now)
+        cleared(uow, person, now, actor=actor)  # a new password ends a lock
         uow.commit()
 
 
 @dataclass(frozen=True)
 class Login:
-    person: str | None  # who is logged in; None: refused
-    delay: float        # seconds this attempt was to wait (wrong passwords before it)
+    """An attempt's outcome: who is logged in (None: refused); when refused unjudged, the
+    whole seconds until the account's next judged attempt, or that it is locked."""
+
+    person: str | None
+    retry_after: int = 0
+    locked: bool = False
 
 
-def login_delay(app: App, person: str) -> float:
-    """How long an attempt to log in as ``person`` waits before it is checked: nothing for
-    the first tries, then 1 s doubling per wrong password, at most 30 s."""
+def log_in(app: App, typed: str, password: str, *, via: str) -> Login:
+    """Log in as the id ``typed`` with ``password``: judged only in the account's turn
+    (``services.login_gate``); an id that is nobody's, or without a password, is judged
+    against a dummy hash, so its answer and its time are a wrong password's."""
+    account = account_of(typed)
+    turn = take_turn(app, account)
+    if not turn.judged:
+        return Login(None, turn.retry_after, turn.locked)
+    known = app.person(account) is not None
     with app.uow() as uow:
-        user = uow.access.user(person)
-    failed = user.failed_logins if user is not None else 0
-    return 0.0 if failed < FREE_TRIES else min(2.0 ** (failed - FREE_TRIES), MAX_DELAY)
+        user = uow.access.user(account)
+    ok = verify(user.password_hash if known and user else _NOBODY, password) \
+        and known and user is not None
+    judged(app, account, account if known else None, ok, turn, via=via)
+    return Login(account if ok else None)
 
 
-def check_login(app: App, person: str, password: str, *, via: str) -> str | None:
-    """The person if ``password`` is theirs, else None; a wrong one is counted and
-    journaled (the caller waits ``login_delay`` before calling)."""
-    now = app.clock.now()
-    with app.uow() as uow:
-        user = uow.access.user(person) if app.person(person) is not None else None
-        try:
-            _HASHER.verify(user.password_hash if user else _NOBODY, password)
-            ok = user is not None
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
-        if ok:
-            uow.access.login_succeeded(person)
-        elif user is not None:
-            uow.access.login_failed(person, now)
-            _journal(uow, f"access:{person}", E.LOGIN_FAILED, person, now, via=via,
-                     failed=user.failed_logins + 1)
-            log.warning("wrong password for %s (%d in a row) via %s", person,
-                        user.failed_logins + 1, via)
-        uow.commit()
-    return person if ok else None
+def verify(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches the argon2 ``password_hash``."""
+    try:
+        return bool(_HASHER.verify(password_hash, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def session_epoch(app: App, person: str) -> int | None:

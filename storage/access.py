@@ -1,5 +1,6 @@
-"""Logins and API tokens: in SQL (``SqlAccess``) and in the in-memory store's data
-(``MemoryAccess``, for the use-case tests), keeping one contract."""
+"""Logins, their throttle and API tokens: in SQL (``SqlAccess``) and in the in-memory
+store's data (``MemoryAccess``, for the use-case tests), keeping one contract
+(``AccessStore``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.tables import api_tokens, users
+from storage.tables import api_tokens, login_throttle, users
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,36 @@ class TokenRow:
     token_hash: str
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ThrottleRow:
+    """One id's login throttle: wrong passwords in a row, the next instant an attempt is
+    judged (UTC), and when the account was locked (None: not locked)."""
+
+    account: str
+    failures: int
+    next_allowed_at: dt.datetime
+    locked_at: dt.datetime | None = None
+
+
+class AccessStore(Protocol):
+    """Logins, their throttle and API tokens."""
+
+    def user(self, person_id: str) -> UserRow | None: ...
+    def set_password(self, person_id: str, password_hash: str, at: dt.datetime) -> None: ...
+    def login_failed(self, person_id: str, at: dt.datetime) -> None: ...
+    def login_succeeded(self, person_id: str) -> None: ...
+    def end_sessions(self, person_id: str) -> None: ...
+    def throttle(self, account: str, now: dt.datetime) -> ThrottleRow:
+        """``account``'s throttle row (made if missing), held until commit: every other
+        attempt on it waits (``SELECT ... FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE``)."""
+
+    def set_throttle(self, row: ThrottleRow) -> None: ...
+    def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None: ...
+    def token(self, name: str) -> TokenRow | None: ...
+    def tokens(self) -> list[TokenRow]: ...
+    def revoke_token(self, name: str, at: dt.datetime) -> bool: ...
 
 
 class SqlAccess:
@@ -60,6 +92,22 @@ class SqlAccess:
         self.conn.execute(update(users).where(users.c.person_id == person_id)
                           .values(session_epoch=users.c.session_epoch + 1))
 
+    def throttle(self, account: str, now: dt.datetime) -> ThrottleRow:
+        t = login_throttle
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        self.conn.execute(dialect.insert(t).values(account=account, failures=0,
+                                                   next_allowed_at=now)
+                          .on_conflict_do_nothing())
+        row = self.conn.execute(select(t).where(t.c.account == account)
+                                .with_for_update()).one()
+        return ThrottleRow(**row._mapping)
+
+    def set_throttle(self, row: ThrottleRow) -> None:
+        self.conn.execute(update(login_throttle).where(
+            login_throttle.c.account == row.account).values(
+            failures=row.failures, next_allowed_at=row.next_allowed_at,
+            locked_at=row.locked_at))
+
     def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None:
         self.conn.execute(insert(api_tokens).values(name=name, person_id=person_id,
                                                     token_hash=token_hash, created_at=at))
@@ -82,6 +130,7 @@ class SqlAccess:
 class AccessData(Protocol):
     users: dict[str, UserRow]
     tokens: dict[str, TokenRow]
+    throttle: dict[str, ThrottleRow]
 
 
 class MemoryAccess:
@@ -112,6 +161,12 @@ class MemoryAccess:
         if u is not None:
             self.data.users[person_id] = dataclasses.replace(
                 u, session_epoch=u.session_epoch + 1)
+
+    def throttle(self, account: str, now: dt.datetime) -> ThrottleRow:
+        return self.data.throttle.setdefault(account, ThrottleRow(account, 0, now))
+
+    def set_throttle(self, row: ThrottleRow) -> None:
+        self.data.throttle[row.account] = row
 
     def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None:
         if name in self.data.tokens:

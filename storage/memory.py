@@ -30,7 +30,7 @@ from domain.routing import PriorCase
 from domain.signals import Signal
 from domain.zero_report import ZeroReport
 from storage import codec
-from storage.access import MemoryAccess, TokenRow, UserRow
+from storage.access import MemoryAccess, ThrottleRow, TokenRow, UserRow
 from storage.attachments import MemoryAttachments
 from storage.beats import Beat, MemoryBeats
 from storage.chain import GENESIS, AuditRow, chain_rows
@@ -77,6 +77,7 @@ class _Data:
     lookups: list[tuple[str, dt.datetime, bool]] = field(default_factory=list)
     beats: dict[str, Beat] = field(default_factory=dict)
     attachments: dict[str, Attachment] = field(default_factory=dict)
+    throttle: dict[str, ThrottleRow] = field(default_factory=dict)
 
     def snapshot(self) -> _Data:
         """A copy to restore on rollback. Case rows and audit rows are replaced, never
@@ -87,7 +88,8 @@ class _Data:
                      {k: dict(m) for k, m in self.outbox.items()}, dict(self.requests),
                      {k: dict(r) for k, r in self.runs.items()}, dict(self.zero_reports),
                      dict(self.signals), self.last_id, dict(self.users), dict(self.tokens),
-                     list(self.lookups), dict(self.beats), dict(self.attachments))
+                     list(self.lookups), dict(self.beats), dict(self.attachments),
+                     dict(self.throttle))
 
     def next_id(self) -> int:
         self.last_id += 1

@@ -283,6 +283,17 @@ users = Table(
     Column("session_epoch", Integer, nullable=False, default=0, server_default="0"),
 )
 
+# Staff logins' throttle, one row per id tried (known or not, so both are answered alike):
+# the consecutive wrong passwords, the next instant an attempt is judged, and when 100 in a
+# row locked it (0024; ``services/login_gate.py``).
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("account", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("next_allowed_at", UTCDateTime(), nullable=False),
+    Column("locked_at", UTCDateTime()),
+)
+
 # Other systems' API tokens (a 12345 hotline, an online-petition platform): each acts as a
 # person; only the SHA-256 of the secret is kept; revoked ones stay as the record.
 api_tokens = Table(

@@ -1,10 +1,10 @@
 """Logging in and who a request acts as: sessions in signed, expiring, HttpOnly cookies
 (Starlette's SessionMiddleware, itsdangerous), a CSRF token per session checked on every
-form, wrong passwords slowed and journaled (``services.users``), and API tokens."""
+form, wrong passwords throttled per account, journaled and locked (``services.login_gate``:
+a guess before the account's turn is 429 with Retry-After), and API tokens."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from typing import Annotated
 
@@ -18,9 +18,8 @@ from services.settings import Settings
 from services.users import (
     Caller,
     authenticate_token,
-    check_login,
     end_sessions,
-    login_delay,
+    log_in,
     session_epoch,
 )
 from storage.audit import installation_key
@@ -98,11 +97,16 @@ async def login(request: Request, person_id: Annotated[str, Form()],
                 next: Annotated[str, Form()] = "/") -> Response:
     check_csrf(request, csrf)
     app: App = petitions(request)
-    who = person_id.strip()
-    delay = await run_in_threadpool(login_delay, app, who)
-    if delay:
-        await asyncio.sleep(delay)  # wrong passwords before this one: it waits
-    ok = await run_in_threadpool(check_login, app, who, password, via="web")
+    done = await run_in_threadpool(log_in, app, person_id, password, via="web")
+    if done.locked:
+        return render(request, "login.html", status_code=423, next=_safe(next),
+                      error="该账号因连续多次密码错误已锁定，请联系信访办系统管理员解锁")
+    if done.retry_after:
+        wait = render(request, "login.html", status_code=429, next=_safe(next),
+                      error=f"尝试过于频繁，请{done.retry_after}秒后再试")
+        wait.headers["Retry-After"] = str(done.retry_after)
+        return wait
+    ok = done.person
     if ok is None:
         return render(request, "login.html", status_code=401, next=_safe(next),
                       error="编号或密码不正确")

@@ -17,8 +17,9 @@ from services.bootstrap import App, bootstrap
 from services.ports import Runs, RunsOnFirstUse
 from services.schema import migrated
 from services.settings import Settings
-from web import api, auth, files, pages, progress, search, supervise
+from web import api, auth, files, pages, progress, quick, search, supervise
 from web.auth import LoginRequired, session_secret
+from web.headers import security_headers
 
 
 def _prefect_runs(settings: Settings) -> Runs:
@@ -34,7 +35,10 @@ def create_app(app: App | None = None, runs: Runs | None = None) -> FastAPI:
     settings = petitions.settings
     web = FastAPI(title="petition-engine", version="1",
                   description="The petition office's workplace and its JSON API (/api/v1).",
-                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+                  # no Swagger UI page: FastAPI's loads its script from a CDN and runs an
+                  # inline one, which the Content-Security-Policy refuses (web.headers);
+                  # the OpenAPI document is for the calling system's own tools
+                  docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
     web.state.petitions = petitions
     web.state.runs = runs if runs is not None else RunsOnFirstUse(
         lambda: _prefect_runs(settings))
@@ -71,7 +75,8 @@ def create_app(app: App | None = None, runs: Runs | None = None) -> FastAPI:
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
+    web.middleware("http")(security_headers)
     for router in (auth.router, pages.router, supervise.router, api.router, progress.router,
-                   files.router, files.api, search.router):
+                   files.router, files.api, search.router, quick.router):
         web.include_router(router)
     return web

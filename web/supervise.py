@@ -18,6 +18,7 @@ from services.measures import measure_rows
 from services.report import render_report
 from web.auth import Person
 from web.context import petitions, render
+from web.headers import REPORT_CSP
 
 router = APIRouter(prefix="/supervise")
 NOT_SUPERVISOR = "督查页面仅信访办与矿领导班子可见"
@@ -83,7 +84,7 @@ async def report(request: Request, me: Person, start: str | None = None,
         return render(request, "error.html", status_code=403, message=NOT_SUPERVISOR)
     except PetitionError as e:
         return render(request, "error.html", status_code=422, message=str(e))
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
 
 
 def _export(rows: list[dict[str, Any]], fmt: str, name: str) -> Response:
