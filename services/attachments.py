@@ -28,6 +28,7 @@ from domain.case import Case
 from domain.errors import CaseNotFound, NotPermitted, RuleViolation
 from domain.events import EventType
 from domain.instants import format_local
+from domain.door import PETITIONER_ACTOR, check_petitioner
 from domain.offices import check_in, sight_in
 from domain.permissions import Sight
 from services.bootstrap import App
@@ -91,7 +92,8 @@ def _kind(value: str | FileKind | None, ref: str) -> FileKind:
 
 
 def attach(app: App, ref: str, stream: BinaryIO, *, name: str, actor: str,
-           kind: str | FileKind | None = None, via: str = "") -> Attached:
+           kind: str | FileKind | None = None, via: str = "",
+           petitioner_phone: str = "") -> Attached:
     """Attach the file read from ``stream`` (shown as ``name``) to case ``ref`` as
     ``actor``. ``CaseNotFound`` for whoever may see nothing of the case; ``NotPermitted``
     for anyone else who may not attach; ``RuleViolation`` for a file the office does not
@@ -99,8 +101,11 @@ def attach(app: App, ref: str, stream: BinaryIO, *, name: str, actor: str,
     now = app.clock.now()
     with app.uow() as uow:
         case = uow.cases.get(ref)
-        _seen(app, case, ref, actor)  # first: a refusal must not tell that the case exists
-        check_in(app.tree, case, actor, FileAct.ATTACH)
+        if actor == PETITIONER_ACTOR:  # the petitioner's own scans, at the public door
+            check_petitioner(case, petitioner_phone, FileAct.ATTACH)
+        else:
+            _seen(app, case, ref, actor)  # first: a refusal must not tell it exists
+            check_in(app.tree, case, actor, FileAct.ATTACH)
         what = _kind(kind, case.ref)
         policy = app.office_of(case).files
         data, found = judge(policy, stream, case.ref)

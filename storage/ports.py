@@ -198,6 +198,10 @@ class LookupStore(Protocol):
     def failures(self, keys: Sequence[str], since: dt.datetime) -> dict[str, int]:
         """Per key of ``keys``, how many look-ups under it failed since ``since``."""
 
+    def times(self, key: str, since: dt.datetime) -> list[dt.datetime]:
+        """When look-ups under ``key`` failed since ``since``, the earliest first (the
+        public door's caps: how long until the next is let through)."""
+
     def record(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
         """A look-up, under each of ``keys``; those older than a day are dropped."""
 
@@ -350,6 +354,10 @@ class UnitOfWork(Protocol):
                      ) -> list[Case]:
         """The cases of the petitioner ``keys`` finds, the latest first (``scope``: only
         those its viewer may coarsely see the material of)."""
+
+    def phone_cases(self, phone: str, limit: int = 200) -> list[Case]:
+        """The cases whose petitioner gave the (normalised) mobile number ``phone``, the
+        latest first (the public door's "my cases")."""
 
     # --- the measures' sums (``storage.rollup``) -----------------------------------------
     def measure_counts(self, start: dt.date, end: dt.date, unit: str | None = None,
