@@ -25,10 +25,10 @@ import filetype
 from domain.acts import FileAct
 from domain.attachments import Attachment, FileKind, FilePolicy, FileType, display_name
 from domain.case import Case
+from domain.door import PETITIONER_ACTOR, check_petitioner
 from domain.errors import CaseNotFound, NotPermitted, RuleViolation
 from domain.events import EventType
 from domain.instants import format_local
-from domain.door import PETITIONER_ACTOR, check_petitioner
 from domain.offices import check_in, sight_in
 from domain.permissions import Sight
 from services.bootstrap import App

@@ -153,8 +153,8 @@ def text_message(app: App, office: Office, row: OutboxRow, case: Case | None,
     fields = {"ref": case.ref, "date": format_local(row.queued_at)[:10], "due": due,
               "code": query_code(app, case)}
     params = {name: fields[field] for name, field in template.params}
-    return texter(app, sms, read_secret), TextMessage(row.key, phone, sms.sign_name, template.code, params,
-                               row.queued_at)
+    message = TextMessage(row.key, phone, sms.sign_name, template.code, params, row.queued_at)
+    return texter(app, sms, read_secret), message
 
 
 def texter(app: App, sms: SmsSettings, read_secret: SecretReader | None = None) -> Texter:

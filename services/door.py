@@ -185,13 +185,15 @@ def _mine(app: App, case: Case) -> MyCase:
     received = local_date(case.petition.received_at).isoformat()
     p = case.petition
     if p.is_accusation:
-        return MyCase(case.ref, case.stage.label, True, p.category.label, "", received, [],
-                      [], "")
+        return MyCase(case.ref, case.stage.label, True, p.category.label, "", "", [], [], "")
     now = app.clock.now()
     views = {v.kind.value: v for v in case.deadlines(app.rules_for(case), now)}
-    dates = [(label, views[k].due_date.isoformat(),
-              local_date(views[k].closed_at).isoformat() if views[k].closed_at else "")
-             for k, label in SHOWN.items() if k in views]
+    dates = []
+    for kind, label in SHOWN.items():
+        view = views.get(kind)
+        if view is not None:
+            done = local_date(view.closed_at).isoformat() if view.closed_at else ""
+            dates.append((label, view.due_date.isoformat(), done))
     acts = [(a.value, a.label) for a in acts_in([case.stage]) if a in OWN_ACTS]
     printed = [k for k in DECISIONS if app.files.exists(_notice_key(case, k))]
     return MyCase(case.ref, case.stage.label, False, p.category.label, p.subject, received,

@@ -89,7 +89,7 @@ def _wait(times: list[dt.datetime], cap: int, window: dt.timedelta, now: dt.date
           ) -> int:
     """Seconds until fewer than ``cap`` of ``times`` lie in the window before then."""
     ordered = sorted(times)
-    return int((ordered[len(ordered) - cap] + window - now).total_seconds()) + 1
+    return math.ceil((ordered[len(ordered) - cap] + window - now).total_seconds())
 
 
 def send_code(app: App, phone: str, client: str) -> Sent:

@@ -199,8 +199,7 @@ class LookupStore(Protocol):
         """Per key of ``keys``, how many look-ups under it failed since ``since``."""
 
     def times(self, key: str, since: dt.datetime) -> list[dt.datetime]:
-        """When look-ups under ``key`` failed since ``since``, the earliest first (the
-        public door's caps: how long until the next is let through)."""
+        """When look-ups under ``key`` failed since ``since``, the earliest first."""
 
     def record(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
         """A look-up, under each of ``keys``; those older than a day are dropped."""
@@ -356,8 +355,7 @@ class UnitOfWork(Protocol):
         those its viewer may coarsely see the material of)."""
 
     def phone_cases(self, phone: str, limit: int = 200) -> list[Case]:
-        """The cases whose petitioner gave the (normalised) mobile number ``phone``, the
-        latest first (the public door's "my cases")."""
+        """The cases whose petitioner gave the mobile ``phone`` (normalised), latest first."""
 
     # --- the measures' sums (``storage.rollup``) -----------------------------------------
     def measure_counts(self, start: dt.date, end: dt.date, unit: str | None = None,

@@ -24,7 +24,7 @@ from domain.errors import CaseNotFound, PetitionError
 from domain.outcomes import Rating
 from domain.petition import Category
 from services import door
-from services.door_codes import BadNumber, DoorClosed, TooMany, WrongCode, send_code, sign_in
+from services.door_codes import BadNumber, TooMany, WrongCode, send_code, sign_in
 from web import files as web_files
 from web.auth import session_secret
 from web.context import TEMPLATES, one_line, runs
