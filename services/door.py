@@ -35,7 +35,7 @@ from domain.persons import normal_text
 from notifications.plan import PETITIONER_SMS
 from services import attachments
 from services.bootstrap import App
-from services.cases import ActRequest, act_and_wake
+from services.cases import Acted, ActRequest, act_and_wake
 from services.door_codes import DoorClosed
 from services.door_config import REGISTERED
 from services.intake import intake
@@ -219,13 +219,12 @@ def decision_pdf(app: App, number: str, ref: str) -> tuple[str, bytes]:
 
 
 def take(app: App, runs: Runs, number: str, ref: str, act: str, *, rating: str = "",
-         reason: str = "") -> str:
+         reason: str = "") -> Acted:
     """The petitioner's own act (``rate``, ``request_review``, ``request_re_review``) on
-    their case ``ref``, through the counter's use case; the case's stage after it."""
+    their case ``ref``, through the counter's use case (committed, the case's run woken)."""
     chosen = next((a for a in OWN_ACTS if a.value == act), None)
     if chosen is None:
         raise Refused("不能办理此项")
     req = ActRequest(chosen, PETITIONER_ACTOR, reason=reason.strip(),
                      rating=rating or None, via=VIA, petitioner_phone=number)
-    done = act_and_wake(app, ref, req, runs)
-    return done.result.stage.label
+    return act_and_wake(app, ref, req, runs)
