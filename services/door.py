@@ -98,6 +98,9 @@ def _data(app: App, number: str, form: Mapping[str, str]) -> dict[str, object]:
                                "content": text("content")}
     if text("concerns_unit"):
         data["concerns_unit"] = text("concerns_unit")
+    if data["category"] == "accusation":  # whom it accuses, by name: kept from them
+        named = text("accused_persons").replace("，", ",").replace("、", ",")
+        data["accused_persons"] = [n.strip() for n in named.split(",") if n.strip()]
     return data
 
 

@@ -14,6 +14,7 @@ import pendulum
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.accused import accused_set
 from domain.acts import Act
 from domain.errors import ConfigError
 from notifications.plan import PETITIONER_SMS
@@ -167,9 +168,13 @@ def test_a_petitioner_sees_only_their_own_cases_and_no_staff_page(app, phones, r
     assert staff.status_code == 303 and staff.headers["location"].startswith("/login")
 
 
+def login_as(app: App, runs: RecordingRuns, who: str) -> TestClient:
+    users.set_password(app, who, PASSWORD, actor="test")
+    return login(create_app(app, runs), who)
+
+
 def test_a_staff_session_does_not_reach_the_door(app, phones, runs):
-    users.set_password(app, "qian.hui", PASSWORD, actor="test")
-    staff = login(create_app(app, runs), "qian.hui")
+    staff = login_as(app, runs, "qian.hui")
     assert staff.get("/").status_code == 200
     assert staff.get("/submit/mine").headers["location"] == "/submit"
     assert staff.get("/submit/new").headers["location"] == "/submit"
@@ -261,15 +266,20 @@ def test_the_petitioner_rates_and_asks_for_a_review_online_as_at_the_counter(
 
 def test_an_accusation_shows_its_stage_only_and_takes_no_act_online(app, phones, runs):
     browser = signed_in(app, phones, runs)
-    page = submitted(browser, {**WAGE_FORM, "category": "accusation",
-                               "subject": "队长截留职工奖金", "content": "队长截留奖金"})
+    page = submitted(browser, {**WAGE_FORM, "category": "accusation", "concerns_unit": "",
+                               "subject": "队长截留职工奖金", "content": "队长截留奖金",
+                               "accused_persons": "张华"})
     ref = ref_of(page)
     listing = browser.get("/submit/mine")
     assert ref in listing.text and "队长截留职工奖金" not in listing.text
     assert "收到日期" not in listing.text.split(ref, 1)[1]
     with app.uow() as uow:
         case = uow.cases.get(ref, lock=False)
-    assert case.petition.is_accusation
+    assert case.petition.is_accusation and case.petition.accused_persons == ("张华",)
+    accused = accused_set(app.office.org, case.petition)
+    assert "zhang.hua" in accused.persons and case.responder not in accused.persons
+    staff = login_as(app, runs, "zhang.hua")  # the accused: no such case, as at the counter
+    assert staff.get(f"/cases/{ref}").status_code == 404
 
 
 def test_a_closed_door_is_not_found_and_an_open_one_needs_sms(office, tmp_path):
