@@ -14,7 +14,7 @@ import secrets
 import urllib.parse
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, TimestampSigner
 from starlette.concurrency import run_in_threadpool
@@ -163,7 +163,7 @@ def new(request: Request) -> Response:
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def submit(request: Request) -> Response:
+async def submit(request: Request, background: BackgroundTasks) -> Response:
     if (closed := _closed(request)) is not None:
         return closed
     app = request.app.state.petitions
@@ -185,7 +185,8 @@ async def submit(request: Request) -> Response:
             return _form_page(request, 422, error=one_line(e), values=form)
     finally:
         await raw.close()
-    request.app.state.runs.start(app, case.id)  # if Prefect is down, reconcile starts it
+    # After the page; if Prefect is down, the reconciler starts it once it is back.
+    background.add_task(runs(request).start, app, case.id)
     return _page(request, "door_done.html", done=done)
 
 
