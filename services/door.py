@@ -32,12 +32,10 @@ from domain.errors import CaseNotFound, DuplicateRegistration, PetitionError
 from domain.instants import local, local_date
 from domain.notices import KINDS
 from domain.persons import normal_text
-from notifications.plan import PETITIONER_SMS
 from services import attachments
 from services.bootstrap import App
 from services.cases import Acted, ActRequest, act_and_wake
 from services.door_codes import DoorClosed
-from services.door_config import REGISTERED
 from services.intake import intake
 from services.ports import Runs
 from services.progress import SHOWN, _key, query_code
@@ -136,8 +134,6 @@ def submit(app: App, number: str, form: Mapping[str, str], uploads: Sequence[Upl
         linked = True
     files = [attachments.attach(app, case.id, u.stream, name=u.name, actor=PETITIONER_ACTOR,
                                 via=VIA, petitioner_phone=number) for u in uploads]
-    if not linked:
-        _text_registration(app, case)
     return case, Submitted(case.ref, query_code(app, case), linked, case.stage.label,
                            sum(not f.already for f in files))
 
@@ -148,20 +144,6 @@ def _existing(app: App, ref: str) -> Case | None:
             return uow.cases.get(ref, lock=False)
         except CaseNotFound:
             return None
-
-
-def _text_registration(app: App, case: Case) -> None:
-    """Queue the registration's SMS (number and query code) if the office has its
-    template; the outbox sends it, retried like any notice."""
-    sms = app.office.notify.sms
-    if sms is None or REGISTERED not in sms.templates:
-        return
-    now = app.clock.now()
-    with app.uow() as uow:
-        uow.queue([{"key": f"{case.id}:{REGISTERED}:sms", "case_id": case.id,
-                    "kind": REGISTERED, "recipient": PETITIONER_SMS, "urgent": 0,
-                    "payload": {"event": "CaseRegistered"}, "queued_at": now}])
-        uow.commit()
 
 
 @dataclass(frozen=True)

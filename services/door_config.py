@@ -6,8 +6,9 @@ registration number (through the office's SMS provider, ``notifications.sms``).
 The templates' parameters are fixed, so an office names only the template: the code's
 template carries the six digits (Aliyun variable ``code``; Tencent ``{1}``); the
 registration's carries the registration number and the query code (Aliyun ``no`` and
-``code``; Tencent ``{1}`` and ``{2}``). The registration's SMS goes through the outbox as
-message kind ``online_registered``, so it is retried like any notice.
+``code``; Tencent ``{1}`` and ``{2}``). The registration's SMS is queued with the
+registration itself (``notifications.plan``: a case the door registered) as message kind
+``online_registered``, and the outbox sends it, retried like any notice.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any
 
 from domain.errors import ConfigError
 from domain.fields import Fields
+from notifications.plan import ONLINE_REGISTERED
 from notifications.settings import NotifySettings, SmsTemplate
 
-REGISTERED = "online_registered"  # the outbox's message kind of the registration's SMS
+REGISTERED = ONLINE_REGISTERED  # the outbox's message kind of the registration's SMS
 DEFAULT_NOTICE = "本办受理本单位职责范围内的建议意见、检举控告和申诉求决。"
 DEFAULT_PRIVACY = "您提交的个人信息仅用于办理本信访事项，依法保密。"
 

@@ -57,8 +57,9 @@ def test_no_petitioner_session_reaches_a_case_that_is_not_theirs(
     for i, (number, how, online, accusation) in enumerate(drawn):
         category = "accusation" if accusation else "complaint"
         if online:
-            case, _ = door.submit(app, number, {"name": "王建国", "category": category,
-                                                "subject": f"事项{i}", "content": "内容"}, [])
+            case, _ = door.submit(app, number, {
+                "name": "王建国", "category": category, "subject": f"事项{i}",
+                "content": "内容", "concerns_unit": "mining1"}, [])
         else:
             data = {**WAGE, "category": category, "subject": f"来信{i}",
                     "petitioner": {**WAGE["petitioner"], "phone": typed(number, how)}}
