@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, TimestampSigner
 from starlette.concurrency import run_in_threadpool
 
 from domain.attachments import MB
-from domain.errors import CaseNotFound, PetitionError
+from domain.errors import CaseNotFound, ConfigError, PetitionError, RuleViolation
 from domain.outcomes import Rating
 from domain.petition import Category
 from services import door
@@ -75,6 +75,24 @@ def _closed(request: Request) -> Response | None:
     if request.app.state.petitions.office.online.enabled:
         return None
     return _page(request, "door_home.html", 404, closed=True)
+
+
+FIELDS = {"name": "姓名", "id_number": "身份证号码", "category": "类别", "subject": "事项标题",
+          "content": "具体内容", "concerns_unit": "涉及单位", "accused_persons": "被反映人"}
+
+
+def refusal(e: PetitionError) -> str:
+    """A refused submission as the petitioner reads it: Chinese, naming what to put right
+    (the domain's own line names fields by id, for staff and logs)."""
+    if isinstance(e, door.Refused):
+        return str(e)
+    if isinstance(e, RuleViolation) and "file refused" in str(e):
+        return "附件未被接收：请上传 PDF 或照片（按内容判断类型），且不超过大小限制。"
+    if isinstance(e, ConfigError) and e.field == "concerns_unit":
+        return "检举控告请填写被反映人或涉及单位。"
+    if isinstance(e, ConfigError) and e.field.split(".")[-1].split("[")[0] in FIELDS:
+        return f"请核对：{FIELDS[e.field.split('.')[-1].split('[')[0]]}"
+    return "提交未成功，请核对填写的内容后重试。"
 
 
 def _client(request: Request) -> str:
@@ -182,7 +200,7 @@ async def submit(request: Request, background: BackgroundTasks) -> Response:
         try:
             case, done = await run_in_threadpool(door.submit, app, number, form, uploads)
         except PetitionError as e:
-            return _form_page(request, 422, error=one_line(e), values=form)
+            return _form_page(request, 422, error=refusal(e), values=form)
     finally:
         await raw.close()
     # After the page; if Prefect is down, the reconciler starts it once it is back.

@@ -220,6 +220,21 @@ def test_five_wrong_codes_lock_the_number_for_a_while_the_right_code_too(
     assert fresh.status_code == 303
 
 
+def test_a_refused_submission_says_what_to_put_right_in_chinese_and_stores_nothing(
+        app, phones, runs):
+    browser = signed_in(app, phones, runs)
+    missing = submitted(browser, {**WAGE_FORM, "subject": ""})
+    assert missing.status_code == 422 and "请填写：事项标题" in missing.text
+    assert "本人系综采一队职工" in missing.text  # what was typed is kept
+    vague = submitted(browser, {**WAGE_FORM, "category": "accusation", "concerns_unit": ""})
+    assert vague.status_code == 422 and "检举控告请填写被反映人或涉及单位" in vague.text
+    lying = submitted(browser, files=[("files", ("扫描.png", b"MZ\x90\x00 not a scan",
+                                                 "image/png"))])
+    assert lying.status_code == 422 and "附件未被接收" in lying.text
+    with app.uow() as uow:
+        assert uow.phone_cases(MOBILE) == []
+
+
 def test_a_code_is_good_for_ten_minutes_once(app, phones, runs, web):
     web.post("/submit/code", data={"phone": MOBILE})
     code = phones.last_code(MOBILE)
