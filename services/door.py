@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from domain.acts import Act, acts_in
 from domain.attachments import MB
-from domain.case import Case
+from domain.case import REGISTRATION_NO, Case
 from domain.door import ONLINE_REGISTRAR, PETITIONER_ACTOR, is_theirs
 from domain.errors import CaseNotFound, DuplicateRegistration, PetitionError
 from domain.instants import local, local_date
@@ -186,7 +186,9 @@ def _mine(app: App, case: Case) -> MyCase:
 
 
 def _notice_key(case: Case, kind: str) -> str:
-    return f"notices/{case.ref}/{kind}.pdf"
+    """Where ``services.notices`` keeps the printed notice (by number, else by id)."""
+    folder = case.ref if REGISTRATION_NO.fullmatch(case.ref) else case.id
+    return f"notices/{folder}/{kind}.pdf"
 
 
 def decision_pdf(app: App, number: str, ref: str) -> tuple[str, bytes]:

@@ -8,6 +8,7 @@ taken online through the counter's use case."""
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Any
 
 import pendulum
@@ -19,7 +20,7 @@ from domain.acts import Act
 from domain.errors import ConfigError
 from notifications.plan import PETITIONER_SMS
 from notifications.transports import EmlTransport
-from services import cases, users
+from services import cases, notices, users
 from services.bootstrap import App, sql_app
 from services.clock import FixedClock
 from services.config import load_office
@@ -270,6 +271,16 @@ def test_the_petitioner_rates_and_asks_for_a_review_online_as_at_the_counter(
     _decided(app, ref)
     page = browser.get("/submit/mine")
     assert "满意度评价" in page.text and "基本满意" in page.text
+    assert "查看书面答复" not in page.text  # not printed yet
+    with app.uow() as uow:
+        responder = str(uow.cases.get(ref, lock=False).responder)
+    notices.print_notice(app, ref, "decision", responder)
+    page = browser.get("/submit/mine")
+    answer = browser.get(f"/submit/mine/{ref}/answer.pdf")
+    assert "查看书面答复（PDF）" in page.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.content.startswith(b"%PDF") and "处理意见书" in urllib.parse.unquote(
+        answer.headers["content-disposition"])
     rated = browser.post(f"/submit/mine/{ref}/act", data={
         "act": "rate", "rating": "not_satisfied", "csrf": csrf(page)}, follow_redirects=False)
     assert rated.status_code == 303, rated.text
