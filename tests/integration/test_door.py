@@ -1,14 +1,16 @@
-"""The petitioner's own door (网上信访) over HTTP (FastAPI's TestClient, SQLite, a fixed
-clock), its SMS through the real Aliyun SDK to a local stand-in of the provider: the code
-read from the "phone", the petition registered as channel online by 网上信访 and routed,
-the same matter sent again linked, the petitioner's session never reaching another's case
-nor a staff page, the caps answered 429 with the time to wait, and the rating and review
-taken online through the counter's use case."""
+"""The petitioner's own door (网上信访) over HTTP (FastAPI's TestClient, SQLite and
+PostgreSQL, a fixed clock), its SMS through the real Aliyun SDK to a local stand-in of the
+provider: the code read from the "phone", the petition registered as channel online by
+网上信访 and routed, the same matter sent again linked (also at once), the petitioner's
+session never reaching another's case nor a staff page, the caps answered 429 with the time
+to wait, and the rating and review taken online through the counter's use case."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import re
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 import pendulum
@@ -20,7 +22,7 @@ from domain.acts import Act
 from domain.errors import ConfigError
 from notifications.plan import PETITIONER_SMS
 from notifications.transports import EmlTransport
-from services import cases, notices, users
+from services import cases, door, notices, users
 from services.bootstrap import App, sql_app
 from services.clock import FixedClock
 from services.config import load_office
@@ -52,12 +54,14 @@ def phones(httpserver, monkeypatch) -> Phones:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def app(office, tmp_path, httpserver, phones) -> App:  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite:///{tmp_path / 'petitions.db'}")
+def app(office, tmp_path, httpserver, phones, db_url) -> Iterator[App]:  # type: ignore[no-untyped-def]
+    """The door open, on SQLite and on PostgreSQL (``db_url``: a fresh database each)."""
+    engine = make_engine(db_url)
     upgrade(engine)
     plain = sql_app(Settings(home=tmp_path, config_dir=SAMPLE_OFFICE), office,
                     FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine)
-    return door_open(plain, httpserver.url_for("").rstrip("/"))
+    yield door_open(plain, httpserver.url_for("").rstrip("/"))
+    engine.dispose()
 
 
 @pytest.fixture
@@ -338,3 +342,19 @@ def _engine(tmp_path: Any) -> Any:
     engine = make_engine(f"sqlite:///{tmp_path / 'closed.db'}")
     upgrade(engine)
     return engine
+
+
+def test_submissions_at_once_are_each_registered_once(app):
+    """Twelve petitioners at the same instant: twelve cases; one matter sent twelve times at
+    once: one case, every sender answered with its number."""
+    def send(number: str, subject: str) -> str:
+        _, done = door.submit(app, number, {**WAGE_FORM, "subject": subject}, [])
+        return done.ref
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        many = list(pool.map(lambda i: send(f"1590000{i:04d}", f"事项{i}"), range(12)))
+        same = list(pool.map(lambda _: send(MOBILE, "同一事项"), range(12)))
+    assert len(set(many)) == 12 and len(set(same)) == 1
+    with app.uow() as uow:
+        assert all(len(uow.phone_cases(f"1590000{i:04d}")) == 1 for i in range(12))
+        assert len(uow.phone_cases(MOBILE)) == 1
