@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from domain.door import mobile
 from domain.errors import PetitionError
 from notifications.sms import TextMessage
+from notifications.transports import PermanentError, TransientError
 from services.bootstrap import App
 from services.channels import texter
 from services.progress import _client, _key
@@ -52,6 +53,10 @@ class BadNumber(PetitionError):
 
 class WrongCode(PetitionError):
     """The code is wrong, used, or older than ten minutes (one answer for all three)."""
+
+
+class SmsFailed(PetitionError):
+    """The provider did not take the code's SMS (its refusal or silence, scrubbed)."""
 
 
 class TooMany(PetitionError):
@@ -114,7 +119,10 @@ def send_code(app: App, phone: str, client: str) -> Sent:
     params = {name: code for name, _ in online.code_template.params}
     message = TextMessage(f"door-code:{_mac(app, number + now.isoformat())}", number,
                           sms.sign_name, online.code_template.code, params, now)
-    return Sent(number, texter(app, sms).send(message))
+    try:
+        return Sent(number, texter(app, sms).send(message))
+    except (TransientError, PermanentError) as e:  # no retry: the petitioner asks again
+        raise SmsFailed(f"the sign-in code's SMS did not go: {e}") from None
 
 
 def _code_key(app: App, number: str, code: str) -> str:

@@ -27,7 +27,7 @@ from services import door
 from services.door_codes import BadNumber, TooMany, WrongCode, send_code, sign_in
 from web import files as web_files
 from web.auth import session_secret
-from web.context import TEMPLATES, one_line, runs
+from web.context import TEMPLATES, runs
 
 router = APIRouter(prefix="/submit", include_in_schema=False)
 COOKIE, IDLE = "petitions_door", 30 * 60
@@ -236,10 +236,11 @@ async def own_act(request: Request, ref: str, act: Annotated[str, Form()] = "",
     except CaseNotFound:
         return _page(request, "door_mine.html", 404, cases=[], ratings=RATINGS,
                      error="未找到该事项。")
-    except PetitionError as e:
+    except PetitionError as e:  # out of its window, or not this stage's: said plainly
         found = await run_in_threadpool(door.my_cases, app, number)
+        said = str(e) if isinstance(e, door.Refused) else "已超出办理期限，或当前环节不能办理此项"
         return _page(request, "door_mine.html", 422, cases=found, ratings=RATINGS,
-                     error=f"未能办理：{one_line(e)}")
+                     error=f"未能办理：{said}。")
     return RedirectResponse("/submit/mine?done=1", status_code=303)
 
 

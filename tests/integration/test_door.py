@@ -240,6 +240,15 @@ def test_a_refused_submission_says_what_to_put_right_in_chinese_and_stores_nothi
         assert uow.phone_cases(MOBILE) == []
 
 
+def test_a_provider_that_refuses_the_code_is_said_plainly(app, httpserver, runs):
+    httpserver.clear_all_handlers()
+    httpserver.expect_request("/").respond_with_json(
+        {"Code": "isv.SMS_TEMPLATE_ILLEGAL", "Message": "模板不合法"})
+    page = TestClient(create_app(app, runs)).post("/submit/code", data={"phone": MOBILE})
+    assert page.status_code == 503 and "短信暂时无法发送" in page.text
+    assert KEY_SECRET not in page.text and "SMS_TEMPLATE" not in page.text
+
+
 def test_a_code_is_good_for_ten_minutes_once(app, phones, runs, web):
     web.post("/submit/code", data={"phone": MOBILE})
     code = phones.last_code(MOBILE)
