@@ -31,6 +31,9 @@ from web.context import TEMPLATES, runs
 
 router = APIRouter(prefix="/submit", include_in_schema=False)
 COOKIE, IDLE = "petitions_door", 30 * 60
+# Before sign-in: a token in a SameSite=Strict cookie and in the form, so no other site can
+# sign a visitor in to someone else's number (whose "my cases" would then get their petition).
+PRE = "petitions_door_pre"
 RATINGS = [(r.value, r.label) for r in Rating if r is not Rating.EXPIRED_UNRATED]
 CATEGORIES = [(c.value, c.label) for c in Category]
 
@@ -64,11 +67,23 @@ def _page(request: Request, template: str, status_code: int = 200, **context: ob
           ) -> Response:
     app = request.app.state.petitions
     session = _session(request)
+    pre = request.cookies.get(PRE) or secrets.token_urlsafe(18)
     response = TEMPLATES.TemplateResponse(request, template, {
         "office": app.office.name, "online": app.office.online, "error": "",
         "number": session[0] if session else "", "csrf": session[1] if session else "",
-        **context}, status_code=status_code)
+        "pre": pre, **context}, status_code=status_code)
+    if PRE not in request.cookies:
+        response.set_cookie(PRE, pre, path="/submit", httponly=True, samesite="strict",
+                            secure=app.settings.web_https_only)
     return _keep(request, response, *session) if session else response
+
+
+def _from_here(request: Request, pre: str) -> Response | None:
+    """None if the form came from the door's own page; else the page to start again on."""
+    mine = request.cookies.get(PRE, "")
+    if mine and secrets.compare_digest(mine, pre):
+        return None
+    return _page(request, "door_home.html", 403, error="请从本页重新开始。")
 
 
 def _closed(request: Request) -> Response | None:
@@ -115,8 +130,9 @@ def home(request: Request) -> Response:
 
 
 @router.post("/code", response_class=HTMLResponse)
-async def code(request: Request, phone: Annotated[str, Form()] = "") -> Response:
-    if (closed := _closed(request)) is not None:
+async def code(request: Request, phone: Annotated[str, Form()] = "",
+               pre: Annotated[str, Form()] = "") -> Response:
+    if (closed := _closed(request) or _from_here(request, pre)) is not None:
         return closed
     app = request.app.state.petitions
     try:
@@ -133,8 +149,9 @@ async def code(request: Request, phone: Annotated[str, Form()] = "") -> Response
 
 @router.post("/signin", response_class=HTMLResponse)
 async def signin(request: Request, phone: Annotated[str, Form()] = "",
-                 code: Annotated[str, Form()] = "") -> Response:
-    if (closed := _closed(request)) is not None:
+                 code: Annotated[str, Form()] = "", pre: Annotated[str, Form()] = ""
+                 ) -> Response:
+    if (closed := _closed(request) or _from_here(request, pre)) is not None:
         return closed
     app = request.app.state.petitions
     try:

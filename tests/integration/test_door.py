@@ -93,13 +93,21 @@ def signed_in(app: App, phones: Phones, runs: RecordingRuns, number: str = MOBIL
               client: str = "testclient") -> TestClient:
     """A fresh browser, signed in at the door with ``number``'s code."""
     browser = TestClient(create_app(app, runs))
-    sent = browser.post("/submit/code", data={"phone": number, "agree": "on"})
+    sent = browser.post("/submit/code", data={"pre": pre(browser), "phone": number})
     assert sent.status_code == 200, sent.text
-    done = browser.post("/submit/signin", data={"phone": number,
+    done = browser.post("/submit/signin", data={"pre": pre(browser), "phone": number,
                                                  "code": phones.last_code(number)},
                         follow_redirects=False)
     assert (done.status_code, done.headers["location"]) == (303, "/submit/mine")
     return browser
+
+
+def pre(client: TestClient) -> str:
+    """The token the door's first page gives a visitor before sign-in (in its forms and a
+    SameSite=Strict cookie)."""
+    found = re.search(r'name="pre" value="([^"]+)"', client.get("/submit").text)
+    assert found, "the door's page carries no pre-sign-in token"
+    return found.group(1)
 
 
 def csrf(page: Any) -> str:
@@ -196,30 +204,40 @@ def test_a_staff_session_does_not_reach_the_door(app, phones, runs):
     assert staff.get("/submit/new").headers["location"] == "/submit"
 
 
+def test_another_site_cannot_send_codes_or_sign_a_visitor_in(app, phones, runs, web):
+    """A form posted from elsewhere carries no door cookie: refused, no SMS sent."""
+    for path, data in (("/submit/code", {"phone": MOBILE}),
+                       ("/submit/signin", {"phone": MOBILE, "code": "123456"})):
+        forged = TestClient(create_app(app, runs)).post(path, data={**data, "pre": "x"},
+                                                       follow_redirects=False)
+        assert forged.status_code == 403 and "请从本页重新开始" in forged.text
+    assert phones.sent == {}
+
+
 def test_codes_past_the_cap_are_refused_with_the_time_to_wait(app, phones, runs, web):
     for _ in range(SENDS_PER_NUMBER):
-        assert web.post("/submit/code", data={"phone": MOBILE}).status_code == 200
-    refused = web.post("/submit/code", data={"phone": MOBILE})
+        assert web.post("/submit/code", data={"pre": pre(web), "phone": MOBILE}).status_code == 200
+    refused = web.post("/submit/code", data={"pre": pre(web), "phone": MOBILE})
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     assert "分钟后再试" in refused.text
     assert len(phones.sent[MOBILE]) == SENDS_PER_NUMBER
-    assert web.post("/submit/code", data={"phone": OTHER}).status_code == 200
+    assert web.post("/submit/code", data={"pre": pre(web), "phone": OTHER}).status_code == 200
 
 
 def test_five_wrong_codes_lock_the_number_for_a_while_the_right_code_too(
         app, phones, runs, web):
-    web.post("/submit/code", data={"phone": MOBILE})
+    web.post("/submit/code", data={"pre": pre(web), "phone": MOBILE})
     right = phones.last_code(MOBILE)
     wrong = f"{(int(right) + 1) % 10**6:06d}"
     for _ in range(TRIES):
-        assert web.post("/submit/signin", data={"phone": MOBILE, "code": wrong}
+        assert web.post("/submit/signin", data={"pre": pre(web), "phone": MOBILE, "code": wrong}
                         ).status_code == 401
-    locked = web.post("/submit/signin", data={"phone": MOBILE, "code": right},
+    locked = web.post("/submit/signin", data={"pre": pre(web), "phone": MOBILE, "code": right},
                       follow_redirects=False)
     assert locked.status_code == 429 and int(locked.headers["Retry-After"]) <= 600
     app.clock.advance(minutes=11)
-    web.post("/submit/code", data={"phone": MOBILE})
-    fresh = web.post("/submit/signin", data={"phone": MOBILE,
+    web.post("/submit/code", data={"pre": pre(web), "phone": MOBILE})
+    fresh = web.post("/submit/signin", data={"pre": pre(web), "phone": MOBILE,
                                               "code": phones.last_code(MOBILE)},
                      follow_redirects=False)
     assert fresh.status_code == 303
@@ -244,16 +262,18 @@ def test_a_provider_that_refuses_the_code_is_said_plainly(app, httpserver, runs)
     httpserver.clear_all_handlers()
     httpserver.expect_request("/").respond_with_json(
         {"Code": "isv.SMS_TEMPLATE_ILLEGAL", "Message": "模板不合法"})
-    page = TestClient(create_app(app, runs)).post("/submit/code", data={"phone": MOBILE})
+    visitor = TestClient(create_app(app, runs))
+    page = visitor.post("/submit/code", data={"pre": pre(visitor), "phone": MOBILE})
     assert page.status_code == 503 and "短信暂时无法发送" in page.text
     assert KEY_SECRET not in page.text and "SMS_TEMPLATE" not in page.text
 
 
 def test_a_code_is_good_for_ten_minutes_once(app, phones, runs, web):
-    web.post("/submit/code", data={"phone": MOBILE})
+    web.post("/submit/code", data={"pre": pre(web), "phone": MOBILE})
     code = phones.last_code(MOBILE)
     app.clock.advance(minutes=10, seconds=1)
-    assert web.post("/submit/signin", data={"phone": MOBILE, "code": code}).status_code == 401
+    late = web.post("/submit/signin", data={"pre": pre(web), "phone": MOBILE, "code": code})
+    assert late.status_code == 401
 
 
 def test_the_session_ends_after_thirty_idle_minutes(app, phones, runs, monkeypatch):

@@ -146,6 +146,7 @@ def test_a_petitioner_submits_signs_in_later_rates_and_asks_for_a_review_on_a_ph
     review.find_element("css selector", "textarea").send_keys("补发金额未含夜班津贴")
     fits(phone, "mine-rated")
     review.find_element("css selector", "button").click()
-    _by_id(phone, "door-ok")
-    assert "复查中" in _by_id(phone, f"case-{ref}").text
+    # The page before also said 已提交: wait for the new one's stage, read afresh.
+    _wait(phone, "the review asked for", lambda d: "复查中" in d.find_element(
+        "id", f"case-{ref}").text or None)
     fits(phone, "mine-review")
