@@ -366,7 +366,7 @@ def demo_cmd(
         help="The office workplace's port with --keep-serving (default 8000, or a free one "
         "when 8000 is taken).")] = 8000,
 ) -> None:
-    """A petition office's 100 days on a throw-away PETITIONS_HOME: four petitions in
+    """A petition office's 100 days on a throw-away PETITIONS_HOME: five petitions (one online) in
     Chinese through every stage, reminders, a breach escalated, an extension, a review."""
     if home is None:
         home = Path(tempfile.mkdtemp(prefix="petitions-demo-"))
