@@ -26,8 +26,19 @@ from prefect.client.orchestration import get_client
 from rich.console import Console
 
 from cli.common import out, reports_errors
+from cli.demo_door import act_online, door_address, submit_online
 from cli.demo_engine import ServedEngine, free_port, port_free
-from cli.demo_script import CLERK, PETITIONS, SCRIPT, START, Do, Moment, group_script
+from cli.demo_script import (
+    CLERK,
+    ONLINE,
+    ONLINE_PETITIONS,
+    PETITIONS,
+    SCRIPT,
+    START,
+    Do,
+    Moment,
+    group_script,
+)
 from cli.demo_standins import RobotStandIn, SmsStandIn, demo_config, demo_environment
 from cli.views import print_case
 from domain.case import Case
@@ -139,7 +150,8 @@ class Demo:
         self.console.rule("the office workplace", align="left")
         self.console.print(
             f"open            http://127.0.0.1:{self.web_port}/  (while the engine serves)\n"
-            f"password        {DEMO_PASSWORD}  (every person of the demo's offices)\n" +
+            f"password        {DEMO_PASSWORD}  (every person of the demo's offices)\n"
+            f"网上信访        {door_address(self.web_port)}  (the petitioner's own door)\n" +
             "\n".join(f"log in as       {pid:<12} {org.people[pid].name}: {role}"
                       for pid, role in who),
             highlight=False, markup=False)
@@ -162,6 +174,8 @@ class Demo:
             asyncio.run(sweeper())
             for alias in moment.intake:
                 self._intake(alias)
+            for alias in moment.online:
+                self._online(alias)
             for do in moment.acts:
                 self._act(do)
             self._print_new()
@@ -190,6 +204,10 @@ class Demo:
             self.console.print(f"  note: {case.ref}'s run not started now ({why})",
                                highlight=False)
 
+    def _online(self, alias: str) -> None:
+        self.refs[alias] = submit_online(self.app, self.sms, ONLINE_PETITIONS[alias],
+                                         self.engine_runs, self.console).id
+
     def _case(self, alias: str) -> Case:
         with self.app.uow() as uow:
             return uow.cases.get(self.refs[alias], lock=False)
@@ -213,7 +231,8 @@ class Demo:
                          request_id=f"demo:{case.id}:{case.version}", via="demo", **fields)
         with self.app.uow() as uow:
             wait = uow.wait_of(case.id)
-        acted = act_and_wake(self.app, case.id, req, self.engine_runs)
+        acted = act_online(self.app, self.engine_runs, self.sms, case, do.act.value, fields) \
+            if do.who == ONLINE else act_and_wake(self.app, case.id, req, self.engine_runs)
         why = acted.not_woken
         for other in acted.result.linked:  # the review case the group's office opened
             if other not in self.refs.values():
@@ -306,7 +325,8 @@ class Demo:
             "petitions list | show REF\n"
             f"serve again     PETITIONS_HOME={home} PETITIONS_CONFIG_DIR={self.config} "
             f"PETITIONS_SIMULATED_CLOCK=1 PETITIONS_PREFECT_PORT={self.port} petitions serve\n"
-            f"logs            {home / 'serve.log'}, {home / 'prefect' / 'server.log'}",
+            f"logs            {home / 'serve.log'}, {home / 'prefect' / 'server.log'}\n"
+            f"网上信访        {door_address(self.web_port)}",
             highlight=False, markup=False)
         runs = self.runs()
         for flow_name, states in sorted(runs.items()):
@@ -346,7 +366,7 @@ def demo_cmd(
         help="The office workplace's port with --keep-serving (default 8000, or a free one "
         "when 8000 is taken).")] = 8000,
 ) -> None:
-    """A petition office's 100 days on a throw-away PETITIONS_HOME: four petitions in
+    """A petition office's 100 days on a throw-away PETITIONS_HOME: five petitions (one online) in
     Chinese through every stage, reminders, a breach escalated, an extension, a review."""
     if home is None:
         home = Path(tempfile.mkdtemp(prefix="petitions-demo-"))

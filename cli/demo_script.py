@@ -16,8 +16,10 @@ from domain.instants import at_local
 START = at_local(2026, 8, 3, 9, 0)  # a Monday
 CLERK = "qian.hui"
 # The petitioner's own acts (rating, asking for a review) are entered by the petition
-# office for them; the audit trail says so.
+# office for them; the audit trail says so. ``ONLINE``: the petitioner takes it themself at
+# the public door (网上信访), signed in with an SMS code (``cli.demo_door``).
 FOR_PETITIONER = CLERK
+ONLINE = "@online"
 
 PETITIONS: dict[str, dict[str, Any]] = {
     "group": {
@@ -56,6 +58,16 @@ PETITIONS: dict[str, dict[str, Any]] = {
 }
 
 
+# Submitted by the petitioner at the public door (the door's form, and their mobile).
+ONLINE_PETITIONS: dict[str, dict[str, Any]] = {
+    "canteen": {"name": "赵秀兰", "phone": "13655556666", "category": "complaint",
+                "subject": "职工食堂夜班餐供应时间过短",
+                "content": "夜班职工下井前食堂只供餐二十分钟，常有人吃不上饭，"
+                           "请延长夜班餐供应时间。",
+                "concerns_unit": "logistics"},
+}
+
+
 @dataclass(frozen=True)
 class Do:
     """One person's action in the script. ``who`` is a person id or a role of the case:
@@ -75,6 +87,7 @@ class Moment:
     caption: str
     intake: tuple[str, ...] = ()
     acts: tuple[Do, ...] = ()
+    online: tuple[str, ...] = ()  # submitted at the public door (``ONLINE_PETITIONS``)
 
     @property
     def at(self) -> pendulum.DateTime:
@@ -82,7 +95,7 @@ class Moment:
         return START.add(days=self.day).set(hour=hour, minute=minute)
 
 
-SCRIPT: tuple[Moment, ...] = (
+COUNTER: tuple[Moment, ...] = (
     Moment(0, "09:00", "登记: a group visit, an accusation and a wage complaint arrive",
            intake=("group", "accusation", "wage")),
     Moment(0, "10:30", "首问复命: two first responders reply within the hour",
@@ -158,6 +171,24 @@ SCRIPT: tuple[Moment, ...] = (
            acts=(Do("wage", Act.STRIKE_OFF, CLERK, {"reason": "复核申请期届满"}),)),
     Moment(100, "09:00", "day 100"),
 )
+# A petitioner at the public door: submitted online, handled as any other, rated online.
+_ONLINE: tuple[Moment, ...] = (
+    Moment(2, "09:00", "网上信访: a petitioner submits online (signed in with an SMS code)",
+           online=("canteen",)),
+    Moment(2, "11:00", "", acts=(Do("canteen", Act.ACK),)),
+    Moment(2, "15:00", "", acts=(Do("canteen", Act.ACCEPT, fields={"reason": "网上答复受理"}),)),
+    Moment(9, "16:00", "", acts=(Do("canteen", Act.REPORT,
+                                    fields={"summary": "夜班餐供应延长至一小时"}),)),
+    Moment(10, "16:30", "书面答复: the online petition is answered",
+           acts=(Do("canteen", Act.CLOSE, fields={
+               "outcome": "support", "resolution": "resolved",
+               "summary": "自下月起夜班餐供应时间延长至一小时"}),)),
+    Moment(12, "10:00", "网上评价: the petitioner rates the answer online",
+           acts=(Do("canteen", Act.RATE, ONLINE, {"rating": "satisfied"}),)),
+    Moment(12, "16:00", "", acts=(Do("canteen", Act.STRIKE_OFF, CLERK,
+                                     {"reason": "信访人网上评价满意"}),)),
+)
+SCRIPT: tuple[Moment, ...] = tuple(sorted(COUNTER + _ONLINE, key=lambda m: (m.day, m.time)))
 
 # The same hundred days at a mine of a group (``deploy/group``): the wage review is not
 # decided inside the mine but by the group's petition office, in a case of its own.
@@ -189,5 +220,6 @@ def group_script() -> tuple[Moment, ...]:
                      Do(REVIEW, Act.STRIKE_OFF, GROUP_CLERK,
                         {"reason": "复查意见已送达，信访人满意"}))),
     )
-    moments = [replaced.get((m.day, m.time), m) for m in SCRIPT] + list(extra)
+    # The group's sample mine keeps its door closed: the counter's story alone.
+    moments = [replaced.get((m.day, m.time), m) for m in COUNTER] + list(extra)
     return tuple(sorted(moments, key=lambda m: (m.day, m.time)))

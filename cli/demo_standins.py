@@ -41,6 +41,12 @@ SMS_TEMPLATES = {
     "acceptance_notice": {"code": "SMS_DEMO_ACCEPTED", "params": {"no": "ref", "due": "due"}},
     "decision_notice": {"code": "SMS_DEMO_DECIDED", "params": {"no": "ref", "date": "date"}},
 }
+# The demo office's public door (网上信访): its texts and its SMS templates.
+ONLINE = {"enabled": True,
+          "notice": "本矿信访办公室受理职工、家属和周边群众的建议意见、检举控告和申诉求决。",
+          "privacy": "您提交的个人信息仅用于办理本信访事项，依法保密，不向被反映人透露。",
+          "sms_code_template": "SMS_DEMO_CODE",
+          "sms_registered_template": "SMS_DEMO_REGISTERED"}
 
 
 class _JsonHandler(BaseHTTPRequestHandler):
@@ -187,6 +193,7 @@ def _to_stand_ins(folder: Path, sms_endpoint: str, texting: bool) -> None:
     sms = notify.get("sms")
     if texting:
         notify["sms"] = {"sign_name": "示范煤矿信访", "templates": SMS_TEMPLATES}
+        data.setdefault("online", ONLINE)
     if texting or isinstance(sms, dict):
         notify["sms"].update({"access_key_id": f"env:{SMS_ENV[0]}",
                               "access_key_secret": f"env:{SMS_ENV[1]}",

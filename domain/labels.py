@@ -113,6 +113,7 @@ RELATIONS: Mapping[str, str] = {
     "unit_head": "承办单位负责人", "unit_leader": "承办单位分管领导",
     "owning_leader": "包案领导", "reviewer": "复查机关（承办单位上一级）",
     "re_reviewer": "复核机关（再上一级）", "top": "矿长、党委书记（已升级至本人）",
+    "petitioner": "信访人本人（网上信访，已验证手机号）",
 }
 
 ROLES: Mapping[str, str] = {
@@ -144,7 +145,7 @@ MESSAGE_KINDS: Mapping[str, str] = {
     "extension_notice": "延期告知书", "rating_request": "评价邀请",
     "reception_notice": "接待日通知", "reception_reminder": "接待日提醒",
     "signal_digest": "《信访信息参考》", "zero_report_missing": "零报告未报",
-    "zero_report_overdue": "零报告逾期",
+    "zero_report_overdue": "零报告逾期", "online_registered": "网上信访登记告知",
 }
 
 # The title a group robot's post opens with (【信访超期升级督办】高建), per message kind.
@@ -162,7 +163,7 @@ MESSAGE_TITLES: Mapping[str, str] = {
 # the session, the OS user or the token's name after the colon.
 VIAS: Mapping[str, str] = {
     "web": "经网页", "cli": "经命令行", "api": "经接口", "prefect-ui": "经流程表单",
-    "demo": "演示脚本", "public": "经公众查询",
+    "demo": "演示脚本", "public": "经公众查询", "online": "经网上信访",
 }
 
 # The engine's own actors: what did it when no person did.
@@ -170,7 +171,7 @@ SYSTEM_ACTORS: Mapping[str, str] = {
     "sweeper": "期限巡查", "intake": "登记分办", "lifecycle": "办理流程",
     "calendar": "节假日日历", "reconcile": "流程核对", "preview": "预分办",
     "demo": "演示脚本", "engine": "引擎", "watchdog": "巡查守护", "practices": "日常工作",
-    "petitioner": "信访人", "system": "系统",
+    "petitioner": "信访人", "system": "系统", "online": "网上信访",
 }
 
 

@@ -35,6 +35,9 @@ class Relation(enum.Enum):
     REVIEWER = "reviewer"            # the level above the handling unit (复查)
     RE_REVIEWER = "re_reviewer"      # the level above that (复核)
     TOP = "top"                      # the mine head or party secretary an escalation reached
+    # The petitioner themself, signed in at the public door with the mobile number the case
+    # holds (``domain.door``): never a person of the org chart.
+    PETITIONER = "petitioner"
 
     @property
     def label(self) -> str:
@@ -47,6 +50,11 @@ _CHAIN_RELATIONS = frozenset({R.RESPONDER, R.UNIT_HEAD, R.UNIT_LEADER, R.OWNING_
                               R.REVIEWER, R.RE_REVIEWER, R.TOP})
 _HANDLERS = frozenset({R.RESPONDER, R.UNIT_HEAD, R.OWNING_LEADER, R.TOP})
 _BEHALF = frozenset({R.OFFICE_STAFF})
+# The petitioner's own acts: entered by the office for them, or by them online.
+_OWN = _BEHALF | {R.PETITIONER}
+# The public door's system actor (网上信访): it may register, nothing else (it is nobody in
+# the org chart, so ``check`` refuses it every act).
+ONLINE_REGISTRAR = "online"
 
 # Each act, and the relations that permit it.
 PERMITTED: dict[Act | FileAct, frozenset[Relation]] = {
@@ -60,9 +68,9 @@ PERMITTED: dict[Act | FileAct, frozenset[Relation]] = {
     Act.EXTEND: _HANDLERS,
     Act.REPORT: frozenset({R.RESPONDER, R.UNIT_HEAD, R.OWNING_LEADER}),
     Act.CLOSE: _HANDLERS,
-    Act.RATE: _BEHALF,
-    Act.REQUEST_REVIEW: _BEHALF,
-    Act.REQUEST_RE_REVIEW: _BEHALF,
+    Act.RATE: _OWN,
+    Act.REQUEST_REVIEW: _OWN,
+    Act.REQUEST_RE_REVIEW: _OWN,
     Act.WITHDRAW: _BEHALF,
     Act.DECIDE_REVIEW: frozenset({R.REVIEWER}),
     Act.DECIDE_RE_REVIEW: frozenset({R.RE_REVIEWER}),
@@ -71,8 +79,8 @@ PERMITTED: dict[Act | FileAct, frozenset[Relation]] = {
     Act.HAND_DOWN: _HANDLERS | {R.OFFICE_HEAD},
     # Files (domain.attachments): the office scans the letters, the chain adds evidence
     # and the signed decision. A file is withdrawn by whoever attached it (the use case
-    # lets them) or by the office's head.
-    FileAct.ATTACH: _CHAIN_RELATIONS | {R.OFFICE_STAFF},
+    # lets them) or by the office's head. The petitioner attaches their own scans online.
+    FileAct.ATTACH: _CHAIN_RELATIONS | {R.OFFICE_STAFF, R.PETITIONER},
     FileAct.WITHDRAW_FILE: frozenset({R.OFFICE_HEAD}),
 }
 
@@ -170,8 +178,10 @@ def registrars(org: OrgChart, petition: Petition | None = None,
 
 def check_registrar(org: OrgChart, person: str, petition: Petition | None = None,
                     accusation_unit: str | None = None, ref: str = "intake") -> None:
-    """``person`` may register ``petition`` (``registrars``) as ``ref``, or
-    ``NotPermitted`` naming who may."""
+    """``person`` may register ``petition`` (``registrars``, and the public door's
+    ``ONLINE_REGISTRAR``) as ``ref``, or ``NotPermitted`` naming who may."""
+    if person == ONLINE_REGISTRAR:
+        return
     if person not in org.people:
         raise NotPermitted(ref, f"'{person}' is nobody in the org chart")
     may = registrars(org, petition, accusation_unit)

@@ -14,11 +14,14 @@ from typing import Any
 
 from domain.events import DomainEvent
 from domain.events import EventType as E
+from domain.permissions import ONLINE_REGISTRAR
 
 PETITIONER = "petitioner"  # the case's petitioner, at the address in the petition
 # The petitioner's mobile: a short text of the office's approved SMS template for the
 # notice, beside the written notice itself (queued only where the office has one).
 PETITIONER_SMS = "petitioner:sms"
+# The SMS that brings a petition submitted at the public door its number and query code.
+ONLINE_REGISTERED = "online_registered"
 
 _RUNG_KIND = {E.DEADLINE_REMINDER: "reminder", E.DEADLINE_WARNING: "warning",
               E.DEADLINE_BREACHED: "breach", E.ESCALATED: "escalation"}
@@ -56,6 +59,8 @@ def messages_for(event: DomainEvent) -> list[Message]:
                         payload)]
 
     t = event.type
+    if t is E.CASE_REGISTERED and event.actor == ONLINE_REGISTRAR:  # 网上信访 (``door``)
+        return msg(ONLINE_REGISTERED, PETITIONER_SMS)
     if t is E.CASE_ASSIGNED:
         return msg("assignment", d.get("responder")) + msg("leader_request", d.get("leader"))
     if t is E.ROUTING_OBJECTED:

@@ -26,6 +26,7 @@ import filetype
 from domain.acts import FileAct
 from domain.attachments import Attachment, FileKind, FilePolicy, FileType, display_name
 from domain.case import Case
+from domain.door import PETITIONER_ACTOR, check_petitioner
 from domain.errors import CaseNotFound, NotPermitted, RuleViolation
 from domain.events import EventType
 from domain.instants import format_local
@@ -93,14 +94,26 @@ def _kind(value: str | FileKind | None, ref: str) -> FileKind:
                             f"{', '.join(k.value for k in FileKind)}") from None
 
 
+def _may_attach(app: App, case: Case, ref: str, actor: str, petitioner_phone: str) -> Sight:
+    """What ``actor`` sees of ``case``, when they may attach to it; else the refusal (for
+    who may see nothing, the same as for no case). The petitioner at the public door
+    attaches to a case of their own, and is told no other file's name."""
+    if actor == PETITIONER_ACTOR:
+        check_petitioner(case, petitioner_phone, FileAct.ATTACH)
+        return Sight.OUTLINE
+    seen = _seen(app, case, ref, actor)
+    check_in(app.tree, case, actor, FileAct.ATTACH)
+    return seen
+
+
 def _held(app: App, uow: UnitOfWork, ref: str, actor: str, sha: str, policy: FilePolicy, *,
-          lock: bool) -> tuple[Case, list[Attachment], Attached | None]:
+          lock: bool, petitioner_phone: str = "") -> tuple[Case, list[Attachment], Attached | None]:
     """Case ``ref``, its files, and the answer when it holds these bytes already; a
     refusal when they were withdrawn or the case is full. Who may not see the case's
     material learns neither the file's name nor who attached or withdrew it, nor why."""
     case = uow.cases.get(ref, lock=lock)
-    seen = _seen(app, case, ref, actor)  # again: the case may have changed hands
-    check_in(app.tree, case, actor, FileAct.ATTACH)
+    # again: the case may have changed hands
+    seen = _may_attach(app, case, ref, actor, petitioner_phone)
     held = uow.attachments.of_case(case.id)
     same = next((a for a in held if a.sha256 == sha), None)
     shown = seen >= Sight.MATERIAL
@@ -115,7 +128,8 @@ def _held(app: App, uow: UnitOfWork, ref: str, actor: str, sha: str, policy: Fil
 
 
 def attach(app: App, ref: str, stream: BinaryIO, *, name: str, actor: str,
-           kind: str | FileKind | None = None, via: str = "") -> Attached:
+           kind: str | FileKind | None = None, via: str = "",
+           petitioner_phone: str = "") -> Attached:
     """Attach the file read from ``stream`` (shown as ``name``) to case ``ref`` as
     ``actor``. ``CaseNotFound`` for whoever may see nothing of the case; ``NotPermitted``
     for anyone else who may not attach; ``RuleViolation`` for a file the office does not
@@ -133,19 +147,20 @@ def attach(app: App, ref: str, stream: BinaryIO, *, name: str, actor: str,
     now = app.clock.now()
     with app.uow() as uow:  # on SQLite any transaction locks the database: kept short
         case = uow.cases.get(ref, lock=False)
-        _seen(app, case, ref, actor)  # first: a refusal must not tell that the case exists
-        check_in(app.tree, case, actor, FileAct.ATTACH)
+        _may_attach(app, case, ref, actor, petitioner_phone)  # first: a refusal tells nothing
     what = _kind(kind, case.ref)
     policy = app.office_of(case).files
     data, found = judge(policy, stream, case.ref)
     sha = hashlib.sha256(data).hexdigest()
     with app.uow() as uow:
-        *_, answer = _held(app, uow, ref, actor, sha, policy, lock=False)
+        *_, answer = _held(app, uow, ref, actor, sha, policy, lock=False,
+                             petitioner_phone=petitioner_phone)
     if answer is not None:
         return answer
     app.files.put(key_of(sha), data)
     with app.uow() as uow:
-        case, held, answer = _held(app, uow, ref, actor, sha, policy, lock=True)
+        case, held, answer = _held(app, uow, ref, actor, sha, policy, lock=True,
+                                      petitioner_phone=petitioner_phone)
         if answer is not None:  # sent twice at once: the other request attached it
             return answer
         file = Attachment(uuid.uuid4().hex, case.id, sha, len(data), found.media_type,

@@ -17,6 +17,7 @@ from domain.accused import accused_set
 from domain.acts import Act
 from domain.case import Case
 from domain.deadlines import PauseReason
+from domain.door import PETITIONER_ACTOR, check_petitioner
 from domain.errors import (
     CaseNotFound,
     ConfidentialityViolation,
@@ -245,7 +246,8 @@ def act(app: App, ref: str, req: ActRequest, *, in_stage: Stage | None = None) -
         case = uow.cases.get(ref)
         if req.request_id and uow.applied(req.request_id) is not None:
             return ActResult(case.id, case.ref, case.stage, case.version, "duplicate")
-        permission = check_in(app.tree, case, req.actor, req.act)
+        permission = check_petitioner(case, req.petitioner_phone, req.act) \
+            if req.actor == PETITIONER_ACTOR else check_in(app.tree, case, req.actor, req.act)
         if in_stage is not None and case.stage is not in_stage:
             return ActResult(case.id, case.ref, case.stage, case.version, "superseded")
         since = len(case.events)

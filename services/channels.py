@@ -26,7 +26,7 @@ from domain.permissions import Sight
 from notifications.compose import case_link
 from notifications.plan import PETITIONER
 from notifications.robots import MINUTE, Robot, RobotMessage
-from notifications.settings import BY_EMAIL_ONLY, EMAIL, RobotSettings
+from notifications.settings import BY_EMAIL_ONLY, EMAIL, RobotSettings, SmsSettings
 from notifications.sms import AliyunSms, Texter, TextMessage
 from notifications.sms_tencent import TencentSms
 from notifications.transports import PermanentError, TransientError
@@ -147,12 +147,6 @@ def text_message(app: App, office: Office, row: OutboxRow, case: Case | None,
     phone = case.petition.petitioner.phone
     if not phone:
         raise PermanentError("the petitioner gave no mobile number")
-    key_id = _secret(sms.access_key_id, read_secret)
-    secret = _secret(sms.access_key_secret, read_secret)
-    if not key_id or not secret:
-        pair = "SecretId and SecretKey" if sms.provider == "tencent" else "AccessKey"
-        raise TransientError(f"the SMS {pair} ({sms.access_key_id}, "
-                             f"{sms.access_key_secret}) is not set here")
     due = ""
     clock = DUE_OF.get(row.kind)
     if clock:
@@ -162,9 +156,20 @@ def text_message(app: App, office: Office, row: OutboxRow, case: Case | None,
     fields = {"ref": case.ref, "date": format_local(row.queued_at)[:10], "due": due,
               "code": query_code(app, case)}
     params = {name: fields[field] for name, field in template.params}
+    message = TextMessage(row.key, phone, sms.sign_name, template.code, params, row.queued_at)
+    return texter(app, sms, read_secret), message
+
+
+def texter(app: App, sms: SmsSettings, read_secret: SecretReader | None = None) -> Texter:
+    """The client of the office's SMS provider (Alibaba Cloud's or Tencent Cloud's), its
+    credentials read now; ``TransientError`` when they are not set here."""
+    key_id = _secret(sms.access_key_id, read_secret)
+    secret = _secret(sms.access_key_secret, read_secret)
+    if not key_id or not secret:
+        pair = "SecretId and SecretKey" if sms.provider == "tencent" else "AccessKey"
+        raise TransientError(f"the SMS {pair} ({sms.access_key_id}, "
+                             f"{sms.access_key_secret}) is not set here")
     timeout = app.settings.sendgrid_timeout
-    texter: Texter = TencentSms(key_id, secret, sms.sdk_app_id, sms.region, sms.endpoint,
-                                timeout) if sms.provider == "tencent" \
-        else AliyunSms(key_id, secret, sms.endpoint, timeout)
-    return texter, TextMessage(row.key, phone, sms.sign_name, template.code, params,
-                               row.queued_at)
+    if sms.provider == "tencent":
+        return TencentSms(key_id, secret, sms.sdk_app_id, sms.region, sms.endpoint, timeout)
+    return AliyunSms(key_id, secret, sms.endpoint, timeout)

@@ -33,6 +33,7 @@ from notifications.settings import (
     notify_from_mapping,
     refuse_robot_for,
 )
+from services.door_config import OnlineSettings, online_from_mapping, with_registered_template
 from services.files import load_calendar, load_file
 
 # --- the office --------------------------------------------------------------------------
@@ -56,6 +57,8 @@ class Office:
     escalate_to: str | None = None
     # The attachments it takes (office.yaml ``files``): types, size cap, count per case.
     files: FilePolicy = field(default_factory=FilePolicy)
+    # The public door (网上信访, office.yaml ``online``): closed unless configured.
+    online: OnlineSettings = field(default_factory=OnlineSettings)
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ def _check_channels(org: OrgChart, notify: NotifySettings) -> None:
 def _with_office_file(office: Office, data: Any) -> Office:
     """``office`` with its name, default policy and notification settings (``office.yaml``)."""
     f = Fields(data, "", ("name", "default_policy", "notifications", "reception",
-                          "zero_report", "information", "key_periods", "files"))
+                          "zero_report", "information", "key_periods", "files", "online"))
     policies = office.policies
     if f.has("default_policy"):
         try:
@@ -199,5 +202,9 @@ def _with_office_file(office: Office, data: Any) -> Office:
         key_periods=key_periods_from_list(f.raw("key_periods"))
         if f.has("key_periods") else Practices().key_periods)
     files = policy_from_mapping(f.raw("files")) if f.has("files") else office.files
-    return dataclasses.replace(office, policies=policies, notify=notify,
-                               name=f.text("name", office.name), practices=p, files=files)
+    online = online_from_mapping(f.raw("online"), notify) if f.has("online") \
+        else office.online
+    return dataclasses.replace(office, policies=policies,
+                               notify=with_registered_template(notify, online),
+                               name=f.text("name", office.name), practices=p, files=files,
+                               online=online)

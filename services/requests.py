@@ -36,6 +36,9 @@ class ActRequest:
     # The channel it came through, recorded on its audit events: ``cli:<os user>``,
     # ``prefect-ui``, ``web:<session>``, ``api:<token>``. Not part of a form's answer.
     via: str = ""
+    # The petitioner's verified mobile number, for an act they took at the public door
+    # (actor ``petitioner``, ``domain.door``). Never handed to a run (not in ``as_dict``).
+    petitioner_phone: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"act": self.act.value, "actor": self.actor, "reason": self.reason,

@@ -39,6 +39,11 @@ class SqlLookups:
             t.key.in_(list(keys)), t.at >= since, t.ok.is_(False)).group_by(t.key))
         return {key: int(n) for key, n in rows}
 
+    def times(self, key: str, since: dt.datetime) -> list[dt.datetime]:
+        t = lookup_attempts.c
+        return list(self.conn.execute(select(t.at).where(
+            t.key == key, t.at >= since, t.ok.is_(False)).order_by(t.at)).scalars())
+
     def record(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
         self.conn.execute(delete(lookup_attempts).where(lookup_attempts.c.at < at - KEPT))
         self.conn.execute(insert(lookup_attempts), [{"key": k, "at": at, "ok": ok}
@@ -71,6 +76,10 @@ class MemoryLookups:
             if k in keys and at >= since and not ok:
                 counts[k] = counts.get(k, 0) + 1
         return counts
+
+    def times(self, key: str, since: dt.datetime) -> list[dt.datetime]:
+        return sorted(at for k, at, ok in self.data.lookups
+                      if k == key and at >= since and not ok)
 
     def record(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
         self.data.lookups = [x for x in self.data.lookups if x[1] >= at - KEPT]

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from domain.case import Case
-from domain.persons import PersonKeys, same_person
+from domain.persons import PersonKeys, normal_phone, same_person
 from domain.petition import Petitioner
 from domain.search_terms import Query, Scope, matches, searchable
 from storage import codec
@@ -51,3 +51,9 @@ class MemorySearch:
         who = Petitioner(keys.name, keys.id_number or None, keys.phone or None)
         return [c for _, c in self._latest(scope.offices if scope else None)
                 if same_person(c.petition.petitioner, who)][:limit]
+
+    def phone_cases(self, phone: str, limit: int = 200) -> list[Case]:
+        if not phone:
+            return []
+        return [c for _, c in self._latest(None)
+                if normal_phone(c.petition.petitioner.phone) == phone][:limit]

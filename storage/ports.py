@@ -184,6 +184,9 @@ class LookupStore(Protocol):
     def failures(self, keys: Sequence[str], since: dt.datetime) -> dict[str, int]:
         """Per key of ``keys``, how many look-ups under it failed since ``since``."""
 
+    def times(self, key: str, since: dt.datetime) -> list[dt.datetime]:
+        """When look-ups under ``key`` failed since ``since``, the earliest first."""
+
     def record(self, keys: Sequence[str], at: dt.datetime, ok: bool) -> None:
         """A look-up, under each of ``keys``; those older than a day are dropped."""
 
@@ -339,6 +342,9 @@ class UnitOfWork(Protocol):
                      ) -> list[Case]:
         """The cases of the petitioner ``keys`` finds, the latest first (``scope``: only
         those its viewer may coarsely see the material of)."""
+
+    def phone_cases(self, phone: str, limit: int = 200) -> list[Case]:
+        """The cases whose petitioner gave the mobile ``phone`` (normalised), latest first."""
 
     # --- the measures' sums (``storage.rollup``) -----------------------------------------
     def measure_counts(self, start: dt.date, end: dt.date, unit: str | None = None,

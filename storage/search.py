@@ -296,6 +296,15 @@ class SqlSearch:
         ids = list(self.conn.execute(query.order_by(_S.seq.desc()).limit(limit)).scalars())
         return self._cases(ids)
 
+    def phone_cases(self, phone: str, limit: int = 200) -> list[Case]:
+        """The cases whose petitioner gave the mobile number ``phone`` (normalised), the
+        latest first: the public door's "my cases" (``domain.door`` judges each)."""
+        if not phone:
+            return []
+        ids = list(self.conn.execute(select(_S.case_id).where(_S.phone == phone).order_by(
+            _S.seq.desc()).limit(limit)).scalars())
+        return self._cases(ids)
+
     def _cases(self, ids: list[str]) -> list[Case]:
         if not ids:
             return []

@@ -1,8 +1,9 @@
-"""The demo's hundred days (``cli/demo_script.py``) played through the use cases alone, on a
-settable clock and a real database, without Prefect: the home the page tests walk. Every
-kind of event the demo writes is there (registration, routing, acts through the web and the
-CLI, reminders, warnings, breaches, escalations, an extension, a review, ratings, strike-
-offs), with the office's practices (a zero report, a signal, the digest, receptions)."""
+"""The demo's hundred days at the counter (``cli/demo_script.py``'s ``COUNTER``; the public
+door has its own tests) played through the use cases alone, on a settable clock and a real
+database, without Prefect: the home the page tests walk. Every kind of event the demo writes
+is there (registration, routing, acts through the web and the CLI, reminders, warnings,
+breaches, escalations, an extension, a review, ratings, strike-offs), with the office's
+practices (a zero report, a signal, the digest, receptions)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import pendulum
 
-from cli.demo_script import CLERK, PETITIONS, SCRIPT, Do
+from cli.demo_script import CLERK, COUNTER, PETITIONS, Do
 from domain.case import Case
 from services import cases, practices
 from services.bootstrap import App
@@ -52,7 +53,7 @@ def play(app: App, clock: SettableClock, until_day: int = 100) -> dict[str, str]
     practices on the way. Returns the cases by the script's alias."""
     refs: dict[str, str] = {}
     n = 0
-    for moment in (m for m in SCRIPT if m.day <= until_day):
+    for moment in (m for m in COUNTER if m.day <= until_day):  # the door: its own tests
         clock.at = pendulum.instance(moment.at).in_timezone("UTC")
         sweep(app, sweeper="sweeper")
         for alias in moment.intake:

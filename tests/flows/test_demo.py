@@ -26,7 +26,7 @@ from rich.console import Console
 from sqlalchemy import create_engine, text
 
 from cli.demo import SAMPLE_OFFICE, Demo
-from cli.demo_script import PETITIONS
+from cli.demo_script import ONLINE_PETITIONS, PETITIONS
 from domain.labels import EVENTS
 from flows.prefect_env import tied_to_parent
 from services.config import load_installation
@@ -235,11 +235,11 @@ def test_the_demo_runs_four_petitions_through_every_stage(sample_demo: Played) -
     assert done.returncode == 0, "\n".join(notes) + done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert "petition-intake" not in out  # registered in the demo's process, not in Prefect
-    assert "flow runs       petition-lifecycle: 3 Completed, 1 Suspended" in out
+    assert "flow runs       petition-lifecycle: 4 Completed, 1 Suspended" in out
     assert "Failed" not in out and "Crashed" not in out
     assert "Prefect UI      http://127.0.0.1:" in out and "outbox " in out
 
-    alias = {p["subject"]: name for name, p in PETITIONS.items()}
+    alias = {p["subject"]: name for name, p in {**PETITIONS, **ONLINE_PETITIONS}.items()}
     db = create_engine(f"sqlite:///{home / 'petitions.db'}")
     with db.connect() as conn:
         cases = {alias[json.loads(r.body)["petition"]["subject"]]: r for r in conn.execute(
@@ -253,9 +253,9 @@ def test_the_demo_runs_four_petitions_through_every_stage(sample_demo: Played) -
             "SELECT key FROM outbox WHERE status = 'sent' AND channel = 'leaders'"))]
         texted = conn.execute(text(
             "SELECT count(*) FROM outbox WHERE status = 'sent' AND channel = 'sms'")).scalar()
-    db.dispose()
     assert {n: r.stage for n, r in cases.items()} == {
-        "group": "closed", "accusation": "rated", "wage": "closed", "repeat": "closed"}
+        "group": "closed", "accusation": "rated", "wage": "closed", "repeat": "closed",
+        "canteen": "closed"}
 
     def types(name: str) -> list[str]:
         return [t for t, _ in events[name]]
@@ -281,9 +281,22 @@ def test_the_demo_runs_four_petitions_through_every_stage(sample_demo: Played) -
     # The petitioners who gave a mobile number were texted the approved template on
     # acceptance (the provider's local stand-in), with the number and the handling due date.
     sms = [line for line in out.splitlines() if "Aliyun SMS (local stand-in) ←" in line]
-    assert texted == len(sms) > 0
+    codes = [line for line in sms if "SMS_DEMO_CODE" in line]  # sign-in codes: not notices
+    assert texted + len(codes) == len(sms) and texted > 0 and len(codes) == 2
+    # 网上信访: submitted online (registered by the door, channel online, texted its number)
+    # and rated online by the petitioner themself; the door's address printed.
+    with db.connect() as conn:
+        online = [(e.type, e.actor, json.loads(e.data)) for e in conn.execute(text(
+            "SELECT type, actor, data FROM audit_events WHERE case_id = :c ORDER BY seq"),
+            {"c": cases["canteen"].id})]
+    assert online[0][:2] == ("CaseRegistered", "online")
+    assert [(a, d.get("via")) for t, a, d in online if t == "CaseRated"] == [
+        ("petitioner", "online")]
+    assert any("SMS_DEMO_REGISTERED" in line for line in sms), sms
+    assert "网上信访        /submit on the office workplace" in out
     assert any("SMS_DEMO_ACCEPTED" in line and '"no":"XF-' in line and "年" in line
                for line in sms), sms
+    db.dispose()
     assert _left_running(home) == []
 
 

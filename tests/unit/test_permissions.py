@@ -59,7 +59,7 @@ def test_only_the_relations_in_the_table_may_act(app):
         s.act(app, case_id, close)
     s.act(app, case_id, s.ActRequest(s.Act.CLOSE, "wang.fang", outcome="support",
                                      summary="补发", resolution="resolved"))
-    with pytest.raises(NotPermitted, match="only its office staff may"):
+    with pytest.raises(NotPermitted, match="only its office staff or petitioner may"):
         s.act(app, case_id, s.ActRequest(s.Act.RATE, "lin.na", rating="satisfied"))
 
 
