@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Protocol
+
+from domain.attachments import Attachment
+from storage.chain import AuditRow
 
 
 class FileMissing(Exception):
@@ -24,3 +29,23 @@ class FileStore(Protocol):
 
     def where(self, key: str) -> str:
         """Where ``key`` is, for a person to read (a path, or ``s3://bucket/key``)."""
+
+
+class AttachmentStore(Protocol):
+    """The rows of the files attached to cases (``storage/attachments.py``); the bytes
+    are the ``FileStore``'s."""
+
+    def add(self, a: Attachment) -> None:
+        """A new file of a case; one case holds one content once (a second is refused)."""
+
+    def of_case(self, case_id: str) -> list[Attachment]:
+        """Every file of the case, withdrawn ones too, the first attached first."""
+
+    def counts(self, case_ids: Sequence[str]) -> dict[str, int]:
+        """How many files (not withdrawn) each of ``case_ids`` holds."""
+
+    def withdraw(self, file_id: str, by: str, at: dt.datetime, reason: str) -> None: ...
+    def every(self) -> list[Attachment]: ...
+
+    def events(self) -> list[AuditRow]:
+        """Every case's ``FileAttached`` and ``FileWithdrawn`` audit rows, in order."""

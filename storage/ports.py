@@ -16,7 +16,6 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from domain.accused import Exposure
-from domain.attachments import Attachment
 from domain.case import Case
 from domain.escalation import DueRung
 from domain.events import DomainEvent
@@ -28,6 +27,7 @@ from domain.signals import Signal
 from domain.zero_report import ZeroReport
 from storage.access import AccessStore
 from storage.chain import AuditCheck, AuditRow, Break
+from storage.file_port import AttachmentStore
 
 # A message claimed by a sender is reclaimed after this long (the sender died).
 STALE_CLAIM = dt.timedelta(minutes=10)
@@ -198,26 +198,6 @@ class BeatStore(Protocol):
         """``name`` completed at ``at`` (wall-clock UTC); ``detail`` a short note."""
 
     def beats(self) -> dict[str, tuple[dt.datetime, str | None]]: ...
-
-
-class AttachmentStore(Protocol):
-    """The rows of the files attached to cases (``storage/attachments.py``); the bytes
-    are the ``FileStore``'s."""
-
-    def add(self, a: Attachment) -> None:
-        """A new file of a case; one case holds one content once (a second is refused)."""
-
-    def of_case(self, case_id: str) -> list[Attachment]:
-        """Every file of the case, withdrawn ones too, the first attached first."""
-
-    def counts(self, case_ids: Sequence[str]) -> dict[str, int]:
-        """How many files (not withdrawn) each of ``case_ids`` holds."""
-
-    def withdraw(self, file_id: str, by: str, at: dt.datetime, reason: str) -> None: ...
-    def every(self) -> list[Attachment]: ...
-
-    def events(self) -> list[AuditRow]:
-        """Every case's ``FileAttached`` and ``FileWithdrawn`` audit rows, in order."""
 
 
 class UnitOfWork(Protocol):
