@@ -59,13 +59,27 @@ def office(served: Engine) -> Engine:
 
 
 def _wait(driver, what, probe):  # type: ignore[no-untyped-def]
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
-    # An element read while the page after a form post replaces it goes stale: read again.
+    def read(d):  # type: ignore[no-untyped-def]
+        # An element read while the page after a form post replaces it goes stale — or,
+        # caught mid-swap, Chromium says its node "does not belong to the document"
+        # (seen in CI): read again. Any other error of the driver is raised.
+        try:
+            return probe(d)
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return None
+            raise
+
     return WebDriverWait(driver, WAIT, poll_frequency=0.2, ignored_exceptions=(
         NoSuchElementException, StaleElementReferenceException)).until(
-        lambda d: probe(d), message=f"waiting for {what}")
+        read, message=f"waiting for {what}")
 
 
 def _by_id(driver, element_id):  # type: ignore[no-untyped-def]
