@@ -7,11 +7,6 @@ snake_case id, no ``key=value`` detail, no person's or unit's id."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,11 +18,10 @@ from services.bootstrap import App, sql_app
 from services.settings import Settings
 from storage.db import make_engine
 from storage.migrate import upgrade
+from tests.browser import chromium, serving
 from tests.conftest import SAMPLE_OFFICE
-from tests.integration.test_web import RecordingRuns
 from tests.readable import unreadable
 from tests.story import SettableClock, play
-from web.main import create_app
 
 PASSWORD = "readable-2026"
 WAIT = 60  # seconds: a page on a loaded two-core machine
@@ -37,34 +31,14 @@ PAGES = ("/", "/intake", "/leader", "/zero-report", "/reception", "/signals", "/
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium and chromium-driver are required in CI")
-        pytest.skip("chromium and chromium-driver are not installed (apt-get install -y "
-                    "chromium chromium-driver fonts-wqy-microhei)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                 "--window-size=1280,1000", "--lang=zh-CN"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    driver.set_page_load_timeout(WAIT)
-    try:
+    with chromium("--window-size=1280,1000") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="module")
 def site(office, tmp_path_factory) -> Iterator[tuple[App, str, list[str]]]:  # type: ignore[no-untyped-def]
     """Day 74 of the demo (cases open, one escalated to the mine head, others closed),
     served over HTTP on a free port."""
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("readable")
     engine = make_engine(f"sqlite:///{tmp / 'petitions.db'}")
     upgrade(engine)
@@ -75,22 +49,10 @@ def site(office, tmp_path_factory) -> Iterator[tuple[App, str, list[str]]]:  # t
         users.set_password(app, person, PASSWORD, actor="test")
     with app.uow() as uow:
         numbers = [uow.cases.get(i, lock=False).ref for i in refs.values()]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(app, RecordingRuns()), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT
-    while not server.started:  # a condition with a cap, not a fixed sleep
-        assert time.monotonic() < deadline and thread.is_alive(), "the workplace did not start"
-        time.sleep(0.05)
     try:
-        yield app, f"http://127.0.0.1:{port}", numbers
+        with serving(app) as address:
+            yield app, address, numbers
     finally:
-        server.should_exit = True
-        thread.join(timeout=WAIT)
         engine.dispose()
 
 

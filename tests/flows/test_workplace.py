@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from domain.stages import Stage
+from tests.browser import chromium
 from tests.conftest import ROOT, SAMPLE_OFFICE
 from tests.flows.conftest import Engine
 
@@ -26,28 +26,9 @@ WAIT = 60  # seconds: a page on a loaded two-core machine
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium and chromium-driver are required in CI (.ci/run installs "
-                        "them)")
-        pytest.skip("chromium and chromium-driver are not installed (apt-get install -y "
-                    "chromium chromium-driver fonts-wqy-microhei)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                 "--window-size=1280,1000", "--lang=zh-CN"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    driver.set_page_load_timeout(WAIT)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with chromium("--window-size=1280,1000") as driver:
+        SHOTS.mkdir(parents=True, exist_ok=True)
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="module")

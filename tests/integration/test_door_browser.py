@@ -7,10 +7,6 @@ The workplace served by uvicorn on a free local port, over SQLite; screenshots k
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,47 +19,28 @@ from services.clock import FixedClock
 from services.settings import Settings
 from storage.db import make_engine
 from storage.migrate import upgrade
-from tests.conftest import SAMPLE_OFFICE, wait_for
+from tests.browser import chromium, serving
+from tests.conftest import SAMPLE_OFFICE
 from tests.door_standin import KEY_ID, KEY_SECRET, Phones, door_open
 from tests.flows.test_workplace import SHOTS, _by_id, _wait, shot
 from tests.integration.test_door import MOBILE, _decided
-from tests.integration.test_web import RecordingRuns
 from tests.samples import image
-from web.main import create_app
 
 PHONE_WIDTH = 360
 
 
 @pytest.fixture(scope="module")
 def phone() -> Iterator[Any]:
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium and chromium-driver are required in CI")
-        pytest.skip("chromium and chromium-driver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"):
-        options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {
-        "deviceMetrics": {"width": PHONE_WIDTH, "height": 780, "pixelRatio": 2, "touch": True},
-        "userAgent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) Mobile"})
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    driver.set_page_load_timeout(60)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with chromium(mobile={
+            "deviceMetrics": {"width": PHONE_WIDTH, "height": 780, "pixelRatio": 2,
+                              "touch": True},
+            "userAgent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) Mobile"}) as driver:
+        SHOTS.mkdir(parents=True, exist_ok=True)
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
 def served(office, tmp_path: Path, httpserver, monkeypatch) -> Iterator[tuple[str, App, Phones]]:  # type: ignore[no-untyped-def]
-    import uvicorn
-
     monkeypatch.setenv("TEST_DOOR_SMS_ID", KEY_ID)
     monkeypatch.setenv("TEST_DOOR_SMS_SECRET", KEY_SECRET)
     phones = Phones()
@@ -73,19 +50,10 @@ def served(office, tmp_path: Path, httpserver, monkeypatch) -> Iterator[tuple[st
     app = door_open(sql_app(Settings(home=tmp_path, config_dir=SAMPLE_OFFICE), office,
                             FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine),
                     httpserver.url_for("").rstrip("/"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(app, RecordingRuns()), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 60, "the door to listen")
     try:
-        yield f"http://127.0.0.1:{port}", app, phones
+        with serving(app, what="the door") as address:
+            yield address, app, phones
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         engine.dispose()
 
 

@@ -4,10 +4,6 @@ local port, over SQLite and the local file store (no engine: intake starts no ru
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,61 +16,32 @@ from services.clock import FixedClock
 from services.settings import Settings
 from storage.db import make_engine
 from storage.migrate import upgrade
-from tests.conftest import SAMPLE_OFFICE, wait_for
+from tests.browser import chromium, serving
+from tests.conftest import SAMPLE_OFFICE
 from tests.flows.test_workplace import SHOTS, _by_id, _wait, shot
-from tests.integration.test_web import RecordingRuns
 from tests.samples import image, pdf
-from web.main import create_app
 
 PASSWORD = "files-2026"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium and chromium-driver are required in CI")
-        pytest.skip("chromium and chromium-driver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                 "--window-size=1280,1400", "--lang=zh-CN"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    driver.set_page_load_timeout(60)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with chromium("--window-size=1280,1400") as driver:
+        SHOTS.mkdir(parents=True, exist_ok=True)
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
 def served(office, tmp_path: Path) -> Iterator[str]:
-    import uvicorn
-
     engine = make_engine(f"sqlite:///{tmp_path / 'petitions.db'}")
     upgrade(engine)
     app = sql_app(Settings(home=tmp_path, config_dir=SAMPLE_OFFICE), office,
                   FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine)
     users.set_password(app, "qian.hui", PASSWORD, actor="test")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(app, RecordingRuns()), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 60, "the workplace to listen")
     try:
-        yield f"http://127.0.0.1:{port}"
+        with serving(app) as address:
+            yield address
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         engine.dispose()
 
 

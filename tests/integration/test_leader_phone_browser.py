@@ -6,11 +6,7 @@ Screenshots: ``artifacts/screenshots/leader-phone-*.png``."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,12 +23,11 @@ from services.outbox import deliver
 from services.settings import Settings
 from storage.db import make_engine
 from storage.migrate import upgrade
-from tests.conftest import SAMPLE_OFFICE, wait_for
+from tests.browser import chromium, free_port, serving
+from tests.conftest import SAMPLE_OFFICE
 from tests.flows.test_workplace import SHOTS, _by_id, _wait
 from tests.integration.test_leader_phone import leader_pending
 from tests.integration.test_robots import _with_robot
-from tests.integration.test_web import RecordingRuns
-from web.main import create_app
 
 PASSWORD = "leader-2026-phone"
 PHONE = {"width": 390, "height": 844, "pixelRatio": 3}
@@ -41,38 +36,18 @@ ROBOT = RobotSettings("hr-leaders", "wecom", "env:TEST_WECOM_URL", ("zhao.gang",
 
 @pytest.fixture(scope="module")
 def phone() -> Iterator[Any]:
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium and chromium-driver are required in CI")
-        pytest.skip("chromium and chromium-driver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"):
-        options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {
-        "deviceMetrics": PHONE, "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) "
-        "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 wxwork"})
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    driver.set_page_load_timeout(60)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with chromium(mobile={
+            "deviceMetrics": PHONE, "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) "
+            "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 wxwork"}
+            ) as driver:
+        SHOTS.mkdir(parents=True, exist_ok=True)
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
 def served(office, tmp_path: Path, httpserver, monkeypatch) -> Iterator[tuple[Any, str]]:
-    import uvicorn
-
     monkeypatch.setenv("TEST_WECOM_URL", httpserver.url_for("/cgi-bin/webhook/send?key=k"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     address = f"http://127.0.0.1:{port}"
     engine = make_engine(f"sqlite:///{tmp_path / 'petitions.db'}")
     upgrade(engine)
@@ -81,16 +56,10 @@ def served(office, tmp_path: Path, httpserver, monkeypatch) -> Iterator[tuple[An
     app = _with_robot(app, ROBOT, kinds=("leader_request",),
                       mobiles={"zhao.gang": "13900000003"})
     users.set_password(app, "zhao.gang", PASSWORD, actor="test")
-    server = uvicorn.Server(uvicorn.Config(create_app(app, RecordingRuns()), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 60, "the workplace to listen")
     try:
-        yield app, address
+        with serving(app, port):
+            yield app, address
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         engine.dispose()
 
 
