@@ -38,7 +38,7 @@ from services.cases import Acted, ActRequest, act_and_wake
 from services.door_codes import DoorClosed
 from services.intake import intake
 from services.ports import Runs
-from services.progress import SHOWN, _key, query_code
+from services.progress import installation_mac_key, query_code, shown_dates
 
 VIA = "online"
 MAX_FILES = 5
@@ -71,7 +71,8 @@ def door_ref(app: App, number: str, subject: str) -> str:
     of the number and the subject, so the same matter the same day is the same number."""
     now = app.clock.now()
     day = local(now).format("YYYYMMDD")
-    mac = hmac.new(_key(app), f"door:{number}:{normal_text(subject)}:{day}".encode(),
+    matter = f"door:{number}:{normal_text(subject)}:{day}"
+    mac = hmac.new(installation_mac_key(app), matter.encode(),
                    hashlib.sha256).hexdigest()[:10].upper()
     return f"XF-{day}-W{mac}"
 
@@ -171,14 +172,7 @@ def _mine(app: App, case: Case) -> MyCase:
     p = case.petition
     if p.is_accusation:
         return MyCase(case.ref, case.stage.label, True, p.category.label, "", "", [], [], "")
-    now = app.clock.now()
-    views = {v.kind.value: v for v in case.deadlines(app.rules_for(case), now)}
-    dates = []
-    for kind, label in SHOWN.items():
-        view = views.get(kind)
-        if view is not None:
-            done = local_date(view.closed_at).isoformat() if view.closed_at else ""
-            dates.append((label, view.due_date.isoformat(), done))
+    dates = shown_dates(app, case, app.clock.now())
     acts = [(a.value, a.label) for a in acts_in([case.stage]) if a in OWN_ACTS]
     printed = [k for k in DECISIONS if app.files.exists(_notice_key(case, k))]
     return MyCase(case.ref, case.stage.label, False, p.category.label, p.subject, received,

@@ -34,7 +34,7 @@ from notifications.sms import TextMessage
 from notifications.transports import PermanentError, TransientError
 from services.bootstrap import App
 from services.channels import texter
-from services.progress import _client, _key
+from services.progress import client_of, installation_mac_key
 
 CODE_TTL = dt.timedelta(minutes=10)
 SEND_WINDOW = dt.timedelta(hours=1)
@@ -78,7 +78,7 @@ class Sent:
 
 
 def _mac(app: App, text: str) -> str:
-    return hmac.new(_key(app), text.encode(), hashlib.sha256).hexdigest()[:40]
+    return hmac.new(installation_mac_key(app), text.encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def _number(app: App, phone: str) -> str:
@@ -107,7 +107,7 @@ def send_code(app: App, phone: str, client: str) -> Sent:
     now = app.clock.now()
     code = f"{secrets.randbelow(10**6):06d}"
     by_number, by_client = f"door-send:{_mac(app, number)}", \
-        f"door-send-ip:{_client(client)}"[:128]
+        f"door-send-ip:{client_of(client)}"[:128]
     with app.uow() as uow:
         uow.lookups.gate()
         for key, cap in ((by_number, SENDS_PER_NUMBER), (by_client, SENDS_PER_CLIENT)):
@@ -135,7 +135,7 @@ def sign_in(app: App, phone: str, code: str, client: str) -> str:
     number = _number(app, phone)
     code = code.strip()
     now = app.clock.now()
-    tries, tries_ip = f"door-try:{_mac(app, number)}", f"door-try-ip:{_client(client)}"[:128]
+    tries, tries_ip = f"door-try:{_mac(app, number)}", f"door-try-ip:{client_of(client)}"[:128]
     key = _code_key(app, number, code if CODE.fullmatch(code) else "------")
     used = f"door-used:{key[10:]}"[:128]
     with app.uow() as uow:

@@ -65,7 +65,7 @@ class Progress:
     dates: list[tuple[str, str, str]]  # (what, due date, done date or "")
 
 
-def _key(app: App) -> bytes:
+def installation_mac_key(app: App) -> bytes:
     """The installation's query key, read once per process."""
     cached = (app.settings.home, os.environ.get(KEY_ENV, ""))
     if cached not in _KEYS:
@@ -80,7 +80,7 @@ def _code_of(key: bytes, case_id: str) -> str:
 
 def query_code(app: App, case: Case) -> str:
     """The case's eight-digit query code (see the module)."""
-    return _code_of(_key(app), case.id)
+    return _code_of(installation_mac_key(app), case.id)
 
 
 def look_up(app: App, ref: str, code: str, client: str) -> Progress:
@@ -89,8 +89,8 @@ def look_up(app: App, ref: str, code: str, client: str) -> Progress:
     now = app.clock.now()
     ref, code = ref.strip(), code.strip()
     number = ref if REGISTRATION_NO.fullmatch(ref) else ""  # NUL, '/', 200 characters: none
-    keys = [f"ref:{number or '?'}", f"ip:{_client(client)}"[:128], "all"]
-    key = _key(app)
+    keys = [f"ref:{number or '?'}", f"ip:{client_of(client)}"[:128], "all"]
+    key = installation_mac_key(app)
     with app.uow() as uow:
         uow.lookups.gate()
         failed = uow.lookups.failures(keys, now - WINDOW)
@@ -110,7 +110,7 @@ def look_up(app: App, ref: str, code: str, client: str) -> Progress:
     return _progress(app, case, now)
 
 
-def _client(address: str) -> str:
+def client_of(address: str) -> str:
     """Whom a look-up is counted against: an IPv4 address, or an IPv6 address's /64 (one
     subscriber's network holds millions of addresses)."""
     try:
@@ -122,10 +122,9 @@ def _client(address: str) -> str:
     return str(ip)
 
 
-def _progress(app: App, case: Case, now: dt.datetime) -> Progress:
-    received = local_date(case.petition.received_at).isoformat()
-    if case.petition.is_accusation:  # its stage, nothing more
-        return Progress(case.ref, case.stage.label, "", [])
+def shown_dates(app: App, case: Case, now: dt.datetime) -> list[tuple[str, str, str]]:
+    """What a petitioner is told of ``case``'s deadlines (``SHOWN``): each one's label, due
+    date and the date it was met ("" while open) — local dates, ISO."""
     views = {v.kind.value: v for v in case.deadlines(app.rules_for(case), now)}
     dates = []
     for kind, label in SHOWN.items():
@@ -133,4 +132,11 @@ def _progress(app: App, case: Case, now: dt.datetime) -> Progress:
         if view is not None:
             done = local_date(view.closed_at).isoformat() if view.closed_at else ""
             dates.append((label, view.due_date.isoformat(), done))
-    return Progress(case.ref, case.stage.label, received, dates)
+    return dates
+
+
+def _progress(app: App, case: Case, now: dt.datetime) -> Progress:
+    received = local_date(case.petition.received_at).isoformat()
+    if case.petition.is_accusation:  # its stage, nothing more
+        return Progress(case.ref, case.stage.label, "", [])
+    return Progress(case.ref, case.stage.label, received, shown_dates(app, case, now))
