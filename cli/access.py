@@ -15,13 +15,14 @@ from cli.home import app as make_app
 from domain.errors import ConfigError
 from services.login_gate import unlock
 from services.schema import migrated
-from services.users import create_token, revoke_token, set_password, token_rows
+from services.users import create_token, login_rows, revoke_token, set_password, token_rows
 
 
 def register(app: typer.Typer) -> None:
     user = typer.Typer(help="People's logins to the office workplace.", no_args_is_help=True)
     user.command("set-password")(set_password_cmd)
     user.command("unlock")(unlock_cmd)
+    user.command("list")(user_list_cmd)
     app.add_typer(user, name="user")
     token = typer.Typer(help="API tokens for other systems (/api/v1).", no_args_is_help=True)
     token.command("create")(token_create_cmd)
@@ -77,6 +78,19 @@ def token_revoke_cmd(name: Annotated[str, typer.Argument(help="The token's name.
     """Revoke a token: its next request is refused (401)."""
     revoke_token(migrated(make_app()), name, actor=via())
     say(f"token {name} revoked")
+
+
+@reports_errors
+def user_list_cmd(fmt: Format = "table") -> None:
+    """Everyone who can log in: when the password was set, wrong passwords in a row, the
+    last one, and whether the login is locked (never a hash)."""
+    fmt = check_format(fmt)
+    rows = login_rows(migrated(make_app()))
+    if fmt != "table":
+        emit(rows, fmt)
+        return
+    out.print(table(rows, ("person", "name", "password_set", "wrong_in_a_row", "last_wrong",
+                           "locked_since")))
 
 
 @reports_errors

@@ -77,6 +77,31 @@ def extend_cmd(ref: Ref, actor: Actor, days: Annotated[int, typer.Option()],
 
 
 @reports_errors
+def request_extension_cmd(ref: Ref, actor: Actor, days: Annotated[int, typer.Option()],
+                          reason: Reason = "") -> None:
+    """申请延期: ask the unit's head (or above) to extend the handling limit."""
+    run_act(ref, ActRequest(Act.REQUEST_EXTENSION, actor, reason=reason, days=days))
+
+
+@reports_errors
+def approve_extension_cmd(ref: Ref, actor: Actor) -> None:
+    """批准延期: approve the extension asked, for its period and reason."""
+    run_act(ref, ActRequest(Act.APPROVE_EXTENSION, actor))
+
+
+@reports_errors
+def refuse_extension_cmd(ref: Ref, actor: Actor, reason: Reason = "") -> None:
+    """不批准延期: refuse the extension asked, saying why."""
+    run_act(ref, ActRequest(Act.REFUSE_EXTENSION, actor, reason=reason))
+
+
+@reports_errors
+def request_report_cmd(ref: Ref, actor: Actor, note: Reason = "") -> None:
+    """要求报告: ask the case's handlers to report how the task stands."""
+    run_act(ref, ActRequest(Act.REQUEST_REPORT, actor, reason=note))
+
+
+@reports_errors
 def pause_cmd(ref: Ref, actor: Actor, why: Annotated[str, typer.Option(
         "--why", help="hearing | awaiting_materials | appraisal")],
               basis: Reason = "") -> None:
@@ -169,6 +194,8 @@ COMMANDS: dict[Act, Callable[..., Any]] = {
     Act.ACK: ack_cmd, Act.ACCEPT: accept_cmd, Act.DECLINE: decline_cmd,
     Act.ASSIGN_LEADER: assign_leader_cmd, Act.LEADER_ACCEPT: leader_accept_cmd,
     Act.PAUSE: pause_cmd, Act.RESUME: resume_clock_cmd, Act.EXTEND: extend_cmd,
+    Act.REQUEST_EXTENSION: request_extension_cmd, Act.APPROVE_EXTENSION: approve_extension_cmd,
+    Act.REFUSE_EXTENSION: refuse_extension_cmd, Act.REQUEST_REPORT: request_report_cmd,
     Act.CLOSE: close_cmd, Act.RATE: rate_cmd,
     Act.REQUEST_REVIEW: _request(Act.REQUEST_REVIEW, "复查: the petitioner asks for a review."),
     Act.DECIDE_REVIEW: _decision(Act.DECIDE_REVIEW, "The review opinion (复查意见), after the "

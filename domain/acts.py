@@ -24,6 +24,10 @@ class Act(enum.Enum):
     PAUSE = "pause"
     RESUME = "resume"
     EXTEND = "extend"
+    REQUEST_EXTENSION = "request_extension"  # 申请延期: to the unit's head or above
+    APPROVE_EXTENSION = "approve_extension"  # 批准延期 (the request's period and reason)
+    REFUSE_EXTENSION = "refuse_extension"    # 不批准延期
+    REQUEST_REPORT = "request_report"        # 要求报告: a leader asks the handler
     CLOSE = "close"                          # 书面答复
     RATE = "rate"
     REQUEST_REVIEW = "request_review"        # 复查
@@ -60,6 +64,10 @@ _ACTIONS: dict[Act, tuple[Action, ...]] = {
     Act.PAUSE: (Action.PAUSE_CLOCK,),
     Act.RESUME: (Action.RESUME_CLOCK,),
     Act.EXTEND: (Action.EXTEND,),
+    Act.REQUEST_EXTENSION: (Action.REQUEST_EXTENSION,),
+    Act.APPROVE_EXTENSION: (Action.ANSWER_EXTENSION,),
+    Act.REFUSE_EXTENSION: (Action.ANSWER_EXTENSION,),
+    Act.REQUEST_REPORT: (Action.REQUEST_REPORT,),
     Act.CLOSE: (Action.DECIDE,),
     Act.RATE: (Action.RATE,),
     Act.REQUEST_REVIEW: (Action.REQUEST_REVIEW,),

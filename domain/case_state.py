@@ -63,8 +63,8 @@ class CaseState:
                  escalated_to: set[str] | None = None,
                  rung_failures: dict[str, tuple[int, dt.datetime]] | None = None,
                  known_due: dict[str, str] | None = None, triage: str | None = None,
-                 office: str = "main", links: dict[str, str] | None = None
-                 ) -> None:
+                 office: str = "main", links: dict[str, str] | None = None,
+                 pending: dict[str, dict[str, str]] | None = None) -> None:
         self.id = id
         self.registration_no = registration_no
         self.petition = petition
@@ -102,6 +102,10 @@ class CaseState:
         # "re_review_of"/"re_review_case", "handed_down_from"/"handed_down_to" (交办).
         self.office = office
         self.links = dict(links or {})
+        # What a person asked of another and waits for: "extension" (申请延期: by, at,
+        # days, reason) until approved or refused; "report" (要求报告: by, at, note) until
+        # the handler reports.
+        self.pending = {k: dict(v) for k, v in (pending or {}).items()}
         # The measures' facts (``domain.measures.Facts``) as the use cases derived them at
         # the last commit, stored beside the case: a period's measures are sums of them.
         self.measured: object | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from domain.case_state import CaseRules, CaseState
+from domain.case_state import CaseRules, CaseState, required
 from domain.deadlines import (
     Clock,
     Closing,
@@ -27,6 +27,7 @@ from domain.events import EventType
 from domain.instants import as_utc, format_duration
 from domain.org import OrgChart
 from domain.periods import Period
+from domain.periods import Unit as PeriodUnit
 from domain.policy import DeadlineKind, Role
 from domain.stages import Action, Stage
 
@@ -125,10 +126,32 @@ class ClockBook(CaseState):
                      paused_for=format_duration(as_utc(now) - as_utc(since)))
 
     def extend(self, period: Period, *, reason: str, approver: str, actor: str,
-               now: dt.datetime, rules: CaseRules) -> None:
+               now: dt.datetime, rules: CaseRules, requested_by: str = "") -> None:
         """Extend the handling limit once, within the policy's maximum, approved by the head
-        of the unit or someone above (第三十四条); the petitioner is told why."""
+        of the unit or someone above (第三十四条); the petitioner is told why. A request
+        waiting for approval is answered by it."""
         target = self._target(Action.EXTEND)
+        c, view = self._extensible(period, reason, now, rules)
+        allowed = self._approvers(rules.policy.extension.approver_role, rules.org)
+        if approver not in allowed:
+            raise ExtensionRefused(self.ref, f"'{approver}' may not approve: an extension is "
+                                   f"approved by the {rules.policy.extension.approver_role.value}"
+                                   f" or above ({', '.join(sorted(allowed))})")
+        self.known_due.pop(c.key, None)
+        self.pending.pop("extension", None)
+        self.ledger.append(LedgerEntry(EntryKind.EXTEND, c.key, as_utc(now), actor,
+                                       reason.strip(), rules.policy.extension.basis,
+                                       extension=period, approver=approver))
+        new = evaluate(c, self.ledger, rules.policy, rules.calendar, now)
+        self._record(target, EventType.DEADLINE_EXTENDED, actor, now, clock=c.key,
+                     by=str(period), amount=period.amount, unit=period.unit.value,
+                     reason=reason.strip(), approver=approver,
+                     old_due=view.due_date.isoformat(), new_due=new.due_date.isoformat(),
+                     **({"requested_by": requested_by} if requested_by else {}))
+
+    def _extensible(self, period: Period, reason: str, now: dt.datetime,
+                    rules: CaseRules) -> tuple[Clock, DeadlineView]:
+        """The running handling clock and its view, if it may be extended by ``period``."""
         rule = rules.policy.extension
         c = self.clock(K.HANDLING)
         if c is None or not c.is_open or K.HANDLING not in rule.applies_to:
@@ -145,23 +168,59 @@ class ClockBook(CaseState):
         if period.unit is not rule.max_period.unit or period.amount > rule.max_period.amount:
             raise ExtensionRefused(self.ref, f"an extension of {period} is over the limit of "
                                    f"{rule.max_period} ({rule.basis})")
-        allowed = self._approvers(rule.approver_role, rules.org)
-        if approver not in allowed:
-            raise ExtensionRefused(self.ref, f"'{approver}' may not approve: an extension is "
-                                   f"approved by the {rule.approver_role.value} or above "
-                                   f"({', '.join(sorted(allowed))})")
         if view.state is DeadlineState.BREACHED:
             raise ExtensionRefused(self.ref, f"the handling limit passed on {view.due_date}; "
                                    "an extension is approved before it")
-        self.known_due.pop(c.key, None)
-        self.ledger.append(LedgerEntry(EntryKind.EXTEND, c.key, as_utc(now), actor,
-                                       reason.strip(), rule.basis, extension=period,
-                                       approver=approver))
-        new = evaluate(c, self.ledger, rules.policy, rules.calendar, now)
-        self._record(target, EventType.DEADLINE_EXTENDED, actor, now, clock=c.key,
+        return c, view
+
+    def request_extension(self, period: Period, *, reason: str, actor: str, now: dt.datetime,
+                          rules: CaseRules) -> None:
+        """申请延期: a handler asks for ``period`` more; the unit's head or someone above
+        approves (``answer_extension``), in two taps from the message it brings them."""
+        target = self._target(Action.REQUEST_EXTENSION)
+        waiting = self.pending.get("extension")
+        if waiting:
+            raise ExtensionRefused(self.ref, f"an extension asked by '{waiting['by']}' on "
+                                   f"{waiting['at'][:10]} waits for approval")
+        c, view = self._extensible(period, reason, now, rules)
+        approvers = self._approvers(rules.policy.extension.approver_role, rules.org) - {actor}
+        if not approvers:
+            raise ExtensionRefused(self.ref, "nobody else may approve it: an approver extends "
+                                   "the limit directly")
+        self.pending["extension"] = {"by": actor, "at": as_utc(now).isoformat(),
+                                     "amount": str(period.amount), "unit": period.unit.value,
+                                     "reason": reason.strip(),
+                                     "approvers": ",".join(sorted(approvers))}
+        self._record(target, EventType.EXTENSION_REQUESTED, actor, now, clock=c.key,
                      by=str(period), amount=period.amount, unit=period.unit.value,
-                     reason=reason.strip(), approver=approver,
-                     old_due=view.due_date.isoformat(), new_due=new.due_date.isoformat())
+                     reason=reason.strip(), due=view.due_date.isoformat(),
+                     approvers=sorted(approvers))
+
+    def answer_extension(self, approve: bool, *, actor: str, now: dt.datetime,
+                         rules: CaseRules, reason: str = "") -> None:
+        """批准 / 不批准延期: an approver answers the request that waits; approving extends
+        the limit by the period and for the reason asked (the petitioner is told them)."""
+        target = self._target(Action.ANSWER_EXTENSION)
+        asked = self.pending.get("extension")
+        if not asked:
+            raise RuleViolation(self.ref, "no extension request waits for an answer")
+        if actor == asked["by"]:
+            raise RuleViolation(self.ref, "one does not answer one's own extension request")
+        if approve:
+            period = Period(int(asked["amount"]), PeriodUnit(asked["unit"]))
+            self.extend(period, reason=asked["reason"], approver=actor, actor=actor, now=now,
+                        rules=rules, requested_by=asked["by"])
+            return
+        allowed = self._approvers(rules.policy.extension.approver_role, rules.org)
+        if actor not in allowed:
+            raise ExtensionRefused(self.ref, f"'{actor}' may not answer it: an extension is "
+                                   f"approved by {', '.join(sorted(allowed))}")
+        why = required(reason, self.ref, "the reason for refusing")
+        del self.pending["extension"]
+        c = self.clock(K.HANDLING)
+        self._record(target, EventType.EXTENSION_REFUSED, actor, now,
+                     clock=c.key if c else "", requested_by=asked["by"], reason=why,
+                     by=str(Period(int(asked["amount"]), PeriodUnit(asked["unit"]))))
 
     def _approvers(self, lowest: Role, org: OrgChart) -> set[str]:
         holders = self.holders()

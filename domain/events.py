@@ -43,6 +43,9 @@ class EventType(enum.Enum):
     ESCALATED = "Escalated"
     ESCALATION_ROLE_UNRESOLVED = "EscalationRoleUnresolved"
     COMPLETION_REPORTED = "CompletionReported"    # 完成任务报告
+    EXTENSION_REQUESTED = "ExtensionRequested"    # 申请延期, to the approvers
+    EXTENSION_REFUSED = "ExtensionRefused"        # 不批准延期
+    REPORT_REQUESTED = "ReportRequested"          # 要求报告: a leader asks the handler
     RUNG_FAILED = "RungFailed"                    # a rung that could not fire; retried
     ROUTING_FAILED = "RoutingFailed"              # into the triage queue (待分办)
     DUE_DATE_REVISED = "DueDateRevised"           # the calendar under a due date changed

@@ -33,6 +33,8 @@ EVENTS: Mapping[str, str] = {
     "CaseWithdrawn": "撤回", "DeadlineReminder": "期限提醒", "DeadlineWarning": "期限预警",
     "DeadlineBreached": "超期", "Escalated": "升级督办",
     "EscalationRoleUnresolved": "升级对象缺位", "CompletionReported": "完成任务报告",
+    "ExtensionRequested": "申请延期", "ExtensionRefused": "不批准延期",
+    "ReportRequested": "要求报告",
     "RungFailed": "提醒未能发出", "RoutingFailed": "转入待分办",
     "DueDateRevised": "期限随节假日调整", "ReferredUp": "提请上级办理",
     "HandedDown": "交办下级", "ReturnedUp": "下级办结回复", "NoticePrinted": "打印书面告知",
@@ -51,6 +53,8 @@ EVENTS: Mapping[str, str] = {
 ACTS: Mapping[str, str] = {
     "ack": "首问复命", "accept": "受理", "decline": "不予受理", "assign_leader": "指定包案领导",
     "leader_accept": "领导接案", "pause": "中止计时", "resume": "恢复计时", "extend": "延期",
+    "request_extension": "申请延期", "approve_extension": "批准延期",
+    "refuse_extension": "不批准延期", "request_report": "要求报告",
     "close": "办结答复", "rate": "满意度评价", "request_review": "申请复查",
     "decide_review": "复查决定", "request_re_review": "申请复核",
     "decide_re_review": "复核决定", "strike_off": "销号", "report": "完成任务报告",
@@ -62,7 +66,9 @@ ACTIONS: Mapping[str, str] = {
     "assign": "交办", "object_routing": "交办异议", "acknowledge": "首问复命",
     "accept": "受理", "accept_for_leader": "受理并报领导包案", "decline": "不予受理",
     "name_leader": "指定包案领导", "leader_accept": "领导接案", "pause_clock": "中止计时",
-    "resume_clock": "恢复计时", "extend": "延期", "decide": "书面答复", "rate": "评价",
+    "resume_clock": "恢复计时", "extend": "延期",
+    "request_extension": "申请延期", "answer_extension": "审批延期", "request_report": "要求报告",
+    "decide": "书面答复", "rate": "评价",
     "expire_rating": "评价期满", "request_review": "申请复查", "decide_review": "复查决定",
     "request_re_review": "申请复核", "decide_re_review": "复核决定", "strike_off": "销号",
     "recuse": "回避", "fire_rung": "期限提醒", "report_completion": "完成任务报告",
@@ -114,6 +120,7 @@ RELATIONS: Mapping[str, str] = {
     "owning_leader": "包案领导", "reviewer": "复查机关（承办单位上一级）",
     "re_reviewer": "复核机关（再上一级）", "top": "矿长、党委书记（已升级至本人）",
     "petitioner": "信访人本人（网上信访，已验证手机号）",
+    "approver": "延期申请的审批人（承办单位负责人或以上）",
 }
 
 ROLES: Mapping[str, str] = {
@@ -146,12 +153,16 @@ MESSAGE_KINDS: Mapping[str, str] = {
     "reception_notice": "接待日通知", "reception_reminder": "接待日提醒",
     "signal_digest": "《信访信息参考》", "zero_report_missing": "零报告未报",
     "zero_report_overdue": "零报告逾期", "online_registered": "网上信访登记告知",
+    "extension_request": "延期待审批", "extension_refused": "延期未获批准",
+    "report_request": "要求报告", "report_filed": "已报告",
 }
 
 # The title a group robot's post opens with (【信访超期升级督办】高建), per message kind.
 MESSAGE_TITLES: Mapping[str, str] = {
     "assignment": "新分办信访件", "reminder": "信访期限提醒", "warning": "信访期限预警",
-    "breach": "信访期限已超期", "escalation": "信访超期升级督办", "extension": "延期申请",
+    "breach": "信访期限已超期", "escalation": "信访超期升级督办", "extension": "信访办理期限已延期",
+    "extension_request": "延期申请待审批", "extension_refused": "延期申请未获批准",
+    "report_request": "领导要求报告办理情况", "report_filed": "承办人已报告",
     "leader_request": "领导包案待确认", "due_revised": "信访期限调整",
     "digest": "每日在办信访件", "dead_letter": "消息未送达", "alert": "信访提醒",
     "reception_notice": "领导接待日通知", "reception_reminder": "领导接待日提醒",

@@ -177,7 +177,15 @@ SENTENCES: dict[str, _Sentence] = {
                                  if d.has("paused_for") else ""),
     "DeadlineExtended": lambda d: _join(
         f"{d.clock()}延长{d.text('by')}", f"延至{d.text('new_due')}" if d.has("new_due") else "",
+        f"应{d.person('requested_by')}申请" if d.has("requested_by") else "",
         f"{d.person('approver')}批准" if d.has("approver") else "") + d.then("reason"),
+    "ExtensionRequested": lambda d: _join(
+        f"{d.clock()}申请延期{d.text('by')}",
+        f"待{d.people('approvers')}审批" if d.d.get("approvers") else "") + d.then("reason"),
+    "ExtensionRefused": lambda d: (f"不批准{d.person('requested_by')}申请的延期{d.text('by')}"
+                                   + d.then("reason")),
+    "ReportRequested": lambda d: (f"要求{d.people('to') or '承办人'}报告{d.clock()}办理情况"
+                                  + d.then("note")),
     "DecisionIssued": lambda d: _decision(d, "书面答复"),
     "CaseRated": lambda d: f"信访人评价：{d.label(L.RATINGS, 'rating') or '—'}",
     "RatingExpired": lambda d: f"评价期{d.text('ended')}届满，信访人未评价",
@@ -197,7 +205,9 @@ SENTENCES: dict[str, _Sentence] = {
     "EscalationRoleUnresolved": lambda d: (
         f"{d.clock()}升级对象{d.label(L.ROLES, 'role')}缺位" + d.then("reason", "（")
         + ("）" if d.has("reason") else "") + f"，改送{d.label(L.ROLES, 'went_to')}"),
-    "CompletionReported": lambda d: f"{d.clock()}完成任务报告" + d.then("summary"),
+    "CompletionReported": lambda d: (f"{d.clock()}完成任务报告"
+                                     + (f"（应{d.person('requested_by')}要求）"
+                                        if d.has("requested_by") else "") + d.then("summary")),
     "RungFailed": lambda d: _join(
         f"{d.clock()}的提醒未能发出（第{d.text('attempt') or 1}次）" + d.then("reason"),
         f"{d.when('retry_at')}重试" if d.has("retry_at") else ""),

@@ -35,6 +35,9 @@ class Relation(enum.Enum):
     REVIEWER = "reviewer"            # the level above the handling unit (复查)
     RE_REVIEWER = "re_reviewer"      # the level above that (复核)
     TOP = "top"                      # the mine head or party secretary an escalation reached
+    # Whom a handler's extension request (申请延期) waits for: the unit's head or those
+    # above, as the policy says, named when it was asked.
+    APPROVER = "approver"
     # The petitioner themself, signed in at the public door with the mobile number the case
     # holds (``domain.door``): never a person of the org chart.
     PETITIONER = "petitioner"
@@ -66,6 +69,11 @@ PERMITTED: dict[Act | FileAct, frozenset[Relation]] = {
     Act.PAUSE: _HANDLERS | {R.REVIEWER, R.RE_REVIEWER},
     Act.RESUME: _HANDLERS | {R.REVIEWER, R.RE_REVIEWER},
     Act.EXTEND: _HANDLERS,
+    Act.REQUEST_EXTENSION: frozenset({R.RESPONDER, R.OWNING_LEADER}),
+    Act.APPROVE_EXTENSION: frozenset({R.APPROVER}),
+    Act.REFUSE_EXTENSION: frozenset({R.APPROVER}),
+    Act.REQUEST_REPORT: frozenset({R.UNIT_HEAD, R.UNIT_LEADER, R.OWNING_LEADER, R.TOP,
+                                   R.OFFICE_HEAD}),
     Act.REPORT: frozenset({R.RESPONDER, R.UNIT_HEAD, R.OWNING_LEADER}),
     Act.CLOSE: _HANDLERS,
     Act.RATE: _OWN,
@@ -83,6 +91,10 @@ PERMITTED: dict[Act | FileAct, frozenset[Relation]] = {
     FileAct.ATTACH: _CHAIN_RELATIONS | {R.OFFICE_STAFF, R.PETITIONER},
     FileAct.WITHDRAW_FILE: frozenset({R.OFFICE_HEAD}),
 }
+
+# The acts that ask someone for something, and what waits once asked (``Case.pending``).
+_WAITS: dict[Act | FileAct, str] = {Act.REQUEST_EXTENSION: "extension",
+                                    Act.REQUEST_REPORT: "report"}
 
 
 def reviewers(org: OrgChart, case: Case) -> frozenset[str]:
@@ -130,6 +142,8 @@ def relations(org: OrgChart, case: Case, person: str) -> frozenset[Relation]:
         held.add(R.REVIEWER)
     if person in re_reviewers(org, case):
         held.add(R.RE_REVIEWER)
+    if person in case.pending.get("extension", {}).get("approvers", "").split(","):
+        held.add(R.APPROVER)
     return frozenset(held)
 
 
@@ -153,6 +167,10 @@ def check(org: OrgChart, case: Case, person: str, act: Act | FileAct) -> Permiss
     bar = barred_person(org, case.petition, person, case.recused)
     if bar is not None:
         raise NotPermitted(case.ref, f"'{person}' may not act on it ({bar.reason})")
+    asked = case.pending.get(_WAITS.get(act, ""))  # asked already: it waits for its answer
+    if asked:
+        raise NotPermitted(case.ref, f"'{asked['by']}' asked on {asked['at'][:10]}: it waits "
+                           "for its answer")
     may = PERMITTED[act] & relations(org, case, person)
     if not may:
         raise NotPermitted(case.ref, f"'{person}' may not '{act.command}' it: only its "

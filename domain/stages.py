@@ -44,6 +44,9 @@ class Action(enum.Enum):
     PAUSE_CLOCK = "pause_clock"
     RESUME_CLOCK = "resume_clock"
     EXTEND = "extend"
+    REQUEST_EXTENSION = "request_extension"  # a handler asks the approver for more time
+    ANSWER_EXTENSION = "answer_extension"    # ... who approves or refuses it
+    REQUEST_REPORT = "request_report"        # a leader asks the handler for a report
     DECIDE = "decide"
     RATE = "rate"
     EXPIRE_RATING = "expire_rating"
@@ -90,6 +93,9 @@ TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
     **{(s, A.REPORT_COMPLETION): s for s in _TIMED},
     (S.LEADER_PENDING, A.EXTEND): S.LEADER_PENDING,
     (S.HANDLING, A.EXTEND): S.HANDLING,
+    **{(s, a): s for s in (S.LEADER_PENDING, S.HANDLING)
+       for a in (A.REQUEST_EXTENSION, A.ANSWER_EXTENSION)},
+    **{(s, A.REQUEST_REPORT): s for s in _TIMED},
     (S.HANDLING, A.DECIDE): S.DECIDED,
     (S.DECIDED, A.RATE): S.RATED,
     (S.DECIDED, A.EXPIRE_RATING): S.RATED,

@@ -36,7 +36,7 @@ class StepInput(RunInput):
     resolution: Literal["resolved", "explained", "assisted"] | None = Field(
         None, description="close: 三个到位 - resolved / explained / assisted")
     rating: Literal["satisfied", "basically", "not_satisfied"] | None = None
-    days: int | None = Field(None, ge=1, description="extend: calendar days")
+    days: int | None = Field(None, ge=1, description="extend / request_extension: calendar days")
     approver: str | None = Field(None, description="extend: who approved it")
     pause_reason: Literal["hearing", "awaiting_materials", "appraisal"] | None = None
     unit: str | None = Field(None, description="assign: the unit to hand it to (分办)")

@@ -215,7 +215,7 @@ def daily_checks() -> dict[str, int]:
         log.warning("audit check: %s", d.audit.note)
     return {"chains_checked": d.chains_checked, "broken_chains": len(d.breaks),
             "overdue_deadlines": d.overdue_deadlines, "dead_letters": d.dead_letters,
-            "rescheduled": d.rescheduled,
+            "rescheduled": d.rescheduled, "forgotten_logins": d.forgotten_logins,
             "audit_rows_read": d.audit.rows_read if d.audit else 0,
             "audit_full_check": int(d.audit.full) if d.audit else 1}
 

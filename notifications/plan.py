@@ -76,7 +76,15 @@ def messages_for(event: DomainEvent) -> list[Message]:
         return notice("decline_notice")
     if t is E.DEADLINE_EXTENDED:
         return (notice("extension_notice") + msg("extension", event.actor)
-                + msg("extension", d.get("approver")))
+                + msg("extension", d.get("approver")) + msg("extension", d.get("requested_by")))
+    if t is E.EXTENSION_REQUESTED:  # the approvers, each with the case page's two taps
+        return [m for p in d.get("approvers") or () for m in msg("extension_request", p)]
+    if t is E.EXTENSION_REFUSED:
+        return msg("extension_refused", d.get("requested_by"))
+    if t is E.REPORT_REQUESTED:
+        return [m for p in d.get("to") or () for m in msg("report_request", p)]
+    if t is E.COMPLETION_REPORTED:  # back to the leader who asked for it
+        return msg("report_filed", d.get("requested_by"))
     if t in (E.DECISION_ISSUED, E.REVIEW_DECIDED, E.RE_REVIEW_DECIDED):
         return notice("decision_notice") + msg("rating_request", PETITIONER)
     if t is E.DUE_DATE_REVISED:

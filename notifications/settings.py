@@ -30,7 +30,8 @@ ROBOT_KINDS = ("wecom", "dingtalk")
 STAFF_KINDS = ("assignment", "reminder", "warning", "breach", "escalation", "extension",
                "leader_request", "due_revised", "digest", "dead_letter", "alert",
                "reception_notice", "reception_reminder", "zero_report_missing",
-               "zero_report_overdue", "signal_digest")
+               "zero_report_overdue", "signal_digest", "extension_request",
+               "extension_refused", "report_request", "report_filed")
 EMAIL = "email"
 # Never through a group robot: a digest lists many cases (not each member may see each), a
 # dead letter is about a delivery that failed (perhaps the robot's own).

@@ -338,6 +338,15 @@ def _apply(app: App, uow: UnitOfWork, case: Case, r: ActRequest,
         case.extend(Period(days, Unit.DAYS), reason=r.reason,
                     approver=_need(r.approver, case, "the approver"), actor=who, now=now,
                     rules=rules)
+    elif a is Act.REQUEST_EXTENSION:
+        days = int(_need(r.days, case, "the extension in days"))
+        case.request_extension(Period(days, Unit.DAYS), reason=r.reason, actor=who, now=now,
+                               rules=rules)
+    elif a in (Act.APPROVE_EXTENSION, Act.REFUSE_EXTENSION):
+        case.answer_extension(a is Act.APPROVE_EXTENSION, actor=who, now=now, rules=rules,
+                              reason=r.reason)
+    elif a is Act.REQUEST_REPORT:
+        case.request_report(actor=who, now=now, rules=rules, note=r.reason)
     elif a in (Act.CLOSE, Act.DECIDE_REVIEW, Act.DECIDE_RE_REVIEW):
         outcome = _enum(Outcome, r.outcome, case, "the outcome")
         resolution = _enum(Resolution, r.resolution, case, "the class (三个到位)") \

@@ -16,9 +16,13 @@ until an admin unlocks it (``petitions user unlock``) or sets a new password.
 
 Ids that are nobody's get a row of their own and the same treatment, and a dummy argon2
 verify (``users._NOBODY``): an outsider learns nothing from the answer, its time, the
-throttle or the lock. The price: anyone may hold a colleague's login back for the current
-hold (a minute at most) by guessing, and lock it with 100 guesses — about an hour and a
-half of steady guessing, which the alert tells the office of.
+throttle or the lock. So that ids tried once do not pile up, the daily checks forget every
+row — anyone's or nobody's alike — left alone for ``FORGET_AFTER`` and not locked
+(``forget_idle``): a count of wrong passwords that stopped a month ago starts again.
+
+The price: anyone may hold a colleague's login back for the current hold (a minute at most)
+by guessing, and lock it with 100 guesses — about an hour and a half of steady guessing,
+which the alert tells the office of.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ FREE_TRIES = 5    # wrong passwords judged with no hold (typing mistakes)
 MAX_HOLD = 60.0   # seconds: the longest hold between two judged attempts
 LOCK_AFTER = 100  # wrong passwords in a row that lock the account
 ACCOUNT_CHARS = 64
+FORGET_AFTER = dt.timedelta(days=30)  # an unlocked throttle row idle this long is dropped
 log = logging.getLogger("petitions.access")
 
 
@@ -113,6 +118,15 @@ def judged(app: App, account: str, person: str | None, ok: bool, turn: Turn, *,
             if locked == now:
                 _lock(app, uow, person, failed, now)
         uow.commit()
+
+
+def forget_idle(app: App) -> int:
+    """Drop the throttle rows idle for ``FORGET_AFTER`` and not locked (see the module):
+    how many."""
+    with app.uow() as uow:
+        gone = uow.access.forget_throttles(app.clock.now() - FORGET_AFTER)
+        uow.commit()
+    return gone
 
 
 def _lock(app: App, uow: UnitOfWork, person: str, failed: int, now: dt.datetime) -> None:

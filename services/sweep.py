@@ -19,6 +19,7 @@ from domain.deadlines import standing
 from domain.escalation import DueRung
 from domain.instants import format_local
 from domain.stages import Stage
+from services import login_gate
 from services.alerts import raise_alarm
 from services.bootstrap import App
 from services.cases import commit, queue_events
@@ -280,6 +281,7 @@ class DailyChecks:
     dead_letters: int
     rescheduled: int
     audit: AuditCheck | None = None  # how the chains were checked (rows read, checkpoints)
+    forgotten_logins: int = 0  # idle login throttle rows dropped (``login_gate.forget_idle``)
 
 
 def daily_checks(app: App, *, key: bytes | None = None) -> DailyChecks:
@@ -299,4 +301,5 @@ def daily_checks(app: App, *, key: bytes | None = None) -> DailyChecks:
                       for c in uow.find_cases(due_before=now))
         dead = uow.outbox_counts().get("dead", 0)
         uow.commit()  # the checkpoint
-    return DailyChecks(audit.checked, audit.breaks, overdue, dead, rescheduled, audit)
+    return DailyChecks(audit.checked, audit.breaks, overdue, dead, rescheduled, audit,
+                       login_gate.forget_idle(app))

@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from domain.errors import ConfigError, NotPermitted, RuleViolation
 from domain.events import DomainEvent
 from domain.events import EventType as E
+from domain.instants import format_local
 from domain.text import check_text
 from services.bootstrap import App
 from services.login_gate import account_of, cleared, judged, take_turn
@@ -165,3 +166,21 @@ def token_rows(app: App) -> list[dict[str, str | None]]:
         rows = uow.access.tokens()
     return [{"name": t.name, "acts_as": t.person_id, "created_at": t.created_at.isoformat(),
              "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None} for t in rows]
+
+
+def login_rows(app: App) -> list[dict[str, str | int | None]]:
+    """Everyone who has a password: when it was set, their wrong passwords in a row and the
+    last one, and whether the login is locked (``login_gate``) — what an office admin
+    reads before ``petitions user unlock``."""
+    with app.uow() as uow:
+        rows, locked = uow.access.users(), uow.access.locked()
+    out: list[dict[str, str | int | None]] = []
+    for u in rows:
+        who = app.person(u.person_id)
+        out.append({"person": u.person_id, "name": who.name if who else "（已不在组织架构中）",
+                    "password_set": format_local(u.updated_at),
+                    "wrong_in_a_row": u.failed_logins,
+                    "last_wrong": format_local(u.last_failed_at) if u.last_failed_at else None,
+                    "locked_since": (format_local(locked[u.person_id])
+                                     if u.person_id in locked else None)})
+    return out

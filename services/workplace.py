@@ -26,6 +26,8 @@ from domain.events import EventType as E
 from domain.instants import format_duration, format_local
 from domain.labels import DEADLINE_KINDS, MESSAGE_KINDS, RUNG_LEVELS, duration, label
 from domain.offices import check_in, sight_in
+from domain.periods import Period
+from domain.periods import Unit as PeriodUnit
 from domain.permissions import Relation, Sight, relations
 from services.bootstrap import App
 from services.naming import OfficeNames
@@ -182,6 +184,8 @@ class CaseView:
     acts: list[Act]
     triage: str | None
     reasons: list[str]
+    # What waits on someone: an extension asked (申请延期), a report asked (要求报告).
+    waiting: list[str] = field(default_factory=list)
 
 
 def case_view(app: App, ref: str, person: str) -> CaseView:
@@ -246,7 +250,26 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
                     petition, deadlines,
                     event_rows(audit, restricted=seen < Sight.FULL, names=names), acts,
                     case.triage,
-                    reasons)
+                    reasons, waiting(case, names, full=seen is Sight.FULL))
+
+
+def waiting(case: Case, names: OfficeNames, *, full: bool) -> list[str]:
+    """The requests that wait on someone, as sentences; their reasons for who sees the
+    case's material (``full``) only."""
+    out = []
+    ext = case.pending.get("extension")
+    if ext:
+        period = Period(int(ext["amount"]), PeriodUnit(ext["unit"]))
+        approvers = "、".join(names.person(p) for p in ext.get("approvers", "").split(",") if p)
+        out.append(f"{names.person(ext['by'])}于{format_local(dt.datetime.fromisoformat(ext['at']))}"
+                   f"申请延期{period}" + (f"（理由：{ext['reason']}）" if full else "")
+                   + f"，待{approvers or '审批人'}审批")
+    rep = case.pending.get("report")
+    if rep:
+        out.append(f"{names.person(rep['by'])}于{format_local(dt.datetime.fromisoformat(rep['at']))}"
+                   "要求报告办理情况" + (f"：{rep['note']}" if full and rep.get("note") else "")
+                   + "，待承办人提交完成任务报告")
+    return out
 
 
 @dataclass(frozen=True)

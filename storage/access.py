@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.tables import api_tokens, login_throttle, users
@@ -58,6 +58,9 @@ class AccessStore(Protocol):
         attempt on it waits (``SELECT ... FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE``)."""
 
     def set_throttle(self, row: ThrottleRow) -> None: ...
+    def forget_throttles(self, idle_before: dt.datetime) -> int: ...
+    def locked(self) -> dict[str, dt.datetime]: ...
+    def users(self) -> list[UserRow]: ...
     def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None: ...
     def token(self, name: str) -> TokenRow | None: ...
     def tokens(self) -> list[TokenRow]: ...
@@ -107,6 +110,21 @@ class SqlAccess:
             login_throttle.c.account == row.account).values(
             failures=row.failures, next_allowed_at=row.next_allowed_at,
             locked_at=row.locked_at))
+
+    def forget_throttles(self, idle_before: dt.datetime) -> int:
+        t = login_throttle
+        done = self.conn.execute(delete(t).where(t.c.locked_at.is_(None),
+                                                 t.c.next_allowed_at < idle_before))
+        return int(done.rowcount or 0)
+
+    def locked(self) -> dict[str, dt.datetime]:
+        t = login_throttle
+        return {r.account: r.locked_at for r in self.conn.execute(
+            select(t.c.account, t.c.locked_at).where(t.c.locked_at.is_not(None)))}
+
+    def users(self) -> list[UserRow]:
+        return [UserRow(**r._mapping) for r in self.conn.execute(
+            select(users).order_by(users.c.person_id))]
 
     def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None:
         self.conn.execute(insert(api_tokens).values(name=name, person_id=person_id,
@@ -167,6 +185,19 @@ class MemoryAccess:
 
     def set_throttle(self, row: ThrottleRow) -> None:
         self.data.throttle[row.account] = row
+
+    def forget_throttles(self, idle_before: dt.datetime) -> int:
+        idle = [k for k, r in self.data.throttle.items()
+                if r.locked_at is None and r.next_allowed_at < idle_before]
+        for k in idle:
+            del self.data.throttle[k]
+        return len(idle)
+
+    def locked(self) -> dict[str, dt.datetime]:
+        return {k: r.locked_at for k, r in self.data.throttle.items() if r.locked_at}
+
+    def users(self) -> list[UserRow]:
+        return [self.data.users[k] for k in sorted(self.data.users)]
 
     def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None:
         if name in self.data.tokens:

@@ -86,6 +86,7 @@ def to_row(case: Case) -> dict[str, Any]:
         "known_due": case.known_due,
         "triage": case.triage,
         "links": case.links,
+        "pending": case.pending,
     }
     row: dict[str, Any] = {
         "id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
@@ -153,7 +154,8 @@ def from_row(row: Any) -> Case:
                 rung_failures={k: (int(n), _at(at))
                                for k, (n, at) in (b.get("rung_failures") or {}).items()},
                 known_due=b.get("known_due") or {}, triage=b.get("triage"),
-                office=row.office, links=b.get("links") or {})
+                office=row.office, links=b.get("links") or {},
+                pending=b.get("pending") or {})
 
 
 def _at(value: str) -> dt.datetime:

@@ -69,3 +69,60 @@ def test_no_confirmation_page_for_an_act_one_may_not_take_or_a_case_one_may_not_
     accused = login(web, "zhang.hua")
     nothing = accused.get("/cases/XF-404/confirm/ack")
     assert nothing.status_code == 404 and "XF-404" in nothing.text
+
+
+def test_an_approver_approves_an_extension_asked_in_two_taps(site):  # noqa: F811
+    """The handler asks (申请延期); the unit's head opens the case, sees what is asked and
+    why, and approves in two taps; the extension is the one asked, approved by them."""
+    app, _, web = site
+    from services import users
+
+    users.set_password(app, "wang.fang", PASSWORD, actor="test")
+    case_id = leader_pending(app)
+    cases.act(app, case_id, ActRequest(Act.LEADER_ACCEPT, "zhao.gang"))
+    cases.act(app, case_id, ActRequest(Act.REQUEST_EXTENSION, "lin.na", days=15,
+                                       reason="需调取三年考勤记录"))
+    handler = login(web, "lin.na")  # the asker is not offered the answer
+    assert handler.get("/cases/XF-1/confirm/approve_extension").status_code == 404
+    head = login(web, "wang.fang")
+    page = head.get("/cases/XF-1").text
+    assert 'href="/cases/XF-1/confirm/approve_extension"' in page
+    assert "申请延期15日（理由：需调取三年考勤记录）" in page  # what the two taps approve
+    confirm = head.get("/cases/XF-1/confirm/approve_extension")
+    assert confirm.status_code == 200 and "需调取三年考勤记录" in confirm.text
+    taken = head.post("/cases/XF-1/act", data={"act": "approve_extension",
+                                               "csrf": csrf_of(confirm.text)})
+    assert taken.status_code == 303
+    with app.uow() as uow:
+        last = uow.events_of(case_id)[-1]
+    assert (last.type, last.actor, last.data["by"], last.data["requested_by"]) == (
+        "DeadlineExtended", "wang.fang", "15日", "lin.na")
+    assert str(last.data.get("via", "")).startswith("web:")
+    assert "confirm/approve_extension" not in head.get("/cases/XF-1").text
+    again = head.post("/cases/XF-1/act", data={"act": "approve_extension",  # a second tap
+                                               "csrf": csrf_of(confirm.text)})
+    assert again.status_code in (303, 403, 404)
+    with app.uow() as uow:
+        assert [e.type for e in uow.events_of(case_id)].count("DeadlineExtended") == 1
+
+
+def test_a_leader_asks_for_a_report_in_two_taps_and_it_reaches_the_handler(site):  # noqa: F811
+    app, _, web = site
+    from services import users
+
+    users.set_password(app, "zhao.gang", PASSWORD, actor="test")
+    case_id = leader_pending(app)
+    leader = login(web, "zhao.gang")
+    confirm = leader.get("/cases/XF-1/confirm/request_report")
+    assert confirm.status_code == 200
+    leader.post("/cases/XF-1/act", data={"act": "request_report",
+                                         "csrf": csrf_of(confirm.text)})
+    with app.uow() as uow:
+        last = uow.events_of(case_id)[-1]
+        queued = {(m.kind, m.recipient) for m in uow.messages(limit=100)}
+    assert (last.type, last.actor, last.data["to"]) == ("ReportRequested", "zhao.gang",
+                                                         ["lin.na"])
+    assert ("report_request", "lin.na") in queued
+    handler = login(web, "lin.na")
+    assert "要求报告办理情况，待承办人提交完成任务报告" in handler.get("/cases/XF-1").text
+    assert handler.get("/cases/XF-1/confirm/request_report").status_code == 404

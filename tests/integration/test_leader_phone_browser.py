@@ -1,11 +1,15 @@
-"""Issue 28's leader on a phone (Chromium emulating a 390x844 phone, through Selenium): the
-owning leader's request comes through the 企业微信 group robot's stand-in (a local HTTP
-server) with a link to the case; the leader opens it, logs in, and accepts ownership with
-two taps — the case page's button and the confirmation's. No page scrolls sideways.
-Screenshots: ``artifacts/screenshots/leader-phone-*.png``."""
+"""Issue 28's leaders on a phone (Chromium emulating a 390x844 phone, through Selenium). The
+owning leader lets the acceptance limit pass; the sweep fires its rungs, and the 企业微信
+group robot's stand-in (a local HTTP server) carries the breach to the mine head and the
+reminder to the leader, each with a link to the case. The mine head opens the escalation's
+link, logs in and asks for a report in two taps — the case page's button and the
+confirmation's; the leader opens theirs and accepts ownership in two taps; asked for an
+extension, the leader approves it in two taps from the robot's next message. No page
+scrolls sideways. Screenshots: ``artifacts/screenshots/leader-phone-*.png``."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +35,9 @@ from tests.integration.test_robots import _with_robot
 
 PASSWORD = "leader-2026-phone"
 PHONE = {"width": 390, "height": 844, "pixelRatio": 3}
-ROBOT = RobotSettings("hr-leaders", "wecom", "env:TEST_WECOM_URL", ("zhao.gang",))
+ROBOT = RobotSettings("hr-leaders", "wecom", "env:TEST_WECOM_URL", ("zhao.gang", "gao.jian"))
+KINDS = ("leader_request", "reminder", "breach", "escalation", "extension_request",
+         "report_request")
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +59,15 @@ def served(office, tmp_path: Path, httpserver, monkeypatch) -> Iterator[tuple[An
     upgrade(engine)
     app = sql_app(Settings(home=tmp_path, config_dir=SAMPLE_OFFICE, web_base_url=address),
                   office, FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine)
-    app = _with_robot(app, ROBOT, kinds=("leader_request",),
-                      mobiles={"zhao.gang": "13900000003"})
-    users.set_password(app, "zhao.gang", PASSWORD, actor="test")
+    app = _with_robot(app, ROBOT, kinds=KINDS,
+                      mobiles={"zhao.gang": "13900000003", "gao.jian": "13900000001"})
+    people = dict(app.office.org.people)  # the mine head's own channel (a robot of the
+    people["gao.jian"] = dataclasses.replace(people["gao.jian"], channels=())  # sample's)
+    app = dataclasses.replace(app, office=dataclasses.replace(
+        app.office, org=dataclasses.replace(app.office.org, people=people)),
+        installation=None, _rules={})
+    for who in ("zhao.gang", "gao.jian"):
+        users.set_password(app, who, PASSWORD, actor="test")
     try:
         with serving(app, port):
             yield app, address
@@ -72,49 +84,94 @@ def phone_shot(d: Any, name: str) -> None:
     d.save_screenshot(str(SHOTS / f"leader-phone-{name}.png"))
 
 
-def test_the_leader_opens_the_robots_link_and_accepts_in_two_taps(served, phone, httpserver):
-    from selenium.webdriver.common.by import By
-
-    app, address = served
-    httpserver.expect_request("/cgi-bin/webhook/send").respond_with_json({"errcode": 0})
-    leader_pending(app)
+def _posted(app: Any, httpserver: Any) -> list[str]:
+    """What the robot stand-in has received so far, after delivering what is queued."""
     deliver(app, EmlTransport(Path(app.settings.home) / "eml"))
-    posted = [r.get_json()["text"]["content"] for r, _ in httpserver.log]
-    to_leader = [c for c in posted if "赵刚" in c]
-    assert len(to_leader) == 1, posted
-    link = re.search(r"http://\S+/cases/\S+", to_leader[0])
-    assert link and link.group(0) == f"{address}/cases/XF-1"
+    return [r.get_json()["text"]["content"] for r, _ in httpserver.log]
 
-    d = phone
+
+def _link(posted: list[str], title: str, to: str) -> str:
+    """The one case link in the robot's post titled ``title`` to ``to`` (a name)."""
+    found = [c for c in posted if c.startswith(f"【{title}】{to}\n")]
+    assert len(found) == 1, posted
+    link = re.search(r"http://\S+/cases/\S+", found[0])
+    assert link, found[0]
+    return link.group(0)
+
+
+def _login_at(d: Any, link: str, who: str, shot: str) -> None:
     d.delete_all_cookies()
-    d.get(link.group(0))  # the tap on the link in the group chat
-    _by_id(d, "person_id").send_keys("zhao.gang")
+    d.get(link)  # the tap on the link in the group chat
+    _by_id(d, "person_id").send_keys(who)
     _by_id(d, "password").send_keys(PASSWORD)
     no_sideways_scroll(d)
-    phone_shot(d, "1-login")
+    phone_shot(d, shot)
     _by_id(d, "login").click()
-    button = _by_id(d, "quick-leader_accept")
+
+
+def _two_taps(d: Any, address: str, act: str, label: str, shot: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    button = _by_id(d, f"quick-{act}")
     assert d.current_url == f"{address}/cases/XF-1"
     top = d.execute_script("return arguments[0].getBoundingClientRect()", button)
     assert top["bottom"] <= PHONE["height"] and top["height"] >= 44  # in sight, thumb-sized
     no_sideways_scroll(d)
-    phone_shot(d, "2-case")
+    phone_shot(d, f"{shot}-case")
     button.click()  # tap 1
-    confirm = _by_id(d, "confirm-leader_accept")
+    confirm = _by_id(d, f"confirm-{act}")
     no_sideways_scroll(d)
-    phone_shot(d, "3-confirm")
+    phone_shot(d, f"{shot}-confirm")
     confirm.click()  # tap 2
     flash = _wait(d, "the act done", lambda d: (d.find_elements(By.ID, "flash") or [None])[0])
-    assert "领导接案已办理" in flash.text
-    assert not d.find_elements(By.ID, "quick-leader_accept")
+    assert f"{label}已办理" in flash.text
+    assert not d.find_elements(By.ID, f"quick-{act}")
     no_sideways_scroll(d)
-    phone_shot(d, "4-accepted")
+    phone_shot(d, f"{shot}-done")
+
+
+def _last(app: Any) -> Any:
+    with app.uow() as uow:
+        return uow.events_of(uow.cases.get("XF-1", lock=False).id)[-1]
+
+
+def test_leaders_follow_the_robots_links_and_act_in_two_taps(served, phone, httpserver):
+    from services import cases
+    from services.cases import Act, ActRequest
+    from services.sweep import sweep
+
+    app, address = served
+    httpserver.expect_request("/cgi-bin/webhook/send").respond_with_json({"errcode": 0})
+    case_id = leader_pending(app)
+    app.clock.advance(days=5)  # the leader's acceptance limit (one working day) passes
+    assert sweep(app, sweeper="test").fired
+    posted = _posted(app, httpserver)
+    escalation = _link(posted, "信访期限已超期", "高建")
+    assert escalation == f"{address}/cases/XF-1"
+
+    d = phone
+    _login_at(d, escalation, "gao.jian", "1-login")
+    _two_taps(d, address, "request_report", "要求报告办理情况", "2-report")
+    last = _last(app)
+    assert (last.type, last.actor) == ("ReportRequested", "gao.jian")
+    assert str(last.data.get("via", "")).startswith("web:")
+
+    posted = _posted(app, httpserver)
+    _login_at(d, _link(posted, "信访期限提醒", "赵刚"), "zhao.gang", "3-login")
+    _two_taps(d, address, "leader_accept", "领导接案", "4-accept")
+    assert (_last(app).type, _last(app).actor) == ("LeaderAccepted", "zhao.gang")
+    assert _link(_posted(app, httpserver), "领导要求报告办理情况", "赵刚")  # asked too
+
+    cases.act(app, case_id, ActRequest(Act.REQUEST_EXTENSION, "lin.na", days=20,
+                                       reason="需调取三年考勤记录"))
+    _login_at(d, _link(_posted(app, httpserver), "延期申请待审批", "赵刚"), "zhao.gang",
+              "5-login")
+    _two_taps(d, address, "approve_extension", "批准延期", "6-extension")
+    last = _last(app)
+    assert (last.type, last.actor, last.data["requested_by"]) == (
+        "DeadlineExtended", "zhao.gang", "lin.na")
     for page in ("/", "/leader", "/search?q=XF-1", "/reception", "/signals"):
         d.get(f"{address}{page}")
         _by_id(d, "me")
         no_sideways_scroll(d)
-    phone_shot(d, "5-signals")
-    with app.uow() as uow:
-        last = uow.events_of(uow.cases.get("XF-1", lock=False).id)[-1]
-    assert (last.type, last.actor) == ("LeaderAccepted", "zhao.gang")
-    assert str(last.data.get("via", "")).startswith("web:")
+    phone_shot(d, "7-signals")

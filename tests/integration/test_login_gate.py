@@ -144,3 +144,29 @@ def test_a_new_password_ends_a_lock(door):
     assert users.log_in(app, "lin.na", PASSWORD, via="test").locked
     users.set_password(app, "lin.na", "another-horse-8", actor="cli:admin")
     assert users.log_in(app, "lin.na", "another-horse-8", via="test").person == "lin.na"
+
+
+def test_idle_rows_are_forgotten_alike_and_a_lock_stays_and_an_admin_sees_it(door):
+    """Ids tried once do not pile up: the daily checks drop every throttle row idle for a
+    month and not locked, anyone's or nobody's alike; a lock stays until unlocked. An admin
+    reads who is locked or being guessed at (``petitions user list``)."""
+    from services.sweep import daily_checks
+
+    app, clock = door
+    users.set_password(app, "zheng.tao", PASSWORD, actor="test")
+    for _ in range(login_gate.LOCK_AFTER):
+        clock.advance(seconds=login_gate.MAX_HOLD)
+        users.log_in(app, "lin.na", WRONG, via="test")
+    for who in ("zheng.tao", "nobody.here", "nobody.else"):
+        users.log_in(app, who, WRONG, via="test")
+    listed = {r["person"]: r for r in users.login_rows(app)}
+    assert listed["lin.na"]["wrong_in_a_row"] == login_gate.LOCK_AFTER
+    assert listed["lin.na"]["locked_since"] and listed["zheng.tao"]["locked_since"] is None
+    assert listed["zheng.tao"]["wrong_in_a_row"] == 1 and listed["zheng.tao"]["last_wrong"]
+    assert set(listed) == {"lin.na", "zheng.tao"}  # never an id nobody has
+    clock.advance(days=29)
+    assert daily_checks(app, key=b"k").forgotten_logins == 0
+    clock.advance(days=2)
+    assert daily_checks(app, key=b"k").forgotten_logins == 3  # zheng.tao's and the two
+    assert users.log_in(app, "lin.na", PASSWORD, via="test").locked
+    assert failures(app, "nobody.here") == 0  # a fresh row, as for a new id
