@@ -71,9 +71,13 @@ def leader_accept_cmd(ref: Ref, actor: Actor) -> None:
 
 @reports_errors
 def extend_cmd(ref: Ref, actor: Actor, days: Annotated[int, typer.Option()],
-               approver: Annotated[str, typer.Option()], reason: Reason = "") -> None:
-    """Extend the handling limit once (第三十四条), with reason and approver."""
-    run_act(ref, ActRequest(Act.EXTEND, actor, reason=reason, days=days, approver=approver))
+               reason: Reason = "", approver: Annotated[str, typer.Option(
+                   help="Must be --actor: only the approver records an approval.")] = ""
+               ) -> None:
+    """Extend the handling limit once (第三十四条), with its reason, as its approver (the
+    unit's head or above); anyone else asks with request-extension."""
+    run_act(ref, ActRequest(Act.EXTEND, actor, reason=reason, days=days,
+                            approver=approver or None))
 
 
 @reports_errors

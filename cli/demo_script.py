@@ -136,9 +136,8 @@ COUNTER: tuple[Moment, ...] = (
     Moment(35, "09:00", "half the 60 days gone: reminders to the first responders"),
     Moment(45, "09:00", "the review is half-way"),
     Moment(50, "10:00", "延期: the group case needs a survey; its unit head approves 30 more days",
-           acts=(Do("group", Act.EXTEND, fields={
-               "days": 30, "approver": "@head",
-               "reason": "需委托第三方鉴定房屋开裂与采动的关系"}),)),
+           acts=(Do("group", Act.EXTEND, "@head", fields={
+               "days": 30, "reason": "需委托第三方鉴定房屋开裂与采动的关系"}),)),
     Moment(55, "16:00", "完成任务报告: the review's handler reports back",
            acts=(Do("wage", Act.REPORT, fields={"summary": "已复核夜班考勤，津贴差额属实"}),)),
     Moment(56, "10:00", "80 %: warnings to the unit heads; 复查意见: the review finds for "

@@ -199,9 +199,10 @@ class Case(Linked):
             raise RuleViolation(self.ref, f"a completion report is filed by the case's "
                                 f"handler ({', '.join(sorted(handlers))}), not '{actor}'")
         self.reports.append(CompletionReport(c.key, actor, as_utc(now), text))
-        asked = self.pending.pop("report", None)
+        asked = self.pending.pop("report", None)  # the report asked for: sent back to the asker
+        back = asked["by"] if asked and asked["by"] != actor else None
         self._record(target, EventType.COMPLETION_REPORTED, actor, now, clock=c.key,
-                     summary=text, **({"requested_by": asked["by"]} if asked else {}))
+                     summary=text, **({"requested_by": back} if back else {}))
 
     def request_report(self, *, actor: str, now: dt.datetime, rules: CaseRules,
                        note: str = "") -> None:
@@ -220,7 +221,7 @@ class Case(Linked):
             raise RuleViolation(self.ref, f"a report asked by '{self.pending['report']['by']}' "
                                 "waits for the handler")
         self.pending["report"] = {"by": actor, "at": as_utc(now).isoformat(),
-                                  "note": (note or "").strip()}
+                                  "note": (note or "").strip(), "clock": c.key}
         self._record(target, EventType.REPORT_REQUESTED, actor, now, clock=c.key, to=to,
                      **({"note": note.strip()} if note and note.strip() else {}))
 

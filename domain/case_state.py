@@ -134,6 +134,24 @@ class CaseState:
                 **data: object) -> None:
         self._stage = target  # the one place a stage is set; ``target`` came from the table
         self.events.append(DomainEvent(type, self.id, actor, as_utc(now), target.value, data))
+        self._settle_pending(type, data)
+
+    def _settle_pending(self, type: EventType, data: dict[str, object]) -> None:
+        """Drop what was asked and can no longer be answered: an extension once the case
+        left the stages it is asked in, its limit passed, or its asker no longer handles
+        the case; a report once its task's clock stopped or its asker was recused."""
+        ext = self.pending.get("extension")
+        if ext and (self._stage not in (Stage.LEADER_PENDING, Stage.HANDLING)
+                    or ext["by"] not in (self.responder, self.leader)
+                    or ext["by"] in self.recused
+                    or (type is EventType.DEADLINE_BREACHED
+                        and data.get("clock") == ext.get("clock"))):
+            del self.pending["extension"]
+        rep = self.pending.get("report")
+        if rep:
+            c = self.clocks.get(rep.get("clock", ""))
+            if c is None or not c.is_open or rep["by"] in self.recused:
+                del self.pending["report"]
 
     def attribute(self, since: int, **facts: str) -> None:
         """Add how a change came to the events it recorded (those from index ``since``):

@@ -128,10 +128,15 @@ class ClockBook(CaseState):
     def extend(self, period: Period, *, reason: str, approver: str, actor: str,
                now: dt.datetime, rules: CaseRules, requested_by: str = "") -> None:
         """Extend the handling limit once, within the policy's maximum, approved by the head
-        of the unit or someone above (第三十四条); the petitioner is told why. A request
-        waiting for approval is answered by it."""
+        of the unit or someone above (第三十四条); the petitioner is told why. The approver
+        extends it (anyone else asks: ``request_extension``); a request waiting for approval
+        is answered by it."""
         target = self._target(Action.EXTEND)
         c, view = self._extensible(period, reason, now, rules)
+        if approver != actor:  # an approval only its approver records
+            raise ExtensionRefused(self.ref, f"'{actor}' may not record an approval by "
+                                   f"'{approver}': ask for it (申请延期, request-extension), "
+                                   "or the approver extends it")
         allowed = self._approvers(rules.policy.extension.approver_role, rules.org)
         if approver not in allowed:
             raise ExtensionRefused(self.ref, f"'{approver}' may not approve: an extension is "
@@ -178,23 +183,37 @@ class ClockBook(CaseState):
         """申请延期: a handler asks for ``period`` more; the unit's head or someone above
         approves (``answer_extension``), in two taps from the message it brings them."""
         target = self._target(Action.REQUEST_EXTENSION)
+        if actor not in (self.responder, self.leader):
+            raise ExtensionRefused(self.ref, f"an extension is asked by the case's first "
+                                   f"responder or owning leader, not '{actor}'")
         waiting = self.pending.get("extension")
         if waiting:
             raise ExtensionRefused(self.ref, f"an extension asked by '{waiting['by']}' on "
                                    f"{waiting['at'][:10]} waits for approval")
         c, view = self._extensible(period, reason, now, rules)
-        approvers = self._approvers(rules.policy.extension.approver_role, rules.org) - {actor}
-        if not approvers:
+        role = rules.policy.extension.approver_role
+        chain = [p for p in self._approver_chain(role, rules.org) if p != actor]
+        if not chain:
             raise ExtensionRefused(self.ref, "nobody else may approve it: an approver extends "
                                    "the limit directly")
+        # The lowest approver is asked; those above may answer too (from the case page).
         self.pending["extension"] = {"by": actor, "at": as_utc(now).isoformat(),
                                      "amount": str(period.amount), "unit": period.unit.value,
-                                     "reason": reason.strip(),
-                                     "approvers": ",".join(sorted(approvers))}
+                                     "reason": reason.strip(), "role": role.value,
+                                     "notify": chain[0], "clock": c.key}
         self._record(target, EventType.EXTENSION_REQUESTED, actor, now, clock=c.key,
                      by=str(period), amount=period.amount, unit=period.unit.value,
                      reason=reason.strip(), due=view.due_date.isoformat(),
-                     approvers=sorted(approvers))
+                     notify=[chain[0]])
+
+    def extension_approvers(self, org: OrgChart) -> frozenset[str]:
+        """Who may answer the extension request that waits, now (none if none waits): the
+        policy's approver or those above as the org chart holds them today, never the asker,
+        the accused or the recused."""
+        asked = self.pending.get("extension")
+        if not asked:
+            return frozenset()
+        return frozenset(self._approver_chain(Role(asked["role"]), org)) - {asked["by"]}
 
     def answer_extension(self, approve: bool, *, actor: str, now: dt.datetime,
                          rules: CaseRules, reason: str = "") -> None:
@@ -223,13 +242,17 @@ class ClockBook(CaseState):
                      by=str(Period(int(asked["amount"]), PeriodUnit(asked["unit"]))))
 
     def _approvers(self, lowest: Role, org: OrgChart) -> set[str]:
+        return set(self._approver_chain(lowest, org))
+
+    def _approver_chain(self, lowest: Role, org: OrgChart) -> list[str]:
+        """The holders of ``lowest`` and each role above it, lowest first."""
         holders = self.holders()
-        out: set[str] = set()
+        out: list[str] = []
         role: Role | None = lowest
         while role is not None:
             who = holder_of(role, holders, org)
-            if who and not self._bar(org, who):  # never the accused, nor the recused
-                out.add(who)
+            if who and not self._bar(org, who) and who not in out:  # never the accused,
+                out.append(who)                                      # nor the recused
             role = role.above()
         return out
 

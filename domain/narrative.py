@@ -179,13 +179,13 @@ SENTENCES: dict[str, _Sentence] = {
         f"{d.clock()}延长{d.text('by')}", f"延至{d.text('new_due')}" if d.has("new_due") else "",
         f"应{d.person('requested_by')}申请" if d.has("requested_by") else "",
         f"{d.person('approver')}批准" if d.has("approver") else "") + d.then("reason"),
-    "ExtensionRequested": lambda d: _join(
-        f"{d.clock()}申请延期{d.text('by')}",
-        f"待{d.people('approvers')}审批" if d.d.get("approvers") else "") + d.then("reason"),
+    "ExtensionRequested": lambda d: (
+        f"申请将{d.clock()}延长{d.text('by')}" + (f"（理由：{d.text('reason')}）"
+                                                 if d.has("reason") else "")
+        + (f"，待{d.people('notify')}或其上级审批" if d.d.get("notify") else "")),
     "ExtensionRefused": lambda d: (f"不批准{d.person('requested_by')}申请的延期{d.text('by')}"
                                    + d.then("reason")),
-    "ReportRequested": lambda d: (f"要求{d.people('to') or '承办人'}报告{d.clock()}办理情况"
-                                  + d.then("note")),
+    "ReportRequested": lambda d: f"要求{d.people('to') or '承办人'}报告办理情况" + d.then("note"),
     "DecisionIssued": lambda d: _decision(d, "书面答复"),
     "CaseRated": lambda d: f"信访人评价：{d.label(L.RATINGS, 'rating') or '—'}",
     "RatingExpired": lambda d: f"评价期{d.text('ended')}届满，信访人未评价",

@@ -68,7 +68,8 @@ PERMITTED: dict[Act | FileAct, frozenset[Relation]] = {
     Act.LEADER_ACCEPT: frozenset({R.OWNING_LEADER}),
     Act.PAUSE: _HANDLERS | {R.REVIEWER, R.RE_REVIEWER},
     Act.RESUME: _HANDLERS | {R.REVIEWER, R.RE_REVIEWER},
-    Act.EXTEND: _HANDLERS,
+    # The approver extends directly (the domain checks who approves: ``Case.extend``).
+    Act.EXTEND: frozenset({R.UNIT_HEAD, R.UNIT_LEADER, R.OWNING_LEADER, R.TOP}),
     Act.REQUEST_EXTENSION: frozenset({R.RESPONDER, R.OWNING_LEADER}),
     Act.APPROVE_EXTENSION: frozenset({R.APPROVER}),
     Act.REFUSE_EXTENSION: frozenset({R.APPROVER}),
@@ -142,7 +143,7 @@ def relations(org: OrgChart, case: Case, person: str) -> frozenset[Relation]:
         held.add(R.REVIEWER)
     if person in re_reviewers(org, case):
         held.add(R.RE_REVIEWER)
-    if person in case.pending.get("extension", {}).get("approvers", "").split(","):
+    if person in case.extension_approvers(org):
         held.add(R.APPROVER)
     return frozenset(held)
 

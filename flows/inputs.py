@@ -37,7 +37,8 @@ class StepInput(RunInput):
         None, description="close: 三个到位 - resolved / explained / assisted")
     rating: Literal["satisfied", "basically", "not_satisfied"] | None = None
     days: int | None = Field(None, ge=1, description="extend / request_extension: calendar days")
-    approver: str | None = Field(None, description="extend: who approved it")
+    approver: str | None = Field(None, description="extend: who approves it (yourself: "
+                                  "only the approver records an approval)")
     pause_reason: Literal["hearing", "awaiting_materials", "appraisal"] | None = None
     unit: str | None = Field(None, description="assign: the unit to hand it to (分办)")
     responder: str | None = Field(None, description="assign: its first responder "

@@ -77,8 +77,8 @@ def messages_for(event: DomainEvent) -> list[Message]:
     if t is E.DEADLINE_EXTENDED:
         return (notice("extension_notice") + msg("extension", event.actor)
                 + msg("extension", d.get("approver")) + msg("extension", d.get("requested_by")))
-    if t is E.EXTENSION_REQUESTED:  # the approvers, each with the case page's two taps
-        return [m for p in d.get("approvers") or () for m in msg("extension_request", p)]
+    if t is E.EXTENSION_REQUESTED:  # the lowest approver, with the case page's two taps
+        return [m for p in d.get("notify") or () for m in msg("extension_request", p)]
     if t is E.EXTENSION_REFUSED:
         return msg("extension_refused", d.get("requested_by"))
     if t is E.REPORT_REQUESTED:

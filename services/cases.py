@@ -335,9 +335,8 @@ def _apply(app: App, uow: UnitOfWork, case: Case, r: ActRequest,
         case.resume_clock(actor=who, now=now, basis=r.reason)
     elif a is Act.EXTEND:
         days = int(_need(r.days, case, "the extension in days"))
-        case.extend(Period(days, Unit.DAYS), reason=r.reason,
-                    approver=_need(r.approver, case, "the approver"), actor=who, now=now,
-                    rules=rules)
+        case.extend(Period(days, Unit.DAYS), reason=r.reason, approver=r.approver or who,
+                    actor=who, now=now, rules=rules)
     elif a is Act.REQUEST_EXTENSION:
         days = int(_need(r.days, case, "the extension in days"))
         case.request_extension(Period(days, Unit.DAYS), reason=r.reason, actor=who, now=now,

@@ -28,9 +28,11 @@ def iso(value: dt.datetime | None) -> str | None:
 
 
 def deadline_record(v: DeadlineView, now: dt.datetime,
-                    held: dict[str, str] | None = None) -> dict[str, Any]:
+                    held: dict[str, str] | None = None, *, reasons: bool = True
+                    ) -> dict[str, Any]:
     """One deadline: its kind, limit, due instant (and local due date), state, how far past
-    due, its extensions and pauses, and who held the case when it was breached."""
+    due, its extensions (their reasons with ``reasons``: who sees the case's material in
+    full) and pauses, and who held the case when it was breached."""
     running = v.closed_at is None and not v.kind.is_window
     return {
         "deadline": v.kind.value, "label": v.kind.label, "limit": str(v.period),
@@ -40,7 +42,8 @@ def deadline_record(v: DeadlineView, now: dt.datetime,
         "urgency": urgency(v, now) if running else None,
         "overdue_seconds": int(v.overdue.total_seconds()) if v.overdue else 0,
         "closed_at": iso(v.closed_at), "paused_since": iso(v.paused_since),
-        "extensions": [{"by": str(e.extension), "reason": e.reason, "approver": e.approver,
+        "extensions": [{"by": str(e.extension), "reason": e.reason if reasons else None,
+                        "approver": e.approver,
                         "at": iso(e.at)} for e in v.extensions if e.extension],
         "estimated_years": list(v.estimated),
         "warning": estimate_note(v) if v.closed_at is None else "",
@@ -98,11 +101,12 @@ def case_record(app: App, case: Case, seen: Sight, now: dt.datetime,
         "repeat_of": case.repeat_of if material else None, "triage": case.triage,
         "registered_at": iso(case.registered_at), "subject": petition["subject"],
         "restricted": not material, "petition": petition,
-        "next_deadline": deadline_record(nxt, now) if nxt else None,
+        "next_deadline": deadline_record(nxt, now, reasons=seen is Sight.FULL) if nxt else None,
         "overdue_seconds": int(s.overdue_by.total_seconds()) if s.overdue else 0,
         "warnings": sorted({estimate_note(v) for v in views
                             if v.closed_at is None and v.estimated}),
-        "deadlines": [deadline_record(v, now, holders.get(v.key)) for v in views]}
+        "deadlines": [deadline_record(v, now, holders.get(v.key), reasons=seen is Sight.FULL)
+                      for v in views]}
     if audit is not None:
         record["events"] = [event_record(r, seen, names) for r in audit]
     return record

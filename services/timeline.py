@@ -13,17 +13,20 @@ from domain.case import Case, CaseRules
 from domain.deadlines import due_text, estimate_note, state_label
 from domain.instants import format_local
 from domain.labels import EVENTS, STAGES, label
-from domain.narrative import Names, actor, describe
+from domain.narrative import MATERIAL, Names, actor, describe
 from storage.chain import AuditRow
 
 _DETAIL_KEYS = ("unit", "responder", "leader", "recipient", "rung", "outcome", "resolution",
                 "rating", "by", "new_due", "reason", "overdue", "approver", "to_unit", "clock",
                 "key_period", "summary", "day", "items", "late", "issue", "registration_no",
                 "risk", "kind", "from_office", "to_office", "decided_by_office", "ref", "case",
-                "review_case", "re_review_case", "on_behalf_of", "via")
+                "review_case", "re_review_case", "on_behalf_of", "via", "requested_by",
+                "approvers", "notify", "to", "note")
 
 
-MATERIAL_KEYS = ("summary", "reason")  # what the Prefect UI's timelines never carry
+# What quotes the petition or a person's reasoning (``narrative.MATERIAL``): for who sees
+# the case in full only.
+MATERIAL_KEYS = tuple(sorted(MATERIAL))
 # What an event of an accusation shows those who see its outline only: nothing else of
 # its data (the registration's subject, the petitioner) is theirs.
 OUTLINE_KEYS = tuple(k for k in _DETAIL_KEYS if k not in MATERIAL_KEYS)

@@ -173,14 +173,16 @@ def login_rows(app: App) -> list[dict[str, str | int | None]]:
     last one, and whether the login is locked (``login_gate``) — what an office admin
     reads before ``petitions user unlock``."""
     with app.uow() as uow:
-        rows, locked = uow.access.users(), uow.access.locked()
+        rows = uow.access.users()
+        throttles = uow.access.throttle_rows([account_of(u.person_id) for u in rows])
     out: list[dict[str, str | int | None]] = []
     for u in rows:
         who = app.person(u.person_id)
+        t = throttles.get(account_of(u.person_id))  # the count the hold and the lock run on
         out.append({"person": u.person_id, "name": who.name if who else "（已不在组织架构中）",
                     "password_set": format_local(u.updated_at),
-                    "wrong_in_a_row": u.failed_logins,
-                    "last_wrong": format_local(u.last_failed_at) if u.last_failed_at else None,
-                    "locked_since": (format_local(locked[u.person_id])
-                                     if u.person_id in locked else None)})
+                    "wrong_in_a_row": t.failures if t else 0,
+                    "last_wrong": format_local(u.last_failed_at)
+                    if u.last_failed_at and t and t.failures else None,
+                    "locked_since": format_local(t.locked_at) if t and t.locked_at else None})
     return out

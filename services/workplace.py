@@ -212,8 +212,9 @@ def case_view(app: App, ref: str, person: str) -> CaseView:
             "urgency": urgency(v, now) if v.closed_at is None and not v.kind.is_window
             else v.state.value,
             "warning": estimate_note(v) if v.closed_at is None else "",
-            "extended": "; ".join(f"+{e.extension}（{e.reason}，{_name(app, e.approver)}批准）"
-                                  for e in v.extensions if e.extension),
+            "extended": "; ".join(  # the reason is material: for who sees it in full
+                f"+{e.extension}（{e.reason + '，' if seen is Sight.FULL else ''}"
+                f"{_name(app, e.approver)}批准）" for e in v.extensions if e.extension),
             "held_by": (f"{held_by(names, held)}（{held['at']} 超期）") if held else ""})
     p = case.petition
     petition: dict[str, Any] = {"category": p.category.label, "channel": p.channel.label,
@@ -260,10 +261,9 @@ def waiting(case: Case, names: OfficeNames, *, full: bool) -> list[str]:
     ext = case.pending.get("extension")
     if ext:
         period = Period(int(ext["amount"]), PeriodUnit(ext["unit"]))
-        approvers = "、".join(names.person(p) for p in ext.get("approvers", "").split(",") if p)
         out.append(f"{names.person(ext['by'])}于{format_local(dt.datetime.fromisoformat(ext['at']))}"
                    f"申请延期{period}" + (f"（理由：{ext['reason']}）" if full else "")
-                   + f"，待{approvers or '审批人'}审批")
+                   + f"，待{names.person(ext['notify'])}或其上级审批")
     rep = case.pending.get("report")
     if rep:
         out.append(f"{names.person(rep['by'])}于{format_local(dt.datetime.fromisoformat(rep['at']))}"

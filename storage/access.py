@@ -59,7 +59,7 @@ class AccessStore(Protocol):
 
     def set_throttle(self, row: ThrottleRow) -> None: ...
     def forget_throttles(self, idle_before: dt.datetime) -> int: ...
-    def locked(self) -> dict[str, dt.datetime]: ...
+    def throttle_rows(self, accounts: list[str]) -> dict[str, ThrottleRow]: ...
     def users(self) -> list[UserRow]: ...
     def add_token(self, name: str, person_id: str, token_hash: str, at: dt.datetime) -> None: ...
     def token(self, name: str) -> TokenRow | None: ...
@@ -98,12 +98,15 @@ class SqlAccess:
     def throttle(self, account: str, now: dt.datetime) -> ThrottleRow:
         t = login_throttle
         dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        self.conn.execute(dialect.insert(t).values(account=account, failures=0,
-                                                   next_allowed_at=now)
-                          .on_conflict_do_nothing())
-        row = self.conn.execute(select(t).where(t.c.account == account)
-                                .with_for_update()).one()
-        return ThrottleRow(**row._mapping)
+        for _ in range(3):  # the daily checks may forget the row between the two statements
+            self.conn.execute(dialect.insert(t).values(account=account, failures=0,
+                                                       next_allowed_at=now)
+                              .on_conflict_do_nothing())
+            row = self.conn.execute(select(t).where(t.c.account == account)
+                                    .with_for_update()).first()
+            if row is not None:
+                return ThrottleRow(**row._mapping)
+        raise RuntimeError(f"login throttle row for {account!r} vanished three times")
 
     def set_throttle(self, row: ThrottleRow) -> None:
         self.conn.execute(update(login_throttle).where(
@@ -117,10 +120,10 @@ class SqlAccess:
                                                  t.c.next_allowed_at < idle_before))
         return int(done.rowcount or 0)
 
-    def locked(self) -> dict[str, dt.datetime]:
+    def throttle_rows(self, accounts: list[str]) -> dict[str, ThrottleRow]:
         t = login_throttle
-        return {r.account: r.locked_at for r in self.conn.execute(
-            select(t.c.account, t.c.locked_at).where(t.c.locked_at.is_not(None)))}
+        return {r.account: ThrottleRow(**r._mapping) for r in self.conn.execute(
+            select(t).where(t.c.account.in_(accounts)))}
 
     def users(self) -> list[UserRow]:
         return [UserRow(**r._mapping) for r in self.conn.execute(
@@ -193,8 +196,8 @@ class MemoryAccess:
             del self.data.throttle[k]
         return len(idle)
 
-    def locked(self) -> dict[str, dt.datetime]:
-        return {k: r.locked_at for k, r in self.data.throttle.items() if r.locked_at}
+    def throttle_rows(self, accounts: list[str]) -> dict[str, ThrottleRow]:
+        return {k: r for k, r in self.data.throttle.items() if k in accounts}
 
     def users(self) -> list[UserRow]:
         return [self.data.users[k] for k in sorted(self.data.users)]

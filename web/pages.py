@@ -45,7 +45,7 @@ ACT_FORMS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     Act.LEADER_ACCEPT.value: ("领导接案", []),
     Act.PAUSE.value: ("暂停计时", [("pause_reason", "暂停事由"), ("reason", "依据")]),
     Act.RESUME.value: ("恢复计时", [("reason", "依据")]),
-    Act.EXTEND.value: ("延期", [("days", "延长天数"), ("approver", "批准人"), _REASON]),
+    Act.EXTEND.value: ("批准并延期", [("days", "延长天数"), _REASON]),
     Act.REQUEST_EXTENSION.value: ("申请延期", [("days", "延长天数"), _REASON]),
     Act.APPROVE_EXTENSION.value: ("批准延期", []),
     Act.REFUSE_EXTENSION.value: ("不批准延期", [_REASON]),

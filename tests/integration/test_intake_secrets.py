@@ -63,3 +63,32 @@ def test_an_outline_reader_gets_no_subject_from_the_api_timeline(site):  # noqa:
                                headers=_bearer(app, "li.ming")).json()
     assert timeline["events"] and timeline["petition"]["content"] is None
     assert "截留" not in str(timeline) and "匿名职工" not in str(timeline)
+
+
+def test_an_extensions_reason_stays_with_who_sees_the_accusation_in_full(site):  # noqa: F811
+    """An extension asked and approved on an accusation: its reason (the handler's, often
+    quoting the evidence) never reaches an outline's reader — the API's deadlines and
+    timeline, the case page's deadlines and what waits."""
+    from services.cases import Act, ActRequest
+    from tests.integration.test_web import login
+
+    app, _, web = site
+    case = cases.route_and_assign(
+        app, cases.register(app, ACCUSATION, registration_no="XF-A", actor="qian.hui").id,
+        actor="intake")
+    who = str(case.responder)
+    for req in (ActRequest(Act.ACK, who), ActRequest(Act.ACCEPT, who),
+                ActRequest(Act.REQUEST_EXTENSION, who, days=10, reason="SECRET-举报人补证")):
+        cases.act(app, case.id, req)
+    head = login(web, "li.ming")  # the office's head: an accusation's outline only
+    assert "SECRET" not in head.get("/cases/XF-A").text
+    with app.uow() as uow:
+        stored = uow.cases.get("XF-A", lock=False)
+    approver = sorted(stored.extension_approvers(app.office.org))[0]
+    cases.act(app, case.id, ActRequest(Act.APPROVE_EXTENSION, approver))
+    api, bearer = client(web), _bearer(app, "li.ming")
+    for path in ("/api/v1/cases/XF-A", "/api/v1/cases/XF-A/timeline"):
+        answer = api.get(path, headers=bearer)
+        assert answer.status_code == 200 and "SECRET" not in answer.text, path
+    page = head.get("/cases/XF-A").text
+    assert "+10日" in page and "SECRET" not in page

@@ -4,7 +4,7 @@ group robot's stand-in (a local HTTP server) carries the breach to the mine head
 reminder to the leader, each with a link to the case. The mine head opens the escalation's
 link, logs in and asks for a report in two taps — the case page's button and the
 confirmation's; the leader opens theirs and accepts ownership in two taps; asked for an
-extension, the leader approves it in two taps from the robot's next message. No page
+extension, the unit's head approves it in two taps from the robot's next message. No page
 scrolls sideways. Screenshots: ``artifacts/screenshots/leader-phone-*.png``."""
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from tests.integration.test_robots import _with_robot
 
 PASSWORD = "leader-2026-phone"
 PHONE = {"width": 390, "height": 844, "pixelRatio": 3}
-ROBOT = RobotSettings("hr-leaders", "wecom", "env:TEST_WECOM_URL", ("zhao.gang", "gao.jian"))
+ROBOT = RobotSettings("hr-leaders", "wecom", "env:TEST_WECOM_URL",
+                      ("zhao.gang", "gao.jian", "wang.fang"))
 KINDS = ("leader_request", "reminder", "breach", "escalation", "extension_request",
          "report_request")
 
@@ -60,13 +61,14 @@ def served(office, tmp_path: Path, httpserver, monkeypatch) -> Iterator[tuple[An
     app = sql_app(Settings(home=tmp_path, config_dir=SAMPLE_OFFICE, web_base_url=address),
                   office, FixedClock(pendulum.datetime(2026, 11, 20, 3, 0)), engine)
     app = _with_robot(app, ROBOT, kinds=KINDS,
-                      mobiles={"zhao.gang": "13900000003", "gao.jian": "13900000001"})
+                      mobiles={"zhao.gang": "13900000003", "gao.jian": "13900000001",
+                               "wang.fang": "13900000009"})
     people = dict(app.office.org.people)  # the mine head's own channel (a robot of the
     people["gao.jian"] = dataclasses.replace(people["gao.jian"], channels=())  # sample's)
     app = dataclasses.replace(app, office=dataclasses.replace(
         app.office, org=dataclasses.replace(app.office.org, people=people)),
         installation=None, _rules={})
-    for who in ("zhao.gang", "gao.jian"):
+    for who in ROBOT.members:
         users.set_password(app, who, PASSWORD, actor="test")
     try:
         with serving(app, port):
@@ -164,12 +166,12 @@ def test_leaders_follow_the_robots_links_and_act_in_two_taps(served, phone, http
 
     cases.act(app, case_id, ActRequest(Act.REQUEST_EXTENSION, "lin.na", days=20,
                                        reason="需调取三年考勤记录"))
-    _login_at(d, _link(_posted(app, httpserver), "延期申请待审批", "赵刚"), "zhao.gang",
-              "5-login")
+    _login_at(d, _link(_posted(app, httpserver), "延期申请待审批", "王芳"), "wang.fang",
+              "5-login")  # the unit's head: the lowest approver the policy names
     _two_taps(d, address, "approve_extension", "批准延期", "6-extension")
     last = _last(app)
     assert (last.type, last.actor, last.data["requested_by"]) == (
-        "DeadlineExtended", "zhao.gang", "lin.na")
+        "DeadlineExtended", "wang.fang", "lin.na")
     for page in ("/", "/leader", "/search?q=XF-1", "/reception", "/signals"):
         d.get(f"{address}{page}")
         _by_id(d, "me")

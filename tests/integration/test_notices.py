@@ -82,7 +82,7 @@ def _through_review(app: App) -> tuple[str, str]:
     unit = app.office.org.units[str(case.unit)]
     _do(app, case.id, Act.ACK, who)
     _do(app, case.id, Act.ACCEPT, who, reason="受理告知书已邮寄")
-    _do(app, case.id, Act.EXTEND, who, days=30, approver=str(unit.head),
+    _do(app, case.id, Act.EXTEND, str(unit.head), days=30,
         reason="需调取两年工资台账")
     _do(app, case.id, Act.REPORT, who, summary="已核实考勤与工资表")
     _do(app, case.id, Act.CLOSE, who, outcome="support", resolution="resolved",

@@ -47,8 +47,11 @@ def test_an_extension_asked_waits_for_the_approvers_and_one_tap_approves_it(offi
                            now=at("2026-04-20 09:00"), rules=rules)
     asked = case.events[-1]
     assert asked.type.value == "ExtensionRequested"
-    assert "wang.fang" in asked.data["approvers"] and who not in asked.data["approvers"]
-    assert _to(case, "extension_request") == sorted(asked.data["approvers"])
+    # the lowest approver is asked (the unit's head); those above may answer too
+    assert asked.data["notify"] == ["wang.fang"]
+    assert _to(case, "extension_request") == ["wang.fang"]
+    assert case.extension_approvers(office.org) >= {"wang.fang", "gao.jian"}
+    assert who not in case.extension_approvers(office.org)
     # nothing changed on the clock yet
     assert case.view(K.HANDLING, rules, at("2026-04-21 09:00")).due_date == dt.date(2026, 5, 6)
     # the approver now holds the relation that permits the answer; the asker does not
@@ -148,7 +151,81 @@ def test_the_accused_are_not_offered_an_answer_and_learn_nothing(office, rules):
     case.accept(actor="qian.hui", now=at("2026-03-02 11:00"))
     case.request_extension(Period(10, DAYS), reason="取证", actor=str(case.responder),
                            now=at("2026-04-20 09:00"), rules=rules)
-    assert "wang.fang" not in case.events[-1].data["approvers"]
+    assert "wang.fang" not in case.events[-1].data["notify"]
+    assert "wang.fang" not in case.extension_approvers(office.org)
     for act in (Act.APPROVE_EXTENSION, Act.REQUEST_REPORT):
         with pytest.raises(CaseNotFound):
             check(office.org, case, "wang.fang", act)
+
+
+def test_a_refused_asker_cannot_extend_it_themselves(office, rules):
+    case = _handling(office, rules)
+    who = str(case.responder)
+    case.request_extension(Period(20, DAYS), reason="复杂", actor=who,
+                           now=at("2026-04-20 09:00"), rules=rules)
+    case.answer_extension(False, actor="wang.fang", now=at("2026-04-20 10:00"), rules=rules,
+                          reason="按期可办结")
+    with pytest.raises(NotPermitted):  # the extend act is the approvers'
+        check(office.org, case, who, Act.EXTEND)
+    with pytest.raises(ExtensionRefused, match="may not record an approval"):
+        case.extend(Period(30, DAYS), reason="复杂", approver="wang.fang", actor=who,
+                    now=at("2026-04-20 11:00"), rules=rules)
+
+
+def test_the_approvers_are_who_holds_the_posts_today(office, rules):
+    """A unit head replaced after the request: the new head answers, the old one may not."""
+    import dataclasses
+
+    case = _handling(office, rules)
+    case.request_extension(Period(10, DAYS), reason="复杂", actor=str(case.responder),
+                           now=at("2026-04-20 09:00"), rules=rules)
+    units = dict(office.org.units)
+    units["hr"] = dataclasses.replace(units["hr"], head="zheng.tao")
+    org = dataclasses.replace(office.org, units=units)
+    if case.responder == "zheng.tao":
+        pytest.skip("the sample routed the case to the new head")
+    assert "zheng.tao" in case.extension_approvers(org)
+    assert "wang.fang" not in case.extension_approvers(org)
+    with pytest.raises(NotPermitted):
+        check(org, case, "wang.fang", Act.APPROVE_EXTENSION)
+
+
+def test_what_waits_is_dropped_when_it_can_no_longer_be_answered(office, rules):
+    from domain.outcomes import Outcome, Resolution
+
+    case = _handling(office, rules)
+    who = str(case.responder)
+    case.request_extension(Period(10, DAYS), reason="复杂", actor=who,
+                           now=at("2026-04-20 09:00"), rules=rules)
+    case.request_report(actor="zhao.gang", now=at("2026-04-20 09:30"), rules=rules)
+    assert set(case.pending) == {"extension", "report"}
+    case.report_completion(summary="已办结", actor=who, now=at("2026-04-21 09:00"), rules=rules)
+    case.decide(Outcome.SUPPORT, summary="补发", actor=who, now=at("2026-04-22 09:00"),
+                resolution=Resolution.RESOLVED)
+    assert case.pending == {}  # decided: nothing to extend, no task to report on
+    with pytest.raises(NotPermitted):
+        check(office.org, case, "wang.fang", Act.APPROVE_EXTENSION)
+
+
+def test_a_request_left_waiting_past_the_limit_is_dropped_by_the_breach(office, rules):
+    case = _handling(office, rules)
+    case.request_extension(Period(10, DAYS), reason="复杂", actor=str(case.responder),
+                           now=at("2026-05-01 09:00"), rules=rules)
+    fired = [d for d in case.due_rungs(rules, at("2026-05-08 09:00"))
+             if d.kind is K.HANDLING and d.name == "breach"]
+    assert fired, "the handling limit's breach rung is due"
+    for d in case.due_rungs(rules, at("2026-05-08 09:00")):
+        case.fire_rung(d.clock, d.name, actor="sweeper", now=at("2026-05-08 09:00"),
+                       rules=rules)
+    assert "extension" not in case.pending
+
+
+def test_a_recused_asker_takes_the_request_with_them(office, rules):
+    case = _handling(office, rules)
+    who = str(case.responder)
+    other = "zheng.tao" if who == "lin.na" else "lin.na"
+    case.request_extension(Period(10, DAYS), reason="复杂", actor=who,
+                           now=at("2026-04-20 09:00"), rules=rules)
+    case.recuse(who, reason="近亲属", actor="li.ming", now=at("2026-04-20 10:00"),
+                rules=rules, replacement=other)
+    assert "extension" not in case.pending

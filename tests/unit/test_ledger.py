@@ -88,7 +88,7 @@ def test_a_paused_clock_cannot_be_decided_on_until_resumed(office, rules):
 def test_one_extension_of_up_to_30_days_approved_by_the_unit_head(office, rules):
     case = _handling(office, rules)
     case.extend(Period(30, DAYS), reason="需调取三年考勤记录", approver="wang.fang",
-                actor="zheng.tao", now=at("2026-04-20 09:00"), rules=rules)
+                actor="wang.fang", now=at("2026-04-20 09:00"), rules=rules)
     view = _view(case, rules, "2026-04-21 09:00")
     assert view.due_date == dt.date(2026, 6, 1)  # 05-31 is a Sunday
     assert view.period == Period(90, DAYS)
@@ -108,18 +108,28 @@ def test_a_bad_extension_is_refused_and_changes_nothing(office, rules, period, a
     case = _handling(office, rules)
     before = _snapshot(case)
     with pytest.raises(ExtensionRefused, match=message):
-        case.extend(period, reason=reason, approver=approver, actor="a",
+        case.extend(period, reason=reason, approver=approver, actor=approver,
                     now=at("2026-04-20 09:00"), rules=rules)
+    assert _snapshot(case) == before
+
+
+def test_only_the_approver_records_an_approval(office, rules):
+    """An approval typed in by someone else is refused: they ask (申请延期) instead."""
+    case = _handling(office, rules)
+    before = _snapshot(case)
+    with pytest.raises(ExtensionRefused, match=r"may not record an approval by 'wang\.fang'"):
+        case.extend(Period(10, DAYS), reason="复杂", approver="wang.fang",
+                    actor=str(case.responder), now=at("2026-04-20 09:00"), rules=rules)
     assert _snapshot(case) == before
 
 
 def test_a_second_extension_is_refused(office, rules):
     case = _handling(office, rules)
-    case.extend(Period(10, DAYS), reason="复杂", approver="wang.fang", actor="a",
+    case.extend(Period(10, DAYS), reason="复杂", approver="wang.fang", actor="wang.fang",
                 now=at("2026-04-20 09:00"), rules=rules)
     before = _snapshot(case)
     with pytest.raises(ExtensionRefused, match="already extended on 2026-04-20"):
-        case.extend(Period(10, DAYS), reason="还需要", approver="gao.jian", actor="a",
+        case.extend(Period(10, DAYS), reason="还需要", approver="gao.jian", actor="gao.jian",
                     now=at("2026-05-10 09:00"), rules=rules)
     assert _snapshot(case) == before
 
@@ -127,14 +137,14 @@ def test_a_second_extension_is_refused(office, rules):
 def test_an_extension_after_the_limit_passed_is_refused(office, rules):
     case = _handling(office, rules)
     with pytest.raises(ExtensionRefused, match="passed on 2026-05-06"):
-        case.extend(Period(10, DAYS), reason="复杂", approver="wang.fang", actor="a",
+        case.extend(Period(10, DAYS), reason="复杂", approver="wang.fang", actor="wang.fang",
                     now=at("2026-05-07 09:00"), rules=rules)
 
 
 def test_an_extension_outside_handling_is_an_illegal_move(office, rules):
     case = new_case(office, rules)
     with pytest.raises(IllegalTransition):
-        case.extend(Period(10, DAYS), reason="x", approver="wang.fang", actor="a",
+        case.extend(Period(10, DAYS), reason="x", approver="wang.fang", actor="wang.fang",
                     now=at("2026-03-03 09:00"), rules=rules)
 
 
@@ -162,7 +172,7 @@ def test_a_case_keeps_the_policy_it_was_registered_under(office):
     case = _handling(office, zj_rules)
     assert case.policy_id == "zj-2023"
     assert _view(case, zj_rules, "2026-03-03 09:00").due_date == dt.date(2026, 4, 1)
-    case.extend(Period(60, DAYS), reason="复杂", approver="wang.fang", actor="a",
+    case.extend(Period(60, DAYS), reason="复杂", approver="wang.fang", actor="wang.fang",
                 now=at("2026-03-20 09:00"), rules=zj_rules)
     cn_rules = CaseRules(registry.get("cn-2022"), office.calendar, office.org)
     with pytest.raises(Exception, match="under policy 'zj-2023'"):

@@ -44,8 +44,8 @@ def test_routing_twice_assigns_once_and_tells_the_responder_once(app):
 
 def test_a_request_is_applied_once_however_often_it_arrives(app):
     case_id = in_handling(app)
-    req = s.ActRequest(s.Act.EXTEND, "lin.na", reason="需现场核查", days=15,
-                       approver="wang.fang", request_id="cli:1")
+    req = s.ActRequest(s.Act.EXTEND, "wang.fang", reason="需现场核查", days=15,
+                       request_id="cli:1")
     first = s.act(app, case_id, req)
     again = s.act(app, case_id, req, in_stage=Stage.HANDLING)  # the run gets it as well
     assert (first.status, again.status) == ("applied", "duplicate")
