@@ -25,11 +25,11 @@ from cli.home import app as make_app
 from cli.views import EVENT_COLUMNS, EVENT_HEADERS, print_header
 from domain.instants import local_date
 from domain.permissions import Sight
+from services import monthly_return, workbooks
 from services.measures import kpis, measure_rows
 from services.naming import OfficeNames
 from services.reading import OVERDUE_PAGE, case_and_history, overdue_rows, overdue_summary
 from services.records import case_record
-from services import monthly_return, workbooks
 from services.report import render_report
 from services.timeline import timeline_of
 

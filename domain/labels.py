@@ -38,7 +38,7 @@ EVENTS: Mapping[str, str] = {
     "RungFailed": "提醒未能发出", "RoutingFailed": "转入待分办",
     "DueDateRevised": "期限随节假日调整", "ReferredUp": "提请上级办理",
     "HandedDown": "交办下级", "ReturnedUp": "下级办结回复", "NoticePrinted": "打印书面告知",
-    "FileAttached": "添加附件", "FileWithdrawn": "撤回附件",
+    "FileAttached": "添加附件", "FileWithdrawn": "撤回附件", "Imported": "台账导入",
     "ReceptionAnnounced": "接待日通知", "ReceptionReminded": "接待日提醒",
     "ZeroReportFiled": "零报告", "ZeroReportMissing": "零报告未报（告知负责人）",
     "ZeroReportOverdue": "零报告逾期（告知信访办）", "SignalRecorded": "信息员报送",
