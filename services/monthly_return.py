@@ -1,7 +1,8 @@
 """信访月报: the monthly statistical return to the level above, as a workbook of a fixed
 layout (README "Excel" documents every cell): one sheet per table, the title in A1, the
-headers in row 2 (frozen), the first data row 3, the rows in a fixed order (the channels and
-categories as ``domain.petition`` lists them, the office's units by id, 待分办, 合计).
+headers in row 2 (frozen), the first data row 3, the rows in a fixed order (the channels
+and categories as ``domain.petition`` lists them, the office's units as org.yaml lists
+them, 待分办, 合计).
 
 Supervisors only (``check_supervisor``); every count is over the cases the supervisor may
 see, as the 督查 page's measures are (an accused supervisor's return leaves out the
@@ -145,8 +146,7 @@ def monthly_return(app: App, viewer: str, first: dt.date) -> bytes:
     last_year = visible_received(app, viewer, *periods.last_year)
     month_text = f"{first.year}年{first.month}月"
     office = app.office.name
-    units = sorted((u for o in app.tree.subtree(app.office.id)
-                    for u in app.tree.org(o).units.values()), key=lambda u: u.id)
+    units = [u for o in app.tree.subtree(app.office.id) for u in app.tree.org(o).units.values()]
     wb = Workbook()
     sheets = [wb.active] + [wb.create_sheet() for _ in SHEETS[1:]]
     for ws, name in zip(sheets, SHEETS, strict=True):
