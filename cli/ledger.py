@@ -13,6 +13,7 @@ import typer
 from cli.common import reports_errors, say, via
 from cli.home import app as make_app
 from services.ledger import import_ledger, load_mapping
+from services.schema import migrated
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +34,7 @@ def import_ledger_cmd(
     decided and closed as the ledger says, each with an Imported (台账导入) event. Any bad
     row: every problem listed (row and field), nothing imported. The same file twice: its
     registration numbers are taken, nothing imported."""
-    done = import_ledger(make_app(), file, load_mapping(mapping), actor=actor, via=via(),
+    done = import_ledger(migrated(make_app()), file, load_mapping(mapping), actor=actor, via=via(),
                          dry_run=dry_run)
     verb = "checked, nothing imported (--dry-run)" if done.dry_run else "imported"
     say(f"{len(done.cases)} row(s) of {done.file} {verb}")

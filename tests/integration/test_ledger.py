@@ -5,18 +5,20 @@ nothing, the same file twice refused, only the petition office's staff."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 
 from domain.errors import LedgerRejected, NotPermitted
 from domain.events import EventType
 from domain.stages import Stage
 from services.ledger import import_ledger, load_mapping
 from services.sweep import sweep
-from tests.conftest import SAMPLE_OFFICE, events_of
+from tests.conftest import SAMPLE_OFFICE, at, events_of
 
 SAMPLES = SAMPLE_OFFICE / "samples"
 
@@ -106,3 +108,21 @@ def test_only_the_petition_offices_staff_import(app: Any, tmp_path: Path) -> Non
         import_ledger(app, _ledger(tmp_path), load_mapping(SAMPLES / "ledger-mapping.yaml"),
                       actor="lin.na")
     assert _count(app) == 0
+
+
+def test_an_excel_ledger_with_date_cells_is_read_as_the_csv_is(app: Any, tmp_path: Path) -> None:
+    with (SAMPLES / "ledger.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for r in rows:
+        ws.append([dt.datetime.strptime(v.replace("/", "-"), "%Y-%m-%d")
+                   if len(v) == 10 and v[4] in "-/" else v for v in r])
+    path = tmp_path / "台账.xlsx"
+    wb.save(path)
+    done = import_ledger(app, path, load_mapping(SAMPLES / "ledger-mapping.yaml"),
+                         actor="qian.hui")
+    first = next(c for c in done.cases if c.registration_no == "TZ2025-001")
+    assert first.petition.received_at == at("2025-03-04 09:00")
+    assert first.petition.petitioner.phone == "13700000001" and first.stage is Stage.CLOSED
