@@ -314,5 +314,8 @@ def _close(case: Case, rules: CaseRules, actor: str, now: dt.datetime) -> None:
         d = lapses[0]
         case.fire_rung(d.clock, d.name, actor=actor, now=d.fire_at, rules=rules)
         last = d.fire_at
-    if last is not None and case.stage is Stage.RATED:
+    # A window still open (a decision too recent for the review request to have lapsed)
+    # leaves the case rated: the sweep lapses it in its time and staff strike it off.
+    if last is not None and case.stage is Stage.RATED \
+            and not any(c.is_open for c in case.clocks.values()):
         case.strike_off(actor=actor, now=last, rules=rules, note="台账记为已办结")

@@ -146,7 +146,10 @@ def monthly_return(app: App, viewer: str, first: dt.date) -> bytes:
     last_year = visible_received(app, viewer, *periods.last_year)
     month_text = f"{first.year}年{first.month}月"
     office = app.office.name
-    units = [u for o in app.tree.subtree(app.office.id) for u in app.tree.org(o).units.values()]
+    offices = app.tree.subtree(app.office.id)
+    many = len(offices) > 1  # a group's return: a unit named with its office (ids repeat)
+    units = [(f"{o}/{u.id}", f"{app.tree.node(o).name}·{u.name}" if many else u.name)
+             for o in offices for u in app.tree.org(o).units.values()]
     wb = Workbook()
     sheets = [wb.active] + [wb.create_sheet() for _ in SHEETS[1:]]
     for ws, name in zip(sheets, SHEETS, strict=True):
@@ -162,8 +165,9 @@ def monthly_return(app: App, viewer: str, first: dt.date) -> bytes:
                   count_rows([(c.value, c.label) for c in Category],
                              lambda c: c.petition.category.value, periods, year, last_year))
     _counts_sheet(by_unit, f"{office}信访月报（{month_text}）按承办单位", COLUMNS["unit"],
-                  count_rows([(u.id, u.name) for u in units] + [("", UNROUTED)],
-                             lambda c: c.unit or "", periods, year, last_year))
+                  count_rows(units + [("", UNROUTED)],
+                             lambda c: f"{c.office}/{c.unit}" if c.unit else "", periods,
+                             year, last_year))
     ms = kpis(app, *periods.month, None, viewer)
     fill_sheet(measured, f"{office}信访月报（{month_text}）本月指标（按收到日期）",
                [Column(k, COLUMNS[k]) for k in

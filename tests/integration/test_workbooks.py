@@ -95,6 +95,9 @@ def test_the_monthly_return_counts_and_measures_match_the_supervisors_page(app: 
     assert by_channel["合计"] == (3, 4, 1)
     cat = {r[0]: r[1:] for r in wb["按类别"].iter_rows(min_row=3, values_only=True)}
     assert cat["检举控告类"] == (1, 1, 0)
+    units = {r[0]: r[1:] for r in wb["按单位"].iter_rows(min_row=3, values_only=True)}
+    assert units["人力资源部"] == (2, 2, 0) and units["合计"] == (3, 4, 1)
+    assert sum(v[0] for k, v in units.items() if k != "合计") == 3  # every case in a row
     ms = kpis(app, first, dt.date(2026, 11, 30), None, "ma.yun")
     sheet = [r for r in wb["本月指标"].iter_rows(min_row=3, values_only=True)]
     assert [(r[0], r[2], r[3]) for r in sheet] == [(m.label, m.numerator, m.denominator)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from domain.errors import PetitionError
-from domain.ledger import ColumnMap, Reached, read_mapping, read_row, read_rows
+from domain.ledger import ColumnMap, Reached, read_mapping, read_row, read_rows, replay
+from domain.stages import Stage
 from services.config import Office
 from tests.conftest import at
 
@@ -89,3 +90,32 @@ def test_a_mapping_file_missing_a_field_or_naming_an_unknown_one_is_one_clear_li
 
 def test_the_mapping_keeps_its_words(office: Office) -> None:
     assert isinstance(MAPPING, ColumnMap) and MAPPING.values["channel"] == {"信": "letter"}
+
+
+def _replayed(office: Office, rules: Any, decided: str) -> Any:
+    entry, problems = read_row(7, row(unit="hr", responder="lin.na", stage_reached="已办结",
+                                      decided_at=decided, outcome="support",
+                                      resolution="resolved", received_at="2025-03-04"),
+                               MAPPING, office.org, NOW)
+    assert problems == [] and entry is not None
+    return replay(entry, case_id="p-1", registration_no="TZ-7", policy=rules.policy,
+                  rules=rules, actor="qian.hui", file="台账.xlsx", now=NOW)
+
+
+def test_a_closed_row_is_struck_off_when_its_windows_ended_long_ago(
+        office: Office, rules: Any) -> None:
+    case = _replayed(office, rules, "2025-03-28")
+    kinds = [e.type.value for e in case.events]
+    assert case.stage is Stage.CLOSED
+    assert kinds[:3] == ["CaseRegistered", "CaseAssigned", "ResponseAcknowledged"]
+    assert kinds[-3:] == ["WindowLapsed", "CaseStruckOff", "Imported"]
+    assert case.events[-1].data == {"file": "台账.xlsx", "row": 7, "stage_reached": "closed"}
+    assert not any(k in kinds for k in ("DeadlineReminder", "DeadlineBreached"))
+    assert case.schedule(rules, NOW) == []
+
+
+def test_a_closed_row_decided_days_ago_waits_for_its_review_window(
+        office: Office, rules: Any) -> None:
+    case = _replayed(office, rules, "2026-11-10")
+    assert case.stage is Stage.RATED  # the rating window (7 days) lapsed; the review's runs
+    assert [d for d in case.schedule(rules, NOW) if d.fire_at <= NOW and d.rung] == []
