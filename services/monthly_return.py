@@ -165,7 +165,7 @@ def monthly_return(app: App, viewer: str, first: dt.date) -> bytes:
                   count_rows([(c.value, c.label) for c in Category],
                              lambda c: c.petition.category.value, periods, year, last_year))
     _counts_sheet(by_unit, f"{office}信访月报（{month_text}）按承办单位", COLUMNS["unit"],
-                  count_rows(units + [("", UNROUTED)],
+                  count_rows([*units, ("", UNROUTED)],
                              lambda c: f"{c.office}/{c.unit}" if c.unit else "", periods,
                              year, last_year))
     ms = kpis(app, *periods.month, None, viewer)

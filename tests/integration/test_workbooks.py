@@ -111,3 +111,8 @@ def test_the_monthly_return_counts_and_measures_match_the_supervisors_page(app: 
     cat = {r[0]: r[1:] for r in head["按类别"].iter_rows(min_row=3, values_only=True)}
     assert cat["检举控告类"] == (0, 0, 0)
     assert "XF-5" not in " ".join(cells(head))
+    nov = (first, dt.date(2026, 11, 30))
+    assert "XF-5" not in " ".join(cells(book(workbooks.report_cases_workbook(
+        app, *nov, None, "gao.jian"))))
+    assert "XF-5" in " ".join(cells(book(workbooks.report_cases_workbook(
+        app, *nov, None, "ma.yun"))))
