@@ -41,6 +41,9 @@ ConfigOpt = Annotated[Path | None, typer.Option(
     "$PETITIONS_HOME/config).", show_default=False)]
 Json = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
 Format = Annotated[str, typer.Option("--format", "-f", help="table | json | csv")]
+XlsxFormat = Annotated[str, typer.Option("--format", "-f",
+                                         help="table | json | csv | xlsx (with --out)")]
+OutFile = Annotated[Path | None, typer.Option("--out", help="Where to write the .xlsx.")]
 
 
 def reports_errors(fn: F) -> F:
@@ -114,11 +117,23 @@ def parse_day(text: str, option: str | None = None) -> dt.date:
                                  param_hint=option) from None
 
 
-def check_format(value: str) -> str:
-    if value not in ("table", "json", "csv"):
-        raise typer.BadParameter(f"unknown format {value!r}; expected table, json or csv",
+def check_format(value: str, out_file: Path | None = None, *, xlsx: bool = False) -> str:
+    """The format asked for; xlsx (where a command offers it) needs ``--out``."""
+    known = ("table", "json", "csv", "xlsx") if xlsx else ("table", "json", "csv")
+    if value not in known:
+        raise typer.BadParameter(f"unknown format {value!r}; expected {', '.join(known)}",
                                  param_hint="--format")
+    if value == "xlsx" and out_file is None:
+        raise typer.BadParameter("an .xlsx is written to a file: give --out FILE.xlsx",
+                                 param_hint="--out")
     return value
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write an export (its folder made) and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    say(f"wrote {path} ({max(1, len(data) // 1024)} KiB)")
 
 
 def emit(rows: Any, fmt: str = "json") -> None:

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from cli.common import Json, emit, out, reports_errors, say, table
+from cli.common import Json, OutFile, emit, out, reports_errors, say, table, write_file
 from cli.home import app as make_app
-from services import history, search
+from services import history, search, workbooks
 
 AsWho = Annotated[str, typer.Option("--as", help="The person searching: they find what "
                                     "they may see, nothing else.")]
@@ -32,10 +32,14 @@ def search_cmd(query: Annotated[str, typer.Argument(help="A registration number,
                limit: Annotated[int, typer.Option(min=1, max=search.MAX_PAGE,
                                                   help="Hits shown at once.")] = search.PAGE,
                after: Annotated[str | None, typer.Option(
-                   help="The next page: the case id the last page ended with.")] = None
-               ) -> None:
-    """The cases QUERY finds that --as may see, the latest first, a page at a time."""
+                   help="The next page: the case id the last page ended with.")] = None,
+               out_file: OutFile = None) -> None:
+    """The cases QUERY finds that --as may see, the latest first, a page at a time;
+    --out FILE.xlsx: all of them (every page) as a workbook."""
     a = make_app()
+    if out_file is not None:
+        write_file(out_file, workbooks.search_workbook(a, acts_as, query))
+        return
     found = search.search(a, acts_as, query, after=after, limit=limit)
     if as_json:
         emit(search.found_record(a, found))

@@ -8,11 +8,24 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import Format, check_format, emit, out, parse_day, reports_errors, say, table
+from cli.common import (
+    Format,
+    OutFile,
+    XlsxFormat,
+    check_format,
+    emit,
+    out,
+    parse_day,
+    reports_errors,
+    say,
+    table,
+    write_file,
+)
 from cli.home import app as make_app
 from cli.views import EVENT_COLUMNS, EVENT_HEADERS, print_header
 from domain.instants import local_date
 from domain.permissions import Sight
+from services import monthly_return, workbooks
 from services.measures import kpis, measure_rows
 from services.naming import OfficeNames
 from services.reading import OVERDUE_PAGE, case_and_history, overdue_rows, overdue_summary
@@ -30,6 +43,7 @@ def register(app: typer.Typer) -> None:
     app.command("overdue")(overdue_cmd)
     app.command("kpi")(kpi_cmd)
     app.command("report")(report_cmd)
+    app.command("monthly-return")(monthly_return_cmd)
 
 
 @reports_errors
@@ -63,18 +77,21 @@ def timeline_cmd(ref: Annotated[str, typer.Argument(help="Case id or registratio
 
 @reports_errors
 def overdue_cmd(by: Annotated[str, typer.Option(help="unit | leader")] = "unit",
-                fmt: Format = "table",
+                fmt: XlsxFormat = "table",
                 limit: Annotated[int, typer.Option(
-                    min=1, help="The cases listed: those longest overdue.")] = OVERDUE_PAGE
-                ) -> None:
+                    min=1, help="The cases listed: those longest overdue.")] = OVERDUE_PAGE,
+                out_file: OutFile = None) -> None:
     """Open deadlines past due, grouped by unit or by owning leader, worst first: of the
     cases longest overdue (--limit), with how many cases are overdue in all."""
-    fmt = check_format(fmt)
+    fmt = check_format(fmt, out_file, xlsx=True)
     if by not in ("unit", "leader"):
         raise typer.BadParameter(f"unknown grouping {by!r}; expected unit or leader",
                                  param_hint="--by")
     a = make_app()
     rows = overdue_rows(a, limit=limit)
+    if fmt == "xlsx" and out_file is not None:
+        write_file(out_file, workbooks.overdue_rows_workbook(rows))
+        return
     if fmt != "table":
         emit(rows, fmt)
         return
@@ -95,11 +112,15 @@ def overdue_cmd(by: Annotated[str, typer.Option(help="unit | leader")] = "unit",
 def kpi_cmd(start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
             end: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")],
             unit: Annotated[str | None, typer.Option(help="One unit's petitions.")] = None,
-            fmt: Format = "table") -> None:
+            fmt: XlsxFormat = "table", out_file: OutFile = None) -> None:
     """The petition measures for petitions received in the period, each with its numerator
     and denominator. A measure with nothing to count shows — (no made-up 0 %)."""
-    fmt = check_format(fmt)
-    ms = kpis(make_app(), parse_day(start, "--from"), parse_day(end, "--to"), unit)
+    fmt = check_format(fmt, out_file, xlsx=True)
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    ms = kpis(make_app(), first, last, unit)
+    if fmt == "xlsx" and out_file is not None:
+        write_file(out_file, workbooks.measures_workbook(ms, first, last))
+        return
     if fmt != "table":
         emit(measure_rows(ms), fmt)
         return
@@ -113,7 +134,10 @@ def kpi_cmd(start: Annotated[str, typer.Option("--from", help="First day (YYYY-M
 
 
 @reports_errors
-def report_cmd(html: Annotated[Path, typer.Option("--html", help="Where to write the page.")],
+def report_cmd(html: Annotated[Path | None, typer.Option(
+                   "--html", help="Where to write the page.")] = None,
+               xlsx: Annotated[Path | None, typer.Option(
+                   "--xlsx", help="Where to write the period's cases as .xlsx.")] = None,
                start: Annotated[str | None, typer.Option("--from")] = None,
                end: Annotated[str | None, typer.Option("--to")] = None,
                unit: Annotated[str | None, typer.Option()] = None,
@@ -121,12 +145,34 @@ def report_cmd(html: Annotated[Path, typer.Option("--html", help="Where to write
                    "--page", help="Which page of case timelines to draw.")] = 1) -> None:
     """One self-contained HTML page: the audit check, the measures (and each office's line,
     in a group), the overdue list, and one page of the period's case timelines as bars per
-    stage against their deadlines (100 a page, the latest received first)."""
+    stage against their deadlines (100 a page, the latest received first). --xlsx: the
+    period's cases as a workbook."""
+    if html is None and xlsx is None:
+        raise typer.BadParameter("give --html FILE, --xlsx FILE or both", param_hint="--html")
     a = make_app()
     today = local_date(a.clock.now())
     first = parse_day(start, "--from") if start else today.replace(day=1)
     last = parse_day(end, "--to") if end else today
+    if xlsx is not None:
+        write_file(xlsx, workbooks.report_cases_workbook(a, first, last, unit, None))
+    if html is None:
+        return
     page = render_report(a, first, last, unit, page=page_no)
     html.parent.mkdir(parents=True, exist_ok=True)
     html.write_text(page, encoding="utf-8")
     say(f"wrote {html} ({len(page.encode()) // 1024} KiB)")
+
+
+@reports_errors
+def monthly_return_cmd(
+        month: Annotated[str, typer.Option("--month", help="The month (YYYY-MM).")],
+        out_file: Annotated[Path, typer.Option("--out", help="Where to write the .xlsx.")],
+        acts_as: Annotated[str, typer.Option("--as", help="The supervisor it is for: the "
+                                             "counts are of the cases they may see.")]
+        ) -> None:
+    """信访月报: the monthly return to the level above, one sheet per table (README
+    "Excel" gives the layout): by channel, category and unit (this month, the year to
+    date, the same month last year), the month's measures, the most repeated matters."""
+    a = make_app()
+    write_file(out_file, monthly_return.monthly_return(a, acts_as,
+                                                       monthly_return.parse_month(month)))

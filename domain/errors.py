@@ -13,6 +13,7 @@
     ├── NoRecipient              an escalation rung whose chain ends with nobody
     ├── CaseNotFound             no case with that id or registration number
     ├── DuplicateRegistration    the registration number is taken
+    ├── LedgerRejected           a ledger (台账) to import has bad rows: each listed
     └── ConcurrentUpdate         someone else changed the case since it was read
 
 Adapters translate their own errors into these (``raise CaseNotFound(id) from None``);
@@ -119,6 +120,16 @@ class DuplicateRegistration(PetitionError):
     def __init__(self, registration_no: str) -> None:
         self.registration_no = registration_no
         super().__init__(f"registration number '{registration_no}' is already registered")
+
+
+class LedgerRejected(PetitionError):
+    """A ledger to import has bad rows: every problem, one line each (its row and field);
+    nothing was imported."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"the ledger was not imported ({len(problems)} problem(s)):\n"
+                         + "\n".join(problems))
 
 
 class ConcurrentUpdate(PetitionError):

@@ -56,6 +56,7 @@ class EventType(enum.Enum):
     NOTICE_PRINTED = "NoticePrinted"              # a written notice rendered for the post
     FILE_ATTACHED = "FileAttached"                # an attachment (附件): its SHA-256 chained
     FILE_WITHDRAWN = "FileWithdrawn"              # ... withdrawn: hidden, kept
+    IMPORTED = "Imported"                         # a historical case from a ledger (台账)
     # The office's practices; their subject is a journal (a reception, a day's zero
     # reports, a signal), not a case.
     RECEPTION_ANNOUNCED = "ReceptionAnnounced"    # staff told of a 领导接待日

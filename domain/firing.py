@@ -118,6 +118,19 @@ class RungFiring(ClockBook):
             self._escalate(due.rung, view, actor, now, rules, target, due.key_period)
         self.fired.add((clock, name))
 
+    def imported(self, *, file: str, row: int, stage_reached: str, actor: str,
+                 now: dt.datetime, rules: CaseRules) -> None:
+        """Record that this case came from row ``row`` of the ledger ``file`` (台账导入),
+        replayed up to where it stands. Its reminders, warnings, breaches and escalations
+        due before ``now`` are marked fired, unsent: a ledger's long-past deadlines tell
+        nobody anything (a case still open and overdue shows overdue all the same). A
+        window's lapse is left to fire: it moves the case on, telling no one."""
+        for due in self.schedule(rules, now):
+            if due.rung is not None and due.fire_at <= as_utc(now):
+                self.fired.add((due.clock, due.name))
+        self._record(self._stage, EventType.IMPORTED, actor, now, file=file, row=row,
+                     stage_reached=stage_reached)
+
     def next_due(self, rules: CaseRules, now: dt.datetime) -> dt.datetime | None:
         """The soonest due instant of a duty still running on a running clock (overdue
         ones included): what each person's queue is ordered by. None: nothing runs."""

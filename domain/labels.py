@@ -38,7 +38,7 @@ EVENTS: Mapping[str, str] = {
     "RungFailed": "提醒未能发出", "RoutingFailed": "转入待分办",
     "DueDateRevised": "期限随节假日调整", "ReferredUp": "提请上级办理",
     "HandedDown": "交办下级", "ReturnedUp": "下级办结回复", "NoticePrinted": "打印书面告知",
-    "FileAttached": "添加附件", "FileWithdrawn": "撤回附件",
+    "FileAttached": "添加附件", "FileWithdrawn": "撤回附件", "Imported": "台账导入",
     "ReceptionAnnounced": "接待日通知", "ReceptionReminded": "接待日提醒",
     "ZeroReportFiled": "零报告", "ZeroReportMissing": "零报告未报（告知负责人）",
     "ZeroReportOverdue": "零报告逾期（告知信访办）", "SignalRecorded": "信息员报送",
@@ -183,6 +183,23 @@ SYSTEM_ACTORS: Mapping[str, str] = {
     "calendar": "节假日日历", "reconcile": "流程核对", "preview": "预分办",
     "demo": "演示脚本", "engine": "引擎", "watchdog": "巡查守护", "practices": "日常工作",
     "petitioner": "信访人", "system": "系统", "online": "网上信访",
+}
+
+
+# The columns of the exported workbooks and the ledger (台账) import: one header each.
+COLUMNS: Mapping[str, str] = {
+    "ref": "登记编号", "registration_no": "登记编号", "subject": "信访事项", "content": "信访内容",
+    "stage": "办理环节", "unit": "承办单位", "responder": "首问责任人", "leader": "包案领导",
+    "deadline": "当前期限", "due": "到期时间", "due_at": "到期时间", "urgency": "紧迫程度",
+    "overdue": "已超期", "warning": "提示", "roles": "我的角色", "office": "信访部门",
+    "channel": "信访渠道", "category": "信访类别", "received": "收到时间",
+    "received_at": "收到时间", "petitioner": "信访人", "name": "信访人", "phone": "联系电话",
+    "id_number": "身份证号", "measure": "指标", "rate": "比率", "numerator": "分子",
+    "denominator": "分母", "formula": "计算口径", "decided_at": "答复日期",
+    "outcome": "处理结果", "resolution": "三个到位", "summary": "办理情况", "rating": "满意度",
+    "count": "件数", "month": "本月", "year": "本年累计", "last_year": "去年同月",
+    "repeats": "重复次数", "first_received": "首次收到", "last_received": "最近收到",
+    "stage_reached": "办理进度", "row": "行号",
 }
 
 

@@ -198,6 +198,9 @@ SENTENCES: dict[str, _Sentence] = {
     "ReReviewDecided": lambda d: _decision(d, "复核意见"),
     "CaseStruckOff": lambda d: "销号" + d.then("note"),
     "CaseWithdrawn": lambda d: "信访人撤回" + d.then("reason"),
+    "Imported": lambda d: f"由台账《{d.text('file')}》第{d.text('row')}行导入" + (
+        f"，台账所记办理进度：{d.label(L.STAGES, 'stage_reached')}" if d.has("stage_reached")
+        else ""),
     "DeadlineReminder": _rung,
     "DeadlineWarning": _rung,
     "DeadlineBreached": _rung,

@@ -13,14 +13,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from domain.errors import NotPermitted, PetitionError
-from services import supervision
+from services import monthly_return, supervision, workbooks
 from services.measures import measure_rows
 from services.report import render_report
 from web.auth import Person
 from web.context import petitions, render
+from web.exports import xlsx_response
 from web.headers import REPORT_CSP
 
 router = APIRouter(prefix="/supervise")
+FORMATS = ("csv", "json", "xlsx")
 NOT_SUPERVISOR = "督查页面仅信访办与矿领导班子可见"
 
 
@@ -102,8 +104,8 @@ def _export(rows: list[dict[str, Any]], fmt: str, name: str) -> Response:
 @router.get("/measures.{fmt}")
 def measures_export(request: Request, me: Person, fmt: str, start: str | None = None,
                     end: str | None = None, unit: str | None = None) -> Response:
-    if fmt not in ("csv", "json"):
-        return JSONResponse({"detail": f"unknown format {fmt!r}; csv or json"}, 404)
+    if fmt not in FORMATS:
+        return JSONResponse({"detail": f"unknown format {fmt!r}; csv, json or xlsx"}, 404)
     try:
         a, b = _period(request, me, start, end)
         view = supervision.overview(petitions(request), me, a, b, unit or None)
@@ -112,17 +114,57 @@ def measures_export(request: Request, me: Person, fmt: str, start: str | None = 
         return JSONResponse({"detail": str(e)}, 403)
     except PetitionError as e:
         return JSONResponse({"detail": str(e)}, 422)
-    return _export(rows, fmt, f"measures-{view.start}-{view.end}")
+    name = f"measures-{view.start}-{view.end}"
+    if fmt == "xlsx":
+        return xlsx_response(workbooks.measures_workbook(view.measures, view.start,
+                                                         view.end), name)
+    return _export(rows, fmt, name)
 
 
 @router.get("/overdue.{fmt}")
 def overdue_export(request: Request, me: Person, fmt: str, unit: str | None = None
                    ) -> Response:
-    if fmt not in ("csv", "json"):
-        return JSONResponse({"detail": f"unknown format {fmt!r}; csv or json"}, 404)
+    if fmt not in FORMATS:
+        return JSONResponse({"detail": f"unknown format {fmt!r}; csv, json or xlsx"}, 404)
     app = petitions(request)
     try:
         supervision.check_supervisor(app, me)
+        if fmt == "xlsx":
+            return xlsx_response(workbooks.overdue_workbook(app, me, unit or None), "overdue")
     except NotPermitted as e:
         return JSONResponse({"detail": str(e)}, 403)
+    except PetitionError as e:
+        return JSONResponse({"detail": str(e)}, 422)
     return _export(supervision.visible_overdue(app, me, unit or None), fmt, "overdue")
+
+
+@router.get("/cases.xlsx")
+def cases_export(request: Request, me: Person, start: str | None = None,
+                 end: str | None = None, unit: str | None = None,
+                 office: str | None = None) -> Response:
+    """The report's cases (received in the period) that ``me`` may see."""
+    try:
+        app = _scoped(request, me, office)
+        a, b = _period(request, me, start, end)
+        if a is None or b is None:
+            first, last = supervision.data_period(app)
+            a, b = a or first, b or last
+        data = workbooks.report_cases_workbook(app, a, b, unit or None, me)
+    except NotPermitted as e:
+        return JSONResponse({"detail": str(e)}, 403)
+    except PetitionError as e:
+        return JSONResponse({"detail": str(e)}, 422)
+    return xlsx_response(data, f"cases-{a}-{b}")
+
+
+@router.get("/monthly-return.xlsx")
+def monthly_return_export(request: Request, me: Person, month: str = "") -> Response:
+    """信访月报 for ``month`` (YYYY-MM): supervisors only."""
+    try:
+        app = petitions(request)
+        data = monthly_return.monthly_return(app, me, monthly_return.parse_month(month))
+    except NotPermitted as e:
+        return JSONResponse({"detail": str(e)}, 403)
+    except PetitionError as e:
+        return JSONResponse({"detail": str(e)}, 422)
+    return xlsx_response(data, f"monthly-return-{month}")
