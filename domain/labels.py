@@ -117,7 +117,8 @@ CATEGORIES: Mapping[str, str] = {
 # The 督查 page's and the report's charts (``services/glance.py``), by key.
 CHARTS: Mapping[str, str] = {
     "by_channel": "近12个月每月信访量（按渠道）", "by_category": "近12个月每月信访量（按类别）",
-    "on_time_by_unit": "各单位按期办结率", "overdue_ageing": "超期未结信访件（按超期时长）",
+    "on_time_by_unit": "各单位按期办结率", "on_time_by_office": "各信访部门按期办结率",
+    "overdue_ageing": "超期未结信访件（按超期时长）",
     "rates": "近12个月满意率与重复信访率", "targets": "目标与实际",
 }
 

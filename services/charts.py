@@ -76,15 +76,11 @@ def targets(key: str, title: str, rows: Sequence[tuple[str, float, float]],
 
 def draw(chart: Chart) -> bytes:
     """The chart as an SVG document (UTF-8)."""
-    import matplotlib  # here, not at import: the CLI must not load it
-
-    matplotlib.use("svg", force=False)
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    import matplotlib.figure  # here, not at import: the CLI must not load it
 
     with matplotlib.rc_context({"svg.fonttype": "none", "font.family": FONT,
                                 "svg.hashsalt": chart.key, "axes.unicode_minus": False}):
-        fig = Figure(figsize=(7.2, 3.4), dpi=72)
+        fig = matplotlib.figure.Figure(figsize=(7.2, 3.4), dpi=72)
         ax = fig.add_subplot()
         _plot(ax, chart)
         ax.set_title(chart.title, fontsize=13)
@@ -94,7 +90,7 @@ def draw(chart: Chart) -> bytes:
             ax.set_ylabel("%")
         else:
             ax.set_ylabel("件")
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.locator_params(axis="y", integer=True)
         if any(name for name, _ in chart.series) and len(chart.series) > 1:
             ax.legend(fontsize=9, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
         fig.tight_layout()

@@ -49,7 +49,7 @@ def test_a_chart_is_an_svg_without_script_links_or_outside_references(chart: Cha
 
 
 def test_the_table_beside_a_chart_holds_each_number_it_draws() -> None:
-    stacked, bars, lines, target = CHARTS
+    stacked, bars, lines, _ = CHARTS
     assert stacked.head == ["月份", "来信（件）", "来访（件）"]
     assert stacked.rows[2] == ["2026年3月", "0", "7"]
     assert bars.rows == [["综采一队", "87.5%"], ["机电科", "—"]]  # no rate, not 0 %
