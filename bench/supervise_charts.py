@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench.scale import NOW, Web, fresh_database, has_pristine, keep_pristine  # noqa: E402
 from bench.scale_data import generate, write, write_group  # noqa: E402
 from domain.permissions import supervisors  # noqa: E402
+from services import glance, supervision  # noqa: E402
 from services.bootstrap import sql_app  # noqa: E402
 from services.clock import FixedClock  # noqa: E402
 from services.config import load_installation  # noqa: E402
@@ -42,6 +44,16 @@ def timed(web: Web, path: str, times: int) -> list[float]:
     for _ in range(times):
         t0 = time.perf_counter()
         web.get(path)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def timed_call(call: Callable[[], object], times: int) -> list[float]:
+    call()
+    out = []
+    for _ in range(times):
+        t0 = time.perf_counter()
+        call()
         out.append((time.perf_counter() - t0) * 1000)
     return out
 
@@ -76,13 +88,23 @@ def main() -> None:
             keep_pristine(args.db, args.pg_url, home, n)
             engine = make_engine(url)
             app = sql_app(settings, installation, FixedClock(NOW), engine)
+    with app.uow() as uow:  # as `petitions audit verify` after an import: the page then
+        uow.audit_verify(app.audit_key, NOW, full=True)  # reads the check, not every row
+        uow.commit()
     boss = sorted(supervisors(app.tree.org("group")))[0]
     web = Web(app, boss)
     mine = sorted(o for o in app.tree.nodes if o != "group")[0]
-    figures: dict[str, list[float]] = {"督查 page (group)": timed(web, "/supervise", args.times)}
+    figures: dict[str, list[float]] = {
+        "督查 page (group)": timed(web, "/supervise", args.times)}
     for key in BUILDERS:
         figures[f"chart {key} (group)"] = timed(web, f"/supervise/charts/{key}.svg",
                                                 args.times)
+    scoped = app.for_person(boss)
+    first, last = supervision.data_period(scoped)
+    figures["of the page: the measures and overdue (no chart)"] = timed_call(
+        lambda: supervision.overview(scoped, boss, first, last, None), args.times)
+    figures["of the page: the charts' numbers (its tables)"] = timed_call(
+        lambda: glance.charts(scoped, boss, first, last, None), args.times)
     figures["督查 page (a mine)"] = timed(web, f"/supervise?office={mine}", args.times)
     figures["chart on_time_by_unit (a mine)"] = timed(
         web, f"/supervise/charts/on_time_by_unit.svg?office={mine}", args.times)
