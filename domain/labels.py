@@ -114,6 +114,19 @@ CATEGORIES: Mapping[str, str] = {
     "suggestion": "建议意见类", "accusation": "检举控告类", "complaint": "申诉求决类",
 }
 
+# The 督查 page's and the report's charts (``services/glance.py``), by key.
+CHARTS: Mapping[str, str] = {
+    "by_channel": "近12个月每月信访量（按渠道）", "by_category": "近12个月每月信访量（按类别）",
+    "on_time_by_unit": "各单位按期办结率", "on_time_by_office": "各信访部门按期办结率",
+    "overdue_ageing": "超期未结信访件（按超期时长）",
+    "rates": "近12个月满意率与重复信访率", "targets": "目标与实际",
+}
+
+# How long an open case is past its due, as the ageing chart groups them.
+OVERDUE_AGES: Mapping[str, str] = {
+    "under_7": "不足7天", "7_30": "7至30天", "30_90": "30至90天", "over_90": "90天以上",
+}
+
 RELATIONS: Mapping[str, str] = {
     "office_staff": "信访办工作人员", "office_head": "信访办负责人", "responder": "首问责任人",
     "unit_head": "承办单位负责人", "unit_leader": "承办单位分管领导",

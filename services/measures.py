@@ -15,6 +15,7 @@ from domain.permissions import Sight
 from services.bootstrap import App
 from services.cases import commit  # the use cases' commit derives the facts
 from services.reading import exposed_to
+from storage.ports import UnitOfWork
 
 
 def kpis(app: App, start: dt.date, end: dt.date, unit: str | None,
@@ -51,19 +52,8 @@ def counts(app: App, start: dt.date, end: dt.date, unit: str | None,
     derive_facts(app)
     with app.uow() as uow:
         total = uow.measure_counts(start, end, unit, app.scope, by_office=by_office)
-        hidden: list[Case] = []
-        if viewer is not None:
-            person = app.person(viewer)
-            # Only an accusation, or a case a declared interest bars, is hidden from a
-            # supervisor: with interests declared, every case of the period is looked at.
-            maybe = uow.find_cases(open_only=False, offices=app.scope,
-                                   registered_from=start_of_local_day(start)) \
-                if person is not None and person.interests else \
-                uow.accusations_received(start, end, app.scope, exposed_to(app, viewer))
-            hidden = [c for c in maybe if sight_in(app.tree, c, viewer) is Sight.NONE
-                      and (unit is None or c.unit == unit)
-                      and start <= local_date(c.petition.received_at) <= end]
-            repeated = uow.repeated_among([c.id for c in hidden])
+        hidden = hidden_received(app, uow, start, end, unit, viewer)
+        repeated = uow.repeated_among([c.id for c in hidden])
     if not total and not by_office:
         total[""] = dict.fromkeys(COUNTS, 0)
     for case in hidden:  # taken out of the sums, as they were added
@@ -71,6 +61,39 @@ def counts(app: App, start: dt.date, end: dt.date, unit: str | None,
         for k, v in tally([(case.id, facts_of(case, app.rules_for(case)))], repeated).items():
             n[k] -= v
     return total
+
+
+def hidden_received(app: App, uow: UnitOfWork, start: dt.date, end: dt.date,
+                    unit: str | None, viewer: str | None) -> list[Case]:
+    """The cases received in the period (of ``unit``) that ``viewer`` may not see: what
+    every count over cases takes out again (None: the operator, who sees all)."""
+    if viewer is None:
+        return []
+    person = app.person(viewer)
+    # Only an accusation, or a case a declared interest bars, is hidden from a supervisor:
+    # with interests declared, every case of the period is looked at.
+    maybe = uow.find_cases(open_only=False, offices=app.scope,
+                           registered_from=start_of_local_day(start)) \
+        if person is not None and person.interests else \
+        uow.accusations_received(start, end, app.scope, exposed_to(app, viewer))
+    return [c for c in maybe if sight_in(app.tree, c, viewer) is Sight.NONE
+            and (unit is None or c.unit == unit)
+            and start <= local_date(c.petition.received_at) <= end]
+
+
+def received_mix(app: App, start: dt.date, end: dt.date, unit: str | None,
+                 viewer: str | None = None) -> dict[tuple[str, str, str], int]:
+    """How many petitions were received by (month ``YYYY-MM``, channel, category), counted
+    in the database, less those ``viewer`` may not see (not even as one in a bar)."""
+    derive_facts(app)
+    with app.uow() as uow:
+        mix = {(m, ch, cat): n for m, ch, cat, n in
+               uow.received_mix(start, end, unit, app.scope)}
+        for c in hidden_received(app, uow, start, end, unit, viewer):
+            key = (local_date(c.petition.received_at).isoformat()[:7],
+                   c.petition.channel.value, c.petition.category.value)
+            mix[key] -= 1
+    return {k: n for k, n in mix.items() if n > 0}
 
 
 def derive_facts(app: App, batch: int = 500) -> int:

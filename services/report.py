@@ -20,6 +20,7 @@ from domain.instants import format_local
 from domain.offices import sight_in
 from domain.permissions import Sight
 from domain.stages import Stage
+from services import glance
 from services.bootstrap import App
 from services.measures import kpis, office_lines
 from services.naming import OfficeNames
@@ -116,6 +117,9 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
     overdue = [r for r in overdue_rows(app, seen_by=viewer, limit=OVERDUE_PAGE)
                if unit is None or r["unit"] == unit]
     overdue_cases, _ = overdue_summary(app, viewer)
+    # The charts on the first page only, as data: images (the report stands alone).
+    charts = [(c, c.data_uri()) for c in glance.charts(app, viewer, start, end, unit)] \
+        if page == 1 else []
     env = Environment(loader=PackageLoader("services", "templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(("html",)), trim_blocks=True,
                       lstrip_blocks=True)
@@ -123,7 +127,7 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
         office=app.office.name, start=start.isoformat(), end=end.isoformat(), unit=unit,
         unit_name=_unit_name(app, unit) if unit else "",
         generated=format_local(now), checked=checked, audited=audited, breaks=breaks,
-        measures=ms,
+        measures=ms, charts=charts,
         overdue=overdue, cases=bars, lines=lines, page=page,
         hidden_breaks=len(every_break) - len(breaks), overdue_cases=overdue_cases,
         overdue_listed=len({r["id"] for r in overdue}),

@@ -11,13 +11,15 @@ from typing import Any
 from domain.errors import ConfigError, NotPermitted
 from domain.instants import local_date
 from domain.measures import Measure
-from domain.permissions import supervisors
+from domain.offices import sight_in
+from domain.permissions import Sight, supervisors
 from services.bootstrap import App
 from services.measures import kpis, office_lines
 from services.reading import (
     OVERDUE_PAGE,
     OverdueGroup,
     audit_state,
+    exposed_to,
     overdue_rows,
     overdue_summary,
     visible_breaks,
@@ -69,6 +71,31 @@ def visible_overdue(app: App, person: str, unit: str | None = None,
     cases longest overdue)."""
     return [r for r in overdue_rows(app, seen_by=person, limit=limit)
             if unit is None or r["unit"] == unit]
+
+
+AGES = (("under_7", 0), ("7_30", 7), ("30_90", 30), ("over_90", 90))  # from so many days
+
+
+def overdue_ages(app: App, person: str | None) -> dict[str, int]:
+    """The open cases past their stored next due that ``person`` may see, by how long
+    (``AGES``: under 7 days, 7–30, 30–90, over 90), counted in the database less the
+    accusations hidden from them (as ``overdue_summary``; None: the operator, all)."""
+    now = app.clock.now()
+    hidden: set[str] = set()
+    with app.uow() as uow:
+        dues = uow.overdue_dues(now, app.scope)
+        if person is not None:
+            check_supervisor(app, person)
+            who = app.person(person)
+            exposed = None if who is not None and who.interests else exposed_to(app, person)
+            hidden = {c.id for c in uow.overdue_accusations(now, app.scope, exposed)
+                      if sight_in(app.tree, c, person) is Sight.NONE}
+    out = dict.fromkeys((k for k, _ in AGES), 0)
+    for case_id, due in dues:
+        if case_id not in hidden:
+            days = (now.timestamp() - due.timestamp()) / 86400
+            out[next(k for k, start in reversed(AGES) if days >= start)] += 1
+    return out
 
 
 def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,

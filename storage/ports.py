@@ -354,6 +354,14 @@ class UnitOfWork(Protocol):
                       ) -> tuple[list[Case], int]:
         """A page of the cases received in the period, the latest first, and how many."""
 
+    def received_mix(self, start: dt.date, end: dt.date, unit: str | None = None,
+                     offices: Sequence[str] = ()) -> list[tuple[str, str, str, int]]:
+        """Petitions received in the period by (month ``YYYY-MM``, channel, category)."""
+
+    def overdue_dues(self, now: dt.datetime, offices: Sequence[str] = ()
+                     ) -> list[tuple[str, dt.datetime]]:
+        """The open cases past their stored next due: (id, that due)."""
+
     def overdue_groups(self, now: dt.datetime, offices: Sequence[str] = ()
                        ) -> list[tuple[str, str | None, str | None, int, dt.datetime]]:
         """Open cases past their stored next due by (office, unit, leader): how many, and

@@ -103,6 +103,33 @@ class SqlMeasures:
             found = found.where(_may_bar(exposed))
         return self._cases_in(found)
 
+    def received_mix(self, start: dt.date, end: dt.date, unit: str | None = None,
+                     offices: Sequence[str] = ()) -> list[tuple[str, str, str, int]]:
+        """How many petitions were received in the period by (month ``YYYY-MM``, channel,
+        category)."""
+        c = cases.c
+        month = func.substr(c.received_on, 1, 7)
+        channel = c.body[("petition", "channel")].as_string()
+        query = select(month, channel, c.category, func.count()).where(
+            c.received_on >= start.isoformat(), c.received_on <= end.isoformat())
+        if unit is not None:
+            query = query.where(c.unit == unit)
+        if offices:
+            query = query.where(c.office.in_(list(offices)))
+        query = query.group_by(month, channel, c.category)
+        return [(str(m), str(ch), str(cat), int(n))
+                for m, ch, cat, n in self.conn.execute(query)]
+
+    def overdue_dues(self, now: dt.datetime, offices: Sequence[str] = ()
+                     ) -> list[tuple[str, dt.datetime]]:
+        """The open cases past their stored next due: (id, that due)."""
+        c = cases.c
+        query = select(c.id, c.next_due_at).where(
+            c.next_due_at.is_(None) == false(), c.next_due_at < now, c.stage != "closed")
+        if offices:
+            query = query.where(c.office.in_(list(offices)))
+        return [(str(i), _utc(due)) for i, due in self.conn.execute(query)]
+
     def received_page(self, start: dt.date, end: dt.date, unit: str | None,
                       offices: Sequence[str], limit: int, offset: int
                       ) -> tuple[list[Case], int]:
@@ -227,6 +254,19 @@ class MemoryMeasures:
                 if r["category"] == "accusation" and (
                     exposed is None or r.get("accused_marks") is None
                     or any(m in r["accused_marks"] for m in codec.marks_of(exposed)))]
+
+    def received_mix(self, start: dt.date, end: dt.date, unit: str | None = None,
+                     offices: Sequence[str] = ()) -> list[tuple[str, str, str, int]]:
+        mix: dict[tuple[str, str, str], int] = {}
+        for r in self._in(start, end, offices):
+            if unit is None or r["unit"] == unit:
+                k = (r["received_on"][:7], r["body"]["petition"]["channel"], r["category"])
+                mix[k] = mix.get(k, 0) + 1
+        return [(*k, n) for k, n in mix.items()]
+
+    def overdue_dues(self, now: dt.datetime, offices: Sequence[str] = ()
+                     ) -> list[tuple[str, dt.datetime]]:
+        return [(r["id"], r["next_due_at"]) for r in self._overdue(now, offices)]
 
     def received_page(self, start: dt.date, end: dt.date, unit: str | None,
                       offices: Sequence[str], limit: int, offset: int

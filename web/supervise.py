@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from domain.errors import NotPermitted, PetitionError
-from services import monthly_return, supervision, workbooks
+from services import glance, monthly_return, supervision, workbooks
 from services.measures import measure_rows
 from services.report import render_report
 from web.auth import Person
@@ -65,6 +65,7 @@ def supervise(request: Request, me: Person, start: str | None = None, end: str |
         return render(request, "error.html", status_code=422, message=str(e))
     seen = app.tree.offices_seen_by(me)
     return render(request, "supervise.html", view=view,
+                  charts=glance.charts(app, me, view.start, view.end, view.unit),
                   units=sorted((u for o in app.tree.subtree(app.office.id)
                                 for u in app.tree.org(o).units.values()), key=lambda x: x.id),
                   offices=[app.tree.node(o) for o in seen] if len(seen) > 1 else [],
@@ -87,6 +88,33 @@ async def report(request: Request, me: Person, start: str | None = None,
     except PetitionError as e:
         return render(request, "error.html", status_code=422, message=str(e))
     return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
+
+
+# An SVG chart styles itself inline (matplotlib writes style attributes) and loads nothing.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+@router.get("/charts/{key}.svg")
+def chart_svg(request: Request, me: Person, key: str, start: str | None = None,
+              end: str | None = None, unit: str | None = None,
+              office: str | None = None) -> Response:
+    """One chart of the page, as an image (``<img>``: an SVG shown so runs no script)."""
+    if key not in glance.BUILDERS:
+        return JSONResponse({"detail": f"no chart {key!r}"}, 404)
+    try:
+        app = _scoped(request, me, office)
+        a, b = _period(request, me, start, end)
+        if a is None or b is None:
+            first, last = supervision.data_period(app)
+            a, b = a or first, b or last
+        svg = glance.chart(app, me, key, a, b, unit or None).svg()
+    except NotPermitted as e:
+        return JSONResponse({"detail": str(e)}, 403)
+    except PetitionError as e:
+        return JSONResponse({"detail": str(e)}, 422)
+    return Response(svg, media_type="image/svg+xml",
+                    headers={"Content-Security-Policy": SVG_CSP,
+                             "Cache-Control": "private, no-store"})
 
 
 def _export(rows: list[dict[str, Any]], fmt: str, name: str) -> Response:
