@@ -187,8 +187,9 @@ def _walk(app: App, case: Case, rnd: random.Random, now: dt.datetime,
         case.leader_accept(actor=str(case.leader), now=step(rnd.uniform(2, 30)))
     if rnd.random() < 0.05:
         unit = office.org.units[str(case.unit)]
-        case.extend(Period(30, Unit.DAYS), reason="需补充调查", approver=str(unit.head or who),
-                    actor=who, now=step(24 * rnd.uniform(20, 50)), rules=rules)
+        head = str(unit.head or who)  # the approver extends (a handler would ask)
+        case.extend(Period(30, Unit.DAYS), reason="需补充调查", approver=head,
+                    actor=head, now=step(24 * rnd.uniform(20, 50)), rules=rules)
     late = rnd.random() < 0.07
     handled = 24 * (rnd.uniform(62, 95) if late else rnd.uniform(5, 55))
     if not finish or t + dt.timedelta(hours=handled) > now - dt.timedelta(days=1):
