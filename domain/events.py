@@ -46,6 +46,8 @@ class EventType(enum.Enum):
     EXTENSION_REQUESTED = "ExtensionRequested"    # 申请延期, to the approvers
     EXTENSION_REFUSED = "ExtensionRefused"        # 不批准延期
     REPORT_REQUESTED = "ReportRequested"          # 要求报告: a leader asks the handler
+    CASE_LISTED = "CaseListed"                    # 挂牌督办 by a higher body
+    LISTER_REPORTED = "ListerReported"            # a report to the listing body
     RUNG_FAILED = "RungFailed"                    # a rung that could not fire; retried
     ROUTING_FAILED = "RoutingFailed"              # into the triage queue (待分办)
     DUE_DATE_REVISED = "DueDateRevised"           # the calendar under a due date changed

@@ -186,6 +186,12 @@ SENTENCES: dict[str, _Sentence] = {
                                    + d.then("reason")),
     "ReportRequested": lambda d: (f"要求{d.people('to') or '承办人'}报告{d.clock()}办理情况"
                                   + d.then("note")),
+    "CaseListed": lambda d: _join(
+        f"{d.text('body')}挂牌督办（{d.text('reference')}）",
+        f"要求{d.text('required')}前办结", f"每{d.text('every')}日报告一次"),
+    "ListerReported": lambda d: (f"向{d.text('body')}报告办理情况" + d.then("summary")
+                                 + (f"，下次报告{d.text('next_due')}前"
+                                    if d.has("next_due") else "")),
     "DecisionIssued": lambda d: _decision(d, "书面答复"),
     "CaseRated": lambda d: f"信访人评价：{d.label(L.RATINGS, 'rating') or '—'}",
     "RatingExpired": lambda d: f"评价期{d.text('ended')}届满，信访人未评价",

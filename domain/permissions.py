@@ -74,6 +74,8 @@ PERMITTED: dict[Act | FileAct, frozenset[Relation]] = {
     Act.REFUSE_EXTENSION: frozenset({R.APPROVER}),
     Act.REQUEST_REPORT: frozenset({R.UNIT_HEAD, R.UNIT_LEADER, R.OWNING_LEADER, R.TOP,
                                    R.OFFICE_HEAD}),
+    Act.LIST_CASE: frozenset({R.OFFICE_HEAD, R.OFFICE_STAFF}),
+    Act.REPORT_TO_LISTER: _HANDLERS,
     Act.REPORT: frozenset({R.RESPONDER, R.UNIT_HEAD, R.OWNING_LEADER}),
     Act.CLOSE: _HANDLERS,
     Act.RATE: _OWN,
