@@ -35,6 +35,9 @@ EVENTS: Mapping[str, str] = {
     "EscalationRoleUnresolved": "升级对象缺位", "CompletionReported": "完成任务报告",
     "ExtensionRequested": "申请延期", "ExtensionRefused": "不批准延期",
     "ReportRequested": "要求报告", "CaseListed": "挂牌督办", "ListerReported": "向督办机关报告",
+    "KeyPersonAdded": "列为重点人员", "KeyPersonContacted": "约访下访",
+    "KeyPersonStateChanged": "稳控状态变更", "KeyPersonSettled": "息访",
+    "OverTheHead": "越级上访", "BroughtBack": "劝返",
     "RungFailed": "提醒未能发出", "RoutingFailed": "转入待分办",
     "DueDateRevised": "期限随节假日调整", "ReferredUp": "提请上级办理",
     "HandedDown": "交办下级", "ReturnedUp": "下级办结回复", "NoticePrinted": "打印书面告知",
@@ -139,7 +142,8 @@ RISKS: Mapping[str, str] = {"low": "一般", "medium": "较大", "high": "重大
 
 # What an attached file is to its case (``domain.attachments.FileKind``).
 FILE_KINDS: Mapping[str, str] = {"letter_scan": "来信扫描件", "photo": "照片", "evidence": "证据",
-                                 "signed_decision": "签字决定书", "other": "其他"}
+                                 "signed_decision": "签字决定书", "undertaking": "息访承诺书",
+                                 "other": "其他"}
 
 PERIOD_UNITS: Mapping[str, str] = {
     "days": "日", "working_days": "个工作日", "hours": "小时", "working_hours": "个工作小时",
@@ -220,3 +224,9 @@ def duration(text: str | None) -> str:
         return text
     sign = "-" if any(p[0] for p in parts) else ""
     return sign + "".join(f"{n}{_UNIT[u]}" for _, n, u in parts)
+
+# 重点人员 (``domain.keypersons``): the stability states and the kinds of contact.
+KEY_PERSON_STATES: Mapping[str, str] = {
+    "stable": "稳定", "watch": "关注", "unstable": "不稳定", "settled": "息访",
+}
+KEY_PERSON_CONTACTS: Mapping[str, str] = {"invited": "约访", "visited": "下访"}
