@@ -120,8 +120,9 @@ def check_holders(org: OrgChart, holders: Holders, matters: Iterable[Case],
     barred = set().union(*(accused_set(org, c.petition).persons for c in matters))
     named = sorted(set(holders.people) & barred)
     if named:
-        raise RuleViolation(subject, f"'{named[0]}' may not hold this key person: an "
-                            "accusation among the person's matters bars them")
+        # Said no more precisely: who adds may read an accusation's outline only.
+        raise RuleViolation(subject, f"'{named[0]}' may not hold this key person: name "
+                            "someone else")
     name = _text(holders.contact_name, "the family or community contact's name", subject, 64)
     digits = normal_phone(holders.contact_phone)
     if not 7 <= len(digits) <= 15:
