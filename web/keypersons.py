@@ -73,10 +73,10 @@ def _do(app: Any, me: str, kp_id: str, what: str, f: dict[str, str],
 @router.post("/{kp_id}/{what}")
 async def act(request: Request, kp_id: str, what: str, me: Person) -> Response:
     form = await request.form()
-    check_csrf(request, str(form.get("csrf", "")))
-    fields = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
-    upload = form.get("undertaking")
     try:
+        check_csrf(request, str(form.get("csrf", "")))
+        fields = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
+        upload = form.get("undertaking")
         text = await run_in_threadpool(
             _do, petitions(request), me, kp_id, what, fields,
             upload if isinstance(upload, UploadFile) else None)
@@ -86,6 +86,8 @@ async def act(request: Request, kp_id: str, what: str, me: Person) -> Response:
         request.session["flash"] = {"error": True, "text": one_line(e)}
     else:
         request.session["flash"] = {"error": False, "text": text}
+    finally:
+        await form.close()  # an upload's spooled file, now
     return RedirectResponse(f"/keypersons/{kp_id}", status_code=303)
 
 
