@@ -177,6 +177,10 @@ def check(org: OrgChart, case: Case, person: str, act: Act | FileAct) -> Permiss
     if not may:
         raise NotPermitted(case.ref, f"'{person}' may not '{act.command}' it: only its "
                            f"{_who(PERMITTED[act])} may ({_holders(org, case, act)})")
+    if act is Act.LIST_CASE and case.listing:  # not offered twice, nor a report unlisted
+        raise NotPermitted(case.ref, f"it is listed already, by {case.listing['body']}")
+    if act is Act.REPORT_TO_LISTER and not case.listing:
+        raise NotPermitted(case.ref, "it is not listed for supervision (挂牌督办)")
     relation = min(may, key=lambda r: list(Relation).index(r))
     return Permission(relation, act in PETITIONERS_ACTS)
 

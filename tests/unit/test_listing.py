@@ -120,4 +120,8 @@ def test_the_office_lists_and_the_handlers_report(office, rules):
     with pytest.raises(NotPermitted):
         check(office.org, other, str(other.responder), Act.LIST_CASE)
     assert check(office.org, case, str(case.responder), Act.REPORT_TO_LISTER)
+    with pytest.raises(NotPermitted, match="not listed"):  # not offered before it is listed
+        check(office.org, other, str(other.responder), Act.REPORT_TO_LISTER)
+    with pytest.raises(NotPermitted, match="listed already"):  # nor listed twice
+        check(office.org, case, "qian.hui", Act.LIST_CASE)
     assert FIXED_LADDERS[K.LISTED] == rules.policy.ladder(K.LISTED)
