@@ -125,3 +125,19 @@ def test_the_office_lists_and_the_handlers_report(office, rules):
     with pytest.raises(NotPermitted, match="listed already"):  # nor listed twice
         check(office.org, case, "qian.hui", Act.LIST_CASE)
     assert FIXED_LADDERS[K.LISTED] == rules.policy.ladder(K.LISTED)
+
+
+@pytest.mark.parametrize(("language", "says"), [
+    ("zh", "已由省信访局挂牌督办（鲁信督〔2026〕12号），要求于2026-04-01前办结，每10日"),
+    ("en", "listed for supervision by 省信访局 (鲁信督〔2026〕12号): it must be done by 2026-04-01"),
+])
+def test_the_handlers_are_told_of_the_listing(office, rules, language, says):
+    from notifications.compose import context
+    from notifications.render import Renderer
+
+    case = _listed(office, rules)
+    [m] = [m for m in plan(case.events[-1:]) if m.kind == "case_listed"]
+    ctx = context("case_listed", m.recipient, dict(m.payload), case, office.org,
+                  office="示范煤矿信访办公室", language=language, to_name="林娜")
+    text = Renderer(language).render("case_listed", ctx)
+    assert says in text.text and "鲁信督〔2026〕12号" in text.subject
