@@ -129,7 +129,7 @@ def test_the_office_lists_and_the_handlers_report(office, rules):
 
 @pytest.mark.parametrize(("language", "says"), [
     ("zh", "已由省信访局挂牌督办（鲁信督〔2026〕12号），要求于2026-04-01前办结，每10日"),
-    ("en", "listed for supervision by 省信访局 (鲁信督〔2026〕12号): it must be done by 2026-04-01"),
+    ("en", "by 省信访局 (鲁信督〔2026〕12号): it must be done by 2026-04-01"),
 ])
 def test_the_handlers_are_told_of_the_listing(office, rules, language, says):
     from notifications.compose import context
