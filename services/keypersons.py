@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import pendulum
@@ -39,7 +40,7 @@ from domain.keypersons import (
 )
 from domain.offices import sight_in
 from domain.permissions import Sight
-from domain.persons import keys_of
+from domain.persons import keys_of, same_person
 from domain.petition import Petitioner
 from services.attachments import judge, key_of
 from services.bootstrap import App
@@ -91,7 +92,7 @@ def add(app: App, actor: str, *, holders: Holders, reason: str,
                             petitioner=petitioner, holders=holders, state=state,
                             reason=reason, actor=actor, now=now, matters=matters)
         known = [k for k in uow.keypersons.of_offices([app.office.id])
-                 if keys_of(k.petitioner) == keys_of(kp.petitioner)]
+                 if same_person(k.petitioner, kp.petitioner)]
         if known:
             raise RuleViolation(KIND, f"{kp.petitioner.name} is a key person already")
         uow.keypersons.add(kp)
@@ -123,8 +124,12 @@ def visible(app: App, viewer: str, uow: UnitOfWork) -> list[tuple[KeyPerson, lis
     return out
 
 
+Changed = tuple[KeyPerson, list[DomainEvent]]  # the key person after, the events to append
+Change = Callable[[UnitOfWork, KeyPerson, dt.datetime], Changed]
+
+
 def _change(app: App, actor: str, kp_id: str, *, holders_may: bool,
-            apply: Any) -> KeyPerson:
+            apply: Change) -> KeyPerson:
     """Read the key person ``actor`` may see, check ``actor`` may do this (the office; and
     the holders where ``holders_may``), apply ``apply(uow, kp, now) -> (kp, events)``."""
     now = app.clock.now()
@@ -138,7 +143,7 @@ def _change(app: App, actor: str, kp_id: str, *, holders_may: bool,
             uow.keypersons.save(kp2)
         uow.practices.append(subject_of(kp.id), KIND, events)
         uow.commit()
-    return kp2  # type: ignore[no-any-return]
+    return kp2
 
 
 def _day(value: str | dt.date | None, kp_id: str, what: str, today: dt.date) -> dt.date:
@@ -168,7 +173,7 @@ def contact(app: App, actor: str, kp_id: str, *, kind: ContactKind, place: str,
     and what was agreed."""
     who = by or actor
 
-    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Any:
+    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Changed:
         day = _day(on, kp_id, "the contact's date", local_date(now))
         if day > local_date(now):
             raise RuleViolation(subject_of(kp_id), f"the contact's date {day} is after today")
@@ -183,7 +188,7 @@ def contact(app: App, actor: str, kp_id: str, *, kind: ContactKind, place: str,
 def change_state(app: App, actor: str, kp_id: str, state: Stability,
                  reason: str) -> KeyPerson:
     """The stability state (稳定/关注/不稳定), with why."""
-    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Any:
+    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Changed:
         check_state(kp, state)
         return dataclasses.replace(kp, state=state), [_event(
             E.KEY_PERSON_STATE_CHANGED, kp, actor, now, state=state.value,
@@ -194,7 +199,7 @@ def change_state(app: App, actor: str, kp_id: str, state: Stability,
 def over_the_head(app: App, actor: str, kp_id: str, *, reported_by: str, place: str,
                   on: str | dt.date | None, note: str = "") -> KeyPerson:
     """越级上访 a higher level reports (``reported_by``: 省信访局...): where and when."""
-    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Any:
+    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Changed:
         day = _day(on, kp_id, "the date", local_date(now))
         if day > local_date(now):
             raise RuleViolation(subject_of(kp_id), f"the date {day} is after today")
@@ -209,7 +214,7 @@ def brought_back(app: App, actor: str, kp_id: str, *, by: str | None = None,
     """劝返: who brought the person back from an over-the-head petition, and when."""
     who = by or actor
 
-    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Any:
+    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Changed:
         if not uow.practices.has_event(subject_of(kp_id), E.OVER_THE_HEAD.value):
             raise RuleViolation(subject_of(kp_id), "no over-the-head petition (越级上访) is "
                                 "recorded to bring them back from")
@@ -236,7 +241,7 @@ def settle(app: App, actor: str, kp_id: str, *, undertaking: BinaryIO, name: str
                      local_date(app.clock.now()))
     app.files.put(key_of(sha), data)
 
-    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Any:
+    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Changed:
         day = _day(on, kp_id, "the settling date", local_date(now))
         check_settle(kp, day, local_date(now))
         held = uow.attachments.of_case(subject_of(kp.id))

@@ -1,5 +1,6 @@
 """重点人员 (``key_persons``, ``domain.keypersons``): one row per key person of an office,
 its 四包一 holders, stability state and settling in ``body``; the events are a journal's.
+And a partial index of the ``CaseListed`` audit rows (挂牌督办), for the 督查 page.
 
 Revision ID: 0025
 Revises: 0024 (re-chained at merge)
@@ -29,8 +30,12 @@ def upgrade() -> None:
         sa.Column("body", JSONB(), nullable=False),
     )
     op.create_index("ix_key_persons_office", "key_persons", ["office"])
+    listed = sa.text("type = 'CaseListed'")
+    op.create_index("ix_audit_case_listed", "audit_events", ["case_id"],
+                    sqlite_where=listed, postgresql_where=listed)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_case_listed", table_name="audit_events")
     op.drop_index("ix_key_persons_office", table_name="key_persons")
     op.drop_table("key_persons")
