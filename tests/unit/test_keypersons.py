@@ -97,3 +97,8 @@ def test_the_register_on_the_memory_store(memory_app):
     assert (row.name, row.contacts, row.leader) == ("刘建军", 1, "赵刚")
     with pytest.raises(KeyPersonNotFound):
         views.page(memory_app, "luo.jun", kp.id)
+
+
+def test_every_state_and_contact_reads_in_chinese():
+    assert [s.label for s in Stability] == ["稳定", "关注", "不稳定", "息访"]
+    assert [k.label for k in ContactKind] == ["约访", "下访"]
