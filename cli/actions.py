@@ -106,6 +106,25 @@ def request_report_cmd(ref: Ref, actor: Actor, note: Reason = "") -> None:
 
 
 @reports_errors
+def list_case_cmd(ref: Ref, actor: Actor,
+                  body: Annotated[str, typer.Option(help="The listing body, e.g. 省信访局.")],
+                  reference: Annotated[str, typer.Option(help="Its reference (文号).")],
+                  required: Annotated[str, typer.Option(help="Done by, YYYY-MM-DD.")],
+                  every: Annotated[int, typer.Option(help="Report to it every N days.")]
+                  ) -> None:
+    """挂牌督办: a higher body lists the case; its required date and reports run as clocks."""
+    run_act(ref, ActRequest(Act.LIST_CASE, actor, body=body, reference=reference,
+                            required=required, days=every))
+
+
+@reports_errors
+def report_to_lister_cmd(ref: Ref, actor: Actor, summary: Annotated[str, typer.Option(
+        help="What was reported.")]) -> None:
+    """向督办机关报告: file the periodic report to the listing body; the next falls due."""
+    run_act(ref, ActRequest(Act.REPORT_TO_LISTER, actor, summary=summary))
+
+
+@reports_errors
 def pause_cmd(ref: Ref, actor: Actor, why: Annotated[str, typer.Option(
         "--why", help="hearing | awaiting_materials | appraisal")],
               basis: Reason = "") -> None:
@@ -200,6 +219,7 @@ COMMANDS: dict[Act, Callable[..., Any]] = {
     Act.PAUSE: pause_cmd, Act.RESUME: resume_clock_cmd, Act.EXTEND: extend_cmd,
     Act.REQUEST_EXTENSION: request_extension_cmd, Act.APPROVE_EXTENSION: approve_extension_cmd,
     Act.REFUSE_EXTENSION: refuse_extension_cmd, Act.REQUEST_REPORT: request_report_cmd,
+    Act.LIST_CASE: list_case_cmd, Act.REPORT_TO_LISTER: report_to_lister_cmd,
     Act.CLOSE: close_cmd, Act.RATE: rate_cmd,
     Act.REQUEST_REVIEW: _request(Act.REQUEST_REVIEW, "复查: the petitioner asks for a review."),
     Act.DECIDE_REVIEW: _decision(Act.DECIDE_REVIEW, "The review opinion (复查意见), after the "

@@ -33,6 +33,7 @@ GROUPS: dict[str, str] = {
     "outbox": "cli.outbox", "demo": "cli.demo", "health": "cli.health", "watchdog": "cli.health",
     "user": "cli.access", "token": "cli.access", "notice": "cli.notice",
     "attach": "cli.files", "files": "cli.files", "withdraw-file": "cli.files",
+    "keyperson": "cli.keypersons",
 }
 
 

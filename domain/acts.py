@@ -28,6 +28,8 @@ class Act(enum.Enum):
     APPROVE_EXTENSION = "approve_extension"  # 批准延期 (the request's period and reason)
     REFUSE_EXTENSION = "refuse_extension"    # 不批准延期
     REQUEST_REPORT = "request_report"        # 要求报告: a leader asks the handler
+    LIST_CASE = "list_case"                  # 挂牌督办: entered by the office
+    REPORT_TO_LISTER = "report_to_lister"    # 向督办机关报告: the handlers
     CLOSE = "close"                          # 书面答复
     RATE = "rate"
     REQUEST_REVIEW = "request_review"        # 复查
@@ -68,6 +70,8 @@ _ACTIONS: dict[Act, tuple[Action, ...]] = {
     Act.APPROVE_EXTENSION: (Action.ANSWER_EXTENSION,),
     Act.REFUSE_EXTENSION: (Action.ANSWER_EXTENSION,),
     Act.REQUEST_REPORT: (Action.REQUEST_REPORT,),
+    Act.LIST_CASE: (Action.LIST_CASE,),
+    Act.REPORT_TO_LISTER: (Action.REPORT_TO_LISTER,),
     Act.CLOSE: (Action.DECIDE,),
     Act.RATE: (Action.RATE,),
     Act.REQUEST_REVIEW: (Action.REQUEST_REVIEW,),

@@ -37,6 +37,7 @@ class FileKind(enum.Enum):
     PHOTO = "photo"
     EVIDENCE = "evidence"
     SIGNED_DECISION = "signed_decision"
+    UNDERTAKING = "undertaking"  # 息访承诺书: a key person's (``domain.keypersons``)
     OTHER = "other"
 
     @property

@@ -19,6 +19,7 @@ from domain.errors import ConfidentialityViolation, ConfigError, RuleViolation
 from domain.events import EventType
 from domain.instants import as_utc
 from domain.linking import Linked
+from domain.listing import Listing
 from domain.org import OrgChart
 from domain.outcomes import CompletionReport, Outcome, Rating, Resolution
 from domain.petition import Petition, check_received
@@ -35,7 +36,7 @@ REGISTRATION_NO = re.compile(r"[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fffã€
 _required = required
 
 
-class Case(Linked):
+class Case(Linked, Listing):
     """One petition's case. Build with ``Case.register``; storage restores with ``Case(...)``."""
 
     # --- intake and routing -----------------------------------------------------------
@@ -256,6 +257,7 @@ class Case(Linked):
         self.deciders["decision"] = actor
         for kind in (K.REVIEW_DECISION, K.RE_REVIEW_DECISION):  # a review decided up here
             self._close(kind, now, Closing.DONE)
+        self._finish_listing(now)
         self._open(K.RATING, now)
         self._open(K.REVIEW_REQUEST, now)
         self._record(target, EventType.DECISION_ISSUED, actor, now, outcome=outcome.value,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from domain.calendar import WorkingCalendar
 from domain.deadlines import Clock, LedgerEntry
@@ -64,7 +65,8 @@ class CaseState:
                  rung_failures: dict[str, tuple[int, dt.datetime]] | None = None,
                  known_due: dict[str, str] | None = None, triage: str | None = None,
                  office: str = "main", links: dict[str, str] | None = None,
-                 pending: dict[str, dict[str, str]] | None = None) -> None:
+                 pending: dict[str, dict[str, str]] | None = None,
+                 listing: dict[str, Any] | None = None) -> None:
         self.id = id
         self.registration_no = registration_no
         self.petition = petition
@@ -106,6 +108,9 @@ class CaseState:
         # days, reason) until approved or refused; "report" (要求报告: by, at, note) until
         # the handler reports.
         self.pending = {k: dict(v) for k, v in (pending or {}).items()}
+        # 挂牌督办 (``domain.listing``): the listing body, its reference, the required date,
+        # the report cadence and the reports filed to it; None when not listed.
+        self.listing: dict[str, Any] | None = dict(listing) if listing else None
         # The measures' facts (``domain.measures.Facts``) as the use cases derived them at
         # the last commit, stored beside the case: a period's measures are sums of them.
         self.measured: object | None = None

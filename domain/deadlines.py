@@ -69,6 +69,10 @@ class Clock:
     started_at: dt.datetime
     closed_at: dt.datetime | None = None
     closing: Closing | None = None
+    # A due instant set from outside (挂牌督办's required date, the next report to the
+    # listing body), for a kind ``is_fixed``: no policy limit, no pause, no extension.
+    due: dt.datetime | None = None
+    basis: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -158,6 +162,8 @@ def evaluate(clock: Clock, entries: Sequence[LedgerEntry], policy: DeadlinePolic
              calendar: WorkingCalendar, now: dt.datetime) -> DeadlineView:
     """The deadline's due instant and state at ``now`` (a UTC instant)."""
     now = as_utc(now)
+    if clock.due is not None:
+        return _fixed(clock, calendar, now)
     limit = policy.limit(clock.kind)
     extensions = extensions_of(clock, entries)
     period = limit.period
@@ -179,6 +185,20 @@ def evaluate(clock: Clock, entries: Sequence[LedgerEntry], policy: DeadlinePolic
                                              local_date(due_at - _EPS))),
         estimated=calendar.estimated_years(local_date(clock.started_at),
                                            local_date(due_at - _EPS)))
+
+
+def _fixed(clock: Clock, calendar: WorkingCalendar, now: dt.datetime) -> DeadlineView:
+    assert clock.due is not None
+    due_at = as_utc(clock.due)
+    state, overdue = _state(clock, due_at, None, now)
+    due_date = local_date(due_at - _EPS)
+    days = max(1, (due_date - local_date(clock.started_at)).days)
+    return DeadlineView(
+        key=clock.key, kind=clock.kind, basis=clock.basis, period=Period(days, Unit.DAYS),
+        started_at=clock.started_at, due_at=due_at, due_date=due_date, state=state,
+        overdue=overdue, paused_since=None, extensions=(), pauses=(),
+        closed_at=clock.closed_at, warnings=(),
+        estimated=calendar.estimated_years(local_date(clock.started_at), due_date))
 
 
 # A day-unit due instant is 24:00 local, which is 00:00 of the next day: step back a

@@ -114,6 +114,14 @@ class CaseNotFound(PetitionError):
         super().__init__(f"no case '{ref}'")
 
 
+class KeyPersonNotFound(PetitionError):
+    """No key person of that id, or none the person may see (the same answer)."""
+
+    def __init__(self, kp_id: str) -> None:
+        self.kp_id = kp_id
+        super().__init__(f"no key person '{kp_id}'")
+
+
 class DuplicateRegistration(PetitionError):
     """A registration number that is already taken."""
 

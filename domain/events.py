@@ -46,6 +46,15 @@ class EventType(enum.Enum):
     EXTENSION_REQUESTED = "ExtensionRequested"    # 申请延期, to the approvers
     EXTENSION_REFUSED = "ExtensionRefused"        # 不批准延期
     REPORT_REQUESTED = "ReportRequested"          # 要求报告: a leader asks the handler
+    CASE_LISTED = "CaseListed"                    # 挂牌督办 by a higher body
+    LISTER_REPORTED = "ListerReported"            # a report to the listing body
+    # 重点人员 (journal ``keyperson:<id>``)
+    KEY_PERSON_ADDED = "KeyPersonAdded"
+    KEY_PERSON_CONTACTED = "KeyPersonContacted"   # 约访、下访
+    KEY_PERSON_STATE_CHANGED = "KeyPersonStateChanged"
+    KEY_PERSON_SETTLED = "KeyPersonSettled"       # 息访, with the signed undertaking
+    OVER_THE_HEAD = "OverTheHead"                 # 越级上访, reported by a higher level
+    BROUGHT_BACK = "BroughtBack"                  # 劝返
     RUNG_FAILED = "RungFailed"                    # a rung that could not fire; retried
     ROUTING_FAILED = "RoutingFailed"              # into the triage queue (待分办)
     DUE_DATE_REVISED = "DueDateRevised"           # the calendar under a due date changed

@@ -34,7 +34,10 @@ EVENTS: Mapping[str, str] = {
     "DeadlineBreached": "超期", "Escalated": "升级督办",
     "EscalationRoleUnresolved": "升级对象缺位", "CompletionReported": "完成任务报告",
     "ExtensionRequested": "申请延期", "ExtensionRefused": "不批准延期",
-    "ReportRequested": "要求报告",
+    "ReportRequested": "要求报告", "CaseListed": "挂牌督办", "ListerReported": "向督办机关报告",
+    "KeyPersonAdded": "列为重点人员", "KeyPersonContacted": "约访下访",
+    "KeyPersonStateChanged": "稳控状态变更", "KeyPersonSettled": "息访",
+    "OverTheHead": "越级上访", "BroughtBack": "劝返",
     "RungFailed": "提醒未能发出", "RoutingFailed": "转入待分办",
     "DueDateRevised": "期限随节假日调整", "ReferredUp": "提请上级办理",
     "HandedDown": "交办下级", "ReturnedUp": "下级办结回复", "NoticePrinted": "打印书面告知",
@@ -55,6 +58,7 @@ ACTS: Mapping[str, str] = {
     "leader_accept": "领导接案", "pause": "中止计时", "resume": "恢复计时", "extend": "延期",
     "request_extension": "申请延期", "approve_extension": "批准延期",
     "refuse_extension": "不批准延期", "request_report": "要求报告",
+    "list_case": "挂牌督办", "report_to_lister": "向督办机关报告",
     "close": "办结答复", "rate": "满意度评价", "request_review": "申请复查",
     "decide_review": "复查决定", "request_re_review": "申请复核",
     "decide_re_review": "复核决定", "strike_off": "销号", "report": "完成任务报告",
@@ -68,6 +72,7 @@ ACTIONS: Mapping[str, str] = {
     "name_leader": "指定包案领导", "leader_accept": "领导接案", "pause_clock": "中止计时",
     "resume_clock": "恢复计时", "extend": "延期",
     "request_extension": "申请延期", "answer_extension": "审批延期", "request_report": "要求报告",
+    "list_case": "挂牌督办", "report_to_lister": "向督办机关报告",
     "decide": "书面答复", "rate": "评价",
     "expire_rating": "评价期满", "request_review": "申请复查", "decide_review": "复查决定",
     "request_re_review": "申请复核", "decide_re_review": "复核决定", "strike_off": "销号",
@@ -80,7 +85,8 @@ DEADLINE_KINDS: Mapping[str, str] = {
     "routing_objection": "交办异议期", "leader_acceptance": "领导包案接案",
     "handling": "限时办结", "rating": "满意度评价期", "review_request": "复查申请期",
     "review_decision": "复查办理", "re_review_request": "复核申请期",
-    "re_review_decision": "复核办理",
+    "re_review_decision": "复核办理", "listed": "挂牌督办办结期限",
+    "listing_report": "向督办机关报告期限",
 }
 
 DEADLINE_STATES: Mapping[str, str] = {
@@ -149,7 +155,8 @@ RISKS: Mapping[str, str] = {"low": "一般", "medium": "较大", "high": "重大
 
 # What an attached file is to its case (``domain.attachments.FileKind``).
 FILE_KINDS: Mapping[str, str] = {"letter_scan": "来信扫描件", "photo": "照片", "evidence": "证据",
-                                 "signed_decision": "签字决定书", "other": "其他"}
+                                 "signed_decision": "签字决定书", "undertaking": "息访承诺书",
+                                 "other": "其他"}
 
 PERIOD_UNITS: Mapping[str, str] = {
     "days": "日", "working_days": "个工作日", "hours": "小时", "working_hours": "个工作小时",
@@ -167,7 +174,7 @@ MESSAGE_KINDS: Mapping[str, str] = {
     "signal_digest": "《信访信息参考》", "zero_report_missing": "零报告未报",
     "zero_report_overdue": "零报告逾期", "online_registered": "网上信访登记告知",
     "extension_request": "延期待审批", "extension_refused": "延期未获批准",
-    "report_request": "要求报告", "report_filed": "已报告",
+    "report_request": "要求报告", "report_filed": "已报告", "case_listed": "挂牌督办",
 }
 
 # The title a group robot's post opens with (【信访超期升级督办】高建), per message kind.
@@ -176,6 +183,7 @@ MESSAGE_TITLES: Mapping[str, str] = {
     "breach": "信访期限已超期", "escalation": "信访超期升级督办", "extension": "信访办理期限已延期",
     "extension_request": "延期申请待审批", "extension_refused": "延期申请未获批准",
     "report_request": "领导要求报告办理情况", "report_filed": "承办人已报告",
+    "case_listed": "信访件被挂牌督办",
     "leader_request": "领导包案待确认", "due_revised": "信访期限调整",
     "digest": "每日在办信访件", "dead_letter": "消息未送达", "alert": "信访提醒",
     "reception_notice": "领导接待日通知", "reception_reminder": "领导接待日提醒",
@@ -246,3 +254,9 @@ def duration(text: str | None) -> str:
         return text
     sign = "-" if any(p[0] for p in parts) else ""
     return sign + "".join(f"{n}{_UNIT[u]}" for _, n, u in parts)
+
+# 重点人员 (``domain.keypersons``): the stability states and the kinds of contact.
+KEY_PERSON_STATES: Mapping[str, str] = {
+    "stable": "稳定", "watch": "关注", "unstable": "不稳定", "settled": "息访",
+}
+KEY_PERSON_CONTACTS: Mapping[str, str] = {"invited": "约访", "visited": "下访"}

@@ -186,6 +186,12 @@ SENTENCES: dict[str, _Sentence] = {
     "ExtensionRefused": lambda d: (f"不批准{d.person('requested_by')}申请的延期{d.text('by')}"
                                    + d.then("reason")),
     "ReportRequested": lambda d: f"要求{d.people('to') or '承办人'}报告办理情况" + d.then("note"),
+    "CaseListed": lambda d: _join(
+        f"{d.text('body')}挂牌督办（{d.text('reference')}）",
+        f"要求{d.text('required')}前办结", f"每{d.text('every')}日报告一次"),
+    "ListerReported": lambda d: (f"向{d.text('body')}报告办理情况" + d.then("summary")
+                                 + (f"，下次报告{d.text('next_due')}前"
+                                    if d.has("next_due") else "")),
     "DecisionIssued": lambda d: _decision(d, "书面答复"),
     "CaseRated": lambda d: f"信访人评价：{d.label(L.RATINGS, 'rating') or '—'}",
     "RatingExpired": lambda d: f"评价期{d.text('ended')}届满，信访人未评价",
@@ -229,6 +235,22 @@ SENTENCES: dict[str, _Sentence] = {
     "FileWithdrawn": lambda d: "撤回一个附件" + d.then("reason"),
     "ReceptionAnnounced": lambda d: _reception(d, "通知"),
     "ReceptionReminded": lambda d: _reception(d, "提醒"),
+    "KeyPersonAdded": lambda d: _join(
+        "列为重点人员" + d.then("reason"),
+        f"四包一：{d.person('leader')}、{d.person('unit_head')}、{d.person('responder')}、"
+        f"{d.text('contact_name')}", f"稳控状态{d.label(L.KEY_PERSON_STATES, 'state')}"),
+    "KeyPersonContacted": lambda d: _join(
+        f"{d.person('by')}{d.label(L.KEY_PERSON_CONTACTS, 'kind')}",
+        f"{d.when('on')}于{d.text('place')}") + d.then("agreed", "，商定："),
+    "KeyPersonStateChanged": lambda d: (
+        f"稳控状态由{d.label(L.KEY_PERSON_STATES, 'from')}改为"
+        f"{d.label(L.KEY_PERSON_STATES, 'state')}" + d.then("reason")),
+    "KeyPersonSettled": lambda d: _join(f"{d.text('on')}息访",
+                                        f"息访承诺书{d.text('file_name')}") + d.then("note"),
+    "OverTheHead": lambda d: _join(
+        f"{d.text('reported_by')}通报越级上访", f"{d.text('on')}到{d.text('place')}")
+        + d.then("note"),
+    "BroughtBack": lambda d: _join(f"{d.person('by')}劝返", d.when("on")) + d.then("note"),
     "ZeroReportFiled": _zero_filed,
     "ZeroReportMissing": _zero,
     "ZeroReportOverdue": _zero,

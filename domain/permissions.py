@@ -75,6 +75,8 @@ PERMITTED: dict[Act | FileAct, frozenset[Relation]] = {
     Act.REFUSE_EXTENSION: frozenset({R.APPROVER}),
     Act.REQUEST_REPORT: frozenset({R.UNIT_HEAD, R.UNIT_LEADER, R.OWNING_LEADER, R.TOP,
                                    R.OFFICE_HEAD}),
+    Act.LIST_CASE: frozenset({R.OFFICE_HEAD, R.OFFICE_STAFF}),
+    Act.REPORT_TO_LISTER: _HANDLERS,
     Act.REPORT: frozenset({R.RESPONDER, R.UNIT_HEAD, R.OWNING_LEADER}),
     Act.CLOSE: _HANDLERS,
     Act.RATE: _OWN,
@@ -176,6 +178,10 @@ def check(org: OrgChart, case: Case, person: str, act: Act | FileAct) -> Permiss
     if not may:
         raise NotPermitted(case.ref, f"'{person}' may not '{act.command}' it: only its "
                            f"{_who(PERMITTED[act])} may ({_holders(org, case, act)})")
+    if act is Act.LIST_CASE and case.listing:  # not offered twice, nor a report unlisted
+        raise NotPermitted(case.ref, f"it is listed already, by {case.listing['body']}")
+    if act is Act.REPORT_TO_LISTER and not case.listing:
+        raise NotPermitted(case.ref, "it is not listed for supervision (挂牌督办)")
     relation = min(may, key=lambda r: list(Relation).index(r))
     return Permission(relation, act in PETITIONERS_ACTS)
 

@@ -16,6 +16,7 @@ from domain import labels
 from domain.errors import ConfigError, UnknownName
 from domain.fields import Fields, parse_enum
 from domain.periods import Period
+from domain.periods import Unit as PeriodUnit
 
 
 class DeadlineKind(enum.Enum):
@@ -31,10 +32,20 @@ class DeadlineKind(enum.Enum):
     REVIEW_DECISION = "review_decision"
     RE_REVIEW_REQUEST = "re_review_request"
     RE_REVIEW_DECISION = "re_review_decision"
+    # 挂牌督办: the date a higher body requires the case done by, and the next report due to
+    # it. Their due dates are set when listed (``Clock.due``), not by a policy's limit.
+    LISTED = "listed"
+    LISTING_REPORT = "listing_report"
 
     @property
     def label(self) -> str:
         return labels.DEADLINE_KINDS[self.value]
+
+    @property
+    def is_fixed(self) -> bool:
+        """A due date a body outside the office sets (挂牌督办): no policy limit; its
+        ladder is the policy's own if it names one, else ``FIXED_LADDERS``."""
+        return self in (DeadlineKind.LISTED, DeadlineKind.LISTING_REPORT)
 
     @property
     def is_window(self) -> bool:
@@ -156,7 +167,29 @@ class DeadlinePolicy:
 
     def ladder(self, kind: DeadlineKind) -> tuple[Rung, ...]:
         """The rungs of ``kind``; a window has none (it lapses instead)."""
-        return () if kind.is_window else self.ladders.get(kind, ())
+        if kind.is_window:
+            return ()
+        return self.ladders.get(kind) or FIXED_LADDERS.get(kind, ())
+
+
+def _fixed_ladders() -> dict[DeadlineKind, tuple[Rung, ...]]:
+    # A listing body's date is not the office's to move: remind early, warn the unit head,
+    # and past the date tell the owning leader, then the mine head.
+    d = DeadlineKind
+    return {
+        d.LISTED: (Rung("listed-remind", RungLevel.REMINDER, Role.RESPONDER, at=Fraction(1, 2)),
+                   Rung("listed-warn", RungLevel.WARNING, Role.UNIT_HEAD, at=Fraction(4, 5)),
+                   Rung("listed-breach", RungLevel.BREACH, Role.OWNING_LEADER, at=Fraction(1)),
+                   Rung("listed-escalate", RungLevel.ESCALATION, Role.MINE_HEAD,
+                        after_due=Period(1, PeriodUnit.DAYS))),
+        d.LISTING_REPORT: (
+            Rung("report-remind", RungLevel.REMINDER, Role.RESPONDER, at=Fraction(4, 5)),
+            Rung("report-breach", RungLevel.BREACH, Role.UNIT_HEAD, at=Fraction(1))),
+    }
+
+
+# The ladders of the fixed-date clocks when a policy names none (``escalation.listed``).
+FIXED_LADDERS: Mapping[DeadlineKind, tuple[Rung, ...]] = _fixed_ladders()
 
 
 # --- reading policies from data ---------------------------------------------------------
@@ -220,7 +253,7 @@ def policy_from_mapping(data: object, base: DeadlinePolicy | None = None) -> Dea
             one = Fields(value, lf.at(key), ("period", "basis"))
             limits[kind] = Limit(Period.parse(one.raw("period"), one.at("period")),
                                  one.text("basis", limits[kind].basis if kind in limits else None))
-    missing = [k.value for k in DeadlineKind if k not in limits]
+    missing = [k.value for k in DeadlineKind if k not in limits and not k.is_fixed]
     if missing:
         raise ConfigError(f"no time limit for {', '.join(missing)}", field="limits")
 
@@ -257,11 +290,13 @@ def policy_from_mapping(data: object, base: DeadlinePolicy | None = None) -> Dea
         default = (_parse_ladder(esc.at("default"), esc.raw("default"))
                    if esc.has("default") else None)
         if default is not None:
-            ladders = {k: default for k in DeadlineKind if not k.is_window}
+            ladders = {k: default for k in DeadlineKind
+                       if not k.is_window and not k.is_fixed}
         for key, value in esc.data.items():
             if key != "default":
                 ladders[_kind(key, esc.at(key))] = _parse_ladder(esc.at(key), value)
-    no_ladder = [k.value for k in DeadlineKind if not k.is_window and k not in ladders]
+    no_ladder = [k.value for k in DeadlineKind
+                 if not k.is_window and not k.is_fixed and k not in ladders]
     if no_ladder:
         raise ConfigError(f"no escalation ladder for {', '.join(no_ladder)}; give "
                           "'escalation.default'", field="escalation")

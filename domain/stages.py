@@ -47,6 +47,8 @@ class Action(enum.Enum):
     REQUEST_EXTENSION = "request_extension"  # a handler asks the approver for more time
     ANSWER_EXTENSION = "answer_extension"    # ... who approves or refuses it
     REQUEST_REPORT = "request_report"        # a leader asks the handler for a report
+    LIST_CASE = "list_case"                  # 挂牌督办: a higher body lists the case
+    REPORT_TO_LISTER = "report_to_lister"    # the periodic report to that body
     DECIDE = "decide"
     RATE = "rate"
     EXPIRE_RATING = "expire_rating"
@@ -72,6 +74,9 @@ _TIMED = [S.LEADER_PENDING, S.HANDLING, S.UNDER_REVIEW, S.UNDER_RE_REVIEW]
 # Where the petitioner may withdraw (撤回): while the matter or a review is being handled.
 _WITHDRAWABLE = [S.ASSIGNED, S.ACKNOWLEDGED, *_TIMED]
 
+# Where a higher body may list a case (挂牌督办) and its reports run: until it is decided.
+_LISTABLE = [S.REGISTERED, S.ASSIGNED, S.ACKNOWLEDGED, *_TIMED]
+
 # (stage, action) -> stage after. A pair maps to itself where the action changes the case
 # but not its stage. Anything absent is an illegal move.
 TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
@@ -96,6 +101,7 @@ TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
     **{(s, a): s for s in (S.LEADER_PENDING, S.HANDLING)
        for a in (A.REQUEST_EXTENSION, A.ANSWER_EXTENSION)},
     **{(s, A.REQUEST_REPORT): s for s in _TIMED},
+    **{(s, a): s for s in _LISTABLE for a in (A.LIST_CASE, A.REPORT_TO_LISTER)},
     (S.HANDLING, A.DECIDE): S.DECIDED,
     (S.DECIDED, A.RATE): S.RATED,
     (S.DECIDED, A.EXPIRE_RATING): S.RATED,

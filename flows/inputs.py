@@ -36,7 +36,8 @@ class StepInput(RunInput):
     resolution: Literal["resolved", "explained", "assisted"] | None = Field(
         None, description="close: 三个到位 - resolved / explained / assisted")
     rating: Literal["satisfied", "basically", "not_satisfied"] | None = None
-    days: int | None = Field(None, ge=1, description="extend / request_extension: calendar days")
+    days: int | None = Field(None, ge=1, description="extend / request_extension: calendar days; "
+                                 "list_case: report every N days")
     approver: str | None = Field(None, description="extend: who approves it (yourself: "
                                   "only the approver records an approval)")
     pause_reason: Literal["hearing", "awaiting_materials", "appraisal"] | None = None
@@ -45,6 +46,9 @@ class StepInput(RunInput):
                                   "(default: the unit's least loaded)")
     office: str | None = Field(None, description="hand_down: the office below that "
                                "handles it (交办)")
+    body: str | None = Field(None, description="list_case: the listing body (挂牌督办机关)")
+    reference: str | None = Field(None, description="list_case: its reference (文号)")
+    required: str | None = Field(None, description="list_case: required date, YYYY-MM-DD")
     request_id: str = Field("", description="Set by the CLI for an action it already "
                             "applied; leave empty on this form")
 

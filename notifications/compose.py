@@ -39,6 +39,7 @@ EN_DEADLINES = {
     "handling": "handling (time-limited closure)", "rating": "rating window",
     "review_request": "review request window", "review_decision": "review decision",
     "re_review_request": "re-review request window", "re_review_decision": "re-review decision",
+    "listed": "date required by the listing body", "listing_report": "report to the listing body",
 }
 
 
@@ -178,6 +179,8 @@ def context(kind: str, recipient: str, payload: Mapping[str, Any], case: Case | 
                       "approver": person_name(org, d.get("approver")),
                       "requested_by": person_name(org, d.get("requested_by")),
                       "due": d.get("due") or "", "warning": notes.get("handling", "")},
+        "listing": {k: str(d.get(k) or "") for k in
+                    ("body", "reference", "required", "every", "report_due")},
         "revised": {"old": d.get("old_due") or "", "new": d.get("new_due") or ""},
         "decision": {"outcome": _label(Outcome, d.get("outcome"), language),
                      "resolution": _label(Resolution, d.get("resolution"), language),

@@ -81,6 +81,8 @@ def messages_for(event: DomainEvent) -> list[Message]:
         return [m for p in d.get("notify") or () for m in msg("extension_request", p)]
     if t is E.EXTENSION_REFUSED:
         return msg("extension_refused", d.get("requested_by"))
+    if t is E.CASE_LISTED:  # 挂牌督办: the handlers learn the body, the date, the cadence
+        return [m for p in d.get("to") or () for m in msg("case_listed", p)]
     if t is E.REPORT_REQUESTED:
         return [m for p in d.get("to") or () for m in msg("report_request", p)]
     if t is E.COMPLETION_REPORTED:  # back to the leader who asked for it

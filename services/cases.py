@@ -303,6 +303,14 @@ def _need(value: str | int | None, case: Case, what: str) -> Any:
     return value
 
 
+def _date(value: str | None, case: Case, what: str) -> dt.date:
+    text = str(_need(value, case, what)).strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise RuleViolation(case.ref, f"{what} '{text}' is not a date (YYYY-MM-DD)") from None
+
+
 def _enum(kind: type[enum.Enum], value: str | None, case: Case, what: str) -> Any:
     text = _need(value, case, what)
     try:
@@ -346,6 +354,13 @@ def _apply(app: App, uow: UnitOfWork, case: Case, r: ActRequest,
                               reason=r.reason)
     elif a is Act.REQUEST_REPORT:
         case.request_report(actor=who, now=now, rules=rules, note=r.reason)
+    elif a is Act.LIST_CASE:
+        case.list_case(body=r.body or "", reference=r.reference or "",
+                       required=_date(r.required, case, "the required date"),
+                       every=int(_need(r.days, case, "the report interval in days")),
+                       actor=who, now=now)
+    elif a is Act.REPORT_TO_LISTER:
+        case.report_to_lister(summary=r.summary or r.reason, actor=who, now=now)
     elif a in (Act.CLOSE, Act.DECIDE_REVIEW, Act.DECIDE_RE_REVIEW):
         outcome = _enum(Outcome, r.outcome, case, "the outcome")
         resolution = _enum(Resolution, r.resolution, case, "the class (三个到位)") \

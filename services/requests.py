@@ -30,6 +30,9 @@ class ActRequest:
     unit: str | None = None        # assign: the unit the office hands it to
     responder: str | None = None   # assign: its first responder (default: least loaded)
     office: str | None = None      # hand_down: the office below that handles it (交办)
+    body: str | None = None        # list_case: the listing body (挂牌督办机关)
+    reference: str | None = None   # list_case: its reference (文号)
+    required: str | None = None    # list_case: the required completion date, YYYY-MM-DD
     # Names the request so it is applied once however often it arrives (the CLI commits it
     # and then hands the same request to the case's run). Empty: no such guard.
     request_id: str = ""
@@ -46,6 +49,7 @@ class ActRequest:
                 "rating": self.rating, "days": self.days, "approver": self.approver,
                 "pause_reason": self.pause_reason, "resolution": self.resolution,
                 "unit": self.unit, "responder": self.responder, "office": self.office,
+                "body": self.body, "reference": self.reference, "required": self.required,
                 "request_id": self.request_id}
 
     @classmethod
@@ -58,7 +62,8 @@ class ActRequest:
         for field in ("reason", "summary"):
             check_text(getattr(self, field), field)
         for field in ("actor", "leader", "approver", "outcome", "rating", "pause_reason",
-                      "resolution", "unit", "responder", "office", "request_id", "via"):
+                      "resolution", "unit", "responder", "office", "request_id", "via",
+                      "body", "reference", "required"):
             value = getattr(self, field)
             if value is not None:
                 check_text(str(value), field, limit=128)

@@ -14,6 +14,7 @@ from domain.measures import Measure
 from domain.offices import sight_in
 from domain.permissions import Sight, supervisors
 from services.bootstrap import App
+from services.listed import ListedRow, listed_cases
 from services.measures import kpis, office_lines
 from services.reading import (
     OVERDUE_PAGE,
@@ -63,6 +64,8 @@ class Overview:
     by_office: list[OverdueGroup] = field(default_factory=list)
     office_measures: list[tuple[str, list[Measure]]] = field(default_factory=list)
     overdue_cases: int = 0  # open cases past due in all (``overdue`` lists the worst)
+    # 挂牌督办: the cases higher bodies listed, shown first (``services.listed``)
+    listed: list[ListedRow] = field(default_factory=list)
 
 
 def visible_overdue(app: App, person: str, unit: str | None = None,
@@ -120,4 +123,5 @@ def overview(app: App, person: str, start: dt.date | None, end: dt.date | None,
         shown.append(f"{len(breaks) - len(shown)} break(s) in cases you may not see")
     by_office = office_lines(app, start, end, person)
     return Overview(start, end, unit, ms, overdue, groups["unit"], groups["leader"],
-                    checked, shown, audited, groups["office"], by_office, total)
+                    checked, shown, audited, groups["office"], by_office, total,
+                    listed_cases(app, person))

@@ -72,7 +72,8 @@ def to_row(case: Case) -> dict[str, Any]:
         "recused": case.recused,
         "clocks": [{"key": c.key, "kind": c.kind.value, "started_at": _t(c.started_at),
                     "closed_at": _t(c.closed_at),
-                    "closing": c.closing.value if c.closing else None}
+                    "closing": c.closing.value if c.closing else None,
+                    **({"due": _t(c.due), "basis": c.basis} if c.due else {})}
                    for c in case.clocks.values()],
         "ledger": [_entry(e) for e in case.ledger],
         "fired": sorted([list(f) for f in case.fired]),
@@ -87,6 +88,7 @@ def to_row(case: Case) -> dict[str, Any]:
         "triage": case.triage,
         "links": case.links,
         "pending": case.pending,
+        "listing": case.listing,
     }
     row: dict[str, Any] = {
         "id": case.id, "registration_no": case.registration_no, "stage": case.stage.value,
@@ -135,7 +137,8 @@ def from_row(row: Any) -> Case:
         started = _dt(c["started_at"])
         assert started is not None
         clocks.append(Clock(c["key"], DeadlineKind(c["kind"]), started, _dt(c["closed_at"]),
-                            Closing(c["closing"]) if c["closing"] else None))
+                            Closing(c["closing"]) if c["closing"] else None,
+                            _dt(c.get("due")), c.get("basis", "")))
     return Case(id=row.id, registration_no=row.registration_no,
                 petition=_petition_back(b["petition"]), policy_id=row.policy_id,
                 stage=Stage(row.stage), registered_at=row.registered_at, unit=row.unit,
@@ -155,7 +158,7 @@ def from_row(row: Any) -> Case:
                                for k, (n, at) in (b.get("rung_failures") or {}).items()},
                 known_due=b.get("known_due") or {}, triage=b.get("triage"),
                 office=row.office, links=b.get("links") or {},
-                pending=b.get("pending") or {})
+                pending=b.get("pending") or {}, listing=b.get("listing"))
 
 
 def _at(value: str) -> dt.datetime:

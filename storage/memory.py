@@ -24,6 +24,7 @@ from domain.attachments import Attachment
 from domain.case import Case
 from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
 from domain.escalation import DueRung
+from domain.keypersons import KeyPerson
 from domain.persons import same_person
 from domain.petition import Category, Petitioner
 from domain.routing import PriorCase
@@ -34,6 +35,7 @@ from storage.access import MemoryAccess, ThrottleRow, TokenRow, UserRow
 from storage.attachments import MemoryAttachments
 from storage.beats import Beat, MemoryBeats
 from storage.chain import GENESIS, AuditRow, chain_rows
+from storage.keypersons import MemoryKeyPersons
 from storage.lookups import MemoryLookups
 from storage.memory_reads import MemoryReads, _row
 from storage.memory_search import MemorySearch
@@ -78,6 +80,7 @@ class _Data:
     beats: dict[str, Beat] = field(default_factory=dict)
     attachments: dict[str, Attachment] = field(default_factory=dict)
     throttle: dict[str, ThrottleRow] = field(default_factory=dict)
+    keypersons: dict[str, tuple[KeyPerson, int]] = field(default_factory=dict)
 
     def snapshot(self) -> _Data:
         """A copy to restore on rollback. Case rows and audit rows are replaced, never
@@ -89,7 +92,7 @@ class _Data:
                      {k: dict(r) for k, r in self.runs.items()}, dict(self.zero_reports),
                      dict(self.signals), self.last_id, dict(self.users), dict(self.tokens),
                      list(self.lookups), dict(self.beats), dict(self.attachments),
-                     dict(self.throttle))
+                     dict(self.throttle), dict(self.keypersons))
 
     def next_id(self) -> int:
         self.last_id += 1
@@ -194,6 +197,7 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures, MemorySearch):
         self.lookups = MemoryLookups(self)
         self.beats = MemoryBeats(self)
         self.attachments = MemoryAttachments(self)
+        self.keypersons = MemoryKeyPersons(self.data)
         self._done = False
         return self
 
@@ -232,6 +236,7 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures, MemorySearch):
         except BaseException:
             self.store.data = self.data = before
             self.cases.data = self.practices.data = self.access.data = before
+            self.keypersons.data = before
             raise
 
     def unclaim(self, case_id: str, clock: str, rung: str) -> None:

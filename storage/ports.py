@@ -19,6 +19,7 @@ from domain.accused import Exposure
 from domain.case import Case
 from domain.escalation import DueRung
 from domain.events import DomainEvent
+from domain.keypersons import KeyPerson
 from domain.persons import PersonKeys
 from domain.petition import Petitioner
 from domain.routing import PriorCase
@@ -200,6 +201,14 @@ class BeatStore(Protocol):
     def beats(self) -> dict[str, tuple[dt.datetime, str | None]]: ...
 
 
+class KeyPersonStore(Protocol):
+    def add(self, kp: KeyPerson) -> None: ...
+    def save(self, kp: KeyPerson) -> None: ...
+    def get(self, kp_id: str) -> KeyPerson: ...
+    def of_offices(self, offices: list[str]) -> list[KeyPerson]: ...
+    def listed_case_ids(self) -> list[str]: ...
+
+
 class UnitOfWork(Protocol):
     """``with uow: ...; uow.commit(schedules)``. Leaving the block without commit rolls
     back."""
@@ -221,6 +230,9 @@ class UnitOfWork(Protocol):
 
     @property
     def attachments(self) -> AttachmentStore: ...
+
+    @property
+    def keypersons(self) -> KeyPersonStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -35,6 +35,7 @@ from storage.access import SqlAccess
 from storage.attachments import SqlAttachments
 from storage.beats import SqlBeats
 from storage.chain import GENESIS, chain_rows
+from storage.keypersons import SqlKeyPersons
 from storage.lookups import SqlLookups
 from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases
 from storage.practices import SqlPractices
@@ -249,6 +250,7 @@ class SqlUnitOfWork(SqlReads, SqlMeasures, SqlRuns, SqlSearch):
         self.lookups = SqlLookups(self.conn)
         self.beats = SqlBeats(self.conn)
         self.attachments = SqlAttachments(self.conn)
+        self.keypersons = SqlKeyPersons(self.conn)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -36,6 +36,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -151,6 +152,10 @@ audit_events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
+    # The cases listed for supervision (挂牌督办, ``storage.keypersons``), found without
+    # reading the whole trail: a partial index of the few ``CaseListed`` rows (0025).
+    Index("ix_audit_case_listed", "case_id", sqlite_where=text("type = 'CaseListed'"),
+          postgresql_where=text("type = 'CaseListed'")),
 )
 
 rung_schedule = Table(
@@ -395,3 +400,19 @@ case_search = Table(
     Column("grams", Text, nullable=False),
     Column("digest", String(40), nullable=False),  # of the above: unchanged rows are kept
 )
+
+# 重点人员 (``domain.keypersons``, migration 0025): one row per key person of an office; the
+# register's scalar columns for listing, the rest (the petitioner's identity, 四包一, the
+# settling) in ``body``. Their contacts, 越级上访 and 劝返 are events of the journal
+# ``keyperson:<id>``; the signed undertaking is a ``case_files`` row of that subject.
+key_persons = Table(
+    "key_persons", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("office", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("added_at", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", JSONB, nullable=False),
+    Index("ix_key_persons_office", "office"),
+)
+

@@ -60,8 +60,8 @@ def render(request: Request, template: str, *, status_code: int = 200,
             menu.append(("/leader", "领导"))
         if who in supervisors(org):
             menu.append(("/supervise", "督查"))
-        menu += [("/zero-report", "每日零报告"), ("/reception", "接待日"),
-                 ("/signals", "信息员")]
+        menu += [("/keypersons", "重点人员"), ("/zero-report", "每日零报告"),
+                 ("/reception", "接待日"), ("/signals", "信息员")]
     return TEMPLATES.TemplateResponse(request, template, {
         "office": app.office.name, "me": person, "menu": menu, "csrf": csrf_token(request),
         "flash": request.session.pop("flash", None), **context}, status_code=status_code)

@@ -17,7 +17,19 @@ from services.bootstrap import App, bootstrap
 from services.ports import Runs, RunsOnFirstUse
 from services.schema import migrated
 from services.settings import Settings
-from web import api, auth, door, exports, files, pages, progress, quick, search, supervise
+from web import (
+    api,
+    auth,
+    door,
+    exports,
+    files,
+    keypersons,
+    pages,
+    progress,
+    quick,
+    search,
+    supervise,
+)
 from web.auth import LoginRequired, session_secret
 from web.headers import security_headers
 
@@ -78,6 +90,6 @@ def create_app(app: App | None = None, runs: Runs | None = None) -> FastAPI:
     web.middleware("http")(security_headers)
     for router in (auth.router, pages.router, supervise.router, api.router, progress.router,
                    files.router, files.api, search.router, quick.router, door.router,
-                   exports.router):
+                   exports.router, keypersons.router):
         web.include_router(router)
     return web

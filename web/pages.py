@@ -50,6 +50,9 @@ ACT_FORMS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     Act.APPROVE_EXTENSION.value: ("批准延期", []),
     Act.REFUSE_EXTENSION.value: ("不批准延期", [_REASON]),
     Act.REQUEST_REPORT.value: ("要求报告办理情况", []),
+    Act.LIST_CASE.value: ("挂牌督办", [("body", "督办机关"), ("reference", "文号"),
+                                   ("required", "要求办结日期"), ("days", "每几日报告一次")]),
+    Act.REPORT_TO_LISTER.value: ("向督办机关报告", [("summary", "报告内容")]),
     Act.CLOSE.value: ("办结答复", _DECIDE),
     Act.RATE.value: ("录入满意度评价（代信访人）", [("rating", "评价")]),
     Act.REQUEST_REVIEW.value: ("申请复查（代信访人）", [_REASON]),
@@ -106,7 +109,7 @@ async def notice_pdf(request: Request, ref: str, kind: str, me: Person) -> Respo
 
 
 _FIELDS = ("reason", "leader", "outcome", "summary", "rating", "approver", "pause_reason",
-           "resolution", "unit", "responder", "office")
+           "resolution", "unit", "responder", "office", "body", "reference", "required")
 
 
 @router.post("/cases/{ref}/act")
