@@ -216,3 +216,30 @@ def test_a_backup_killed_halfway_leaves_the_previous_one_whole(sqlite_home, tmp_
     done = restore(new, out, lambda: WORD)  # ...and it restores
     assert done.manifest == first.manifest
     assert _state(new)[0] == ["XF-1 handling", "XF-2 registered"]
+
+
+def test_the_served_engine_takes_the_daily_backup_at_night_and_says_when_keys_are_left_out(
+        sqlite_home, monkeypatch):  # type: ignore[no-untyped-def]
+    from prefect.logging import disable_run_logger
+
+    from flows import tasks
+    from flows.backup import take_backup
+    from flows.runner import deployments
+    from services.health import health
+
+    served = {d.name: d for d in deployments(sqlite_home, 60)}
+    cron = served["daily-backup"].schedules[0].schedule
+    assert (cron.cron, cron.timezone) == ("30 2 * * *", "Asia/Shanghai")  # type: ignore[union-attr]
+    for name, value in {"HOME": sqlite_home.home, "CONFIG_DIR": SAMPLE_OFFICE,
+                        "DATABASE_URL": sqlite_home.db_url, "BACKUP_KEEP": "3"}.items():
+        monkeypatch.setenv(f"PETITIONS_{name}", str(value))
+    monkeypatch.delenv("PETITIONS_BACKUP_PASSPHRASE", raising=False)
+    tasks.app.cache_clear()
+    try:
+        with disable_run_logger():
+            result = take_backup.fn()
+        assert result["keys_included"] is False and "were left out" in result["notes"][0]
+        assert Path(result["path"]).parent == sqlite_home.home / "backups"
+        assert "LEFT OUT" in (health(tasks.app()).beats["daily-backup"][1] or "")
+    finally:
+        tasks.app.cache_clear()
