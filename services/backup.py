@@ -15,8 +15,10 @@ import importlib.metadata
 import io
 import json
 import os
+import shutil
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -144,7 +146,7 @@ def backup(settings: Settings, out: Path, now: dt.datetime,
                     files_count += 1
                 where = "local"
             else:
-                where = store.where("").rstrip("/")
+                where = settings.files_url or ""  # its keys are never in the URL
                 notes.append(f"attachments are in {where}: kept by the object store's own "
                              "versioning or replication, not in this file")
             config = _tree(settings.office_dir)
@@ -207,6 +209,15 @@ def prune(folder: Path, keep: int) -> list[Path]:
     return gone
 
 
+def _leftovers(folder: Path, older_than: float = 12 * 3600) -> None:
+    """What a backup killed halfway left in ``folder`` (its temporary archive and database
+    copy), once old enough that no backup still running can own it."""
+    limit = time.time() - older_than
+    for p in [*folder.glob(f".{PREFIX}*.part"), *folder.glob(".petitions-db-*")]:
+        if p.stat().st_mtime < limit:
+            shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+
+
 def daily(settings: Settings, now: dt.datetime) -> Made:
     """The served engine's daily backup into ``backup_dir``, keeping the newest
     ``PETITIONS_BACKUP_KEEP``."""
@@ -215,4 +226,5 @@ def daily(settings: Settings, now: dt.datetime) -> Made:
     made = backup(settings, backup_dir(settings), now,
                   passphrase.get_secret_value() if passphrase else None)
     made.pruned = prune(backup_dir(settings), max(1, settings.backup_keep))
+    _leftovers(backup_dir(settings))
     return made

@@ -172,10 +172,17 @@ def test_without_a_passphrase_the_daily_backup_leaves_the_keys_out_and_keeps_the
     home = sqlite_home
     settings = Settings(home=home.home, config_dir=SAMPLE_OFFICE, database_url=home.db_url,
                         backup_keep=2)
+    folder = home.home / "backups"
+    folder.mkdir()
+    stale, fresh = folder / ".petitions-backup-1.tar.x.part", folder / ".petitions-db-y"
+    stale.write_bytes(b"half")
+    os.utime(stale, (time.time() - 86400, time.time() - 86400))
+    fresh.mkdir()
     made = [daily(settings, NOW.add(days=d)) for d in range(3)]
+    assert not stale.exists() and fresh.exists()  # a killed one's, not a running one's
+    fresh.rmdir()
     assert not made[0].keys_included and "keys (audit-key, query-key) were left out" in \
         made[0].notes[0]
-    folder = home.home / "backups"
     kept = sorted(p.name for p in folder.iterdir())
     assert kept == ["petitions-backup-20261121-110000.tar", "petitions-backup-20261122-110000.tar"]
     assert made[2].pruned == [folder / "petitions-backup-20261120-110000.tar"]
