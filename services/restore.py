@@ -183,7 +183,8 @@ def restore(settings: Settings, archive: Path,
                 store.put(_safe(n, "files/"), _bytes(tar, n))
                 done.files += 1
         for rel, data in config.items():
-            _write_new(settings.office_dir / rel, data, 0o644)
+            if not (settings.office_dir / rel).exists():  # else the same (checked above)
+                _write_new(settings.office_dir / rel, data, 0o644)
             done.config += 1
         for name, value in secrets.items():
             _write_new(settings.home / name, value.encode("utf-8"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -201,21 +202,26 @@ def test_a_backup_killed_halfway_leaves_the_previous_one_whole(sqlite_home, tmp_
     out = tmp_path / "b.tar"
     first = backup(home, out, NOW, WORD)
     before = out.read_bytes()
-    with make_engine(home.db_url).begin() as conn:  # ballast: a copy that takes a while
-        conn.execute(text("CREATE TABLE ballast (b BLOB)"))
-        for _ in range(3):
-            conn.execute(text("INSERT INTO ballast VALUES (zeroblob(40000000))"))
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PETITIONS_")},
            "PETITIONS_HOME": str(home.home), "PETITIONS_CONFIG_DIR": str(SAMPLE_OFFICE),
            "PETITIONS_DATABASE_URL": home.db_url, "PETITIONS_BACKUP_PASSPHRASE": WORD,
            "PYTHONPATH": str(Path(__file__).parents[2])}
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "backup", str(out)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not list(tmp_path.glob(".b.tar.*.part")) and time.monotonic() < deadline:
-        assert proc.poll() is None, "the backup ended before it could be killed"
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
+    # The point to kill it at, whatever the machine's speed: the database held exclusively,
+    # so the backup waits inside its copy, its temporary archive begun beside OUT.
+    lock = sqlite3.connect(make_url(home.db_url).database or "", isolation_level=None)
+    lock.execute("PRAGMA locking_mode=EXCLUSIVE")
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "backup", str(out)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".petitions-db-*")) and time.monotonic() < deadline:
+            assert proc.poll() is None, "the backup ended before it could be killed"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
     assert proc.wait(timeout=30) == -signal.SIGKILL
     assert list(tmp_path.glob(".b.tar.*.part"))  # the half-written one, beside it
     assert out.read_bytes() == before  # the previous backup, untouched...
