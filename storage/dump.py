@@ -24,6 +24,8 @@ from domain.errors import ConfigError
 from storage.tables import audit_events, case_files, cases
 
 # What the manifest counts (each table that a restore must bring back whole).
+# Where Debian and Ubuntu put each PostgreSQL version's programs (not on PATH).
+PG_ROOT = Path("/usr/lib/postgresql")
 COUNTED = (cases.name, audit_events.name, case_files.name)
 
 
@@ -97,7 +99,7 @@ def tool(name: str) -> str:
     found = shutil.which(name)
     if found:
         return found
-    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+    for folder in sorted(PG_ROOT.glob("*/bin"), reverse=True):
         if (folder / name).is_file():
             return str(folder / name)
     raise ConfigError(f"{name} not found on PATH nor under /usr/lib/postgresql/*/bin "

@@ -256,3 +256,16 @@ def test_the_served_engine_takes_the_daily_backup_at_night_and_says_when_keys_ar
         assert "LEFT OUT" in (health(tasks.app()).beats["daily-backup"][1] or "")
     finally:
         tasks.app.cache_clear()
+
+
+def test_without_pg_dump_a_postgresql_backup_is_one_line_and_writes_nothing(
+        tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from storage import dump
+
+    monkeypatch.setattr(dump.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(dump, "PG_ROOT", tmp_path / "no-postgresql")
+    settings = Settings(home=tmp_path / "home", config_dir=SAMPLE_OFFICE,
+                        database_url="postgresql+psycopg://postgres@127.0.0.1:5432/none")
+    with pytest.raises(ConfigError, match="pg_dump not found on PATH nor under"):
+        backup(settings, tmp_path / "b.tar", NOW, WORD)
+    assert [p.name for p in tmp_path.iterdir()] == []
