@@ -19,7 +19,7 @@ from domain.acts import Act
 GROUPS: dict[str, str] = {
     "calendar": "cli.calendar", "policy": "cli.policy",
     "check-config": "cli.office", "route": "cli.office",
-    "db": "cli.admin", "audit": "cli.admin",
+    "db": "cli.admin", "audit": "cli.admin", "backup": "cli.backup", "restore": "cli.backup",
     "serve": "cli.engine", "sweep": "cli.engine", "reconcile": "cli.engine",
     "clock": "cli.clock", "intake": "cli.intake",
     **{act.command: "cli.actions" for act in Act},

@@ -19,6 +19,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
 from domain.instants import LOCAL_ZONE
+from flows.backup import daily_backup
 from flows.heal import reconcile
 from flows.lifecycle import daily_checks, lifecycle, reconciler, sender, sweeper
 from flows.office import daily_zero_report, office_practices
@@ -47,6 +48,10 @@ def deployments(settings: Settings, sweep_seconds: int) -> list[RunnerDeployment
         daily_checks.to_deployment(  # type: ignore[list-item]
             name="daily-checks", schedule=Cron("0 7 * * *", timezone=LOCAL_ZONE),
             description="Audit chains, overdue deadlines, dead letters; reschedules rungs"),
+        daily_backup.to_deployment(  # type: ignore[list-item]
+            name="daily-backup", schedule=Cron("30 2 * * *", timezone=LOCAL_ZONE),
+            description="Database, files, configuration and sealed keys into the backups "
+            "folder; the newest N kept"),
     ]
 
 

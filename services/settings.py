@@ -88,6 +88,12 @@ class Settings:
     # S3-compatible object store shared by every replica, s3://BUCKET/PREFIX?endpoint=URL
     # (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; storage/files.py).
     files_url: str | None = None
+    # The served engine's daily backup (services/backup.py): where (unset, HOME/backups),
+    # how many are kept, and the passphrase the installation's keys are sealed with
+    # (unset, they are left out of the backup, never stored in clear).
+    backup_dir: Path | None = None
+    backup_keep: int = 7
+    backup_passphrase: Secret | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **given: Any) -> Settings:
