@@ -28,6 +28,7 @@ from rich.console import Console
 from cli.common import out, reports_errors
 from cli.demo_door import act_online, door_address, submit_online
 from cli.demo_engine import ServedEngine, free_port, port_free
+from cli.demo_office import STEPS as OFFICE_STEPS
 from cli.demo_script import (
     CLERK,
     ONLINE,
@@ -178,6 +179,8 @@ class Demo:
                 self._online(alias)
             for do in moment.acts:
                 self._act(do)
+            for step in moment.office:
+                OFFICE_STEPS[step](self.app, self.refs, self.console)
             self._print_new()
             self._deliver()
         self.settle()

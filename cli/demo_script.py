@@ -88,6 +88,7 @@ class Moment:
     intake: tuple[str, ...] = ()
     acts: tuple[Do, ...] = ()
     online: tuple[str, ...] = ()  # submitted at the public door (``ONLINE_PETITIONS``)
+    office: tuple[str, ...] = ()  # the office's own work (``cli.demo_office.STEPS``)
 
     @property
     def at(self) -> pendulum.DateTime:
@@ -109,12 +110,20 @@ COUNTER: tuple[Moment, ...] = (
     Moment(1, "10:00", "领导包案: the owning leaders take their cases on",
            acts=(Do("group", Act.LEADER_ACCEPT, "@leader"),
                  Do("accusation", Act.LEADER_ACCEPT, "@leader"))),
+    Moment(1, "15:00", "挂牌督办: the province lists the group visit, to be closed by "
+           "2026-11-02 with a report every 30 days",
+           acts=(Do("group", Act.LIST_CASE, CLERK, {
+               "body": "省信访局", "reference": "鲁信督〔2026〕8号", "required": "2026-11-02",
+               "days": 30}),)),
     Moment(10, "09:30", "重复信访: the wage complainant comes back in person",
            intake=("repeat",)),
     Moment(10, "11:00", "", acts=(Do("repeat", Act.ACK),)),
     Moment(10, "15:00", "", acts=(Do("repeat", Act.ACCEPT,
                                      fields={"reason": "与首次来信合并办理"}),)),
     Moment(11, "10:00", "", acts=(Do("repeat", Act.LEADER_ACCEPT, "@leader"),)),
+    Moment(11, "14:00", "重点人员: the wage complainant, back in person, is named a key "
+           "person (四包一)", office=("key_person",)),
+    Moment(12, "10:00", "约访: the leader in charge talks with him", office=("invite",)),
     Moment(20, "16:00", "完成任务报告: the handlers report the wage matter done",
            acts=(Do("wage", Act.REPORT, fields={"summary": "已核实考勤与工资表，补发已报批"}),
                  Do("repeat", Act.REPORT, "@leader",
@@ -133,6 +142,9 @@ COUNTER: tuple[Moment, ...] = (
     Moment(28, "09:00", "复查: the wage complainant asks for a review",
            acts=(Do("wage", Act.REQUEST_REVIEW, FOR_PETITIONER,
                     {"reason": "补发金额未含夜班津贴"}),)),
+    Moment(29, "16:00", "挂牌督办: the first report to the province",
+           acts=(Do("group", Act.REPORT_TO_LISTER, "@leader", {
+               "summary": "已委托第三方鉴定，住户临时安置方案已落实"}),)),
     Moment(35, "09:00", "half the 60 days gone: reminders to the first responders"),
     Moment(45, "09:00", "the review is half-way"),
     Moment(50, "10:00", "延期: the group case needs a survey; its unit head approves 30 more days",
@@ -145,6 +157,9 @@ COUNTER: tuple[Moment, ...] = (
            acts=(Do("wage", Act.DECIDE_REVIEW, "@unit_leader", fields={
                "outcome": "support", "summary": "补发夜班津贴640元",
                "resolution": "resolved"}),)),
+    Moment(58, "16:00", "挂牌督办: the second report to the province",
+           acts=(Do("group", Act.REPORT_TO_LISTER, "@leader", {
+               "summary": "鉴定进行中，预计10月下旬出具报告"}),)),
     Moment(67, "09:00", "after the National Day holiday: the accusation is overdue"),
     Moment(70, "09:00", "three days late: escalated to the owning leader"),
     Moment(74, "09:00", "seven days late: escalated to the mine head"),
@@ -157,8 +172,8 @@ COUNTER: tuple[Moment, ...] = (
     Moment(84, "16:00", "完成任务报告: the survey is in",
            acts=(Do("group", Act.REPORT, "@leader",
                     fields={"summary": "第三方鉴定报告已出，维修方案已定"}),)),
-    Moment(85, "10:00", "书面答复: the group case, within its extended limit; the two "
-           "poorest households also get hardship aid",
+    Moment(85, "10:00", "书面答复: the group case, within its extended limit and before the "
+           "province's date; the two poorest households also get hardship aid",
            acts=(Do("group", Act.CLOSE, fields={
                "outcome": "support", "resolution": "assisted",
                "summary": "鉴定为采动影响，矿方承担12至15号楼加固维修；两户困难家庭给予救助"}),)),
