@@ -21,9 +21,14 @@ _N, _R, _P = 2**15, 8, 1
 
 
 def _fernet(passphrase: str, kdf: dict[str, Any]) -> Fernet:
+    # The parameters come from the archive: a forged one must not make scrypt take all the
+    # memory or time there is (ours are 2**15, 8, 1; allowed up to 2**20, 16, 4).
+    n, r, p = int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
+    if not (2 <= n <= 2**20 and n & (n - 1) == 0 and 1 <= r <= 16 and 1 <= p <= 4):
+        raise ConfigError(f"the backup's key derivation parameters are out of range "
+                          f"(n={n}, r={r}, p={p})", source="restore")
     salt = base64.b64decode(kdf["salt"])
-    key = Scrypt(salt=salt, length=32, n=int(kdf["n"]), r=int(kdf["r"]),
-                 p=int(kdf["p"])).derive(passphrase.encode("utf-8"))
+    key = Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
     return Fernet(base64.urlsafe_b64encode(key))
 
 

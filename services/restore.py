@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from domain.errors import ConfigError
-from services.backup import FORMAT, KEYS_MEMBER, MANIFEST
+from services.backup import FORMAT, KEYS_MEMBER, MANIFEST, SECRET_FILES
 from services.backup_seal import PASSPHRASE_ENV, unseal
 from services.settings import Settings
 from storage import dump
@@ -165,8 +165,8 @@ def restore(settings: Settings, archive: Path,
                               f"(--passphrase-stdin or {PASSPHRASE_ENV})")
             secrets = unseal(_bytes(tar, KEYS_MEMBER), manifest["keys"]["kdf"], passphrase)
             for name, value in secrets.items():
-                if "/" in name or name.startswith("."):
-                    raise _refuse(f"the backup holds an unsafe key name: {name!r}")
+                if name not in SECRET_FILES:  # never a database, a config or a path
+                    raise _refuse(f"the backup holds an unknown key name: {name[:40]!r}")
                 kept = settings.home / name
                 if kept.exists() and kept.read_text(encoding="utf-8").strip() != value:
                     raise _refuse(f"{settings.home / name} exists and differs from the "

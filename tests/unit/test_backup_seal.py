@@ -26,3 +26,10 @@ def test_sealed_keys_open_with_their_passphrase_only_and_hold_nothing_in_clear()
 def test_a_backup_is_named_by_the_local_time():
     assert file_name(pendulum.datetime(2026, 12, 3, 18, 30, 5)) == \
         "petitions-backup-20261204-023005.tar"
+
+
+def test_a_forged_key_derivation_cannot_make_restore_eat_the_machine():
+    token, kdf = seal({"audit-key": "k"}, "pass phrase")
+    for forged in ({**kdf, "n": 2**30}, {**kdf, "r": 1024}, {**kdf, "p": 64}, {**kdf, "n": 3}):
+        with pytest.raises(ConfigError, match="out of range"):
+            unseal(token, forged, "pass phrase")
