@@ -26,6 +26,7 @@ from domain.errors import CaseNotFound, ConcurrentUpdate, DuplicateRegistration
 from domain.escalation import DueRung
 from domain.persons import same_person
 from domain.petition import Category, Petitioner
+from domain.review import Meeting, ReviewMeasure
 from domain.routing import PriorCase
 from domain.signals import Signal
 from domain.zero_report import ZeroReport
@@ -48,6 +49,7 @@ from storage.ports import (
     Wait,
 )
 from storage.practices import MemoryPractices
+from storage.reviews import MemoryReviews
 from storage.rollup import MemoryMeasures
 
 
@@ -78,6 +80,8 @@ class _Data:
     beats: dict[str, Beat] = field(default_factory=dict)
     attachments: dict[str, Attachment] = field(default_factory=dict)
     throttle: dict[str, ThrottleRow] = field(default_factory=dict)
+    reviews: dict[str, Meeting] = field(default_factory=dict)
+    review_measures: dict[str, tuple[str, ReviewMeasure]] = field(default_factory=dict)
 
     def snapshot(self) -> _Data:
         """A copy to restore on rollback. Case rows and audit rows are replaced, never
@@ -89,7 +93,7 @@ class _Data:
                      {k: dict(r) for k, r in self.runs.items()}, dict(self.zero_reports),
                      dict(self.signals), self.last_id, dict(self.users), dict(self.tokens),
                      list(self.lookups), dict(self.beats), dict(self.attachments),
-                     dict(self.throttle))
+                     dict(self.throttle), dict(self.reviews), dict(self.review_measures))
 
     def next_id(self) -> int:
         self.last_id += 1
@@ -194,6 +198,7 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures, MemorySearch):
         self.lookups = MemoryLookups(self)
         self.beats = MemoryBeats(self)
         self.attachments = MemoryAttachments(self)
+        self.reviews = MemoryReviews(self)
         self._done = False
         return self
 

@@ -21,6 +21,7 @@ from domain.escalation import DueRung
 from domain.events import DomainEvent
 from domain.persons import PersonKeys
 from domain.petition import Petitioner
+from domain.review import Meeting, ReviewMeasure
 from domain.routing import PriorCase
 from domain.search_terms import Query, Scope
 from domain.signals import Signal
@@ -200,6 +201,21 @@ class BeatStore(Protocol):
     def beats(self) -> dict[str, tuple[dt.datetime, str | None]]: ...
 
 
+class ReviewStore(Protocol):
+    """The quarterly reviews and their measures (``storage/reviews.py``)."""
+
+    def add(self, subject: str, m: Meeting) -> None: ...
+    def meeting(self, subject: str) -> Meeting | None: ...
+    def measure(self, measure_id: str, *, lock: bool = False
+                ) -> tuple[str, ReviewMeasure] | None: ...
+
+    def open_measures(self, subjects: Sequence[str] = ()
+                      ) -> list[tuple[str, ReviewMeasure]]:
+        """Measures not done (of the journal ``subjects``, or all), by due date."""
+
+    def done(self, m: ReviewMeasure) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """``with uow: ...; uow.commit(schedules)``. Leaving the block without commit rolls
     back."""
@@ -221,6 +237,9 @@ class UnitOfWork(Protocol):
 
     @property
     def attachments(self) -> AttachmentStore: ...
+
+    @property
+    def reviews(self) -> ReviewStore: ...
 
     def __enter__(self) -> Self: ...
 
