@@ -104,7 +104,8 @@ class Assessed:
             return ""
         if self.target.key in COUNTS:
             return f"超出 {int(self.gap)} 起"
-        return f"差 {self.gap * 100:.1f} 个百分点"
+        word = "超出" if self.target.key in AT_MOST else "差"
+        return f"{word} {self.gap * 100:.1f} 个百分点"
 
 
 def assess(letter: Letter, rates: Mapping[str, float | None],
