@@ -21,7 +21,6 @@ from domain.escalation import DueRung
 from domain.events import DomainEvent
 from domain.persons import PersonKeys
 from domain.petition import Petitioner
-from domain.review import Meeting, ReviewMeasure
 from domain.routing import PriorCase
 from domain.search_terms import Query, Scope
 from domain.signals import Signal
@@ -29,6 +28,7 @@ from domain.zero_report import ZeroReport
 from storage.access import AccessStore
 from storage.chain import AuditCheck, AuditRow, Break
 from storage.file_port import AttachmentStore
+from storage.reviews import ReviewStore
 
 # A message claimed by a sender is reclaimed after this long (the sender died).
 STALE_CLAIM = dt.timedelta(minutes=10)
@@ -199,21 +199,6 @@ class BeatStore(Protocol):
         """``name`` completed at ``at`` (wall-clock UTC); ``detail`` a short note."""
 
     def beats(self) -> dict[str, tuple[dt.datetime, str | None]]: ...
-
-
-class ReviewStore(Protocol):
-    """The quarterly reviews and their measures (``storage/reviews.py``)."""
-
-    def add(self, subject: str, m: Meeting) -> None: ...
-    def meeting(self, subject: str) -> Meeting | None: ...
-    def measure(self, measure_id: str, *, lock: bool = False
-                ) -> tuple[str, ReviewMeasure] | None: ...
-
-    def open_measures(self, subjects: Sequence[str] = ()
-                      ) -> list[tuple[str, ReviewMeasure]]:
-        """Measures not done (of the journal ``subjects``, or all), by due date."""
-
-    def done(self, m: ReviewMeasure) -> None: ...
 
 
 class UnitOfWork(Protocol):

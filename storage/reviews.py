@@ -1,4 +1,4 @@
-"""The quarterly reviews' rows (``domain.review.Meeting`` and its measures): in SQL
+"""The quarterly reviews' tables and rows (``domain.review.Meeting`` and its measures): in SQL
 (``SqlReviews``) and in the in-memory store's data (``MemoryReviews``), one contract. Their
 journal (``review:<quarter>``) is the practices' (``storage/practices.py``)."""
 
@@ -9,10 +9,53 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Column, Connection, String, Table, insert, select, update
 
 from domain.review import MeasureKind, Meeting, ReviewMeasure
-from storage.tables import review_measures, review_meetings
+from storage.tables import JSONB, UTCDateTime, metadata
+
+# 每季不稳定因素分析排查例会: one record per journal subject (``review:2026Q4``, an office
+# of a tree ``mine-a/review:2026Q4``), and its measures (措施/预案), each a tracked duty.
+review_meetings = Table(
+    "review_meetings", metadata,
+    Column("subject", String(64), primary_key=True),
+    Column("quarter", String(8), nullable=False),
+    Column("chair", String(64), nullable=False),
+    Column("attendees", JSONB, nullable=False),
+    Column("held_on", String(10), nullable=False),  # local date, YYYY-MM-DD
+    Column("issues", JSONB, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)
+
+review_measures = Table(
+    "review_measures", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("subject", String(64), nullable=False, index=True),
+    Column("quarter", String(8), nullable=False),
+    Column("text", String(1000), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("due", String(10), nullable=False),  # local date
+    Column("done_at", UTCDateTime()),
+    Column("done_by", String(64)),
+    Column("note", String(2000), nullable=False),
+)
+
+
+class ReviewStore(Protocol):
+    """The quarterly reviews and their measures (``storage/reviews.py``)."""
+
+    def add(self, subject: str, m: Meeting) -> None: ...
+    def meeting(self, subject: str) -> Meeting | None: ...
+    def measure(self, measure_id: str, *, lock: bool = False
+                ) -> tuple[str, ReviewMeasure] | None: ...
+
+    def open_measures(self, subjects: Sequence[str] = ()
+                      ) -> list[tuple[str, ReviewMeasure]]:
+        """Measures not done (of the journal ``subjects``, or all), by due date."""
+
+    def done(self, m: ReviewMeasure) -> None: ...
 
 
 def _measure(r: Any) -> ReviewMeasure:

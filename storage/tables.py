@@ -271,34 +271,6 @@ signals = Table(
     Column("case_id", String(64)),
 )
 
-# 每季不稳定因素分析排查例会: one record per journal subject (``review:2026Q4``, an office
-# of a tree ``mine-a/review:2026Q4``), and its measures (措施/预案), each a tracked duty.
-review_meetings = Table(
-    "review_meetings", metadata,
-    Column("subject", String(64), primary_key=True),
-    Column("quarter", String(8), nullable=False),
-    Column("chair", String(64), nullable=False),
-    Column("attendees", JSONB, nullable=False),
-    Column("held_on", String(10), nullable=False),  # local date, YYYY-MM-DD
-    Column("issues", JSONB, nullable=False),
-    Column("recorded_by", String(64), nullable=False),
-    Column("recorded_at", UTCDateTime(), nullable=False),
-)
-
-review_measures = Table(
-    "review_measures", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("subject", String(64), nullable=False, index=True),
-    Column("quarter", String(8), nullable=False),
-    Column("text", String(1000), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("owner", String(64), nullable=False),
-    Column("due", String(10), nullable=False),  # local date
-    Column("done_at", UTCDateTime()),
-    Column("done_by", String(64)),
-    Column("note", String(2000), nullable=False),
-)
-
 # The web workplace's logins: a person's argon2 password hash and wrong-password count.
 users = Table(
     "users", metadata,
