@@ -21,6 +21,7 @@ from domain.review import (
     trends,
 )
 from domain.targets import Letter, Target, Verdict, assess, letters_from_list
+from services import review
 from tests.conftest import at
 
 
@@ -140,3 +141,20 @@ def test_letters_are_read_from_office_yaml_and_bad_ones_named(office):
 def test_the_sample_office_configures_its_letters(office):
     assert {x.unit for x in office.practices.responsibility.of(2026)} == {
         "hr", "finance", "mining1"}
+
+
+def test_the_in_memory_store_keeps_the_same_contract_and_rolls_back_a_refusal(memory_app):
+    app = memory_app
+    meeting = review.record_review(app, quarter=Quarter(2026, 4), actor="li.ming",
+                                   chair="zhao.gang", attendees=["li.ming"], issues=["工资"],
+                                   measures=[MeasureInput("约谈职工", "zheng.tao",
+                                                          dt.date(2026, 11, 22))])
+    (mid,) = [m.id for m in meeting.measures]
+    with pytest.raises(RuleViolation, match="neither the owner"):
+        review.measure_done(app, mid, by="lin.na")
+    app.clock.at = at("2026-11-22 17:00")
+    assert [(d.what, d.to) for d in review.check_measures(app)] == [("breach", "wang.fang")]
+    assert review.check_measures(app) == []
+    review.measure_done(app, mid, by="zheng.tao")
+    rows = review.measure_rows(app, review.meeting_of(app, Quarter(2026, 4)))
+    assert [(r["id"], r["state_label"]) for r in rows] == [(mid, "按期完成")]
