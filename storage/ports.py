@@ -358,6 +358,10 @@ class UnitOfWork(Protocol):
                       ) -> tuple[list[Case], int]:
         """A page of the cases received in the period, the latest first, and how many."""
 
+    def group_visits(self, start: dt.date, end: dt.date, unit: str,
+                     offices: Sequence[str], least: int) -> list[Case]:
+        """The petitions about ``unit`` received in the period by ``least`` or more."""
+
     def overdue_groups(self, now: dt.datetime, offices: Sequence[str] = ()
                        ) -> list[tuple[str, str | None, str | None, int, dt.datetime]]:
         """Open cases past their stored next due by (office, unit, leader): how many, and

@@ -120,6 +120,18 @@ class SqlMeasures:
             .limit(limit).offset(offset))
         return [codec.from_row(r) for r in rows], int(total)
 
+    def group_visits(self, start: dt.date, end: dt.date, unit: str,
+                     offices: Sequence[str], least: int) -> list[Case]:
+        """The petitions about ``unit`` received in the period by ``least`` people or
+        more (集体访), read by their headcount in the database: only those are loaded."""
+        headcount = cases.c.body["petition"]["headcount"].as_integer()
+        where = [cases.c.received_on >= start.isoformat(),
+                 cases.c.received_on <= end.isoformat(), cases.c.unit == unit,
+                 headcount >= least]
+        if offices:
+            where.append(cases.c.office.in_(list(offices)))
+        return [codec.from_row(r) for r in self.conn.execute(select(cases).where(*where))]
+
     def accusations_received(self, start: dt.date, end: dt.date,
                              offices: Sequence[str] = (), exposed: Exposure | None = None
                              ) -> list[Case]:
@@ -227,6 +239,11 @@ class MemoryMeasures:
                 if r["category"] == "accusation" and (
                     exposed is None or r.get("accused_marks") is None
                     or any(m in r["accused_marks"] for m in codec.marks_of(exposed)))]
+
+    def group_visits(self, start: dt.date, end: dt.date, unit: str,
+                     offices: Sequence[str], least: int) -> list[Case]:
+        return [c for c in (codec.from_row(_Row(r)) for r in self._in(start, end, offices)
+                            if r["unit"] == unit) if c.petition.headcount >= least]
 
     def received_page(self, start: dt.date, end: dt.date, unit: str | None,
                       offices: Sequence[str], limit: int, offset: int

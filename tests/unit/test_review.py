@@ -21,8 +21,9 @@ from domain.review import (
     trends,
 )
 from domain.targets import Letter, Target, Verdict, assess, letters_from_list
-from services import review
-from tests.conftest import at
+from services import cases, review
+from services.targets import target_rows
+from tests.conftest import WAGE, at
 
 
 def test_quarters_parse_and_step_across_years():
@@ -158,3 +159,8 @@ def test_the_in_memory_store_keeps_the_same_contract_and_rolls_back_a_refusal(me
     review.measure_done(app, mid, by="zheng.tao")
     rows = review.measure_rows(app, review.meeting_of(app, Quarter(2026, 4)))
     assert [(r["id"], r["state_label"]) for r in rows] == [(mid, "按期完成")]
+    case = cases.register(app, {**WAGE, "headcount": 6, "representatives": 2},
+                          registration_no="XF-G1", actor="qian.hui")
+    cases.route_and_assign(app, case.id, actor="intake")
+    got = {r["target"]: r for r in target_rows(app, 2026, Quarter(2026, 4)) if r["unit"] == "hr"}
+    assert (got["group_visits"]["actual"], got["group_visits"]["verdict"]) == (1.0, "未达标")
