@@ -10,7 +10,6 @@ operator, builds it for no viewer (everything)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,11 +21,14 @@ from domain.case import Case
 from domain.instants import format_local, local_date, start_of_local_day
 from domain.offices import sight_in
 from domain.permissions import Sight
+from domain.petition import Category
 from domain.quarters import Quarter
 from domain.review import Trend, trends
 from domain.signals import Signal
 from notifications.compose import unit_name
 from services.bootstrap import App
+from services.measures import derive_facts
+from services.reading import exposed_to
 from services.review import measure_rows, meeting_of
 from services.supervision import check_supervisor
 from services.targets import target_rows
@@ -79,16 +81,42 @@ def extra_sections(app: App, quarter: Quarter, viewer: str | None,
                     [list(r) for r in listed_cases], "尚未接入：挂牌督办台账另行提供。")]
 
 
-def _visible(app: App, viewer: str | None, since: dt.date) -> list[Case]:
+def _quarter_cases(app: App, q: Quarter, viewer: str | None) -> list[Case]:
+    """The petitions received in ``q`` that ``viewer`` may see (by the receipt index)."""
     with app.uow() as uow:
-        found = uow.find_cases(open_only=False, offices=app.scope,
-                               registered_from=start_of_local_day(since))
+        found, _ = uow.received_page(q.start, q.end, None, app.scope, 10**9, 0)
     return [c for c in found
             if viewer is None or sight_in(app.tree, c, viewer) is not Sight.NONE]
 
 
-def _in(cases: Iterable[Case], q: Quarter) -> list[Case]:
-    return [c for c in cases if q.holds(local_date(c.petition.received_at))]
+def _counts(app: App, q: Quarter, viewer: str | None) -> dict[tuple[str, str | None], int]:
+    """Petitions received in ``q`` by (category, unit), counted in the database, less those
+    ``viewer`` may not see (as the measures are: ``services.measures.counts``)."""
+    with app.uow() as uow:
+        total = uow.received_counts(q.start, q.end, app.scope)
+        person = app.person(viewer)
+        if viewer is None or person is None:
+            return total
+        # Only an accusation, or a case a declared interest bars, is hidden from a
+        # supervisor: with interests declared, every case of the period is looked at.
+        maybe = uow.find_cases(open_only=False, offices=app.scope,
+                               registered_from=start_of_local_day(q.start)) \
+            if person.interests else \
+            uow.accusations_received(q.start, q.end, app.scope, exposed_to(app, viewer))
+    for c in maybe:
+        if sight_in(app.tree, c, viewer) is Sight.NONE \
+                and q.holds(local_date(c.petition.received_at)):
+            key = (c.petition.category.value, c.unit)
+            total[key] = total.get(key, 0) - 1
+    return {k: n for k, n in total.items() if n > 0}
+
+
+def _by(counts: dict[tuple[str, str | None], int], part: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key, n in counts.items():
+        name = key[part] or ""
+        out[name] = out.get(name, 0) + n
+    return out
 
 
 def _count(values: Iterable[str]) -> list[tuple[str, int]]:
@@ -127,28 +155,35 @@ def _signals(app: App, q: Quarter, cases: dict[str, Case], viewer: str | None
     return [s for s in found if s.unit in units and s.case_id not in hidden]
 
 
+def _refs(app: App, ids: set[str], viewer: str | None) -> dict[str, str]:
+    """The numbers of the earlier petitions repeated, those ``viewer`` may see."""
+    if not ids:
+        return {}
+    with app.uow() as uow:
+        found = uow.cases.get_many(sorted(ids), lock=False)
+    return {c.id: c.ref for c in found
+            if viewer is None or sight_in(app.tree, c, viewer) is not Sight.NONE}
+
+
 def build_pack(app: App, quarter: Quarter, viewer: str | None = None) -> Pack:
     """The pack of ``quarter``; with ``viewer``, a supervisor, built from what they see."""
     if viewer is not None:
         check_supervisor(app, viewer)
+    derive_facts(app)  # the receipt day the counts read, of cases stored before it was kept
     last, year_ago = quarter.previous(), quarter.year_before()
-    every = _visible(app, viewer, year_ago.start - dt.timedelta(days=62))
-    now_q, last_q, ago_q = _in(every, quarter), _in(every, last), _in(every, year_ago)
-    by_id = {c.id: c for c in every}
+    now_q = _quarter_cases(app, quarter, viewer)
+    by_id = {c.id: c for c in now_q}
+    now_n = Counter((c.petition.category.value, c.unit) for c in now_q)
+    last_n, ago_n = _counts(app, last, viewer), _counts(app, year_ago, viewer)
     signals = _signals(app, quarter, by_id, viewer)
-
-    def cats(cs: list[Case]) -> dict[str, int]:
-        return dict(Counter(c.petition.category.value for c in cs))
-
-    def units(cs: list[Case]) -> dict[str, int]:
-        return dict(Counter(c.unit or "" for c in cs))
-
-    cat_names = {c.petition.category.value: c.petition.category.label for c in every}
-    unit_names = {c.unit or "": _unit(app, c.unit) for c in every}
+    earlier = _refs(app, {c.repeat_of for c in now_q if c.repeat_of} - set(by_id), viewer)
+    cat_names = {c.value: c.label for c in Category}
+    unit_names = {u or "": _unit(app, u) for _, u in (*now_n, *last_n, *ago_n)}
     repeats = [{"ref": c.ref, "unit": _unit(app, c.unit),
                 "category": c.petition.category.label,
                 "received": local_date(c.petition.received_at).isoformat(),
-                "repeat_of": by_id[c.repeat_of].ref if c.repeat_of in by_id else "（更早）"}
+                "repeat_of": by_id[c.repeat_of].ref if c.repeat_of in by_id
+                else earlier.get(c.repeat_of or "", "（无权查看）")}
                for c in now_q if c.repeat_of]
     today = local_date(app.clock.now())
     ahead = [{"name": p.name, "from": p.start.isoformat(), "to": p.end.isoformat()}
@@ -161,8 +196,8 @@ def build_pack(app: App, quarter: Quarter, viewer: str | None = None) -> Pack:
         _count(_place(app, c, viewer) for c in now_q),
         len(signals), _count(_unit(app, s.unit) for s in signals),
         _count(s.risk.label for s in signals),
-        trends(cats(now_q), cats(last_q), cats(ago_q), cat_names),
-        trends(units(now_q), units(last_q), units(ago_q), unit_names),
+        trends(_by(now_n, 0), _by(last_n, 0), _by(ago_n, 0), cat_names),
+        trends(_by(now_n, 1), _by(last_n, 1), _by(ago_n, 1), unit_names),
         repeats, ahead, last, measure_rows(app, meeting_of(app, last)),
         measure_rows(app, meeting_of(app, quarter)),
         target_rows(app, quarter.year, quarter, viewer),

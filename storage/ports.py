@@ -358,6 +358,10 @@ class UnitOfWork(Protocol):
                       ) -> tuple[list[Case], int]:
         """A page of the cases received in the period, the latest first, and how many."""
 
+    def received_counts(self, start: dt.date, end: dt.date, offices: Sequence[str]
+                        ) -> dict[tuple[str, str | None], int]:
+        """How many petitions were received in the period, by (category, unit)."""
+
     def group_visits(self, start: dt.date, end: dt.date, unit: str,
                      offices: Sequence[str], least: int) -> list[Case]:
         """The petitions about ``unit`` received in the period by ``least`` or more."""

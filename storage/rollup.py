@@ -120,6 +120,17 @@ class SqlMeasures:
             .limit(limit).offset(offset))
         return [codec.from_row(r) for r in rows], int(total)
 
+    def received_counts(self, start: dt.date, end: dt.date, offices: Sequence[str]
+                        ) -> dict[tuple[str, str | None], int]:
+        """How many petitions were received in the period, by (category, unit)."""
+        where = [cases.c.received_on >= start.isoformat(),
+                 cases.c.received_on <= end.isoformat()]
+        if offices:
+            where.append(cases.c.office.in_(list(offices)))
+        return {(r[0], r[1]): int(r[2]) for r in self.conn.execute(
+            select(cases.c.category, cases.c.unit, func.count()).where(*where)
+            .group_by(cases.c.category, cases.c.unit))}
+
     def group_visits(self, start: dt.date, end: dt.date, unit: str,
                      offices: Sequence[str], least: int) -> list[Case]:
         """The petitions about ``unit`` received in the period by ``least`` people or
@@ -239,6 +250,13 @@ class MemoryMeasures:
                 if r["category"] == "accusation" and (
                     exposed is None or r.get("accused_marks") is None
                     or any(m in r["accused_marks"] for m in codec.marks_of(exposed)))]
+
+    def received_counts(self, start: dt.date, end: dt.date, offices: Sequence[str]
+                        ) -> dict[tuple[str, str | None], int]:
+        out: dict[tuple[str, str | None], int] = {}
+        for r in self._in(start, end, offices):
+            out[(r["category"], r["unit"])] = out.get((r["category"], r["unit"]), 0) + 1
+        return out
 
     def group_visits(self, start: dt.date, end: dt.date, unit: str,
                      offices: Sequence[str], least: int) -> list[Case]:
