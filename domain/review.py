@@ -125,7 +125,7 @@ def hold_meeting(org: OrgChart, *, quarter: Quarter, chair: str, attendees: Sequ
     if not studied:
         raise RuleViolation(subject, "name at least one issue studied (--issue)")
     out = []
-    for m, mid in zip(measures, ids, strict=False):
+    for m, mid in zip(measures, ids, strict=True):
         if not m.text.strip():
             raise RuleViolation(subject, "a measure needs its text")
         if m.due < held_on:
