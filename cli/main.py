@@ -32,6 +32,7 @@ GROUPS: dict[str, str] = {
     "practices": "cli.practices", "key-periods": "cli.practices",
     "outbox": "cli.outbox", "demo": "cli.demo", "health": "cli.health", "watchdog": "cli.health",
     "user": "cli.access", "token": "cli.access", "notice": "cli.notice",
+    "review-pack": "cli.review", "review": "cli.review", "targets": "cli.review",
     "attach": "cli.files", "files": "cli.files", "withdraw-file": "cli.files",
     "keyperson": "cli.keypersons",
 }

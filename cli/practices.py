@@ -15,7 +15,7 @@ from cli.home import app as make_app
 from cli.intake import petition_data, submit
 from domain.instants import local_date
 from domain.signals import Week
-from services import practices
+from services import practices, review
 from services.naming import OfficeNames
 from services.schema import migrated
 from services.timeline import event_rows
@@ -192,8 +192,10 @@ def signal_digest(week: Annotated[str | None, typer.Option(
 @reports_errors
 def practices_run() -> None:
     """Do now what the scheduled ``office-practices`` flow does: reception notices and
-    reminders, zero-report alerts, the weekly digest (each once)."""
-    summary = practices.tick(migrated(make_app()))
+    reminders, zero-report alerts, the weekly digest, the quarterly review's measures
+    reminded and escalated (each once)."""
+    a = migrated(make_app())
+    summary = {**practices.tick(a), "review_measures": len(review.check_measures(a))}
     say(", ".join(f"{k} {v}" for k, v in summary.items()))
 
 

@@ -76,6 +76,11 @@ class EventType(enum.Enum):
     SIGNAL_RECORDED = "SignalRecorded"            # 信访信息员
     SIGNAL_DIGESTED = "SignalDigested"            # in a weekly 《信访信息参考》
     SIGNAL_PROMOTED = "SignalPromoted"            # registered as a petition
+    # The quarterly risk review (journal ``review:2026Q4``) and its measures.
+    REVIEW_RECORDED = "ReviewRecorded"            # 每季不稳定因素分析排查例会
+    REVIEW_MEASURE_REMINDED = "ReviewMeasureReminded"  # the owner, before the due date
+    REVIEW_MEASURE_BREACHED = "ReviewMeasureBreached"  # the owner's superior, on it
+    REVIEW_MEASURE_DONE = "ReviewMeasureDone"
     # Access to the workplace; their subject is the journal ``access:<person or token>``.
     PASSWORD_SET = "PasswordSet"
     LOGIN_FAILED = "LoginFailed"

@@ -46,6 +46,8 @@ EVENTS: Mapping[str, str] = {
     "ZeroReportFiled": "零报告", "ZeroReportMissing": "零报告未报（告知负责人）",
     "ZeroReportOverdue": "零报告逾期（告知信访办）", "SignalRecorded": "信息员报送",
     "SignalDigested": "编入《信访信息参考》", "SignalPromoted": "转为信访件登记",
+    "ReviewRecorded": "排查例会记录", "ReviewMeasureReminded": "例会措施到期提醒",
+    "ReviewMeasureBreached": "例会措施逾期督办", "ReviewMeasureDone": "例会措施完成",
     "PasswordSet": "设置密码", "LoginFailed": "登录失败", "TokenCreated": "创建接口令牌",
     "TokenRevoked": "吊销接口令牌", "AccountLocked": "账号锁定", "AccountUnlocked": "账号解锁",
     "EngineChildRestarted": "引擎部件重启",
@@ -158,6 +160,20 @@ FILE_KINDS: Mapping[str, str] = {"letter_scan": "来信扫描件", "photo": "照
                                  "signed_decision": "签字决定书", "undertaking": "息访承诺书",
                                  "other": "其他"}
 
+REVIEW_MEASURE_KINDS: Mapping[str, str] = {"measure": "措施", "plan": "预案"}
+
+REVIEW_MEASURE_STATES: Mapping[str, str] = {
+    "open": "未到期", "overdue": "逾期未完成", "on_time": "按期完成", "late": "逾期完成",
+}
+
+TARGET_VERDICTS: Mapping[str, str] = {"met": "达标", "not_met": "未达标", "no_data": "无数据"}
+
+TARGET_KEYS: Mapping[str, str] = {
+    "closure": "结案率", "on_time_closure": "按期办结率", "timely_acceptance": "及时受理率",
+    "first_time_resolution": "初信初访化解率", "satisfaction": "满意率", "participation": "参评率",
+    "repeat_rate": "重复信访率", "group_visits": "集体访",
+}
+
 PERIOD_UNITS: Mapping[str, str] = {
     "days": "日", "working_days": "个工作日", "hours": "小时", "working_hours": "个工作小时",
 }
@@ -175,6 +191,7 @@ MESSAGE_KINDS: Mapping[str, str] = {
     "zero_report_overdue": "零报告逾期", "online_registered": "网上信访登记告知",
     "extension_request": "延期待审批", "extension_refused": "延期未获批准",
     "report_request": "要求报告", "report_filed": "已报告", "case_listed": "挂牌督办",
+    "review_measure_reminder": "例会措施提醒", "review_measure_breach": "例会措施逾期",
 }
 
 # The title a group robot's post opens with (【信访超期升级督办】高建), per message kind.
@@ -189,6 +206,7 @@ MESSAGE_TITLES: Mapping[str, str] = {
     "reception_notice": "领导接待日通知", "reception_reminder": "领导接待日提醒",
     "zero_report_missing": "每日零报告未报", "zero_report_overdue": "每日零报告逾期",
     "signal_digest": "信访信息参考",
+    "review_measure_reminder": "例会措施到期提醒", "review_measure_breach": "例会措施逾期督办",
 }
 
 # How a change came in (an event's ``via``, ``<channel>:<who>``): the channel only, never

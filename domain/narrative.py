@@ -259,6 +259,12 @@ SENTENCES: dict[str, _Sentence] = {
     "SignalDigested": lambda d: f"编入《信访信息参考》{_issue(d)}"
                                 + (f"，报送{d.people('readers')}" if d.has("readers") else ""),
     "SignalPromoted": lambda d: "登记为信访件" + d.then("ref", ""),
+    "ReviewRecorded": lambda d: f"记录排查例会（{d.text('held_on')}，{d.person('chair')}主持）",
+    "ReviewMeasureReminded": lambda d: f"例会措施到期提醒{d.person('recipient')}，"
+                                       f"{d.text('due')}前完成",
+    "ReviewMeasureBreached": lambda d: f"例会措施逾期未完成（{d.person('owner')}负责），"
+                                       f"告知{d.person('recipient')}",
+    "ReviewMeasureDone": lambda d: "例会措施完成" + d.then("note"),
     "PasswordSet": lambda d: "设置了工作台密码",
     "LoginFailed": lambda d: f"密码错误，连续第{d.text('failed') or 1}次",
     "TokenCreated": lambda d: f"创建接口令牌，以{d.person('acts_as')}的身份办理",

@@ -1,5 +1,6 @@
 """The office's own practices (from the two mines), read from office.yaml: leader reception
-days, the daily zero report, information officers and their weekly digest, key periods."""
+days, the daily zero report, information officers and their weekly digest, key periods,
+the units' yearly responsibility letters."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from domain.key_periods import KeyPeriods
 from domain.reception import ReceptionSchedule
 from domain.signals import DigestRules
+from domain.targets import Letters
 from domain.zero_report import ZeroReportRules
 
 
@@ -20,3 +22,4 @@ class Practices:
     zero_report: ZeroReportRules = field(default_factory=lambda: ZeroReportRules(()))
     information: DigestRules = field(default_factory=DigestRules)
     key_periods: KeyPeriods = field(default_factory=KeyPeriods)
+    responsibility: Letters = field(default_factory=Letters)  # 年度信访稳定工作责任书

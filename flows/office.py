@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.tasks import app
-from services import health, practices
+from services import health, practices, review
 
 
 @task(cache_policy=NONE, retries=2, retry_delay_seconds=1)
@@ -42,13 +42,23 @@ def compile_digest() -> str | None:
     return "; ".join(f"{issue}: {n} signal(s)" for issue, n in done) or None
 
 
+@task(cache_policy=NONE, retries=2, retry_delay_seconds=1)
+def check_review_measures() -> int:
+    due = [d for o in app().offices.offices for d in review.check_measures(app().at(o))]
+    for d in due:
+        get_run_logger().warning("review measure %s: %s sent", d.measure.id, d.what)
+    return len(due)
+
+
 @flow(name="office-practices", persist_result=True)
 async def office_practices() -> dict[str, Any]:
-    """领导接待日 notices and reminders, 每日零报告 alerts, the weekly 《信访信息参考》:
-    whatever is due now, each once (a missed run catches up)."""
+    """领导接待日 notices and reminders, 每日零报告 alerts, the weekly 《信访信息参考》, the
+    quarterly review's measures reminded and escalated: whatever is due now, each once (a
+    missed run catches up)."""
     summary = {"receptions_announced": announce_receptions(),
                "zero_report_alerts": check_zero_reports(),
-               "digest": compile_digest()}
+               "digest": compile_digest(),
+               "review_measures": check_review_measures()}
     health.beat(app(), health.PRACTICES, str(summary))
     get_run_logger().info("office practices: %s", summary)
     return summary

@@ -31,7 +31,8 @@ STAFF_KINDS = ("assignment", "reminder", "warning", "breach", "escalation", "ext
                "leader_request", "due_revised", "digest", "dead_letter", "alert",
                "reception_notice", "reception_reminder", "zero_report_missing",
                "zero_report_overdue", "signal_digest", "extension_request",
-               "extension_refused", "report_request", "report_filed", "case_listed")
+               "extension_refused", "report_request", "report_filed", "case_listed",
+               "review_measure_reminder", "review_measure_breach")
 EMAIL = "email"
 # Never through a group robot: a digest lists many cases (not each member may see each), a
 # dead letter is about a delivery that failed (perhaps the robot's own).

@@ -26,6 +26,7 @@ from domain.practices import Practices
 from domain.reception import reception_from_mapping
 from domain.routing import RoutingRules, rules_from_mapping
 from domain.signals import digest_from_mapping
+from domain.targets import letters_from_list
 from domain.zero_report import zero_report_from_mapping
 from notifications.settings import (
     STAFF_KINDS,
@@ -176,7 +177,8 @@ def _check_channels(org: OrgChart, notify: NotifySettings) -> None:
 def _with_office_file(office: Office, data: Any) -> Office:
     """``office`` with its name, default policy and notification settings (``office.yaml``)."""
     f = Fields(data, "", ("name", "default_policy", "notifications", "reception",
-                          "zero_report", "information", "key_periods", "files", "online"))
+                          "zero_report", "information", "key_periods", "files", "online",
+                          "responsibility"))
     policies = office.policies
     if f.has("default_policy"):
         try:
@@ -200,7 +202,9 @@ def _with_office_file(office: Office, data: Any) -> Office:
         information=digest_from_mapping(f.raw("information"), org)
         if f.has("information") else Practices().information,
         key_periods=key_periods_from_list(f.raw("key_periods"))
-        if f.has("key_periods") else Practices().key_periods)
+        if f.has("key_periods") else Practices().key_periods,
+        responsibility=letters_from_list(f.raw("responsibility"), org)
+        if f.has("responsibility") else Practices().responsibility)
     files = policy_from_mapping(f.raw("files")) if f.has("files") else office.files
     online = online_from_mapping(f.raw("online"), notify) if f.has("online") \
         else office.online

@@ -11,50 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import pendulum
-
 from domain.accused import accused_set
 from domain.errors import CaseNotFound, RuleViolation
-from domain.events import DomainEvent
 from domain.events import EventType as E
 from domain.instants import format_local, local, local_date
-from domain.offices import SINGLE
 from domain.reception import ReceptionDay
 from domain.signals import Signal, Week, check_promotable, record_signal
 from domain.zero_report import Alert, ZeroReport, alerts_due, file_report
 from notifications.compose import reception_facts, signal_digest, unit_name, zero_report_facts
 from services.bootstrap import App
+from services.journals import SYSTEM
+from services.journals import event as _event
+from services.journals import journal as _journal
+from services.journals import message as _message
 from storage.chain import AuditRow
 from storage.ports import UnitOfWork
-
-SYSTEM = "practices"
-
-
-def _message(key: str, subject: str, kind: str, to: str, at: dt.datetime,
-             practice: Mapping[str, Any], rows: list[dict[str, Any]] | None = None,
-             urgent: bool = False) -> dict[str, Any]:
-    payload: dict[str, Any] = {"at": pendulum.instance(at).isoformat(),
-                               "practice": dict(practice)}
-    if rows is not None:
-        payload["rows"] = rows
-    return {"key": key, "case_id": subject, "kind": kind, "recipient": to,
-            "urgent": int(urgent), "queued_at": at, "payload": payload}
-
-
-def _journal(app: App, name: str) -> str:
-    """The journal ``name`` of the office ``app`` acts in: an office of a tree keeps its
-    own (``mine-a/zero-report:2026-11-10``); a single office's names stay as they were."""
-    return name if app.office.id == SINGLE else f"{app.office.id}/{name}"
-
-
-def _event(type_: E, subject: str, actor: str, now: dt.datetime, **data: Any) -> DomainEvent:
-    return DomainEvent(type_, subject, actor, pendulum.instance(now).in_timezone("UTC"),
-                       "practice", data)
-
 
 # --- leader reception days -------------------------------------------------------------------
 
@@ -258,7 +232,8 @@ def compile_digest(app: App, week: Week | None = None) -> tuple[str, int] | None
 
 
 def tick(app: App) -> dict[str, int]:
-    """Everything time-driven the practices owe at ``now``: what the scheduled flow runs."""
+    """Everything time-driven the practices owe at ``now``: what the scheduled flow runs
+    (the quarterly review's measures are ``services.review.check_measures``)."""
     return {"receptions_announced": len(announce_receptions(app)),
             "zero_report_alerts": len(check_zero_reports(app)),
             "digests": 1 if compile_digest(app) else 0}

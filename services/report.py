@@ -31,6 +31,7 @@ from services.reading import (
     overdue_summary,
     visible_breaks,
 )
+from services.targets import target_rows
 from services.timeline import breach_holders, held_by
 from storage.chain import AuditRow
 
@@ -127,7 +128,7 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
         office=app.office.name, start=start.isoformat(), end=end.isoformat(), unit=unit,
         unit_name=_unit_name(app, unit) if unit else "",
         generated=format_local(now), checked=checked, audited=audited, breaks=breaks,
-        measures=ms, charts=charts,
+        measures=ms, charts=charts, targets=target_rows(app, end.year, None, viewer),
         overdue=overdue, cases=bars, lines=lines, page=page,
         hidden_breaks=len(every_break) - len(breaks), overdue_cases=overdue_cases,
         overdue_listed=len({r["id"] for r in overdue}),

@@ -27,6 +27,7 @@ from domain.escalation import DueRung
 from domain.keypersons import KeyPerson
 from domain.persons import same_person
 from domain.petition import Category, Petitioner
+from domain.review import Meeting, ReviewMeasure
 from domain.routing import PriorCase
 from domain.signals import Signal
 from domain.zero_report import ZeroReport
@@ -50,6 +51,7 @@ from storage.ports import (
     Wait,
 )
 from storage.practices import MemoryPractices
+from storage.reviews import MemoryReviews
 from storage.rollup import MemoryMeasures
 
 
@@ -81,6 +83,8 @@ class _Data:
     attachments: dict[str, Attachment] = field(default_factory=dict)
     throttle: dict[str, ThrottleRow] = field(default_factory=dict)
     keypersons: dict[str, tuple[KeyPerson, int]] = field(default_factory=dict)
+    reviews: dict[str, Meeting] = field(default_factory=dict)
+    review_measures: dict[str, tuple[str, ReviewMeasure]] = field(default_factory=dict)
 
     def snapshot(self) -> _Data:
         """A copy to restore on rollback. Case rows and audit rows are replaced, never
@@ -92,7 +96,8 @@ class _Data:
                      {k: dict(r) for k, r in self.runs.items()}, dict(self.zero_reports),
                      dict(self.signals), self.last_id, dict(self.users), dict(self.tokens),
                      list(self.lookups), dict(self.beats), dict(self.attachments),
-                     dict(self.throttle), dict(self.keypersons))
+                     dict(self.throttle), dict(self.keypersons), dict(self.reviews),
+                     dict(self.review_measures))
 
     def next_id(self) -> int:
         self.last_id += 1
@@ -198,6 +203,7 @@ class MemoryUnitOfWork(MemoryReads, MemoryMeasures, MemorySearch):
         self.beats = MemoryBeats(self)
         self.attachments = MemoryAttachments(self)
         self.keypersons = MemoryKeyPersons(self.data)
+        self.reviews = MemoryReviews(self)
         self._done = False
         return self
 

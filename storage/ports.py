@@ -29,6 +29,7 @@ from domain.zero_report import ZeroReport
 from storage.access import AccessStore
 from storage.chain import AuditCheck, AuditRow, Break
 from storage.file_port import AttachmentStore
+from storage.reviews import ReviewStore
 
 # A message claimed by a sender is reclaimed after this long (the sender died).
 STALE_CLAIM = dt.timedelta(minutes=10)
@@ -234,6 +235,9 @@ class UnitOfWork(Protocol):
     @property
     def keypersons(self) -> KeyPersonStore: ...
 
+    @property
+    def reviews(self) -> ReviewStore: ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -373,6 +377,13 @@ class UnitOfWork(Protocol):
     def overdue_dues(self, now: dt.datetime, offices: Sequence[str] = ()
                      ) -> list[tuple[str, dt.datetime]]:
         """The open cases past their stored next due: (id, that due)."""
+    def received_counts(self, start: dt.date, end: dt.date, offices: Sequence[str]
+                        ) -> dict[tuple[str, str | None], int]:
+        """How many petitions were received in the period, by (category, unit)."""
+
+    def group_visits(self, start: dt.date, end: dt.date, unit: str,
+                     offices: Sequence[str], least: int) -> list[Case]:
+        """The petitions about ``unit`` received in the period by ``least`` or more."""
 
     def overdue_groups(self, now: dt.datetime, offices: Sequence[str] = ()
                        ) -> list[tuple[str, str | None, str | None, int, dt.datetime]]:

@@ -40,6 +40,7 @@ from storage.lookups import SqlLookups
 from storage.ports import KEEP, STALE_CLAIM, ClaimedRung, OutboxRow, SeenCases
 from storage.practices import SqlPractices
 from storage.reads import SqlReads
+from storage.reviews import SqlReviews
 from storage.rollup import SqlMeasures
 from storage.runs import SqlRuns
 from storage.search import SqlSearch
@@ -251,6 +252,7 @@ class SqlUnitOfWork(SqlReads, SqlMeasures, SqlRuns, SqlSearch):
         self.beats = SqlBeats(self.conn)
         self.attachments = SqlAttachments(self.conn)
         self.keypersons = SqlKeyPersons(self.conn)
+        self.reviews = SqlReviews(self.conn)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -147,6 +147,29 @@ class SqlMeasures:
             .limit(limit).offset(offset))
         return [codec.from_row(r) for r in rows], int(total)
 
+    def received_counts(self, start: dt.date, end: dt.date, offices: Sequence[str]
+                        ) -> dict[tuple[str, str | None], int]:
+        """How many petitions were received in the period, by (category, unit)."""
+        where = [cases.c.received_on >= start.isoformat(),
+                 cases.c.received_on <= end.isoformat()]
+        if offices:
+            where.append(cases.c.office.in_(list(offices)))
+        return {(r[0], r[1]): int(r[2]) for r in self.conn.execute(
+            select(cases.c.category, cases.c.unit, func.count()).where(*where)
+            .group_by(cases.c.category, cases.c.unit))}
+
+    def group_visits(self, start: dt.date, end: dt.date, unit: str,
+                     offices: Sequence[str], least: int) -> list[Case]:
+        """The petitions about ``unit`` received in the period by ``least`` people or
+        more (集体访), read by their headcount in the database: only those are loaded."""
+        headcount = cases.c.body["petition"]["headcount"].as_integer()
+        where = [cases.c.received_on >= start.isoformat(),
+                 cases.c.received_on <= end.isoformat(), cases.c.unit == unit,
+                 headcount >= least]
+        if offices:
+            where.append(cases.c.office.in_(list(offices)))
+        return [codec.from_row(r) for r in self.conn.execute(select(cases).where(*where))]
+
     def accusations_received(self, start: dt.date, end: dt.date,
                              offices: Sequence[str] = (), exposed: Exposure | None = None
                              ) -> list[Case]:
@@ -267,6 +290,17 @@ class MemoryMeasures:
     def overdue_dues(self, now: dt.datetime, offices: Sequence[str] = ()
                      ) -> list[tuple[str, dt.datetime]]:
         return [(r["id"], r["next_due_at"]) for r in self._overdue(now, offices)]
+    def received_counts(self, start: dt.date, end: dt.date, offices: Sequence[str]
+                        ) -> dict[tuple[str, str | None], int]:
+        out: dict[tuple[str, str | None], int] = {}
+        for r in self._in(start, end, offices):
+            out[(r["category"], r["unit"])] = out.get((r["category"], r["unit"]), 0) + 1
+        return out
+
+    def group_visits(self, start: dt.date, end: dt.date, unit: str,
+                     offices: Sequence[str], least: int) -> list[Case]:
+        return [c for c in (codec.from_row(_Row(r)) for r in self._in(start, end, offices)
+                            if r["unit"] == unit) if c.petition.headcount >= least]
 
     def received_page(self, start: dt.date, end: dt.date, unit: str | None,
                       offices: Sequence[str], limit: int, offset: int

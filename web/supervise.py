@@ -13,9 +13,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from domain.errors import NotPermitted, PetitionError
+from domain.instants import local_date
+from domain.quarters import Quarter
 from services import glance, monthly_return, supervision, workbooks
 from services.measures import measure_rows
 from services.report import render_report
+from services.review_pack import build_pack, render_pack
+from services.targets import target_rows
 from web.auth import Person
 from web.context import petitions, render
 from web.exports import xlsx_response
@@ -64,7 +68,9 @@ def supervise(request: Request, me: Person, start: str | None = None, end: str |
     except PetitionError as e:
         return render(request, "error.html", status_code=422, message=str(e))
     seen = app.tree.offices_seen_by(me)
-    return render(request, "supervise.html", view=view,
+    targets = target_rows(app, view.end.year, None, me)  # the year's letters, so far
+    return render(request, "supervise.html", view=view, targets=targets,
+                  quarter=Quarter.of(view.end).key,
                   charts=glance.charts(app, me, view.start, view.end, view.unit),
                   units=sorted((u for o in app.tree.subtree(app.office.id)
                                 for u in app.tree.org(o).units.values()), key=lambda x: x.id),
@@ -115,6 +121,21 @@ def chart_svg(request: Request, me: Person, key: str, start: str | None = None,
     return Response(svg, media_type="image/svg+xml",
                     headers={"Content-Security-Policy": SVG_CSP,
                              "Cache-Control": "private, no-store"})
+@router.get("/review", response_class=HTMLResponse)
+async def review_pack(request: Request, me: Person, quarter: str | None = None,
+                      office: str | None = None) -> Response:
+    """The quarterly review pack (排查例会材料) as ``me`` may see it: supervisors only."""
+    try:
+        app = _scoped(request, me, office)
+        supervision.check_supervisor(app, me)
+        q = Quarter.parse(quarter) if quarter else Quarter.of(local_date(app.clock.now()))
+        pack = await run_in_threadpool(build_pack, app, q, me)
+    except NotPermitted:
+        return render(request, "error.html", status_code=403, message=NOT_SUPERVISOR)
+    except PetitionError as e:
+        return render(request, "error.html", status_code=422, message=str(e))
+    return HTMLResponse(render_pack(pack, app.office.name),
+                        headers={"Content-Security-Policy": REPORT_CSP})
 
 
 def _export(rows: list[dict[str, Any]], fmt: str, name: str) -> Response:

@@ -18,7 +18,8 @@ from web.headers import CSP, REPORT_CSP
 TEMPLATES = Path(__file__).parents[2] / "web" / "templates"
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)|\sstyle\s*=|\son[a-z]+\s*=|javascript:", re.I)
 SCRIPT = re.compile(r"<script|\son[a-z]+\s*=|javascript:", re.I)
-OWN_POLICY = {"/supervise/report.html": REPORT_CSP}  # a standalone document: inline styles
+OWN_POLICY = {"/supervise/report.html": REPORT_CSP,  # standalone documents: inline styles
+              "/supervise/review": REPORT_CSP}
 
 
 def routes_of(routes: list[Any]) -> list[APIRoute]:
