@@ -125,7 +125,7 @@ def repeated_matters(year: list[tuple[Case, Sight]], periods: Periods
     groups: dict[str, list[Case]] = {}
     for c in material:
         groups.setdefault(root(c).id, []).append(c)
-    rows = []
+    rows: list[dict[str, object]] = []
     for members in groups.values():
         if len(members) < 2:
             continue
