@@ -130,9 +130,13 @@ def check_format(value: str, out_file: Path | None = None, *, xlsx: bool = False
 
 
 def write_file(path: Path, data: bytes) -> None:
-    """Write an export (its folder made) and say where."""
+    """Write an export (its folder made) and say where: readable by its owner only
+    (0600, whatever the umask), as it holds petitioners' names and phones."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file already there keeps its mode on open: narrow it too
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
     say(f"wrote {path} ({max(1, len(data) // 1024)} KiB)")
 
 

@@ -123,10 +123,17 @@ class RungFiring(ClockBook):
         """Record that this case came from row ``row`` of the ledger ``file`` (台账导入),
         replayed up to where it stands. Its reminders, warnings, breaches and escalations
         due before ``now`` are marked fired, unsent: a ledger's long-past deadlines tell
-        nobody anything (a case still open and overdue shows overdue all the same). A
-        window's lapse is left to fire: it moves the case on, telling no one."""
-        for due in self.schedule(rules, now):
-            if due.rung is not None and due.fire_at <= as_utc(now):
+        nobody anything (a case still open and overdue shows overdue all the same). A clock
+        already breached at ``now`` has its whole ladder marked so, the escalations still
+        to come included: that breach was the old ledger's business, and nothing about it
+        is sent later. A clock not yet breached keeps its rungs to come. A window's lapse
+        is left to fire: it moves the case on, telling no one."""
+        pending = self.schedule(rules, now)
+        breached = {c for c in {d.clock for d in pending if d.rung is not None}
+                    if evaluate(self.clocks[c], self.ledger, rules.policy, rules.calendar,
+                                now).due_at <= as_utc(now)}
+        for due in pending:
+            if due.rung is not None and (due.fire_at <= as_utc(now) or due.clock in breached):
                 self.fired.add((due.clock, due.name))
         self._record(self._stage, EventType.IMPORTED, actor, now, file=file, row=row,
                      stage_reached=stage_reached)

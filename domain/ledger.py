@@ -17,13 +17,13 @@ from typing import Any
 
 from domain import labels as L
 from domain.case import Case, CaseRules
-from domain.errors import PetitionError
+from domain.errors import ConfidentialityViolation, PetitionError
 from domain.instants import as_utc, at_local, local
 from domain.org import OrgChart
 from domain.outcomes import Outcome, Resolution
-from domain.petition import petition_from_mapping
+from domain.petition import Petition, petition_from_mapping
 from domain.policy import DeadlinePolicy
-from domain.routing import RoutingDecision
+from domain.routing import RoutingDecision, RoutingRules, assign_by_hand, barred_unit
 from domain.stages import Stage
 
 # Each field a ledger may give, with its Chinese name (for the errors) and whether a row
@@ -108,6 +108,9 @@ class Entry:
     outcome: Outcome | None
     resolution: Resolution | None
     summary: str
+    # The routing of a row assigned or further, by the office's own rules
+    # (``domain.routing.assign_by_hand``): its unit, responder and owning leader.
+    decision: RoutingDecision | None = None
 
 
 class _Row:
@@ -188,9 +191,29 @@ def _unit(org: OrgChart, text: str) -> str | None:
     return next((u.id for u in org.units.values() if u.name == text), None)
 
 
+def _routed(r: _Row, petition: Petition, unit: str, responder: str, org: OrgChart,
+            routing: RoutingRules) -> RoutingDecision | None:
+    """The row's unit and responder routed as the office routes by hand: a responder of the
+    unit who takes petitions, neither accused nor otherwise barred, and the owning leader
+    the rules require; else the row's problem."""
+    person = org.people[responder]
+    if person.unit != unit:
+        r.bad("responder", f"{person.name}不是{org.units[unit].name}的人员")
+        return None
+    if not person.responder:
+        r.bad("responder", f"{person.name}不承办信访件（组织架构中不是首问责任人）")
+        return None
+    try:
+        return assign_by_hand(petition, unit, responder, routing, org, {})
+    except (ConfidentialityViolation, PetitionError) as e:
+        r.bad("unit" if barred_unit(org, petition, unit) else "responder", f"不能交办（{e}）")
+        return None
+
+
 def read_row(n: int, cells: Mapping[str, Any], mapping: ColumnMap, org: OrgChart,
-             now: dt.datetime) -> tuple[Entry | None, list[str]]:
-    """Row ``n`` (cells by field) checked: its entry, or its problems (one line each)."""
+             now: dt.datetime, routing: RoutingRules) -> tuple[Entry | None, list[str]]:
+    """Row ``n`` (cells by field) checked: its entry, or its problems (one line each). A
+    row assigned or further is routed by ``routing`` as a hand assignment would be."""
     r = _Row(n, cells, mapping)
     for f, (_, required) in FIELDS.items():
         if required and not r.text(f):
@@ -239,26 +262,31 @@ def read_row(n: int, cells: Mapping[str, Any], mapping: ColumnMap, org: OrgChart
         "channel": channel, "category": category, "subject": r.text("subject"),
         "content": r.text("content"),
         "received_at": received.isoformat() if received else None}
+    decision = None
     if not r.problems:
         try:
-            petition_from_mapping(petition)
+            read = petition_from_mapping(petition)
         except PetitionError as e:
             r.problems.append(f"第{n}行：{e}")
+        else:
+            if after_assigned and unit is not None and responder is not None:
+                decision = _routed(r, read, unit, responder, org, routing)
     if r.problems:
         return None, r.problems
     return Entry(n, r.text("registration_no") or None, petition, reached, unit, responder,
                  decided, Outcome(outcome) if outcome else None,
                  Resolution(resolution) if resolution else None,
-                 r.text("summary") or NO_SUMMARY), []
+                 r.text("summary") or NO_SUMMARY, decision), []
 
 
 def read_rows(rows: Sequence[tuple[int, Mapping[str, Any]]], mapping: ColumnMap,
-              org: OrgChart, now: dt.datetime) -> tuple[list[Entry], list[str]]:
+              org: OrgChart, now: dt.datetime, routing: RoutingRules
+              ) -> tuple[list[Entry], list[str]]:
     """Every row read and checked: the entries, and every problem found (all rows)."""
     entries: list[Entry] = []
     problems: list[str] = []
     for n, cells in rows:
-        entry, bad = read_row(n, cells, mapping, org, now)
+        entry, bad = read_row(n, cells, mapping, org, now, routing)
         problems += bad
         if entry is not None:
             entries.append(entry)
@@ -279,9 +307,9 @@ def replay(entry: Entry, *, case_id: str, registration_no: str, policy: Deadline
                          policy=policy, actor=actor, now=at)
     order = list(Reached)
     if order.index(entry.reached) >= order.index(Reached.ASSIGNED):
-        assert entry.unit is not None and entry.responder is not None
-        case.assign(RoutingDecision(entry.unit, entry.responder, "ledger", None, (), ()),
-                    actor=actor, now=at, rules=rules)
+        if entry.decision is None or entry.responder is None:
+            raise PetitionError(f"第{entry.row}行：办理进度为已交办或之后，却未分办")
+        case.assign(entry.decision, actor=actor, now=at, rules=rules)
         case.acknowledge(actor=entry.responder, now=at)
     if order.index(entry.reached) >= order.index(Reached.HANDLING):
         case.accept(actor=actor, now=at)

@@ -6,7 +6,9 @@ The registration number is the ledger's own (a ``registration_no`` column) or, w
 ``TZ<first 8 hex of the file's SHA-256>-<row>``: importing the same file again finds every
 number taken and is refused, importing nothing. The cases queue no message (the petitioner
 was answered years ago; the responder needs no assignment notice) and their long-past
-rungs are marked fired: no reminder, warning or breach goes out for them."""
+rungs are marked fired, with the whole ladder of a deadline breached before the import:
+no reminder, warning, breach or escalation goes out for them. Each row is routed by the
+office's own rules for a hand assignment (``domain.ledger.read_row``)."""
 
 from __future__ import annotations
 
@@ -101,7 +103,7 @@ def import_ledger(app: App, path: Path, mapping: ColumnMap, *, actor: str, via: 
     now = app.clock.now()
     data = path.read_bytes() if path.exists() else b""
     rows = by_field(read_table(path), mapping)
-    entries, problems = read_rows(rows, mapping, app.office.org, now)
+    entries, problems = read_rows(rows, mapping, app.office.org, now, app.office.routing)
     digest = hashlib.sha256(data).hexdigest()[:8].upper()
     numbers: dict[str, int] = {}
     cases: list[Case] = []

@@ -29,6 +29,7 @@ from domain.permissions import Sight
 from domain.petition import Category, Channel
 from services.bootstrap import App
 from services.measures import kpis
+from services.records import OUTLINE_SUBJECT
 from services.supervision import check_supervisor
 from services.xlsx import HEADER_ROW, Column, fill_sheet, save
 
@@ -66,14 +67,19 @@ class Periods:
         return cls((first, last), (first.replace(month=1), last), (before, month_end(before)))
 
 
-def visible_received(app: App, viewer: str, start: dt.date, end: dt.date) -> list[Case]:
-    """The cases received from ``start`` to ``end`` (local dates) ``viewer`` may see."""
-    found: list[Case] = []
+def visible_received(app: App, viewer: str, start: dt.date, end: dt.date
+                     ) -> list[tuple[Case, Sight]]:
+    """The cases received from ``start`` to ``end`` (local dates) ``viewer`` may see, each
+    with how much of it they see (an accusation's outline only, for most supervisors)."""
+    found: list[tuple[Case, Sight]] = []
     offset = 0
     with app.uow() as uow:
         while True:
             page, total = uow.received_page(start, end, None, app.scope, 1000, offset)
-            found += [c for c in page if sight_in(app.tree, c, viewer) is not Sight.NONE]
+            for c in page:
+                seen = sight_in(app.tree, c, viewer)
+                if seen is not Sight.NONE:
+                    found.append((c, seen))
             offset += len(page)
             if not page or offset >= total:
                 return found
@@ -98,30 +104,37 @@ def count_rows(names: Sequence[tuple[str, str]], key: Callable[[Case], str],
     return rows
 
 
-def repeated_matters(year: list[Case], periods: Periods) -> list[dict[str, object]]:
+def repeated_matters(year: list[tuple[Case, Sight]], periods: Periods
+                     ) -> list[dict[str, object]]:
     """The matters petitioned most often in the year to date: a case and those repeating it
-    (``repeat_of``, followed to the first case seen), with at least one repeat; the most
-    petitions first."""
-    by_id = {c.id: c for c in year} | {c.registration_no: c for c in year}
+    (``repeat_of``, followed to the first case seen), at least two of them; the most
+    petitions first. Only the cases whose material the viewer sees are grouped: which
+    petitions repeat which is itself the matter, and an outline shows no accuser and no
+    matter (an accusation filed twice names its accuser to nobody outside its handlers)."""
+    seen = {c.id: s for c, s in year}
+    material = [c for c, s in year if s >= Sight.MATERIAL]
+    by_id = {c.id: c for c in material} | {c.registration_no: c for c in material}
 
     def root(c: Case) -> Case:
-        seen = {c.id}
-        while c.repeat_of and c.repeat_of in by_id and by_id[c.repeat_of].id not in seen:
+        visited = {c.id}
+        while c.repeat_of and c.repeat_of in by_id and by_id[c.repeat_of].id not in visited:
             c = by_id[c.repeat_of]
-            seen.add(c.id)
+            visited.add(c.id)
         return c
 
     groups: dict[str, list[Case]] = {}
-    for c in year:
+    for c in material:
         groups.setdefault(root(c).id, []).append(c)
-    rows = []
+    rows: list[dict[str, object]] = []
     for members in groups.values():
-        if not any(c.repeat_of for c in members):
+        if len(members) < 2:
             continue
         members.sort(key=lambda c: c.petition.received_at)
         first = members[0]
-        rows.append({"ref": first.ref, "subject": first.petition.subject,
-                     "petitioner": first.petition.petitioner.name,
+        shown = seen[first.id] >= Sight.MATERIAL  # always, as grouped: kept as the rule
+        rows.append({"ref": first.ref,
+                     "subject": first.petition.subject if shown else OUTLINE_SUBJECT,
+                     "petitioner": first.petition.petitioner.name if shown else None,
                      "count": len(members),
                      "month": sum(1 for c in members if _within(c, periods.month)),
                      "first_received": first.petition.received_at,
@@ -142,8 +155,9 @@ def monthly_return(app: App, viewer: str, first: dt.date) -> bytes:
     """信访月报 of the month starting ``first``, as ``viewer`` (a supervisor) may see it."""
     check_supervisor(app, viewer)
     periods = Periods.of(first)
-    year = visible_received(app, viewer, *periods.year)
-    last_year = visible_received(app, viewer, *periods.last_year)
+    year_seen = visible_received(app, viewer, *periods.year)
+    year = [c for c, _ in year_seen]
+    last_year = [c for c, _ in visible_received(app, viewer, *periods.last_year)]
     month_text = f"{first.year}年{first.month}月"
     office = app.office.name
     offices = app.tree.subtree(app.office.id)
@@ -180,6 +194,6 @@ def monthly_return(app: App, viewer: str, first: dt.date) -> bytes:
                [Column(k, COLUMNS[k]) for k in
                 ("ref", "subject", "petitioner", "count", "month", "first_received",
                  "last_received")],
-               repeated_matters(year, periods))
+               repeated_matters(year_seen, periods))
     repeats.cell(row=HEADER_ROW, column=1).value = "首件登记编号"
     return save(wb)

@@ -24,6 +24,9 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 60  # characters: a long matter wraps rather than widening the sheet off screen
 HEADER_ROW = 2  # row 1 is the title; the header row is frozen with it
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What makes Excel (or LibreOffice) read typed text as a formula: a subject typed at the
+# public door as ``=HYPERLINK(...)`` must come out as that text, never as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,10 @@ def _width(value: Any) -> int:
 def fill_sheet(ws: Worksheet, title: str, columns: Sequence[Column],
                rows: Iterable[Mapping[str, Any]]) -> int:
     """``rows`` under ``title`` and the headers of ``columns`` on ``ws``; how many rows."""
-    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=13)
+    head = ws.cell(row=1, column=1, value=title)  # a title may carry a searched text
+    head.font = Font(bold=True, size=13)
+    if title.startswith(FORMULA_STARTS):
+        as_text(head)
     widths = [_width(c.header) for c in columns]
     for j, c in enumerate(columns, start=1):
         ws.cell(row=HEADER_ROW, column=j, value=c.header).font = Font(bold=True)
@@ -71,6 +77,8 @@ def fill_sheet(ws: Worksheet, title: str, columns: Sequence[Column],
         for j, c in enumerate(columns, start=1):
             v = cell_value(r.get(c.key))
             cell = ws.cell(row=i, column=j, value=v)
+            if isinstance(v, str) and v.startswith(FORMULA_STARTS):
+                as_text(cell)
             if isinstance(v, dt.datetime):
                 cell.number_format = DATETIME_FORMAT
             elif isinstance(v, dt.date):
@@ -82,6 +90,14 @@ def fill_sheet(ws: Worksheet, title: str, columns: Sequence[Column],
         ws.column_dimensions[get_column_letter(j)].width = min(MAX_WIDTH, w + 2)
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     return n
+
+
+def as_text(cell: Any) -> None:
+    """``cell`` kept as text: a string, not a formula (openpyxl takes any string starting
+    with "=" for one), and marked quote-prefixed, so Excel shows the text unchanged and does
+    not read it as a formula when the cell is edited."""
+    cell.data_type = "s"
+    cell.quotePrefix = True
 
 
 def sheet_name(text: str) -> str:

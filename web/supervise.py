@@ -211,9 +211,12 @@ def monthly_return_export(request: Request, me: Person, month: str = "") -> Resp
     """信访月报 for ``month`` (YYYY-MM): supervisors only."""
     try:
         app = petitions(request)
-        data = monthly_return.monthly_return(app, me, monthly_return.parse_month(month))
+        first = monthly_return.parse_month(month)
+        data = monthly_return.monthly_return(app, me, first)
     except NotPermitted as e:
         return JSONResponse({"detail": str(e)}, 403)
     except PetitionError as e:
         return JSONResponse({"detail": str(e)}, 422)
-    return xlsx_response(data, f"monthly-return-{month}")
+    # The name from the parsed month, never the raw parameter (a stray character would
+    # break the header).
+    return xlsx_response(data, f"monthly-return-{first:%Y-%m}")

@@ -56,3 +56,13 @@ def test_each_list_links_its_workbook_and_the_workbook_holds_what_the_page_shows
         load_workbook(io.BytesIO(got.content))
     assert "XF-2" in _text(head.get("/supervise/cases.xlsx").content)
     assert head.get("/supervise/monthly-return.xlsx?month=11-2026").status_code == 422
+
+
+def test_the_monthly_returns_file_is_named_from_the_month_not_from_what_was_typed(
+        site: Any) -> None:  # noqa: F811
+    _, _, web = site
+    head = login(web, "li.ming")
+    got = head.get("/supervise/monthly-return.xlsx?month=2026-11%E3%80%80")  # a wide space
+    assert got.status_code == 200 and got.headers["content-type"] == XLSX_TYPE
+    assert got.headers["content-disposition"] == \
+        'attachment; filename="monthly-return-2026-11.xlsx"'

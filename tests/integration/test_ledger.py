@@ -126,3 +126,29 @@ def test_an_excel_ledger_with_date_cells_is_read_as_the_csv_is(app: Any, tmp_pat
     first = next(c for c in done.cases if c.registration_no == "TZ2025-001")
     assert first.petition.received_at == at("2025-03-04 09:00")
     assert first.petition.petitioner.phone == "13700000001" and first.stage is Stage.CLOSED
+
+
+def test_a_deadline_breached_before_the_import_sends_nothing_later(
+        app: Any, tmp_path: Path) -> None:
+    with (SAMPLES / "ledger.csv").open(encoding="utf-8-sig", newline="") as f:
+        header = next(csv.reader(f))
+    blank = dict.fromkeys(header, "")
+    rows = [{**blank, "编号": number, "姓名": name, "来信来访日期": received, "形式": "来信",
+             "类别": "申诉求决类", "反映问题": subject, "办理情况": "已登记"}
+            for number, name, received, subject in (
+                ("TZ-OLD", "王秀兰", "2026-11-01", "井下津贴少发"),  # breached at the import
+                ("TZ-NEW", "赵大勇", "2026-11-19", "通勤班车停开"))]  # not yet
+    path = tmp_path / "台账.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    done = import_ledger(app, path, load_mapping(SAMPLES / "ledger-mapping.yaml"),
+                         actor="qian.hui")
+    ids = {c.registration_no: c.id for c in done.cases}
+    app.clock.advance(days=30)
+    sweep(app, sweeper="sweeper")
+    with app.uow() as uow:
+        sent = {m.case_id for m in uow.messages(None, 500)}
+    assert ids["TZ-OLD"] not in sent  # no escalation of a breach the old ledger kept
+    assert ids["TZ-NEW"] in sent  # a deadline breached after the import is told as ever

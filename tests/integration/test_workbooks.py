@@ -17,6 +17,7 @@ from domain.errors import NotPermitted
 from domain.labels import COLUMNS
 from services import cases, monthly_return, workbooks
 from services.measures import kpis
+from services.xlsx import Column, rows_to_xlsx
 from tests.conftest import WAGE
 
 ACCUSATION = {**WAGE, "category": "accusation", "subject": "综采一队队长截留职工奖金",
@@ -116,3 +117,36 @@ def test_the_monthly_return_counts_and_measures_match_the_supervisors_page(app: 
         app, *nov, None, "gao.jian"))))
     assert "XF-5" in " ".join(cells(book(workbooks.report_cases_workbook(
         app, *nov, None, "ma.yun"))))
+
+
+def test_an_outline_only_supervisor_gets_no_accuser_and_no_matter_in_the_repeats(
+        app: Any) -> None:
+    filed(app, ACCUSATION, "XF-1", "2026-11-02T09:00:00+08:00")
+    filed(app, ACCUSATION, "XF-2", "2026-11-05T09:00:00+08:00")  # the same accusation
+    filed(app, WAGE, "XF-3", "2026-11-03T09:00:00+08:00")
+    filed(app, WAGE, "XF-4", "2026-11-06T09:00:00+08:00")  # a repeat they see whole
+    for supervisor in ("li.ming", "qian.hui"):  # the accusation's outline only
+        wb = book(monthly_return.monthly_return(app, supervisor, dt.date(2026, 11, 1)))
+        repeats = list(wb["重复信访"].iter_rows(min_row=3, values_only=True))
+        text = " ".join(str(c) for r in repeats for c in r if c is not None)
+        assert "截留" not in text and "赵秀英" not in text, supervisor
+        assert [r[0] for r in repeats] == ["XF-3"], supervisor  # and the wage matter is
+        assert repeats[0][1] == WAGE["subject"] and repeats[0][3] == 2
+        cat = {r[0]: r[1] for r in wb["按类别"].iter_rows(min_row=3, values_only=True)}
+        assert cat["检举控告类"] == 2  # still counted: the outline is in sight
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_that_text(app: Any) -> None:
+    typed = ['=HYPERLINK("http://x","点此查看")', "+86 电话", "-1+1", "@SUM(A1)",
+             "\t=1+1"]
+    data = rows_to_xlsx("=title", [Column("subject", "信访事项")],
+                        [{"subject": t} for t in typed])
+    ws = book(data).worksheets[0]
+    got = [c for row in ws.iter_rows(min_row=3) for c in row]
+    assert [c.value for c in got] == typed
+    assert all(c.data_type != "f" and c.quotePrefix for c in got)
+    assert ws["A1"].data_type != "f" and ws["A1"].value == "=title"
+    filed(app, {**WAGE, "subject": typed[0]}, "XF-1")
+    queue = book(workbooks.queue_workbook(app, "lin.na")).worksheets[0]
+    cell = next(c for row in queue.iter_rows(min_row=3) for c in row if c.value == typed[0])
+    assert cell.data_type == "s"

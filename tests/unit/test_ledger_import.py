@@ -31,14 +31,14 @@ def row(**cells: Any) -> dict[str, Any]:
 def test_values_are_read_by_label_by_id_and_by_the_mappings_own_word(office: Office) -> None:
     for word, channel in (("来信", "letter"), ("letter", "letter"), ("信", "letter"),
                           ("网上信访", "online")):
-        entry, problems = read_row(2, row(channel=word), MAPPING, office.org, NOW)
+        entry, problems = read_row(2, row(channel=word), MAPPING, office.org, NOW, office.routing)
         assert problems == [] and entry is not None
         assert entry.petition["channel"] == channel
 
 
 def test_a_day_is_received_at_nine_local_and_an_excel_date_cell_too(office: Office) -> None:
     for cell in ("2025-03-04", "2025/3/4", "2025年3月4日", dt.datetime(2025, 3, 4)):
-        entry, _ = read_row(2, row(received_at=cell), MAPPING, office.org, NOW)
+        entry, _ = read_row(2, row(received_at=cell), MAPPING, office.org, NOW, office.routing)
         assert entry is not None
         assert entry.petition["received_at"] == at("2025-03-04 09:00").isoformat()
 
@@ -47,7 +47,8 @@ def test_a_closed_row_replays_to_its_decision_with_its_unit_and_responder_by_nam
         office: Office) -> None:
     entry, problems = read_row(5, row(unit="人力资源部", responder="林娜", stage_reached="结案",
                                       decided_at="2025-03-28", outcome="支持",
-                                      resolution="解决问题到位"), MAPPING, office.org, NOW)
+                                      resolution="解决问题到位"), MAPPING, office.org, NOW,
+                               office.routing)
     assert problems == [] and entry is not None
     assert (entry.reached, entry.unit, entry.responder) == (Reached.CLOSED, "hr", "lin.na")
     assert entry.decided_at == at("2025-03-28 09:00")
@@ -58,7 +59,7 @@ def test_every_problem_of_every_row_is_listed_with_its_row_and_field(office: Off
             (3, row(name="", received_at="2027-01-01")),
             (4, row(stage_reached="已办结", unit="人力资源部")),
             (5, row())]
-    entries, problems = read_rows(rows, MAPPING, office.org, NOW)
+    entries, problems = read_rows(rows, MAPPING, office.org, NOW, office.routing)
     assert [e.row for e in entries] == [5]
     assert problems[0].startswith("第2行 信访渠道（形式）：“传真”不是")
     assert "第3行 信访人（姓名）：必填，未填写" in problems
@@ -72,7 +73,7 @@ def test_every_problem_of_every_row_is_listed_with_its_row_and_field(office: Off
 def test_a_decision_before_the_receipt_is_refused(office: Office) -> None:
     _, problems = read_row(2, row(unit="hr", responder="lin.na", stage_reached="已答复",
                                   decided_at="2025-03-01", outcome="support",
-                                  resolution="resolved"), MAPPING, office.org, NOW)
+                                  resolution="resolved"), MAPPING, office.org, NOW, office.routing)
     assert problems == ["第2行 答复日期（答复日期）：早于收到时间"]
 
 
@@ -96,7 +97,7 @@ def _replayed(office: Office, rules: Any, decided: str) -> Any:
     entry, problems = read_row(7, row(unit="hr", responder="lin.na", stage_reached="已办结",
                                       decided_at=decided, outcome="support",
                                       resolution="resolved", received_at="2025-03-04"),
-                               MAPPING, office.org, NOW)
+                               MAPPING, office.org, NOW, office.routing)
     assert problems == [] and entry is not None
     return replay(entry, case_id="p-1", registration_no="TZ-7", policy=rules.policy,
                   rules=rules, actor="qian.hui", file="台账.xlsx", now=NOW)
@@ -119,3 +120,25 @@ def test_a_closed_row_decided_days_ago_waits_for_its_review_window(
     case = _replayed(office, rules, "2026-11-10")
     assert case.stage is Stage.RATED  # the rating window (7 days) lapsed; the review's runs
     assert [d for d in case.schedule(rules, NOW) if d.fire_at <= NOW and d.rung] == []
+
+
+def test_a_row_is_routed_as_the_office_routes_by_hand(office: Office, rules: Any) -> None:
+    assigned = {"unit": "人力资源部", "stage_reached": "已交办"}
+    rows = [(2, row(**assigned, responder="杨帆")),  # of finance
+            (3, row(**assigned, responder="王芳")),  # hr's head: takes no petitions
+            (4, row(unit="矿领导班子", responder="高建", stage_reached="已交办")),  # the mine head
+            (5, row(**assigned, responder="林娜", name="张国庆"))]  # her declared interest
+    entries, problems = read_rows(rows, MAPPING, office.org, NOW, office.routing)
+    assert entries == [] and len(problems) == 4
+    assert problems[0] == "第2行 首问责任人（责任人）：杨帆不是人力资源部的人员"
+    assert problems[1].startswith("第3行 首问责任人（责任人）：王芳不承办信访件")
+    assert problems[2].startswith("第4行 首问责任人（责任人）：高建不承办信访件")
+    assert problems[3].startswith("第5行 首问责任人（责任人）：不能交办")
+    # The rules' owning leader is named, as a hand assignment names one.
+    entry, problems = read_row(6, row(**assigned, responder="林娜", subject="职工联名反映津贴少发"),
+                               MAPPING, office.org, NOW, office.routing)
+    assert problems == [] and entry is not None
+    case = replay(entry, case_id="p-1", registration_no="TZ-6", policy=rules.policy,
+                  rules=rules, actor="qian.hui", file="台账.xlsx", now=NOW)
+    assert (case.unit, case.responder, case.leader) == ("hr", "lin.na",
+                                                       office.org.units["hr"].leader)
