@@ -9,12 +9,17 @@ from collections.abc import Callable, Mapping
 
 from rich.console import Console
 
+import datetime as dt
+
 from domain.keypersons import ContactKind, Holders
-from services import keypersons
+from domain.quarters import Quarter
+from domain.review import MeasureInput
+from services import keypersons, review
 from services.bootstrap import App
 
 CLERK = "qian.hui"
 KEY_PERSON: dict[str, str] = {}  # the demo's key person's id, once named
+MEASURES: dict[str, str] = {}    # the review's measure's id, once recorded
 
 
 def name_key_person(app: App, refs: Mapping[str, str], console: Console) -> None:
@@ -42,7 +47,37 @@ def invite_key_person(app: App, refs: Mapping[str, str], console: Console) -> No
     console.print(f"  约访: {leader} 与重点人员面谈，达成约定", highlight=False, style="cyan")
 
 
+def hold_review(app: App, refs: Mapping[str, str], console: Console) -> None:
+    """每季不稳定因素分析排查例会: the leader in charge chairs the third quarter's review; one
+    measure, owned by the head of production, is due in three weeks."""
+    org = app.office.org
+    chair = str(org.units["production"].leader)
+    owner = str(org.units["production"].head)
+    meeting = review.record_review(
+        app, quarter=Quarter(2026, 3), actor="li.ming", chair=chair,
+        attendees=["li.ming", owner, str(org.units["hr"].head)],
+        issues=["家属区房屋开裂集体访（省信访局挂牌督办）", "职工工资发放重复信访"],
+        measures=[MeasureInput("排查家属区12至15号楼采动影响，制定维修和临时安置预案", owner,
+                               dt.date(2026, 10, 20))])
+    MEASURES["survey"] = meeting.measures[0].id
+    console.print(f"  排查例会 2026年第三季度: 主持 {chair}; 措施 1 项，{owner} 负责，"
+                  "2026-10-20 前完成", highlight=False, style="cyan")
+
+
+def measure_done(app: App, refs: Mapping[str, str], console: Console) -> None:
+    """Reminded three days before, the owner reports the measure done."""
+    with app.uow() as uow:
+        found = uow.reviews.measure(MEASURES["survey"])
+    assert found is not None
+    done = review.measure_done(app, MEASURES["survey"], by=found[1].owner,
+                               note="排查完毕，预案已报矿长办公会")
+    console.print(f"  例会措施完成: {done.owner} ({done.state(app.clock.now()).label})",
+                  highlight=False, style="cyan")
+
+
 STEPS: dict[str, Callable[[App, Mapping[str, str], Console], None]] = {
     "key_person": name_key_person,
     "invite": invite_key_person,
+    "review": hold_review,
+    "measure_done": measure_done,
 }

@@ -157,6 +157,8 @@ COUNTER: tuple[Moment, ...] = (
            acts=(Do("wage", Act.DECIDE_REVIEW, "@unit_leader", fields={
                "outcome": "support", "summary": "补发夜班津贴640元",
                "resolution": "resolved"}),)),
+    Moment(58, "10:00", "排查例会: the quarter's risk review, one measure for the head of "
+           "production", office=("review",)),
     Moment(58, "16:00", "挂牌督办: the second report to the province",
            acts=(Do("group", Act.REPORT_TO_LISTER, "@leader", {
                "summary": "鉴定进行中，预计10月下旬出具报告"}),)),
@@ -165,6 +167,8 @@ COUNTER: tuple[Moment, ...] = (
     Moment(74, "09:00", "seven days late: escalated to the mine head"),
     Moment(76, "17:00", "完成任务报告: the accusation's handler reports the inquiry done",
            acts=(Do("accusation", Act.REPORT, fields={"summary": "调查取证完毕，报纪委审议"}),)),
+    Moment(77, "09:30", "例会措施: reminded on day 76, its owner reports it done",
+           office=("measure_done",)),
     Moment(77, "10:00", "书面答复: the accusation is answered, late",
            acts=(Do("accusation", Act.CLOSE, fields={
                "outcome": "support", "resolution": "resolved",

@@ -15,6 +15,7 @@ from prefect.flow_runs import asuspend_flow_run
 from domain.stages import Stage
 from flows import tasks
 from flows.inputs import step_input
+from flows.office import check_review_measures
 
 
 @flow(name="petition-lifecycle", persist_result=True)
@@ -41,15 +42,19 @@ async def lifecycle(case_id: str) -> str:
 
 @flow(name="deadline-sweeper", persist_result=True)
 async def sweeper(limit: int = 500) -> int:
-    """Fire every due reminder, warning, breach and escalation exactly once. A rung that
-    cannot fire holds back no other: it is recorded, the office alarmed, and it is retried."""
+    """Fire every due reminder, warning, breach and escalation exactly once — the cases'
+    rungs and the quarterly review's measures. A rung that cannot fire holds back no other:
+    it is recorded, the office alarmed, and it is retried."""
     fired, failed = tasks.sweep_due(f"sweeper@{socket.gethostname()}", limit)
     for f in fired:
         tasks.announce(f)
     if fired or failed:
         get_run_logger().info("fired %d rung event(s); %d rung(s) could not fire",
                               len(fired), failed)
-    return len(fired)
+    # The quarterly review's measures are tracked duties: reminded and escalated here, on the
+    # sweeper's schedule, like any deadline (each once: the review's journal says).
+    measures = check_review_measures()
+    return len(fired) + measures
 
 
 @flow(name="outbox-sender", persist_result=True)

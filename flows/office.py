@@ -52,13 +52,12 @@ def check_review_measures() -> int:
 
 @flow(name="office-practices", persist_result=True)
 async def office_practices() -> dict[str, Any]:
-    """领导接待日 notices and reminders, 每日零报告 alerts, the weekly 《信访信息参考》, the
-    quarterly review's measures reminded and escalated: whatever is due now, each once (a
-    missed run catches up)."""
+    """领导接待日 notices and reminders, 每日零报告 alerts, the weekly 《信访信息参考》:
+    whatever is due now, each once (a missed run catches up). The quarterly review's
+    measures are the sweeper's (``flows.lifecycle.sweeper``)."""
     summary = {"receptions_announced": announce_receptions(),
                "zero_report_alerts": check_zero_reports(),
-               "digest": compile_digest(),
-               "review_measures": check_review_measures()}
+               "digest": compile_digest()}
     health.beat(app(), health.PRACTICES, str(summary))
     get_run_logger().info("office practices: %s", summary)
     return summary
