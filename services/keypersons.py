@@ -4,6 +4,9 @@ undertaking, and record an over-the-head petition a higher level reports (越级
 bringing back (劝返). Each change writes the register's row and its events (the journal
 ``keyperson:<id>``) in one transaction; every entrance (CLI, workplace) calls these.
 
+A holder chosen who is barred by a matter the adder may not read in full is recorded as
+chosen and the office alerted (``services.keyperson_alerts``): see ``domain.keypersons``.
+
 Who may: the petition office (staff and head) manages; the three holders record contacts
 and bringing back; who sees a key person is ``domain.keypersons.may_see`` (the accused of
 an accusation among their matters see nothing, not even that the person is on the
@@ -44,6 +47,7 @@ from domain.persons import keys_of, same_person
 from domain.petition import Petitioner
 from services.attachments import judge, key_of
 from services.bootstrap import App
+from services.keyperson_alerts import alert_barred
 from storage.ports import UnitOfWork
 
 KIND = "keyperson"
@@ -88,9 +92,11 @@ def add(app: App, actor: str, *, holders: Holders, reason: str,
         if petitioner is None:
             raise RuleViolation(KIND, "name the person: a case of theirs, or name and phone")
         matters = uow.person_cases(keys_of(petitioner), None)
+        # holders are refused only for what the adder may read (domain.keypersons)
+        seen = [c for c in matters if sight_in(app.tree, c, actor) >= Sight.MATERIAL]
         kp = new_key_person(org, id=uuid.uuid4().hex, office=app.office.id,
                             petitioner=petitioner, holders=holders, state=state,
-                            reason=reason, actor=actor, now=now, matters=matters)
+                            reason=reason, actor=actor, now=now, matters=seen)
         known = [k for k in uow.keypersons.of_offices([app.office.id])
                  if same_person(k.petitioner, kp.petitioner)]
         if known:
@@ -101,6 +107,7 @@ def add(app: App, actor: str, *, holders: Holders, reason: str,
             E.KEY_PERSON_ADDED, kp, actor, now, reason=kp.reason, state=kp.state.value,
             leader=h.leader, unit_head=h.unit_head, responder=h.responder,
             contact_name=h.contact_name, from_case=from_case or None)])
+        alert_barred(app, uow, kp, matters, now)
         uow.commit()
     return kp
 
