@@ -266,13 +266,14 @@ def settle(app: App, actor: str, kp_id: str, *, undertaking: BinaryIO, name: str
     return _change(app, actor, kp_id, holders_may=False, apply=apply)
 
 
-def undertaking(app: App, viewer: str, kp_id: str) -> tuple[Attachment, bytes]:
-    """The signed undertaking of a settled key person ``viewer`` may see, and its bytes."""
+def undertaking(app: App, viewer: str, kp_id: str) -> tuple[KeyPerson, Attachment, bytes]:
+    """The signed undertaking of a settled key person ``viewer`` may see: the person, the
+    file and its bytes."""
     with app.uow() as uow:
         kp = get(app, viewer, kp_id, uow)
         files = [a for a in uow.attachments.of_case(subject_of(kp.id))
                  if a.id == kp.undertaking]
     if not files:
         raise RuleViolation(subject_of(kp_id), "no signed undertaking is kept: not settled")
-    return files[0], app.files.get(key_of(files[0].sha256))
+    return kp, files[0], app.files.get(key_of(files[0].sha256))
 

@@ -139,7 +139,7 @@ def test_a_key_persons_contacts_over_the_head_and_settling_with_the_undertaking(
     assert any("约访" in t and "矿信访接待室" in t and "一周内答复" in t for t in texts)
     assert any("省信访局通报越级上访" in t and "济南" in t for t in texts)
     assert any("劝返" in t for t in texts) and any("息访" in t for t in texts)
-    file, data = keypersons.undertaking(app, "zhao.gang", kp)
+    _, file, data = keypersons.undertaking(app, "zhao.gang", kp)
     assert data == pdf and file.media_type == "application/pdf"
     with app.uow() as uow:
         assert verify_files(uow, app.files).problems == []
