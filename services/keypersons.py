@@ -35,6 +35,7 @@ from domain.keypersons import (
     Holders,
     KeyPerson,
     Stability,
+    check_holders,
     check_manager,
     check_settle,
     check_state,
@@ -200,6 +201,25 @@ def change_state(app: App, actor: str, kp_id: str, state: Stability,
         return dataclasses.replace(kp, state=state), [_event(
             E.KEY_PERSON_STATE_CHANGED, kp, actor, now, state=state.value,
             **{"from": kp.state.value}, reason=_need(reason, kp_id, "the reason"))]
+    return _change(app, actor, kp_id, holders_may=False, apply=apply)
+
+
+def reassign(app: App, actor: str, kp_id: str, holders: Holders, reason: str) -> KeyPerson:
+    """四包一 changed by the office, with why. As at naming: a holder barred by a matter
+    ``actor`` may read in full is refused; one barred by a matter ``actor`` may not is
+    recorded as chosen and alerted (``domain.keypersons``)."""
+    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Changed:
+        matters = all_matters(uow, kp)
+        seen = [c for c in matters if sight_in(app.tree, c, actor) >= Sight.MATERIAL]
+        held = check_holders(app.tree.org(kp.office), holders, seen, subject_of(kp_id))
+        if held == kp.holders:
+            raise RuleViolation(subject_of(kp_id), "the holders are these already")
+        kp2 = dataclasses.replace(kp, holders=held)
+        alert_barred(app, uow, kp2, matters, now)
+        return kp2, [_event(E.KEY_PERSON_HOLDERS_CHANGED, kp, actor, now, leader=held.leader,
+                            unit_head=held.unit_head, responder=held.responder,
+                            contact_name=held.contact_name,
+                            reason=_need(reason, kp_id, "the reason"))]
     return _change(app, actor, kp_id, holders_may=False, apply=apply)
 
 

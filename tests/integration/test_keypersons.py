@@ -167,6 +167,15 @@ def test_a_holder_the_person_accuses_later_is_reported_to_the_office_on_loading(
     [alert] = _alerts(app)
     assert alert.recipient == "gao.jian" and "罗军" in alert.payload["alert"]["reason"]
     assert kp in alert.case_id
+    keypersons.reassign(app, "qian.hui", kp, Holders("zhao.gang", "wang.fang", "zheng.tao",
+                                                     "王秀英", "13900001111"), "罗军回避")
+    views.key_person_states(app, "li.ming")
+    assert len(_alerts(app)) == 1  # reassigned: nothing more to tell
+    page = views.page(app, "zheng.tao", kp)  # the new holder sees them
+    assert page.row.responder == "郑涛" and any("罗军回避" in j.text for j in page.journal)
+    with pytest.raises(RuleViolation, match="already"):
+        keypersons.reassign(app, "qian.hui", kp, Holders(
+            "zhao.gang", "wang.fang", "zheng.tao", "王秀英", "13900001111"), "x")
 
 
 def test_the_accused_see_nothing_of_a_key_person_whose_matters_accuse_them(app):
