@@ -15,6 +15,7 @@ person accused)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 
 import pendulum
@@ -32,9 +33,11 @@ log = logging.getLogger(__name__)
 
 
 def alert_barred(app: App, uow: UnitOfWork, kp: KeyPerson, matters: list[Case],
-                 now: dt.datetime) -> str | None:
+                 now: dt.datetime, actor: str) -> str | None:
     """Queue the alert that a holder of ``kp`` is barred by one of ``matters`` (every
-    matter of the person), if one is and it was not queued already; who is told."""
+    matter of the person), if one is and it was not queued already; who is told (never
+    ``actor``, who named the holders or loaded the register, unless they may read every
+    matter: then they read the accusation anyway)."""
     org = app.tree.org(kp.office)
     barred = barred_holders(org, kp.holders, matters)
     if not barred:
@@ -51,14 +54,16 @@ def alert_barred(app: App, uow: UnitOfWork, kp: KeyPerson, matters: list[Case],
                   "不能包保此人，也已看不到此重点人员。请核定后由信访办重新指定包案人员。")
     else:
         everyone = [c for cs in barred.values() for c in cs]
-        to = next((p for p in candidates if p and all(
+        to = next((p for p in candidates if p and p != actor and all(
             first_allowed(c, org, [p]) for c in everyone)), None)
         reason = (f"重点人员{kp.petitioner.name}的包案人员须重新核定，请由能查看其全部"
                   "信访事项的领导指定。")
     if to is None:
         log.warning("key person %s: a holder is barred and nobody may be told", kp.id)
         return None
-    key = f"alert:keyperson:{kp.id}:barred:{','.join(sorted(barred))}:{','.join(cases)}:{to}"
+    # once per holders and matters barring them; the key names neither (the outbox lists)
+    what = hashlib.sha256(f"{sorted(barred)}{cases}".encode()).hexdigest()[:16]
+    key = f"alert:keyperson:{kp.id}:barred:{what}:{to}"
     uow.queue([{"key": key, "case_id": f"keyperson:{kp.id}", "kind": "alert",
                 "recipient": to, "urgent": 1, "queued_at": now,
                 "payload": {"at": pendulum.instance(now).isoformat(),

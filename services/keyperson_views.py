@@ -102,7 +102,7 @@ def key_person_states(app: App, viewer: str) -> list[KeyPersonRow]:
         if viewer in org.office_staff or viewer == org.office_head:
             # a holder the person accused since: the office is told to reassign (once)
             for kp, matters in found:
-                alert_barred(app, uow, kp, matters, app.clock.now())
+                alert_barred(app, uow, kp, matters, app.clock.now(), viewer)
             uow.commit()
     rows = [_row(app, kp, visible_cases(app, viewer, kp.petitioner), journals[kp.id])
             for kp, _ in found]

@@ -108,7 +108,7 @@ def add(app: App, actor: str, *, holders: Holders, reason: str,
             E.KEY_PERSON_ADDED, kp, actor, now, reason=kp.reason, state=kp.state.value,
             leader=h.leader, unit_head=h.unit_head, responder=h.responder,
             contact_name=h.contact_name, from_case=from_case or None)])
-        alert_barred(app, uow, kp, matters, now)
+        alert_barred(app, uow, kp, matters, now, actor)
         uow.commit()
     return kp
 
@@ -215,7 +215,7 @@ def reassign(app: App, actor: str, kp_id: str, holders: Holders, reason: str) ->
         if held == kp.holders:
             raise RuleViolation(subject_of(kp_id), "the holders are these already")
         kp2 = dataclasses.replace(kp, holders=held)
-        alert_barred(app, uow, kp2, matters, now)
+        alert_barred(app, uow, kp2, matters, now, actor)
         return kp2, [_event(E.KEY_PERSON_HOLDERS_CHANGED, kp, actor, now, leader=held.leader,
                             unit_head=held.unit_head, responder=held.responder,
                             contact_name=held.contact_name,
