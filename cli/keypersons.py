@@ -55,6 +55,19 @@ def add_cmd(actor: Actor, leader: Opt, unit_head: Opt, responder: Opt,
     say(f"key person {kp.id}: {kp.petitioner.name}（{kp.state.label}）")
 
 
+@keyperson_app.command("holders")
+@reports_errors
+def holders_cmd(kp_id: Id, actor: Actor, leader: Opt, unit_head: Opt, responder: Opt,
+                contact_name: Annotated[str, typer.Option(help="The family or community "
+                                                          "contact (a name).")],
+                contact_phone: Opt, reason: Opt) -> None:
+    """Reassign 四包一 (the petition office), e.g. when told a holder may not hold them."""
+    kp = keypersons.reassign(make_app(), actor, kp_id, Holders(
+        leader, unit_head, responder, contact_name, contact_phone), reason)
+    say(f"key person {kp.id}: held by {', '.join(kp.holders.people)}, "
+        f"{kp.holders.contact_name}")
+
+
 @keyperson_app.command("list")
 @reports_errors
 def list_cmd(actor: Actor, as_json: Json = False) -> None:

@@ -53,6 +53,7 @@ class EventType(enum.Enum):
     KEY_PERSON_CONTACTED = "KeyPersonContacted"   # 约访、下访
     KEY_PERSON_STATE_CHANGED = "KeyPersonStateChanged"
     KEY_PERSON_SETTLED = "KeyPersonSettled"       # 息访, with the signed undertaking
+    KEY_PERSON_HOLDERS_CHANGED = "KeyPersonHoldersChanged"  # 四包一 reassigned
     OVER_THE_HEAD = "OverTheHead"                 # 越级上访, reported by a higher level
     BROUGHT_BACK = "BroughtBack"                  # 劝返
     RUNG_FAILED = "RungFailed"                    # a rung that could not fire; retried

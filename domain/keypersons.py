@@ -11,6 +11,23 @@ Who sees a key person (``key_person_sight``):
   person at all — not in the list, not by id, not a count — even if named a holder: the
   register would tell them who accused them (第三十条第三款). Such a person may not be
   named a holder either (``check_holders``).
+
+Naming holders must not tell who names them whom the person accused. A chosen holder
+barred by a matter whose material the adder may see in full is refused, with the
+reason: the adder reads that accusation anyway. A holder barred by a matter the adder may
+NOT see in full is recorded as chosen, exactly as an unbarred one (the same answer, the
+same record, the same page): refusing, or leaving that one holder blank, would name the
+accused to who may read the accusation's outline only. The barred holder still sees
+nothing of the key person (``may_see``), and the office is alerted at once
+(``services.keyperson_alerts``) to have the holders reassigned by someone who may see
+all the person's matters. (Refusing every holder choice for a person with any matter the
+adder may not see in full was the other way; it would leave such a person unnameable, as
+the office head reads an accusation's outline only as well.)
+
+A holder who becomes barred later (the key person accuses them after being named) drops
+silently out of their own view; the office is alerted the same way when a holder is
+found barred: on naming, and whenever the petition office next loads the register
+(``barred_holders``), once per holder and barring matters.
 The matters of a key person are listed case by case as ``domain.permissions.sight``
 allows each viewer; an accusation's matters show only to who may see it.
 """
@@ -111,7 +128,8 @@ def check_manager(org: OrgChart, person: str) -> None:
 def check_holders(org: OrgChart, holders: Holders, matters: Iterable[Case],
                   subject: str) -> Holders:
     """``holders`` cleaned, if each of the three is a person of the org chart and none is
-    in the accused set of an accusation among ``matters``; the contact's phone has 7 to 15
+    in the accused set of an accusation among ``matters`` (the person's matters whose
+    material the adder may see in full: see the module); the contact's phone has 7 to 15
     digits."""
     for role, who in (("the leader", holders.leader), ("the unit head", holders.unit_head),
                       ("the responder", holders.responder)):
@@ -120,7 +138,7 @@ def check_holders(org: OrgChart, holders: Holders, matters: Iterable[Case],
     barred = set().union(*(accused_set(org, c.petition).persons for c in matters))
     named = sorted(set(holders.people) & barred)
     if named:
-        # Said no more precisely: who adds may read an accusation's outline only.
+        # Said no more precisely than the adder may read.
         raise RuleViolation(subject, f"'{named[0]}' may not hold this key person: name "
                             "someone else")
     name = _text(holders.contact_name, "the family or community contact's name", subject, 64)
@@ -147,6 +165,17 @@ def new_key_person(org: OrgChart, *, id: str, office: str, petitioner: Petitione
     held = check_holders(org, holders, matters, subject)
     return KeyPerson(id, office, dataclasses.replace(petitioner, name=name), held, state,
                      _text(reason, "the reason for naming them", subject, 500), actor, now)
+
+
+def barred_holders(org: OrgChart, holders: Holders, matters: Iterable[Case]
+                   ) -> dict[str, list[Case]]:
+    """Each of the three holders in the accused set of an accusation among ``matters``,
+    with the matters that bar them."""
+    out: dict[str, list[Case]] = {}
+    for c in matters:
+        for who in accused_set(org, c.petition).persons & set(holders.people):
+            out.setdefault(who, []).append(c)
+    return out
 
 
 def barred_from(org: OrgChart, matters: Iterable[Case], person: str) -> bool:

@@ -37,6 +37,7 @@ EVENTS: Mapping[str, str] = {
     "ReportRequested": "要求报告", "CaseListed": "挂牌督办", "ListerReported": "向督办机关报告",
     "KeyPersonAdded": "列为重点人员", "KeyPersonContacted": "约访下访",
     "KeyPersonStateChanged": "稳控状态变更", "KeyPersonSettled": "息访",
+    "KeyPersonHoldersChanged": "四包一调整",
     "OverTheHead": "越级上访", "BroughtBack": "劝返",
     "RungFailed": "提醒未能发出", "RoutingFailed": "转入待分办",
     "DueDateRevised": "期限随节假日调整", "ReferredUp": "提请上级办理",

@@ -245,6 +245,9 @@ SENTENCES: dict[str, _Sentence] = {
     "KeyPersonStateChanged": lambda d: (
         f"稳控状态由{d.label(L.KEY_PERSON_STATES, 'from')}改为"
         f"{d.label(L.KEY_PERSON_STATES, 'state')}" + d.then("reason")),
+    "KeyPersonHoldersChanged": lambda d: _join(
+        f"四包一调整为：{d.person('leader')}、{d.person('unit_head')}、{d.person('responder')}、"
+        f"{d.text('contact_name')}") + d.then("reason"),
     "KeyPersonSettled": lambda d: _join(f"{d.text('on')}息访",
                                         f"息访承诺书{d.text('file_name')}") + d.then("note"),
     "OverTheHead": lambda d: _join(

@@ -18,6 +18,7 @@ from domain.persons import mask_id, mask_phone
 from domain.stages import Stage
 from services.bootstrap import App
 from services.history import visible_cases
+from services.keyperson_alerts import alert_barred
 from services.keypersons import get, subject_of, visible
 from services.naming import OfficeNames
 from services.search import Hit, hit_record
@@ -91,11 +92,18 @@ def _row(app: App, kp: KeyPerson, hits: list[Hit], journal: list[AuditRow]) -> K
 
 def key_person_states(app: App, viewer: str) -> list[KeyPersonRow]:
     """The key persons ``viewer`` may see, the most watched first (不稳定, 关注, 稳定, 息访),
-    each with the counts over what ``viewer`` may see."""
+    each with the counts over what ``viewer`` may see. Loaded by the petition office, it
+    alerts of holders barred since they were named (``services.keyperson_alerts``)."""
     order = {"unstable": 0, "watch": 1, "stable": 2, "settled": 3}
+    org = app.office.org
     with app.uow() as uow:
         found = visible(app, viewer, uow)
         journals = {kp.id: uow.practices.events(subject_of(kp.id)) for kp, _ in found}
+        if viewer in org.office_staff or viewer == org.office_head:
+            # a holder the person accused since: the office is told to reassign (once)
+            for kp, matters in found:
+                alert_barred(app, uow, kp, matters, app.clock.now(), viewer)
+            uow.commit()
     rows = [_row(app, kp, visible_cases(app, viewer, kp.petitioner), journals[kp.id])
             for kp, _ in found]
     return sorted(rows, key=lambda r: (order.get(r.state, 9), r.added))

@@ -4,6 +4,9 @@ undertaking, and record an over-the-head petition a higher level reports (越级
 bringing back (劝返). Each change writes the register's row and its events (the journal
 ``keyperson:<id>``) in one transaction; every entrance (CLI, workplace) calls these.
 
+A holder chosen who is barred by a matter the adder may not read in full is recorded as
+chosen and the office alerted (``services.keyperson_alerts``): see ``domain.keypersons``.
+
 Who may: the petition office (staff and head) manages; the three holders record contacts
 and bringing back; who sees a key person is ``domain.keypersons.may_see`` (the accused of
 an accusation among their matters see nothing, not even that the person is on the
@@ -32,6 +35,7 @@ from domain.keypersons import (
     Holders,
     KeyPerson,
     Stability,
+    check_holders,
     check_manager,
     check_settle,
     check_state,
@@ -44,6 +48,7 @@ from domain.persons import keys_of, same_person
 from domain.petition import Petitioner
 from services.attachments import judge, key_of
 from services.bootstrap import App
+from services.keyperson_alerts import alert_barred
 from storage.ports import UnitOfWork
 
 KIND = "keyperson"
@@ -88,9 +93,11 @@ def add(app: App, actor: str, *, holders: Holders, reason: str,
         if petitioner is None:
             raise RuleViolation(KIND, "name the person: a case of theirs, or name and phone")
         matters = uow.person_cases(keys_of(petitioner), None)
+        # holders are refused only for what the adder may read (domain.keypersons)
+        seen = [c for c in matters if sight_in(app.tree, c, actor) >= Sight.MATERIAL]
         kp = new_key_person(org, id=uuid.uuid4().hex, office=app.office.id,
                             petitioner=petitioner, holders=holders, state=state,
-                            reason=reason, actor=actor, now=now, matters=matters)
+                            reason=reason, actor=actor, now=now, matters=seen)
         known = [k for k in uow.keypersons.of_offices([app.office.id])
                  if same_person(k.petitioner, kp.petitioner)]
         if known:
@@ -101,6 +108,7 @@ def add(app: App, actor: str, *, holders: Holders, reason: str,
             E.KEY_PERSON_ADDED, kp, actor, now, reason=kp.reason, state=kp.state.value,
             leader=h.leader, unit_head=h.unit_head, responder=h.responder,
             contact_name=h.contact_name, from_case=from_case or None)])
+        alert_barred(app, uow, kp, matters, now, actor)
         uow.commit()
     return kp
 
@@ -196,6 +204,25 @@ def change_state(app: App, actor: str, kp_id: str, state: Stability,
     return _change(app, actor, kp_id, holders_may=False, apply=apply)
 
 
+def reassign(app: App, actor: str, kp_id: str, holders: Holders, reason: str) -> KeyPerson:
+    """四包一 changed by the office, with why. As at naming: a holder barred by a matter
+    ``actor`` may read in full is refused; one barred by a matter ``actor`` may not is
+    recorded as chosen and alerted (``domain.keypersons``)."""
+    def apply(uow: UnitOfWork, kp: KeyPerson, now: dt.datetime) -> Changed:
+        matters = all_matters(uow, kp)
+        seen = [c for c in matters if sight_in(app.tree, c, actor) >= Sight.MATERIAL]
+        held = check_holders(app.tree.org(kp.office), holders, seen, subject_of(kp_id))
+        if held == kp.holders:
+            raise RuleViolation(subject_of(kp_id), "the holders are these already")
+        kp2 = dataclasses.replace(kp, holders=held)
+        alert_barred(app, uow, kp2, matters, now, actor)
+        return kp2, [_event(E.KEY_PERSON_HOLDERS_CHANGED, kp, actor, now, leader=held.leader,
+                            unit_head=held.unit_head, responder=held.responder,
+                            contact_name=held.contact_name,
+                            reason=_need(reason, kp_id, "the reason"))]
+    return _change(app, actor, kp_id, holders_may=False, apply=apply)
+
+
 def over_the_head(app: App, actor: str, kp_id: str, *, reported_by: str, place: str,
                   on: str | dt.date | None, note: str = "") -> KeyPerson:
     """越级上访 a higher level reports (``reported_by``: 省信访局...): where and when."""
@@ -259,13 +286,14 @@ def settle(app: App, actor: str, kp_id: str, *, undertaking: BinaryIO, name: str
     return _change(app, actor, kp_id, holders_may=False, apply=apply)
 
 
-def undertaking(app: App, viewer: str, kp_id: str) -> tuple[Attachment, bytes]:
-    """The signed undertaking of a settled key person ``viewer`` may see, and its bytes."""
+def undertaking(app: App, viewer: str, kp_id: str) -> tuple[KeyPerson, Attachment, bytes]:
+    """The signed undertaking of a settled key person ``viewer`` may see: the person, the
+    file and its bytes."""
     with app.uow() as uow:
         kp = get(app, viewer, kp_id, uow)
         files = [a for a in uow.attachments.of_case(subject_of(kp.id))
                  if a.id == kp.undertaking]
     if not files:
         raise RuleViolation(subject_of(kp_id), "no signed undertaking is kept: not settled")
-    return files[0], app.files.get(key_of(files[0].sha256))
+    return kp, files[0], app.files.get(key_of(files[0].sha256))
 

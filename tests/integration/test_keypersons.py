@@ -139,12 +139,43 @@ def test_a_key_persons_contacts_over_the_head_and_settling_with_the_undertaking(
     assert any("约访" in t and "矿信访接待室" in t and "一周内答复" in t for t in texts)
     assert any("省信访局通报越级上访" in t and "济南" in t for t in texts)
     assert any("劝返" in t for t in texts) and any("息访" in t for t in texts)
-    file, data = keypersons.undertaking(app, "zhao.gang", kp)
+    _, file, data = keypersons.undertaking(app, "zhao.gang", kp)
     assert data == pdf and file.media_type == "application/pdf"
     with app.uow() as uow:
         assert verify_files(uow, app.files).problems == []
     assert [r.name for r in views.key_person_states(app, "li.ming")] == ["刘建军"]
     assert views.key_person_states(app, "luo.jun") == []
+
+
+def _alerts(app: Any) -> list[Any]:
+    with app.uow() as uow:
+        return [m for m in uow.messages() if m.payload.get("alert", {}).get("code")
+                == "KeyPersonHolderBarred"]
+
+
+def test_a_holder_the_person_accuses_later_is_reported_to_the_office_on_loading(app):
+    _accepted(app)
+    kp = keypersons.add(app, "qian.hui", reason="多次到矿上访", from_case="XF-1",
+                        holders=Holders("zhao.gang", "wang.fang", "luo.jun", "王秀英",
+                                        "13900001111")).id
+    assert _alerts(app) == [] and views.key_person_states(app, "luo.jun") != []
+    cases.register(app, {**ACCUSATION, "petitioner": WAGE["petitioner"]},
+                   registration_no="XF-2", actor="dong.xin")
+    assert views.key_person_states(app, "luo.jun") == []  # the accused sees nothing
+    assert _alerts(app) == []
+    views.key_person_states(app, "li.ming")  # the office loads the register: told
+    [alert] = _alerts(app)
+    assert alert.recipient == "gao.jian" and "罗军" in alert.payload["alert"]["reason"]
+    assert kp in alert.case_id
+    keypersons.reassign(app, "qian.hui", kp, Holders("zhao.gang", "wang.fang", "zheng.tao",
+                                                     "王秀英", "13900001111"), "罗军回避")
+    views.key_person_states(app, "li.ming")
+    assert len(_alerts(app)) == 1  # reassigned: nothing more to tell
+    page = views.page(app, "zheng.tao", kp)  # the new holder sees them
+    assert page.row.responder == "郑涛" and any("罗军回避" in j.text for j in page.journal)
+    with pytest.raises(RuleViolation, match="already"):
+        keypersons.reassign(app, "qian.hui", kp, Holders(
+            "zhao.gang", "wang.fang", "zheng.tao", "王秀英", "13900001111"), "x")
 
 
 def test_the_accused_see_nothing_of_a_key_person_whose_matters_accuse_them(app):
@@ -153,13 +184,17 @@ def test_the_accused_see_nothing_of_a_key_person_whose_matters_accuse_them(app):
     with pytest.raises(CaseNotFound):  # the office reads an accusation's outline only
         keypersons.add(app, "qian.hui", reason="x", from_case="XF-9", holders=HOLDERS)
     who = Petitioner("周某", phone="137 0000 2222")  # so it names the accuser by hand
-    with pytest.raises(RuleViolation, match="may not hold"):  # the accused holds no one
-        keypersons.add(app, "qian.hui", reason="检举人多次来访", petitioner=who,
-                       holders=Holders("zhao.gang", "zhang.hua", "luo.jun", "社区 张主任",
-                                       "13900002222"))
+    # the office reads the accusation's outline only: naming its accused a holder is
+    # answered as any other choice (a refusal would say whom 周某 accused), the holder
+    # sees nothing, and who may read the accusation is told to reassign the holders
     kp = keypersons.add(app, "qian.hui", reason="检举人多次来访", petitioner=who,
-                        holders=Holders("zhao.gang", "wang.fang", "lin.na", "社区 张主任",
+                        holders=Holders("zhao.gang", "wang.fang", "luo.jun", "社区 张主任",
                                         "13900002222")).id
+    assert views.page(app, "qian.hui", kp).row.responder == "罗军"
+    [alert] = _alerts(app)
+    assert alert.recipient == "gao.jian" and "罗军" in alert.payload["alert"]["reason"]
+    views.key_person_states(app, "qian.hui")  # not told twice
+    assert len(_alerts(app)) == 1
     for accused in ("zhang.hua", "luo.jun"):  # the accused, and a member of his team
         assert views.key_person_states(app, accused) == []
         with pytest.raises(KeyPersonNotFound):

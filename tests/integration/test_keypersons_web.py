@@ -6,6 +6,7 @@ the office nor a holder is told there is no such key person."""
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from domain.keypersons import Holders
 from services import keypersons
@@ -60,3 +61,40 @@ def test_listing_a_case_and_a_key_persons_pages(site):  # noqa: F811
     for path in (f"/keypersons/{kp}", f"/keypersons/{kp}/undertaking"):
         answer = other.get(path)
         assert answer.status_code == 404 and "刘建军" not in answer.text
+
+
+def test_the_forms_are_bounded_and_answer_in_chinese_and_the_undertaking_is_named(site):  # noqa: F811
+    app, _, web = site
+    wage_case(app)
+    kp = keypersons.add(app, "qian.hui", reason="多次到矿上访", from_case="XF-1",
+                        holders=Holders("zhao.gang", "wang.fang", "lin.na", "王秀英",
+                                        "13900001111")).id
+    c = login(web, "qian.hui")
+    token = csrf_of(c.get(f"/keypersons/{kp}").text)
+    big = c.post(f"/keypersons/{kp}/settle", content=b"--x--\r\n" + token.encode(),
+                 headers={"Content-Length": str(200 * 1024 * 1024),
+                          "Content-Type": "multipart/form-data; boundary=x"})
+    assert big.status_code == 413 and "上传过大" in big.text  # as intake: not read
+    assert c.post(f"/keypersons/{kp}/settle", data={"csrf": "forged"},
+                  files={"undertaking": ("承诺书.pdf", samples.pdf(),
+                                         "application/pdf")}).status_code == 403
+    assert 'id="kp-undertaking"' not in c.get(f"/keypersons/{kp}").text  # nothing done
+
+    c.post(f"/keypersons/{kp}/contact", data={"csrf": token, "kind": "visited",
+                                               "place": "", "agreed": "补发工资"})
+    flash = re.search(r'id="flash">([^<]*)<', c.get(f"/keypersons/{kp}").text)
+    assert flash and flash.group(1).strip() == "请填写地点"  # Chinese, no id
+    handler = login(web, "lin.na")  # a holder: the state is the office's
+    handler.post(f"/keypersons/{kp}/state", data={
+        "csrf": csrf_of(handler.get(f"/keypersons/{kp}").text), "state": "unstable",
+        "reason": "扬言进京"})
+    flash = re.search(r'id="flash">([^<]*)<', handler.get(f"/keypersons/{kp}").text)
+    assert flash and flash.group(1).strip() == "重点人员由信访办管理，您无权办理此项"
+
+    c.post(f"/keypersons/{kp}/settle", data={"csrf": token},
+           files={"undertaking": ("scan.pdf", samples.pdf(), "application/pdf")})
+    got = c.get(f"/keypersons/{kp}/undertaking")
+    assert got.status_code == 200
+    assert got.headers["content-disposition"] == (
+        "attachment; filename=\"undertaking.pdf\"; filename*=UTF-8''"
+        + quote("息访承诺书-刘建军.pdf"))

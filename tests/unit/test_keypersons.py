@@ -13,6 +13,7 @@ from domain.keypersons import (
     Holders,
     KeyPerson,
     Stability,
+    barred_holders,
     check_holders,
     check_settle,
     check_state,
@@ -66,6 +67,10 @@ def test_the_accused_of_a_matter_neither_hold_nor_see_the_key_person(office, rul
     with pytest.raises(RuleViolation, match="may not hold"):
         check_holders(office.org, Holders("zhao.gang", "zhang.hua", "lin.na", "王",
                                           "13900001111"), [accusation], "keyperson:k1")
+    assert barred_holders(office.org, Holders("zhao.gang", "zhang.hua", "luo.jun", "王",
+                                              "13900001111"), [accusation]) == {
+        "zhang.hua": [accusation], "luo.jun": [accusation]}
+    assert barred_holders(office.org, HOLDERS, [accusation]) == {}
     kp = _kp(office, matters=[accusation])
     assert not may_see(office.org, kp, [accusation], "zhang.hua")
     assert not may_see(office.org, kp, [accusation], "luo.jun")  # his team
