@@ -5,11 +5,10 @@ deadline. Each step calls the same use case as the CLI and the workplace."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 
 from rich.console import Console
-
-import datetime as dt
 
 from domain.keypersons import ContactKind, Holders
 from domain.quarters import Quarter

@@ -266,6 +266,18 @@ def test_the_demo_runs_four_petitions_through_every_stage(sample_demo: Played) -
     assert "RatingExpired" in types("accusation")
     assert "DeadlineExtended" in types("group") and "DeadlineBreached" not in types("group")
     assert "RepeatLinked" in types("repeat")
+    # 挂牌督办: listed by the province, reported to twice, closed before its date, no breach
+    assert types("group").count("CaseListed") == 1
+    assert types("group").count("ListerReported") == 2
+    # 重点人员 named under 四包一 and invited (约访); the quarter's review, its measure
+    # reminded by the sweeper and then done (each journal a subject of its own)
+    with db.connect() as conn:
+        journal = [r.type for r in conn.execute(text(
+            "SELECT type FROM audit_events WHERE case_id LIKE 'keyperson:%' "
+            "OR case_id LIKE '%review:2026Q3' ORDER BY seq"))]
+    assert {"KeyPersonAdded", "KeyPersonContacted", "ReviewRecorded",
+            "ReviewMeasureReminded", "ReviewMeasureDone"} <= set(journal), journal
+    assert "ReviewMeasureBreached" not in journal
     assert ["ReviewRequested", "ReviewDecided"] == [
         t for t in types("wage") if t.startswith("Review")]
     assert {"feng.bo", "gao.jian"} <= queued  # the escalations are in the outbox
