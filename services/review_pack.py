@@ -2,7 +2,7 @@
 The quarter's petitions and signals by category, unit and place; the matters rising against
 the last quarter and the same quarter a year before; the repeats; the key periods ahead; last
 quarter's measures and whether each was done; the units' yearly targets so far; and the
-sections another part fills (``extra_sections``: key persons' states, listed cases).
+sections of the key persons' states and the listed cases (``extra_sections``).
 
 Built from what the viewer may see (``domain.offices.sight_in``): an accusation against a
 supervisor is not in their pack, not a row, not a count. The CLI, run by the server's
@@ -27,6 +27,8 @@ from domain.review import Trend, trends
 from domain.signals import Signal
 from notifications.compose import unit_name
 from services.bootstrap import App
+from services.keyperson_views import key_person_states
+from services.listed import listed_cases
 from services.measures import derive_facts
 from services.reading import exposed_to
 from services.review import measure_rows, meeting_of
@@ -69,16 +71,28 @@ class Pack:
     extra: list[Section] = field(default_factory=list)
 
 
-def extra_sections(app: App, quarter: Quarter, viewer: str | None,
-                   key_persons: Iterable[Iterable[str]] = (),
-                   listed_cases: Iterable[Iterable[str]] = ()) -> list[Section]:
-    """The sections another part of the engine fills (filled at merge): the key persons'
-    states (重点人员动态) and the listed cases (挂牌督办案件), each as rows of cells already
-    scoped to ``viewer``. Empty here, shown as such."""
-    return [Section("重点人员动态", ("姓名", "单位", "状态", "最近情况"),
-                    [list(r) for r in key_persons], "尚未接入：重点人员台账另行提供。"),
-            Section("挂牌督办案件", ("编号", "单位", "督办级别", "进展"),
-                    [list(r) for r in listed_cases], "尚未接入：挂牌督办台账另行提供。")]
+def extra_sections(app: App, quarter: Quarter, viewer: str | None) -> list[Section]:
+    """The key persons' states (重点人员动态) and the listed cases (挂牌督办案件), as ``viewer``
+    may see them (without one, as the petition office's head does)."""
+    who = viewer or app.office.org.office_head or ""
+    people = [[k.name, f"{k.leader}、{k.unit_head}、{k.responder}、{k.contact_name}",
+               k.state_label,
+               "；".join(x for x in (
+                   f"在办{k.open_matters}件" if k.open_matters else "",
+                   f"约访下访{k.contacts}次（最近{k.last_contact}）" if k.contacts else "",
+                   f"越级上访{k.over_the_head}次、劝返{k.brought_back}次"
+                   if k.over_the_head else "",
+                   f"{k.settled_on}息访" if k.settled_on else "") if x) or "—"]
+              for k in key_person_states(app, who)] if who else []
+    listed = [[r.ref, f"{r.body}（{r.reference}）", r.required,
+               r.state_label if r.done else (f"剩余{r.days_left}天" if r.days_left >= 0
+                                             else f"超期{-r.days_left}天")
+               + (f"；最近报告{r.last_report[:10]}" if r.last_report else "；尚未报告")]
+              for r in listed_cases(app, who)] if who else []
+    return [Section("重点人员动态", ("姓名", "四包一", "状态", "最近情况"), people,
+                    "没有重点人员。"),
+            Section("挂牌督办案件", ("编号", "督办机关（文号）", "要求办结", "进展"), listed,
+                    "没有挂牌督办的信访件。")]
 
 
 def _quarter_cases(app: App, q: Quarter, viewer: str | None) -> list[Case]:

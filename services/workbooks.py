@@ -4,6 +4,7 @@ person's export holds nothing of the accusation: not a row, not a count."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +15,7 @@ from domain.offices import sight_in
 from domain.permissions import Sight
 from services import search as searching
 from services.bootstrap import App
+from services.keyperson_views import key_person_states
 from services.supervision import check_supervisor, visible_overdue
 from services.workplace import my_queue
 from services.xlsx import Column, rows_to_xlsx
@@ -125,3 +127,18 @@ def generic_workbook(title: str, headers: Mapping[str, str],
     """Any list (the key-person register after merge): ``headers`` maps each row key to
     its Chinese header, in order."""
     return rows_to_xlsx(title, [Column(k, h) for k, h in headers.items()], rows)
+
+
+KEY_PERSON_COLUMNS = {"name": "姓名", "state_label": "稳控状态", "leader": "包案领导",
+                      "unit_head": "责任单位负责人", "responder": "首问责任人",
+                      "contact_name": "亲属或社区联系人", "open_matters": "在办事项",
+                      "matters": "信访事项", "contacts": "约访下访次数",
+                      "last_contact": "最近约访下访", "over_the_head": "越级上访次数",
+                      "brought_back": "劝返次数", "settled_on": "息访日期", "added": "列入时间"}
+
+
+def keyperson_workbook(app: App, viewer: str) -> bytes:
+    """The key-person register (重点人员台账) as ``viewer`` may see it: the same rows as the
+    register page (``keyperson_views.key_person_states``), no one more."""
+    rows: list[Mapping[str, Any]] = [dataclasses.asdict(r) for r in key_person_states(app, viewer)]
+    return generic_workbook("重点人员台账", KEY_PERSON_COLUMNS, rows)

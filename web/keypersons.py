@@ -23,9 +23,10 @@ from domain.attachments import Attachment
 from domain.errors import KeyPersonNotFound, PetitionError, RuleViolation
 from domain.keypersons import ContactKind, Stability, parse_choice
 from services import keyperson_views as views
-from services import keypersons
+from services import keypersons, workbooks
 from web.auth import Person, check_csrf
 from web.context import one_line, petitions, render
+from web.exports import xlsx_response
 from web.files import request_cap, too_large
 
 router = APIRouter(prefix="/keypersons")
@@ -74,6 +75,13 @@ def chinese(e: PetitionError) -> str:
 def register_page(request: Request, me: Person) -> Response:
     rows = views.key_person_states(petitions(request), me)
     return render(request, "keypersons.html", rows=rows)
+
+
+@router.get("/register.xlsx")
+async def register_export(request: Request, me: Person) -> Response:
+    """The register as the page shows it, as a workbook."""
+    data = await run_in_threadpool(workbooks.keyperson_workbook, petitions(request), me)
+    return xlsx_response(data, "keypersons")
 
 
 @router.get("/{kp_id}", response_class=HTMLResponse)

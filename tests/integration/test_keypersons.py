@@ -208,3 +208,22 @@ def test_the_accused_see_nothing_of_a_key_person_whose_matters_accuse_them(app):
     assert "张华" not in " ".join(j.text for j in page.journal)
     # the mine head, in its chain (复核), sees the accusation among the matters
     assert [m["ref"] for m in views.page(app, "gao.jian", kp).matters] == ["XF-9"]
+
+
+def test_the_quarterly_review_pack_lists_the_key_persons_and_the_listed_cases(app):
+    """The review pack's 重点人员动态 and 挂牌督办案件, as the supervisor may see them."""
+    from domain.quarters import Quarter
+    from services.review_pack import build_pack
+
+    cid = _accepted(app)
+    cases.act(app, cid, ActRequest(Act.LIST_CASE, "qian.hui", body="省信访局",
+                                   reference="鲁信督〔2026〕12号", required="2026-12-20",
+                                   days=7))
+    keypersons.add(app, "qian.hui", holders=HOLDERS, reason="多次来访", from_case=cid)
+    pack = build_pack(app, Quarter(2026, 4), "li.ming")
+    sections = {s.title: s.rows for s in pack.extra}
+    assert sections["挂牌督办案件"] == [["XF-1", "省信访局（鲁信督〔2026〕12号）", "2026-12-20",
+                                    "剩余30天；尚未报告"]]
+    (person,) = sections["重点人员动态"]
+    assert person[0] == WAGE["petitioner"]["name"] and person[2] == "关注"
+    assert "赵刚" in person[1] and "在办1件" in person[3]

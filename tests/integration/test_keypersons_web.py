@@ -98,3 +98,26 @@ def test_the_forms_are_bounded_and_answer_in_chinese_and_the_undertaking_is_name
     assert got.headers["content-disposition"] == (
         "attachment; filename=\"undertaking.pdf\"; filename*=UTF-8''"
         + quote("息访承诺书-刘建军.pdf"))
+
+
+def test_the_register_exports_as_a_workbook_with_what_the_page_shows(site):  # noqa: F811
+    import io
+
+    import openpyxl
+
+    from tests.integration.test_web import login
+
+    from domain.petition import Petitioner
+
+    app, _, web = site
+    keypersons.add(app, "qian.hui", holders=Holders("zhao.gang", "wang.fang", "lin.na",
+                                                    "王秀英", "13900001111"),
+                   reason="多次来访", petitioner=Petitioner(name="刘建军", phone="13812341234"))
+    page = login(web, "qian.hui")
+    got = page.get("/keypersons/register.xlsx")
+    assert got.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(got.content)).active
+    assert [c.value for c in sheet[2]][:3] == ["姓名", "稳控状态", "包案领导"]
+    assert [c.value for c in sheet[3]][:3] == ["刘建军", "关注", "赵刚"]
+    assert sheet.freeze_panes == "A3"
+    assert 'href="/keypersons/register.xlsx"' in page.get("/keypersons").text
