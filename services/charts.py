@@ -65,7 +65,7 @@ def _text(value: float | None, unit: str) -> str:
     return f"{value:.1f}%" if unit == "%" else f"{value:g}"
 
 
-def targets(key: str, title: str, rows: Sequence[tuple[str, float, float]],
+def targets(key: str, title: str, rows: Sequence[tuple[str, float, float | None]],
             unit: str = "%") -> Chart:
     """Targets against results, from rows of (label, target, actual): a bar for the
     result, a marker for the target."""

@@ -10,10 +10,13 @@ from collections.abc import Callable
 
 from domain.labels import CATEGORIES, CHANNELS, CHARTS, OVERDUE_AGES
 from domain.measures import from_counts
+from domain.targets import COUNTS
 from services.bootstrap import App
 from services.charts import Chart
+from services.charts import targets as target_chart
 from services.measures import counts, office_lines, received_mix
 from services.supervision import check_supervisor, overdue_ages
+from services.targets import target_rows
 
 MONTHS = 12  # the monthly charts' reach, to the month the period ends in
 
@@ -112,10 +115,23 @@ def rates(app: App, person: str | None, start: dt.date, end: dt.date, unit: str 
                  (("满意率", tuple(sat)), ("重复信访率", tuple(rep))), "lines", "%", "月份")
 
 
+def targets(app: App, person: str | None, start: dt.date, end: dt.date, unit: str | None
+            ) -> Chart:
+    """The units' responsibility letters (年度信访稳定工作责任书) of the year of ``end``, so
+    far: each rate target (a marker) against the result (a bar); the counted targets (no
+    group visit) are in the table of targets below the charts."""
+    rows = [r for r in target_rows(app, end.year, None, person)
+            if r["target"] not in COUNTS and (unit is None or r["unit"] == unit)]
+    return target_chart("targets", CHARTS["targets"], [
+        (f"{r['unit_name']}·{r['label']}", 100 * r["target_value"],
+         None if r["actual"] is None else 100 * r["actual"]) for r in rows])
+
+
 Builder = Callable[[App, str | None, dt.date, dt.date, str | None], Chart]
 BUILDERS: dict[str, Builder] = {
     "by_channel": by_channel, "by_category": by_category,
-    "on_time_by_unit": on_time_by_unit, "overdue_ageing": overdue_ageing, "rates": rates}
+    "on_time_by_unit": on_time_by_unit, "overdue_ageing": overdue_ageing, "rates": rates,
+    "targets": targets}
 
 
 def chart(app: App, person: str | None, key: str, start: dt.date, end: dt.date,

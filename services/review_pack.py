@@ -26,7 +26,9 @@ from domain.quarters import Quarter
 from domain.review import Trend, trends
 from domain.signals import Signal
 from notifications.compose import unit_name
+from services import glance
 from services.bootstrap import App
+from services.charts import Chart
 from services.keyperson_views import key_person_states
 from services.listed import listed_cases
 from services.measures import derive_facts
@@ -69,6 +71,13 @@ class Pack:
     this_measures: list[dict[str, Any]]
     targets: list[dict[str, Any]]
     extra: list[Section] = field(default_factory=list)
+    # At a glance (``services.glance``), each chart beside its numbers, as data: images.
+    charts: list[tuple[Chart, str]] = field(default_factory=list)
+
+
+# The charts of the pack: the year's petitions by category, on-time closure by unit in the
+# quarter, the responsibility letters' targets against the results.
+PACK_CHARTS = ("by_category", "on_time_by_unit", "targets")
 
 
 def extra_sections(app: App, quarter: Quarter, viewer: str | None) -> list[Section]:
@@ -215,7 +224,9 @@ def build_pack(app: App, quarter: Quarter, viewer: str | None = None) -> Pack:
         repeats, ahead, last, measure_rows(app, meeting_of(app, last)),
         measure_rows(app, meeting_of(app, quarter)),
         target_rows(app, quarter.year, quarter, viewer),
-        extra_sections(app, quarter, viewer))
+        extra_sections(app, quarter, viewer),
+        [(c, c.data_uri()) for c in (glance.chart(app, viewer, k, quarter.start, quarter.end,
+                                                  None) for k in PACK_CHARTS)])
 
 
 def render_pack(pack: Pack, office: str) -> str:

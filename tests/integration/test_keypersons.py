@@ -227,3 +227,9 @@ def test_the_quarterly_review_pack_lists_the_key_persons_and_the_listed_cases(ap
     (person,) = sections["重点人员动态"]
     assert person[0] == WAGE["petitioner"]["name"] and person[2] == "关注"
     assert "赵刚" in person[1] and "在办1件" in person[3]
+    # at a glance: the pack's charts beside their numbers, as images of their own
+    assert [c.key for c, _ in pack.charts] == ["by_category", "on_time_by_unit", "targets"]
+    assert all(uri.startswith("data:image/svg+xml;base64,") for _, uri in pack.charts)
+    target_rows = {c.key: c for c, _ in pack.charts}["targets"].rows  # label, actual, target
+    assert target_rows and all(r[0].startswith(("人力资源部·", "财务部·", "综采一队·"))
+                               and r[2].endswith("%") for r in target_rows), target_rows

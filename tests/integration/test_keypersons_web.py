@@ -105,9 +105,8 @@ def test_the_register_exports_as_a_workbook_with_what_the_page_shows(site):  # n
 
     import openpyxl
 
-    from tests.integration.test_web import login
-
     from domain.petition import Petitioner
+    from tests.integration.test_web import login
 
     app, _, web = site
     keypersons.add(app, "qian.hui", holders=Holders("zhao.gang", "wang.fang", "lin.na",
