@@ -157,7 +157,11 @@ def test_pack_and_targets_count_real_cases_and_hide_an_accusation_from_the_accus
     assert as_office.petitions == 3 and as_accused.petitions == 2
     assert ("检举控告类", 1) in as_office.by_category
     assert "检举控告类" not in [name for name, _ in as_accused.by_category]
-    assert "检举控告类" not in render_pack(as_accused, app.office.name)
+    html = render_pack(as_accused, app.office.name)
+    assert "<td>检举控告类</td>" not in html  # no row; the chart's column counts none
+    mix = {c.key: c for c, _ in as_accused.charts}["by_category"]
+    column = mix.head.index("检举控告类（件）")
+    assert all(r[column] == "0" for r in mix.rows)
     complaints = next(t for t in as_office.rising_categories if t.key == "complaint")
     assert (complaints.now, complaints.last, complaints.year_ago) == (2, 1, 0)
     assert complaints.rising and complaints.change == 1
