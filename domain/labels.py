@@ -172,7 +172,7 @@ TARGET_VERDICTS: Mapping[str, str] = {"met": "达标", "not_met": "未达标", "
 TARGET_KEYS: Mapping[str, str] = {
     "closure": "结案率", "on_time_closure": "按期办结率", "timely_acceptance": "及时受理率",
     "first_time_resolution": "初信初访化解率", "satisfaction": "满意率", "participation": "参评率",
-    "repeat_rate": "重复信访率", "group_visits": "集体访",
+    "repeat_rate": "重复信访率", "group_visits": "集体访", "over_the_head": "越级上访",
 }
 
 PERIOD_UNITS: Mapping[str, str] = {

@@ -1,7 +1,8 @@
 """Each unit's yearly responsibility letter (年度信访稳定工作责任书) as targets on the
 measures: a rate at least (on-time closure, satisfaction, ...) or at most (repeat rate), or a
-count at most (group visits: none). Read from office.yaml ``responsibility``; assessed per
-quarter or per year against what the measures read (``domain.measures``)."""
+count at most (group visits, over-the-head petitions: none). Read from office.yaml
+``responsibility``; assessed per quarter or per year against what the measures read
+(``domain.measures``)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from domain.org import OrgChart
 AT_LEAST = ("closure", "on_time_closure", "timely_acceptance", "first_time_resolution",
             "satisfaction", "participation")
 AT_MOST = ("repeat_rate",)
-COUNTS = ("group_visits",)  # how many, at most (0: none)
+# How many, at most (0: none): group visits; over-the-head petitions (越级上访) of the key
+# persons a unit's head holds under 四包一.
+COUNTS = ("group_visits", "over_the_head")
 
 
 class Verdict(enum.Enum):

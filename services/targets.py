@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from domain.events import EventType as E
 from domain.instants import local_date
 from domain.offices import sight_in
 from domain.permissions import Sight
 from domain.quarters import Quarter
 from domain.targets import Verdict, assess
 from notifications.compose import unit_name
+from services import keypersons
 from services.bootstrap import App
 from services.measures import kpis
 
@@ -35,6 +37,22 @@ def group_visits(app: App, start: dt.date, end: dt.date, unit: str,
                if viewer is None or sight_in(app.tree, c, viewer) is not Sight.NONE)
 
 
+def over_the_head(app: App, start: dt.date, end: dt.date, unit: str,
+                  viewer: str | None) -> int:
+    """越级上访 reported from ``start`` to ``end`` (the day it happened) of the key persons
+    whose 四包一 unit head heads ``unit``, of those ``viewer`` may see (all without one)."""
+    head = app.office.org.units[unit].head
+    with app.uow() as uow:
+        if viewer is None:  # the server's operator: every key person of the scope
+            held = uow.keypersons.of_offices(list(app.scope or app.tree.nodes))
+        else:
+            held = [kp for kp, _ in keypersons.visible(app, viewer, uow)]
+        return sum(1 for kp in held if kp.holders.unit_head == head
+                   for r in uow.practices.events(keypersons.subject_of(kp.id))
+                   if r.type == E.OVER_THE_HEAD.value
+                   and start <= dt.date.fromisoformat(str(r.data.get("on"))) <= end)
+
+
 def target_rows(app: App, year: int, quarter: Quarter | None = None,
                 viewer: str | None = None) -> list[dict[str, Any]]:
     """Each letter's targets of ``year`` against the year (or ``quarter``) so far: one row
@@ -44,7 +62,8 @@ def target_rows(app: App, year: int, quarter: Quarter | None = None,
     rows = []
     for letter in app.office.practices.responsibility.of(year):
         rates = {m.key: m.rate for m in kpis(app, start, end, letter.unit, viewer)}
-        counts = {"group_visits": group_visits(app, start, end, letter.unit, viewer)}
+        counts = {"group_visits": group_visits(app, start, end, letter.unit, viewer),
+                  "over_the_head": over_the_head(app, start, end, letter.unit, viewer)}
         for a in assess(letter, rates, counts):
             rows.append({"unit": a.unit, "unit_name": unit_name(app.office.org, a.unit),
                          "period": label, "target": a.target.key,

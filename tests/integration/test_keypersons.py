@@ -233,3 +233,24 @@ def test_the_quarterly_review_pack_lists_the_key_persons_and_the_listed_cases(ap
     target_rows = {c.key: c for c, _ in pack.charts}["targets"].rows  # label, actual, target
     assert target_rows and all(r[0].startswith(("人力资源部·", "财务部·", "综采一队·"))
                                and r[2].endswith("%") for r in target_rows), target_rows
+
+
+def test_an_over_the_head_petition_counts_against_the_holding_units_letter(app):
+    """越级上访 of a key person held by the hr unit's head: hr's letter (none allowed) is
+    not met, by one; as seen by whoever may see the key person."""
+    from services.targets import target_rows
+
+    cid = _accepted(app)
+    kp = keypersons.add(app, "qian.hui", holders=HOLDERS, reason="多次来访", from_case=cid)
+    keypersons.over_the_head(app, "qian.hui", kp.id, reported_by="省信访局",
+                             place="省信访局接待大厅", on="2026-11-18")
+
+    def hr(viewer: str | None) -> dict[str, Any]:
+        return next(r for r in target_rows(app, 2026, None, viewer)
+                    if r["unit"] == "hr" and r["target"] == "over_the_head")
+
+    row = hr("li.ming")
+    assert (row["actual"], row["met"], row["gap_text"]) == (1.0, False, "超出 1 起")
+    assert hr(None)["actual"] == 1.0
+    finance = [r for r in target_rows(app, 2026, None, "li.ming") if r["unit"] == "finance"]
+    assert all(r["target"] != "over_the_head" for r in finance)  # not in its letter
