@@ -27,6 +27,7 @@ from web import (
     pages,
     progress,
     quick,
+    review_meeting,
     search,
     supervise,
 )
@@ -90,6 +91,6 @@ def create_app(app: App | None = None, runs: Runs | None = None) -> FastAPI:
     web.middleware("http")(security_headers)
     for router in (auth.router, pages.router, supervise.router, api.router, progress.router,
                    files.router, files.api, search.router, quick.router, door.router,
-                   exports.router, keypersons.router):
+                   exports.router, keypersons.router, review_meeting.router):
         web.include_router(router)
     return web

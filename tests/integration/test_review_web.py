@@ -47,3 +47,38 @@ def test_the_review_pack_page_is_the_supervisors_and_scoped_to_what_they_see(sit
     assert 'id="targets"' in supervise and "年度信访稳定工作责任书" in supervise
     assert "集体访" in supervise and 'href="/supervise/review?quarter=2026Q4"' in supervise
 
+
+
+def test_a_supervisor_records_the_meeting_and_the_owner_marks_a_measure_done(site):  # noqa: F811
+    from tests.integration.test_web import csrf_of
+
+    app, _, web = site
+    office = login(web, "li.ming")
+    form = office.get("/supervise/meeting?quarter=2026Q4")
+    assert form.status_code == 200 and 'id="meeting-form"' in form.text
+    bad = office.post("/supervise/meeting", data={
+        "csrf": csrf_of(form.text), "quarter": "2026Q4", "chair": "li.ming",
+        "measures": "排查工资发放|lin.na|十二月底"}, follow_redirects=True)
+    assert "措施第1行应为" in bad.text and review.meeting_of(app, Quarter(2026, 4)) is None
+    done = office.post("/supervise/meeting", data={
+        "csrf": csrf_of(form.text), "quarter": "2026Q4", "chair": "li.ming",
+        "attendees": ["qian.hui", "lin.na"], "held_on": "2026-11-19",
+        "issues": "工资发放重复信访\n家属区房屋开裂",
+        "measures": "排查各队工资发放|lin.na|2026-12-15",
+        "plans": "群体访应急处置预案|qian.hui|2026-12-31"}, follow_redirects=True)
+    assert "2026年第四季度排查例会已记录" in done.text
+    meeting = review.meeting_of(app, Quarter(2026, 4))
+    assert meeting is not None and len(meeting.measures) == 2
+    assert login(web, "zheng.tao").get("/supervise/meeting?quarter=2026Q4").status_code == 403
+    owner = login(web, "lin.na")
+    page = owner.get("/supervise/meeting?quarter=2026Q4")
+    assert page.status_code == 200 and "排查各队工资发放" in page.text
+    assert page.text.count("标记完成") == 1  # hers, not the plan qian.hui owns
+    measure = next(m for m in meeting.measures if m.owner == "lin.na")
+    owner.post("/supervise/meeting/done", data={"csrf": csrf_of(page.text),
+                                                "measure": measure.id, "quarter": "2026Q4",
+                                                "note": "已排查完毕"})
+    rows = {r["owner"]: r for r in review.measure_rows(app, review.meeting_of(
+        app, Quarter(2026, 4)))}
+    assert rows["lin.na"]["done_at"] and rows["lin.na"]["note"] == "已排查完毕"
+    assert not rows["qian.hui"]["done_at"]
