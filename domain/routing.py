@@ -184,6 +184,9 @@ def assign_by_hand(petition: Petition, unit: str, responder: str | None, rules: 
         responder = _least_loaded(org, petition, unit, workload, bars)
     elif org.person(responder).unit != unit:
         raise RoutingError(f"'{responder}' is not of unit '{unit}'")
+    elif not org.person(responder).responder:  # the org chart says they take none
+        raise RoutingError(f"'{responder}' is not a first responder (responder: false in "
+                           "org.yaml)")
     elif (bar := barred_person(org, petition, responder)) is not None:
         raise ConfidentialityViolation("triage", f"'{responder}' may not handle it "
                                        f"({bar.reason})")

@@ -57,3 +57,17 @@ def test_the_office_assigns_it_by_hand_and_nobody_else_may(app):
     assert assigned.responder in ("dong.xin", "cao.yan") and assigned.leader is None
     assigned_event = next(e for e in events_of(app, case.id) if e.type == "CaseAssigned")
     assert (assigned_event.type, assigned_event.actor) == ("CaseAssigned", "qian.hui")
+
+
+def test_a_hand_assignment_to_someone_who_takes_no_petitions_is_refused(app):
+    """The org chart's ``responder: false`` (a unit's head, the mine head) holds by hand too."""
+    from domain.errors import RoutingError
+
+    case = s.register(app, AGAINST_THE_LEADERSHIP, registration_no="XF-T3", actor="qian.hui")
+    s.route_and_assign(app, case.id, actor="intake")
+    head = app.office.org.units["discipline"].head
+    with pytest.raises(RoutingError, match="not a first responder"):
+        s.act(app, case.id, s.ActRequest(s.Act.ASSIGN, "qian.hui", unit="discipline",
+                                         responder=head))
+    with app.uow() as uow:
+        assert uow.cases.get(case.id, lock=False).stage.value == "registered"
