@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pendulum
 
 from domain import labels
-from domain.errors import RuleViolation
+from domain.errors import ConfigError, NoRecipient, RuleViolation, UnknownName
 from domain.escalation import Holders, resolve
 from domain.instants import LOCAL_TZ, as_utc, local_date
 from domain.org import OrgChart
@@ -170,7 +170,8 @@ class Due:
 
 def due_alerts(org: OrgChart, measures: Iterable[ReviewMeasure], now: dt.datetime,
                sent: Iterable[tuple[str, str]]) -> list[Due]:
-    """The reminders and breaches due at ``now`` and not in ``sent`` ((measure id, what)).
+    """The reminders and breaches due at ``now`` and not in ``sent`` ((measure id, what));
+    a breach with nobody above its owner goes to "" (the caller tells the chair).
     A measure done is never reminded nor breached; a reminder whose time passed with the
     breach due goes no more (the breach says it)."""
     done = set(sent)
@@ -180,7 +181,11 @@ def due_alerts(org: OrgChart, measures: Iterable[ReviewMeasure], now: dt.datetim
             continue
         breach = as_utc(now) >= m.breach_at()
         if breach and (m.id, "breach") not in done:
-            out.append(Due(m, "breach", superior_of(org, m.owner)[0]))
+            try:
+                to = superior_of(org, m.owner)[0]
+            except (NoRecipient, ConfigError, UnknownName):  # nobody above the owner (or
+                to = ""  # no such owner now): the meeting's chair is told
+            out.append(Due(m, "breach", to))
         elif not breach and as_utc(now) >= m.remind_at() and (m.id, "remind") not in done:
             out.append(Due(m, "remind", m.owner))
     return out

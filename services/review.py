@@ -9,6 +9,7 @@ and reads the journal first: a reminder or breach goes once however often the ch
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -116,6 +117,8 @@ def check_measures(app: App) -> list[Due]:
             assert meeting is not None
             meetings[subject] = meeting
             breach = due.what == "breach"
+            if not due.to:  # nobody above the owner: the chair answers for the measure
+                due = dataclasses.replace(due, to=meeting.chair)
             type_ = E.REVIEW_MEASURE_BREACHED if breach else E.REVIEW_MEASURE_REMINDED
             uow.practices.append(subject, KIND, [_event(
                 type_, subject, SYSTEM, now, measure=due.measure.id, recipient=due.to,

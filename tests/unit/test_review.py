@@ -69,6 +69,15 @@ def test_a_measure_is_reminded_three_days_ahead_and_breached_at_five_on_its_due_
     assert m.state(at("2026-11-30 17:00")) is MeasureState.OVERDUE
 
 
+def test_a_breach_with_nobody_above_its_owner_is_left_to_the_chair(office):
+    """A measure whose owner left the org chart: its breach still goes (to "", which the use
+    case gives the meeting's chair), and the other measures are not held back."""
+    org = office.org
+    gone = ReviewMeasure("m2", "2026Q4", "走访", "gone.person", dt.date(2026, 11, 30))
+    due = due_alerts(org, [gone, _measure()], at("2026-12-01 09:00"), [])
+    assert [(d.measure.id, d.to) for d in due] == [("m2", ""), ("m1", "wang.fang")]
+
+
 def test_a_breach_goes_up_the_chain_never_back_to_its_owner(office):
     org = office.org
     assert superior_of(org, "zheng.tao")[0] == "wang.fang"   # hr's head
