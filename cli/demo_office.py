@@ -32,8 +32,9 @@ def name_key_person(app: App, refs: Mapping[str, str], console: Console) -> None
         contact_name="王秀英（妻子）", contact_phone="13800005555"),
         reason="工资问题两次信访（来信、来访），情绪激动", from_case=case.id)
     KEY_PERSON["wage"] = kp.id
-    console.print(f"  重点人员 {kp.petitioner.name}: 四包一 {unit.leader} / {unit.head} / "
-                  f"{case.responder} / 王秀英（妻子）", highlight=False, style="cyan")
+    held = "、".join(app.office.org.people[p].name for p in kp.holders.people)
+    console.print(f"  重点人员 {kp.petitioner.name}：四包一 {held}、王秀英（妻子）",
+                  highlight=False, style="cyan")
 
 
 def invite_key_person(app: App, refs: Mapping[str, str], console: Console) -> None:
@@ -43,7 +44,8 @@ def invite_key_person(app: App, refs: Mapping[str, str], console: Console) -> No
         leader = keypersons.get(app, CLERK, kp_id, uow).holders.leader
     keypersons.contact(app, leader, kp_id, kind=ContactKind.INVITED, place="矿信访接待室",
                        agreed="同意等待复查结果，有诉求到矿信访办反映，不越级上访")
-    console.print(f"  约访: {leader} 与重点人员面谈，达成约定", highlight=False, style="cyan")
+    console.print(f"  约访：{app.office.org.people[leader].name}与重点人员面谈，达成约定",
+                  highlight=False, style="cyan")
 
 
 def hold_review(app: App, refs: Mapping[str, str], console: Console) -> None:
@@ -59,8 +61,8 @@ def hold_review(app: App, refs: Mapping[str, str], console: Console) -> None:
         measures=[MeasureInput("排查家属区12至15号楼采动影响，制定维修和临时安置预案", owner,
                                dt.date(2026, 10, 20))])
     MEASURES["survey"] = meeting.measures[0].id
-    console.print(f"  排查例会 2026年第三季度: 主持 {chair}; 措施 1 项，{owner} 负责，"
-                  "2026-10-20 前完成", highlight=False, style="cyan")
+    console.print(f"  排查例会 2026年第三季度：{org.people[chair].name}主持；措施1项，"
+                  f"{org.people[owner].name}负责，2026-10-20前完成", highlight=False, style="cyan")
 
 
 def measure_done(app: App, refs: Mapping[str, str], console: Console) -> None:
@@ -70,8 +72,8 @@ def measure_done(app: App, refs: Mapping[str, str], console: Console) -> None:
     assert found is not None
     done = review.measure_done(app, MEASURES["survey"], by=found[1].owner,
                                note="排查完毕，预案已报矿长办公会")
-    console.print(f"  例会措施完成: {done.owner} ({done.state(app.clock.now()).label})",
-                  highlight=False, style="cyan")
+    console.print(f"  例会措施完成：{app.office.org.people[done.owner].name}"
+                  f"（{done.state(app.clock.now()).label}）", highlight=False, style="cyan")
 
 
 STEPS: dict[str, Callable[[App, Mapping[str, str], Console], None]] = {

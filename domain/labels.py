@@ -226,6 +226,20 @@ SYSTEM_ACTORS: Mapping[str, str] = {
 }
 
 
+# How each measure (``domain.measures``) is computed, as a return or a workbook says it.
+MEASURE_FORMULAS: Mapping[str, str] = {
+    "closure": "办结件数 ÷ 收到件数",
+    "on_time_closure": "按期办结件数 ÷ 办结件数",
+    "timely_acceptance": "15日内书面告知受理件数 ÷ 收到件数",
+    "first_time_resolution": "未经复查、未重复信访即办结的初信初访件数 ÷ 办结的初信初访件数",
+    "satisfaction": "（满意 + 基本满意）件数 ÷ 已评价件数",
+    "participation": "已评价件数 ÷（已评价 + 评价期满未评价）件数",
+    "repeat_rate": "重复信访件数 ÷ 全部信访件数",
+    "in_place_resolved": "解决问题到位办结件数 ÷ 办结件数",
+    "in_place_explained": "思想教育到位办结件数 ÷ 办结件数",
+    "in_place_assisted": "帮扶救助到位办结件数 ÷ 办结件数",
+}
+
 # The columns of the exported workbooks and the ledger (台账) import: one header each.
 COLUMNS: Mapping[str, str] = {
     "ref": "登记编号", "registration_no": "登记编号", "subject": "信访事项", "content": "信访内容",

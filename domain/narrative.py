@@ -33,10 +33,10 @@ class Names(Protocol):
 
 
 def actor(names: Names, who: str) -> str:
-    """Who did it: a person's name, or what of the engine did it."""
-    if who in L.SYSTEM_ACTORS:
-        return L.SYSTEM_ACTORS[who]
-    return names.person(who)
+    """Who did it: a person's name, or what of the engine did it (``sweeper@host``: the
+    sweeper on that host)."""
+    engine = L.SYSTEM_ACTORS.get(who) or L.SYSTEM_ACTORS.get(who.split("@", 1)[0])
+    return engine or names.person(who)
 
 
 class _Data:

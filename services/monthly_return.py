@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from domain.case import Case
 from domain.errors import ConfigError
 from domain.instants import local_date
-from domain.labels import COLUMNS
+from domain.labels import COLUMNS, MEASURE_FORMULAS
 from domain.offices import sight_in
 from domain.permissions import Sight
 from domain.petition import Category, Channel
@@ -187,7 +187,8 @@ def monthly_return(app: App, viewer: str, first: dt.date) -> bytes:
                [Column(k, COLUMNS[k]) for k in
                 ("measure", "rate", "numerator", "denominator", "formula")],
                [{"measure": m.label, "rate": m.rate, "numerator": m.numerator,
-                 "denominator": m.denominator, "formula": m.formula} for m in ms])
+                 "denominator": m.denominator,
+                 "formula": MEASURE_FORMULAS.get(m.key, m.formula)} for m in ms])
     for i in range(len(ms)):
         measured.cell(row=HEADER_ROW + 1 + i, column=2).number_format = "0.0%"
     fill_sheet(repeats, f"{office}信访月报（{month_text}）重复信访（本年累计前{TOP_REPEATS}）",

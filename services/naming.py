@@ -29,7 +29,8 @@ class OfficeNames:
         self._cases: dict[str, str] = {}
 
     def person(self, pid: str) -> str:
-        return self._people.get(pid) or SYSTEM_ACTORS.get(pid) or self.GONE
+        return (self._people.get(pid) or SYSTEM_ACTORS.get(pid)
+                or SYSTEM_ACTORS.get(pid.split("@", 1)[0]) or self.GONE)
 
     def unit(self, uid: str) -> str:
         return self._units.get(uid) or self.GONE

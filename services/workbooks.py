@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from domain.labels import COLUMNS
+from domain.labels import COLUMNS, MEASURE_FORMULAS
 from domain.measures import Measure
 from domain.offices import sight_in
 from domain.permissions import Sight
@@ -69,7 +69,8 @@ def search_workbook(app: App, viewer: str, text: str) -> bytes:
 
 def measures_workbook(ms: list[Measure], start: dt.date, end: dt.date) -> bytes:
     rows = [{"measure": m.label, "rate": round(m.rate, 4) if m.rate is not None else None,
-             "numerator": m.numerator, "denominator": m.denominator, "formula": m.formula}
+             "numerator": m.numerator, "denominator": m.denominator,
+             "formula": MEASURE_FORMULAS.get(m.key, m.formula)}
             for m in ms]
     return rows_to_xlsx(f"督查指标 {start} 至 {end}（按收到日期）", columns(
         "measure", "rate", "numerator", "denominator", "formula"), rows, sheet="指标")

@@ -122,3 +122,16 @@ def test_a_printed_notice_is_named_by_its_title():
     told = describe("NoticePrinted", {"kind": "acceptance", "number": "〔2026〕受字 XF-1 号"},
                     Org())
     assert told == "打印信访事项受理告知书，编号〔2026〕受字 XF-1 号"
+
+
+def test_the_sweeper_on_any_host_is_named_as_the_engine_not_as_someone_gone():
+    """Rungs are fired by ``sweeper@<host>``: the timeline says 期限巡查, not （已不在册）."""
+    from domain.narrative import actor
+
+    class Nobody:
+        def person(self, pid: str) -> str:
+            return "（已不在册）"
+
+    assert actor(Nobody(), "sweeper@vm") == "期限巡查"  # type: ignore[arg-type]
+    assert actor(Nobody(), "sweeper") == "期限巡查"  # type: ignore[arg-type]
+    assert actor(Nobody(), "lin.na@x") == "（已不在册）"  # type: ignore[arg-type]
