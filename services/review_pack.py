@@ -31,8 +31,7 @@ from services.bootstrap import App
 from services.charts import Chart
 from services.keyperson_views import key_person_states
 from services.listed import listed_cases
-from services.measures import derive_facts
-from services.reading import exposed_to
+from services.measures import derive_facts, hidden_received
 from services.review import measure_rows, meeting_of
 from services.supervision import check_supervisor
 from services.targets import target_rows
@@ -114,21 +113,10 @@ def _quarter_cases(app: App, q: Quarter, viewer: str | None) -> list[Case]:
 
 def _counts(app: App, q: Quarter, viewer: str | None) -> dict[tuple[str, str | None], int]:
     """Petitions received in ``q`` by (category, unit), counted in the database, less those
-    ``viewer`` may not see (as the measures are: ``services.measures.counts``)."""
+    ``viewer`` may not see (as the measures are: ``services.measures.hidden_received``)."""
     with app.uow() as uow:
         total = uow.received_counts(q.start, q.end, app.scope)
-        person = app.person(viewer)
-        if viewer is None or person is None:
-            return total
-        # Only an accusation, or a case a declared interest bars, is hidden from a
-        # supervisor: with interests declared, every case of the period is looked at.
-        maybe = uow.find_cases(open_only=False, offices=app.scope,
-                               registered_from=start_of_local_day(q.start)) \
-            if person.interests else \
-            uow.accusations_received(q.start, q.end, app.scope, exposed_to(app, viewer))
-    for c in maybe:
-        if sight_in(app.tree, c, viewer) is Sight.NONE \
-                and q.holds(local_date(c.petition.received_at)):
+        for c in hidden_received(app, uow, q.start, q.end, None, viewer):
             key = (c.petition.category.value, c.unit)
             total[key] = total.get(key, 0) - 1
     return {k: n for k, n in total.items() if n > 0}
