@@ -96,6 +96,15 @@ def _unit_name(app: App, unit: str | None) -> str:
 REPORT_PAGE = 100  # case timelines drawn per page of the report
 
 
+def render_document(template: str, **context: Any) -> str:
+    """A document that stands alone (the report, the review pack) from
+    ``services/templates``: HTML for the browser or WeasyPrint's PDF."""
+    env = Environment(loader=PackageLoader("services", "templates"), undefined=StrictUndefined,
+                      autoescape=select_autoescape(("html",)), trim_blocks=True,
+                      lstrip_blocks=True)
+    return env.get_template(template).render(**context)
+
+
 def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
                   viewer: str | None = None, page: int = 1) -> str:
     """The page; with ``viewer``, only the cases they may see (the CLI, run by the
@@ -121,10 +130,7 @@ def render_report(app: App, start: dt.date, end: dt.date, unit: str | None,
     # The charts on the first page only, as data: images (the report stands alone).
     charts = [(c, c.data_uri()) for c in glance.charts(app, viewer, start, end, unit)] \
         if page == 1 else []
-    env = Environment(loader=PackageLoader("services", "templates"), undefined=StrictUndefined,
-                      autoescape=select_autoescape(("html",)), trim_blocks=True,
-                      lstrip_blocks=True)
-    return env.get_template("report.html").render(
+    return render_document("report.html",
         office=app.office.name, start=start.isoformat(), end=end.isoformat(), unit=unit,
         unit_name=_unit_name(app, unit) if unit else "",
         generated=format_local(now), checked=checked, audited=audited, breaks=breaks,

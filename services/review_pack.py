@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from domain.case import Case
 from domain.instants import format_local, local_date, start_of_local_day
 from domain.offices import sight_in
@@ -32,6 +30,7 @@ from services.charts import Chart
 from services.keyperson_views import key_person_states
 from services.listed import listed_cases
 from services.measures import derive_facts, hidden_received
+from services.report import render_document
 from services.review import measure_rows, meeting_of
 from services.supervision import check_supervisor
 from services.targets import target_rows
@@ -219,7 +218,4 @@ def build_pack(app: App, quarter: Quarter, viewer: str | None = None) -> Pack:
 
 def render_pack(pack: Pack, office: str) -> str:
     """The pack as one self-contained HTML page (for the browser, or WeasyPrint's PDF)."""
-    env = Environment(loader=PackageLoader("services", "templates"), undefined=StrictUndefined,
-                      autoescape=select_autoescape(("html",)), trim_blocks=True,
-                      lstrip_blocks=True)
-    return env.get_template("review_pack.html").render(pack=pack, office=office)
+    return render_document("review_pack.html", pack=pack, office=office)
