@@ -205,27 +205,6 @@ class Case(Linked, Listing):
         self._record(target, EventType.COMPLETION_REPORTED, actor, now, clock=c.key,
                      summary=text, **({"requested_by": back} if back else {}))
 
-    def request_report(self, *, actor: str, now: dt.datetime, rules: CaseRules,
-                       note: str = "") -> None:
-        """要求报告: a leader over the case asks its handlers (the first responder and the
-        owning leader) to report on the running task; their next completion report answers
-        it and is sent back to the leader."""
-        target = self._target(Action.REQUEST_REPORT)
-        c = self.clock(TIMED_CLOCK[self._stage])
-        if c is None or not c.is_open:
-            raise RuleViolation(self.ref, "no task is running to report on")
-        to = sorted(p for p in (self.responder, self.leader)
-                    if p and p != actor and not self._bar(rules.org, p))
-        if not to:
-            raise RuleViolation(self.ref, "nobody but you handles it: there is no one to ask")
-        if "report" in self.pending:
-            raise RuleViolation(self.ref, f"a report asked by '{self.pending['report']['by']}' "
-                                "waits for the handler")
-        self.pending["report"] = {"by": actor, "at": as_utc(now).isoformat(),
-                                  "note": (note or "").strip(), "clock": c.key}
-        self._record(target, EventType.REPORT_REQUESTED, actor, now, clock=c.key, to=to,
-                     **({"note": note.strip()} if note and note.strip() else {}))
-
     def _handlers(self, org: OrgChart) -> set[str]:
         head = org.units[self.unit].head if self.unit and self.unit in org.units else None
         return {p for p in (self.responder, self.leader, head) if p}

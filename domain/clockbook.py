@@ -1,5 +1,6 @@
 """The case's deadline clocks and their ledger: which clocks run, their views at an instant,
-and the pauses and extensions people record (each with reason, person and basis).
+and the pauses and extensions people record (each with reason, person and basis); and what
+people ask of each other about the running task (an extension, a report: ``Case.pending``).
 
 A layer of the case aggregate (see ``case_state.py``); due dates are derived by
 ``deadlines.evaluate`` from the clock and the ledger, never stored.
@@ -205,6 +206,27 @@ class ClockBook(CaseState):
                      by=str(period), amount=period.amount, unit=period.unit.value,
                      reason=reason.strip(), due=view.due_date.isoformat(),
                      notify=[chain[0]])
+
+    def request_report(self, *, actor: str, now: dt.datetime, rules: CaseRules,
+                       note: str = "") -> None:
+        """要求报告: a leader over the case asks its handlers (the first responder and the
+        owning leader) to report on the running task; their next completion report answers
+        it and is sent back to the leader."""
+        target = self._target(Action.REQUEST_REPORT)
+        c = self.clock(TIMED_CLOCK[self._stage])
+        if c is None or not c.is_open:
+            raise RuleViolation(self.ref, "no task is running to report on")
+        to = sorted(p for p in (self.responder, self.leader)
+                    if p and p != actor and not self._bar(rules.org, p))
+        if not to:
+            raise RuleViolation(self.ref, "nobody but you handles it: there is no one to ask")
+        if "report" in self.pending:
+            raise RuleViolation(self.ref, f"a report asked by '{self.pending['report']['by']}' "
+                                "waits for the handler")
+        self.pending["report"] = {"by": actor, "at": as_utc(now).isoformat(),
+                                  "note": (note or "").strip(), "clock": c.key}
+        self._record(target, EventType.REPORT_REQUESTED, actor, now, clock=c.key, to=to,
+                     **({"note": note.strip()} if note and note.strip() else {}))
 
     def extension_approvers(self, org: OrgChart) -> frozenset[str]:
         """Who may answer the extension request that waits, now (none if none waits): the
