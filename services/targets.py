@@ -6,6 +6,7 @@ quarterly review pack and the chart another page draws: target, actual, met, gap
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from domain.events import EventType as E
@@ -37,20 +38,20 @@ def group_visits(app: App, start: dt.date, end: dt.date, unit: str,
                if viewer is None or sight_in(app.tree, c, viewer) is not Sight.NONE)
 
 
-def over_the_head(app: App, start: dt.date, end: dt.date, unit: str,
-                  viewer: str | None) -> int:
-    """越级上访 reported from ``start`` to ``end`` (the day it happened) of the key persons
-    whose 四包一 unit head heads ``unit``, of those ``viewer`` may see (all without one)."""
-    head = app.office.org.units[unit].head
+def over_the_head(app: App, start: dt.date, end: dt.date, viewer: str | None
+                  ) -> Counter[str]:
+    """越级上访 reported from ``start`` to ``end`` (the day it happened), by the 四包一 unit
+    head holding the key person, of those ``viewer`` may see (all without one): read once
+    for every letter."""
     with app.uow() as uow:
         if viewer is None:  # the server's operator: every key person of the scope
             held = uow.keypersons.of_offices(list(app.scope or app.tree.nodes))
         else:
             held = [kp for kp, _ in keypersons.visible(app, viewer, uow)]
-        return sum(1 for kp in held if kp.holders.unit_head == head
-                   for r in uow.practices.events(keypersons.subject_of(kp.id))
-                   if r.type == E.OVER_THE_HEAD.value
-                   and start <= dt.date.fromisoformat(str(r.data.get("on"))) <= end)
+        return Counter(kp.holders.unit_head for kp in held
+                       for r in uow.practices.events(keypersons.subject_of(kp.id))
+                       if r.type == E.OVER_THE_HEAD.value
+                       and start <= dt.date.fromisoformat(str(r.data.get("on"))) <= end)
 
 
 def target_rows(app: App, year: int, quarter: Quarter | None = None,
@@ -60,10 +61,13 @@ def target_rows(app: App, year: int, quarter: Quarter | None = None,
     start, end, label = _period(year, quarter)
     end = min(end, max(start, local_date(app.clock.now())))
     rows = []
-    for letter in app.office.practices.responsibility.of(year):
+    letters = app.office.practices.responsibility.of(year)
+    above = over_the_head(app, start, end, viewer) if any(
+        t.key == "over_the_head" for x in letters for t in x.targets) else Counter()
+    for letter in letters:
         rates = {m.key: m.rate for m in kpis(app, start, end, letter.unit, viewer)}
         counts = {"group_visits": group_visits(app, start, end, letter.unit, viewer),
-                  "over_the_head": over_the_head(app, start, end, letter.unit, viewer)}
+                  "over_the_head": above[app.office.org.units[letter.unit].head or ""]}
         for a in assess(letter, rates, counts):
             rows.append({"unit": a.unit, "unit_name": unit_name(app.office.org, a.unit),
                          "period": label, "target": a.target.key,
