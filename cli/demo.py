@@ -71,6 +71,7 @@ def register(app: typer.Typer) -> None:
 
 WEEKDAYS = "一二三四五六日"
 DEMO_PASSWORD = "demo-xinfang-2026"  # the demo's throw-away office only
+STALE_GRACE = 20.0  # seconds a run may show suspended at a step the case has left
 
 
 class Demo:
@@ -100,6 +101,7 @@ class Demo:
         self.refs: dict[str, str] = {}      # alias -> case id
         self.seen: dict[str, int] = {}      # case id -> events already printed
         self.answered: dict[str, str] = {}  # case id -> the wait key last answered
+        self.stale_since: dict[str, float] = {}  # case id -> when its run was seen astray
         self.robot: RobotStandIn | None = None
         self.sms: SmsStandIn | None = None
 
@@ -261,11 +263,28 @@ class Demo:
         if state is None:
             return None
         if case.stage is Stage.CLOSED:
-            return case if state.is_completed() else None
-        ready = (state.is_paused() and wait.open and wait.stage == case.stage.value
-                 and state.state_details.pause_key == wait.key
-                 and self.answered.get(case_id) != wait.key)
+            ready = state.is_completed()
+        else:
+            ready = (state.is_paused() and wait.open and wait.stage == case.stage.value
+                     and state.state_details.pause_key == wait.key
+                     and self.answered.get(case_id) != wait.key)
+        if not ready and state.is_paused():
+            self._bring_back(case_id)
+        else:
+            self.stale_since.pop(case_id, None)
         return case if ready else None
+
+    def _bring_back(self, case_id: str) -> None:
+        """A run suspended at a step the case has left (its wake failed: a server too busy
+        to answer) is brought back in step, as the reconciler would on its round, once it
+        has stayed so for a while and then every while."""
+        now = time.monotonic()
+        since = self.stale_since.setdefault(case_id, now)
+        if now - since < STALE_GRACE:
+            return
+        self.stale_since[case_id] = now
+        for what in self.engine_runs.heal(self.app, case_id):
+            self.console.print(f"  note: {what}", highlight=False)
 
     def _wait_until_waiting(self, case_id: str) -> Case:
         case: Case = _poll(lambda: self._waiting(case_id), self.settle_timeout,

@@ -11,6 +11,7 @@ Run at ``serve`` start, every few minutes (the ``lifecycle-reconciler`` deployme
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,12 +25,14 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import TERMINAL_STATES as FINAL_STATES
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound
+from prefect.states import Cancelled
 
 from domain.stages import Stage
 from flows.inputs import SYNC
+from flows.rest import SCHEMA_NOT_SAVED_YET, SCHEMA_WAIT_SECONDS
 from flows.runs import create_run, wake
 from services.bootstrap import App
 from storage.ports import RunRow
@@ -38,6 +41,7 @@ LIFECYCLE_DEPLOYMENT = "petition-lifecycle/lifecycle"
 SYNC_ACTOR = "reconcile"
 PAGE = 200  # unfinished runs read at a time
 STARTED, REPLACED = "started its lifecycle run", "a new run"
+FORM_LOST = "its run was suspended without its form (its process died in between)"
 DEFERRED = "deferred"  # a new run needed, past this round's PETITIONS_RECONCILE_NEW_RUNS
 
 
@@ -131,10 +135,23 @@ def _heal(app: App, client: SyncPrefectClient, row: RunRow, run: FlowRun | None,
                and wait.stage == row.stage and open_)
     if in_step:
         return None
-    why = wake(row.run_id, {"act": SYNC, "actor": SYNC_ACTOR})
+    # A form is saved 0.1 s after PAUSED: one missing this long (2 min) never comes.
+    long_paused = _paused_for(state) > app.settings.form_lost_seconds
+    why = wake(row.run_id, {"act": SYNC, "actor": SYNC_ACTOR},
+               patience=0.0 if long_paused else SCHEMA_WAIT_SECONDS)
+    if why is not None and SCHEMA_NOT_SAVED_YET in why and long_paused:
+        # Suspended, but its form was never saved: its process died between the two
+        # (Prefect saves the form just after the PAUSED state). No answer can reach it.
+        client.set_flow_run_state(run.id, Cancelled(message=FORM_LOST), force=True)
+        return _new_run(app, row.case_id, may_start, first=False, why=FORM_LOST)
     if why is not None:
         return f"could not be brought back now ({why})"
     return f"resumed to read the case again: it waited at {key}, the case is {row.stage}"
+
+
+def _paused_for(state: State) -> float:
+    """Seconds since the run was suspended (Prefect's clock, not the office's)."""
+    return (dt.datetime.now(dt.UTC) - state.timestamp).total_seconds()
 
 
 def _new_run(app: App, case_id: str, may_start: bool, *, first: bool, why: str = "") -> str:

@@ -49,12 +49,13 @@ def failure(run: FlowRun) -> str:
     return f"run {run.id} is {state.name}" + (f": {reason[0]}" if reason else "")
 
 
-def wake(run_id: str, fields: Mapping[str, Any]) -> str | None:
+def wake(run_id: str, fields: Mapping[str, Any],
+         patience: float = SCHEMA_WAIT_SECONDS) -> str | None:
     """Resume a suspended lifecycle run with ``fields`` (the reconciler's ``sync``); why it
     was not resumed, or None. A run caught between showing as suspended and saving its
-    form is tried again until the form is there."""
+    form is tried again until the form is there (for ``patience`` seconds)."""
     run_input = {k: v for k, v in fields.items() if v not in (None, "")}
-    deadline = time.monotonic() + SCHEMA_WAIT_SECONDS
+    deadline = time.monotonic() + patience
     while True:
         try:
             resume_flow_run(run_id, run_input=run_input)  # type: ignore[arg-type]

@@ -72,6 +72,9 @@ class Settings:
     # after an import, or the loss of Prefect's database, thousands of open cases have no
     # run, and each run started is a process on the worker; the rest wait for the next round.
     reconcile_new_runs: int = 50
+    # A run shown suspended this many seconds whose form (Prefect's run input schema) is
+    # still not saved lost it (its process died between the two): it is replaced.
+    form_lost_seconds: float = 120.0
     # The web workplace beside the engine (``petitions serve``): where it listens, the key
     # its session cookies are signed with (default: a random one kept in HOME/web-secret),
     # how long a login lasts, and whether its cookie is sent over HTTPS only (set it when

@@ -80,3 +80,20 @@ def test_a_round_starts_at_most_its_share_of_new_runs_and_the_next_round_the_res
     assert second.stdout.count(": a new run, its run was Cancelled") == 1, second.stdout
     for case in cases:
         served.paused_at(case["id"], "assigned-")
+
+
+def test_a_run_suspended_without_its_form_is_replaced_and_the_case_goes_on(served, tmp_path):
+    # Prefect marks a run suspended, then saves its form: a process that dies in between
+    # leaves a run no answer can reach ("Run input schema not found", for ever).
+    case = _intake(served, "XF-H6", tmp_path)
+    old = served.run_of(case["id"])
+    state = old["state"]
+    keyset = state["state_details"]["run_input_keyset"]
+    served.rest.call("DELETE", f"/flow_runs/{old['id']}/input/{keyset['schema']}")
+    acked = served.cli("ack", "XF-H6", "--actor", case["responder"],
+                       PETITIONS_FORM_LOST_SECONDS="1")
+    assert "a new run, its run was suspended without its form" in acked.stderr
+    assert served.get(f"/flow_runs/{old['id']}")["state"]["type"] == "CANCELLED"
+    new = served.paused_at(case["id"], "acknowledged-")  # the new run read the ack
+    assert new["id"] != old["id"]
+    assert served.case("XF-H6")["stage"] == "acknowledged"
