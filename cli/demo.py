@@ -17,7 +17,7 @@ import asyncio
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +27,7 @@ from rich.console import Console
 
 from cli.common import out, reports_errors
 from cli.demo_door import act_online, door_address, submit_online
-from cli.demo_engine import ServedEngine, free_port, port_free
+from cli.demo_engine import ServedEngine, flow_run_counts, free_port, poll, port_free
 from cli.demo_office import STEPS as OFFICE_STEPS
 from cli.demo_script import (
     CLERK,
@@ -287,7 +287,7 @@ class Demo:
             self.console.print(f"  note: {what}", highlight=False)
 
     def _wait_until_waiting(self, case_id: str) -> Case:
-        case: Case = _poll(lambda: self._waiting(case_id), self.settle_timeout,
+        case: Case = poll(lambda: self._waiting(case_id), self.settle_timeout,
                      f"the lifecycle run of {case_id} to wait at its current step")
         return case
 
@@ -308,20 +308,6 @@ class Demo:
             self.seen[case_id] = len(rows)
 
     # --- the end -----------------------------------------------------------------------
-    def runs(self) -> dict[str, dict[str, int]]:
-        """The demo's flow runs on the Prefect server: per flow, how many in each state."""
-        counts: dict[str, dict[str, int]] = {}
-        with get_client(sync_client=True) as client:
-            names = {f.id: f.name for f in client.read_flows()}
-            offset = 0
-            while batch := client.read_flow_runs(limit=200, offset=offset):
-                offset += len(batch)
-                for run in batch:
-                    state = str(run.state.name) if run.state else "unknown"
-                    per = counts.setdefault(str(names.get(run.flow_id, run.flow_id)), {})
-                    per[state] = per.get(state, 0) + 1
-        return counts
-
     def report(self) -> bool:
         """Print the timelines and where to look. False if a flow run failed or crashed."""
         now = self.app.clock.now()
@@ -350,7 +336,7 @@ class Demo:
             f"logs            {home / 'serve.log'}, {home / 'prefect' / 'server.log'}\n"
             f"网上信访        {door_address(self.web_port)}",
             highlight=False, markup=False)
-        runs = self.runs()
+        runs = flow_run_counts()
         for flow_name, states in sorted(runs.items()):
             self.console.print(f"flow runs       {flow_name}: " + ", ".join(
                 f"{n} {state}" for state, n in sorted(states.items())), highlight=False)
@@ -360,17 +346,6 @@ class Demo:
             self.console.print(f"{bad} flow run(s) failed or crashed: see the logs above",
                                style="bold red")
         return not bad
-
-
-def _poll(probe: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise ConfigError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.3)
 
 
 @reports_errors

@@ -9,9 +9,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+from prefect.client.orchestration import get_client
 from rich.console import Console
 
 from domain.errors import ConfigError
@@ -32,6 +34,33 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def poll(probe: Callable[[], Any], timeout: float, what: str) -> Any:
+    """``probe()`` again until it is not None; a one-line error naming ``what`` at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise ConfigError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.3)
+
+
+def flow_run_counts() -> dict[str, dict[str, int]]:
+    """The demo's flow runs on the Prefect server: per flow, how many in each state."""
+    counts: dict[str, dict[str, int]] = {}
+    with get_client(sync_client=True) as client:
+        names = {f.id: f.name for f in client.read_flows()}
+        offset = 0
+        while batch := client.read_flow_runs(limit=200, offset=offset):
+            offset += len(batch)
+            for run in batch:
+                state = str(run.state.name) if run.state else "unknown"
+                per = counts.setdefault(str(names.get(run.flow_id, run.flow_id)), {})
+                per[state] = per.get(state, 0) + 1
+    return counts
 
 
 class ServedEngine:

@@ -143,6 +143,8 @@ def _heal(app: App, client: SyncPrefectClient, row: RunRow, run: FlowRun | None,
         # Suspended, but its form was never saved: its process died between the two
         # (Prefect saves the form just after the PAUSED state). No answer can reach it.
         client.set_flow_run_state(run.id, Cancelled(message=FORM_LOST), force=True)
+        if not open_:  # a closed case needs no run: the lost one only had to end
+            return f"cancelled: {FORM_LOST}"
         return _new_run(app, row.case_id, may_start, first=False, why=FORM_LOST)
     if why is not None:
         return f"could not be brought back now ({why})"

@@ -4,6 +4,7 @@ whatever the newcomer's environment holds, nothing reached but the demo's own st
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -22,14 +23,22 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from rich.console import Console
 from sqlalchemy import create_engine, text
 
 from cli.demo import SAMPLE_OFFICE, Demo
 from cli.demo_script import ONLINE_PETITIONS, PETITIONS
+from domain.instants import local_date
 from domain.labels import EVENTS
+from domain.petition import Channel
 from flows.prefect_env import tied_to_parent
+from services.bootstrap import bootstrap
 from services.config import load_installation
+from services.settings import Settings
+from tests.integration.test_web import RecordingRuns, csrf_of
+from web.main import create_app
 
 GROUP = Path(__file__).resolve().parents[2] / "deploy" / "group"
 # A real office's robot and accounts, as a user's shell may hold them.
@@ -343,3 +352,70 @@ def test_the_demo_at_a_group_has_the_review_decided_by_the_groups_office(group_d
     # the transcript tells it in Chinese (the one table's label), the database keeps the type
     assert review.registration_no in done.stdout and EVENTS["ReviewDecided"] in done.stdout
     assert not _left_running(home)
+
+
+def _petitions(home: Path, *args: str, stdin: str | None = None,
+               **extra: str) -> subprocess.CompletedProcess[str]:
+    """The CLI on the demo's home (or another), as its report's "the cases" line says."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PETITIONS_", "PREFECT_"))}
+    env.update({"PETITIONS_HOME": str(home), "PETITIONS_CONFIG_DIR": str(home / "config"),
+                **{f"PETITIONS_{k.upper()}": v for k, v in extra.items()}})
+    return subprocess.run([sys.executable, "-c", "from cli.main import main; main()", *args],
+                          env=env, capture_output=True, text=True, input=stdin, timeout=300,
+                          check=False)
+
+
+def test_the_demos_monthly_return_has_its_numbers_and_its_backup_restores_and_serves(
+        sample_demo: Played, tmp_path: Path) -> None:
+    home = sample_demo.home
+    assert sample_demo.returncode == 0, sample_demo.stdout[-3000:]
+    # 信访月报 for the demo's first month, as the office's party secretary (who sees all).
+    db = create_engine(f"sqlite:///{home / 'petitions.db'}")
+    with db.connect() as conn:
+        rows = conn.execute(text("SELECT registration_no, stage, body FROM cases")).all()
+    db.dispose()
+    bodies = [json.loads(r.body)["petition"] for r in rows]
+    august = [p["channel"] for p in bodies
+              if local_date(dt.datetime.fromisoformat(p["received_at"])).month == 8]
+    assert august  # the demo's petitions arrive in its first month
+    sheet = tmp_path / "信访月报.xlsx"
+    made = _petitions(home, "monthly-return", "--month", "2026-08", "--out", str(sheet),
+                      "--as", "ma.yun")
+    assert made.returncode == 0, made.stderr
+    by_channel = {r[0]: r[1] for r in load_workbook(sheet)["按渠道"].iter_rows(
+        min_row=3, values_only=True)}
+    assert by_channel["合计"] == len(august)
+    assert {c.label: august.count(c.value) for c in Channel} == {
+        k: v for k, v in by_channel.items() if k != "合计"}
+
+    # The demo's home backed up, restored into a new home, checked, and served.
+    archive, new = tmp_path / "demo.tar", tmp_path / "restored"
+    given = _petitions(home, "user", "set-password", "ma.yun", "--password-stdin",
+                       stdin="demo-xinfang-2026\n")
+    assert given.returncode == 0, given.stderr
+    backed = _petitions(home, "backup", str(archive), "--passphrase-stdin",
+                        stdin="演示备份口令\n")
+    assert backed.returncode == 0, backed.stderr
+    restored = _petitions(new, "restore", str(archive), backup_passphrase="演示备份口令")
+    assert restored.returncode == 0, restored.stderr
+    checked = _petitions(new, "audit", "verify", "--files")
+    assert checked.returncode == 0 and " 0 broken" in checked.stdout, checked.stdout
+    listed = _petitions(new, "list", "--json")  # the open ones
+    assert listed.returncode == 0, listed.stderr
+    assert {c["ref"] for c in json.loads(listed.stdout)} == {
+        r.registration_no for r in rows if r.stage != "closed"}
+    again = create_engine(f"sqlite:///{new / 'petitions.db'}")
+    with again.connect() as conn:
+        assert sorted(conn.execute(text("SELECT registration_no, stage, body FROM cases"))
+                      .all()) == sorted(rows)
+    again.dispose()
+    app = bootstrap(Settings(home=new, config_dir=new / "config"))
+    with TestClient(create_app(app, RecordingRuns()), base_url="http://127.0.0.1") as c:
+        page = c.post("/login", data={"person_id": "ma.yun", "password": "demo-xinfang-2026",
+                                      "csrf": csrf_of(c.get("/login").text)})
+        assert page.status_code in (200, 303), page.text  # the demo's passwords came along
+        for r in rows:
+            shown = c.get(f"/cases/{r.registration_no}")
+            assert shown.status_code == 200 and r.registration_no in shown.text
+    assert app.engine is not None
+    app.engine.dispose()
