@@ -37,6 +37,7 @@ from flows.prefect_env import tied_to_parent
 from services.bootstrap import bootstrap
 from services.config import load_installation
 from services.settings import Settings
+from tests.e2e.test_cli import run
 from tests.integration.test_web import RecordingRuns, csrf_of
 from web.main import create_app
 
@@ -354,17 +355,6 @@ def test_the_demo_at_a_group_has_the_review_decided_by_the_groups_office(group_d
     assert not _left_running(home)
 
 
-def _petitions(home: Path, *args: str, stdin: str | None = None,
-               **extra: str) -> subprocess.CompletedProcess[str]:
-    """The CLI on the demo's home (or another), as its report's "the cases" line says."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PETITIONS_", "PREFECT_"))}
-    env.update({"PETITIONS_HOME": str(home), "PETITIONS_CONFIG_DIR": str(home / "config"),
-                **{f"PETITIONS_{k.upper()}": v for k, v in extra.items()}})
-    return subprocess.run([sys.executable, "-c", "from cli.main import main; main()", *args],
-                          env=env, capture_output=True, text=True, input=stdin, timeout=300,
-                          check=False)
-
-
 def test_the_demos_monthly_return_has_its_numbers_and_its_backup_restores_and_serves(
         sample_demo: Played, tmp_path: Path) -> None:
     home = sample_demo.home
@@ -379,8 +369,9 @@ def test_the_demos_monthly_return_has_its_numbers_and_its_backup_restores_and_se
               if local_date(dt.datetime.fromisoformat(p["received_at"])).month == 8]
     assert august  # the demo's petitions arrive in its first month
     sheet = tmp_path / "信访月报.xlsx"
-    made = _petitions(home, "monthly-return", "--month", "2026-08", "--out", str(sheet),
-                      "--as", "ma.yun")
+    demo = {"home": home, "config_dir": str(home / "config")}  # as its report says
+    made = run("monthly-return", "--month", "2026-08", "--out", str(sheet), "--as", "ma.yun",
+               **demo)
     assert made.returncode == 0, made.stderr
     by_channel = {r[0]: r[1] for r in load_workbook(sheet)["按渠道"].iter_rows(
         min_row=3, values_only=True)}
@@ -390,17 +381,16 @@ def test_the_demos_monthly_return_has_its_numbers_and_its_backup_restores_and_se
 
     # The demo's home backed up, restored into a new home, checked, and served.
     archive, new = tmp_path / "demo.tar", tmp_path / "restored"
-    given = _petitions(home, "user", "set-password", "ma.yun", "--password-stdin",
-                       stdin="demo-xinfang-2026\n")
+    given = run("user", "set-password", "ma.yun", "--password-stdin",
+                stdin="demo-xinfang-2026\n", **demo)
     assert given.returncode == 0, given.stderr
-    backed = _petitions(home, "backup", str(archive), "--passphrase-stdin",
-                        stdin="演示备份口令\n")
+    backed = run("backup", str(archive), "--passphrase-stdin", stdin="演示备份口令\n", **demo)
     assert backed.returncode == 0, backed.stderr
-    restored = _petitions(new, "restore", str(archive), backup_passphrase="演示备份口令")
+    restored = run("restore", str(archive), home=new, backup_passphrase="演示备份口令")
     assert restored.returncode == 0, restored.stderr
-    checked = _petitions(new, "audit", "verify", "--files")
+    checked = run("audit", "verify", "--files", home=new)
     assert checked.returncode == 0 and " 0 broken" in checked.stdout, checked.stdout
-    listed = _petitions(new, "list", "--json")  # the open ones
+    listed = run("list", "--json", home=new)  # the open ones
     assert listed.returncode == 0, listed.stderr
     assert {c["ref"] for c in json.loads(listed.stdout)} == {
         r.registration_no for r in rows if r.stage != "closed"}
