@@ -12,15 +12,18 @@ import argparse
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 
 from prefect import serve as prefect_serve
+from prefect.client.orchestration import get_client
 from prefect.deployments.runner import RunnerDeployment
+from prefect.exceptions import ObjectNotFound
 from prefect.schedules import Cron
 
 from domain.instants import LOCAL_ZONE
 from flows.backup import daily_backup
-from flows.heal import reconcile
+from flows.heal import LIFECYCLE_DEPLOYMENT, reconcile
 from flows.lifecycle import daily_checks, lifecycle, reconciler, sender, sweeper
 from flows.office import daily_zero_report, office_practices
 from flows.prefect_env import configure
@@ -55,9 +58,28 @@ def deployments(settings: Settings, sweep_seconds: int) -> list[RunnerDeployment
     ]
 
 
+APPLY_WAIT = 120.0  # seconds the start's reconcile waits for the lifecycle deployment
+
+
+def _applied(name: str) -> None:
+    """Wait until the runner beside has applied deployment ``name``: on a home served for
+    the first time it does not exist yet, and no run of it can be started."""
+    deadline = time.monotonic() + APPLY_WAIT
+    with get_client(sync_client=True) as client:
+        while True:
+            try:
+                client.read_deployment_by_name(name)
+                return
+            except ObjectNotFound:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+
 def _reconcile() -> None:
     """Runs missing, ended or left behind while the engine was down (``flows.heal``)."""
     try:
+        _applied(LIFECYCLE_DEPLOYMENT)
         for healed in reconcile(app()):
             print(f"{healed.ref}: {healed.what}", flush=True)
     except Exception as e:  # the scheduled reconciler does it again; say why, with the trace

@@ -97,3 +97,23 @@ def test_a_run_suspended_without_its_form_is_replaced_and_the_case_goes_on(serve
     new = served.paused_at(case["id"], "acknowledged-")  # the new run read the ack
     assert new["id"] != old["id"]
     assert served.case("XF-H6")["stage"] == "acknowledged"
+
+
+def test_a_case_registered_before_the_first_serve_is_routed_by_the_reconcile_at_start(
+        tmp_path):
+    # A new office registers its first petitions before it ever serves: their runs cannot
+    # start. The reconcile at serve's start (not its schedule, an hour here) starts them,
+    # once the runner beside has applied the lifecycle deployment to the new server.
+    engine = Engine(tmp_path / "home")
+    engine.cli("clock", "set", "2026-11-20T10:00+08:00")
+    petition = tmp_path / "wage.json"
+    petition.write_text(json.dumps(WAGE, ensure_ascii=False))
+    done = engine.cli("intake", str(petition), "--registration-no", "XF-FIRST",
+                      "--actor", "qian.hui")
+    assert "the reconciler starts it" in done.stdout + done.stderr
+    case = engine.case("XF-FIRST")
+    engine.start()
+    try:
+        engine.paused_at(case["id"], "assigned-")
+    finally:
+        engine.stop()
